@@ -1,0 +1,315 @@
+//! Validated identifiers. Raw strings from tokens, frames and events become these types at
+//! the edge; the rest of the code never sees an unchecked id.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a string is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The string is empty or longer than allowed.
+    #[error("{what} must be 1 to {max} characters long")]
+    Length {
+        /// Which identifier was being parsed.
+        what: &'static str,
+        /// The longest allowed length.
+        max: usize,
+    },
+    /// The string contains a character outside the allowed set.
+    #[error("{what} may only contain letters, digits, '.', '_' and '-'")]
+    Charset {
+        /// Which identifier was being parsed.
+        what: &'static str,
+    },
+    /// A conversation id that is neither `dm:<a>:<b>` (sorted) nor `group:<id>`.
+    #[error("conversation must be dm:<a>:<b> with a < b, or group:<id>")]
+    Conversation,
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+fn check_token(s: &str, what: &'static str, max: usize) -> Result<(), IdError> {
+    if s.is_empty() || s.len() > max {
+        return Err(IdError::Length { what, max });
+    }
+    if !s.chars().all(is_id_char) {
+        return Err(IdError::Charset { what });
+    }
+    Ok(())
+}
+
+macro_rules! token_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `s` (1 to the maximum length, `[A-Za-z0-9._-]`) and wraps it.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                check_token(s, $what, $max)?;
+                Ok(Self(s.to_owned()))
+            }
+
+            /// The id as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+token_id!(
+    /// A user id: the verified token's `sub`, 1-64 chars of `[A-Za-z0-9._-]`.
+    UserId, "user id", 64
+);
+token_id!(
+    /// A device id from the `device` query parameter, 1-64 chars of `[A-Za-z0-9._-]`.
+    DeviceId, "device id", 64
+);
+token_id!(
+    /// A group id, 1-64 chars of `[A-Za-z0-9._-]` (server-assigned ULIDs fit).
+    GroupId, "group id", 64
+);
+
+/// The client's id for a message it sends (1-64 chars), the key of idempotent resends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientMsgId(String);
+
+impl ClientMsgId {
+    /// Any 1-64 characters without control characters.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let what = "clientMsgId";
+        if s.is_empty() || s.chars().count() > 64 {
+            return Err(IdError::Length { what, max: 64 });
+        }
+        if s.chars().any(char::is_control) {
+            return Err(IdError::Charset { what });
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientMsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A server-assigned message id: a ULID, so ids sort by creation time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MsgId(String);
+
+impl MsgId {
+    /// A fresh ULID for a message created at `ts_ms`.
+    pub fn generate(ts_ms: u64) -> Self {
+        let ulid = ulid::Ulid::from_parts(ts_ms, rand_bits());
+        Self(ulid.to_string())
+    }
+
+    /// Accepts a 26-character ULID string, as clients send back in receipts.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        match ulid::Ulid::from_string(s) {
+            Ok(u) => Ok(Self(u.to_string())),
+            Err(_) => Err(IdError::Charset { what: "msgId" }),
+        }
+    }
+
+    /// Wraps an id read back from storage, where it was validated on the way in.
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn rand_bits() -> u128 {
+    // A ULID's random part comes from the same generator `Ulid::new` uses.
+    ulid::Ulid::new().random()
+}
+
+/// An API Gateway connection id, as the gateway assigned it. Opaque to us.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionId(String);
+
+impl ConnectionId {
+    /// Wraps a gateway-assigned id; only length is checked (API Gateway ids are ~16 chars).
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        if s.is_empty() || s.len() > 128 || s.contains('/') {
+            return Err(IdError::Length { what: "connection id", max: 128 });
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A conversation: a 1:1 chat between two users (sorted bytewise) or a group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Conversation {
+    /// `dm:<a>:<b>` with `a <= b`.
+    Direct(UserId, UserId),
+    /// `group:<id>`.
+    Group(GroupId),
+}
+
+impl Conversation {
+    /// The 1:1 conversation of two users, whichever order they are given in.
+    pub fn direct(a: &UserId, b: &UserId) -> Self {
+        if a <= b {
+            Self::Direct(a.clone(), b.clone())
+        } else {
+            Self::Direct(b.clone(), a.clone())
+        }
+    }
+
+    /// Parses `dm:<a>:<b>` (a <= b bytewise) or `group:<id>`.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        if let Some(rest) = s.strip_prefix("dm:") {
+            let (a, b) = rest.split_once(':').ok_or(IdError::Conversation)?;
+            let (a, b) = (UserId::parse(a)?, UserId::parse(b)?);
+            if a > b {
+                return Err(IdError::Conversation);
+            }
+            return Ok(Self::Direct(a, b));
+        }
+        if let Some(g) = s.strip_prefix("group:") {
+            return Ok(Self::Group(GroupId::parse(g)?));
+        }
+        Err(IdError::Conversation)
+    }
+
+    /// Whether `user` takes part in this 1:1 conversation (always false for groups:
+    /// group membership lives in the store).
+    pub fn is_direct_participant(&self, user: &UserId) -> bool {
+        matches!(self, Self::Direct(a, b) if a == user || b == user)
+    }
+}
+
+impl fmt::Display for Conversation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Direct(a, b) => write!(f, "dm:{a}:{b}"),
+            Self::Group(g) => write!(f, "group:{g}"),
+        }
+    }
+}
+
+impl Serialize for Conversation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Conversation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(s: &str) -> UserId {
+        UserId::parse(s).expect("valid user id")
+    }
+
+    #[test]
+    fn user_ids_accept_the_documented_charset_and_length() {
+        assert!(UserId::parse("alice.B_9-x").is_ok());
+        assert!(UserId::parse(&"a".repeat(64)).is_ok());
+        assert_eq!(
+            UserId::parse(&"a".repeat(65)),
+            Err(IdError::Length { what: "user id", max: 64 })
+        );
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::parse("al ice").is_err());
+        assert!(UserId::parse("al:ice").is_err());
+        assert!(UserId::parse("élan").is_err());
+    }
+
+    #[test]
+    fn a_direct_conversation_sorts_its_users_bytewise() {
+        let c = Conversation::direct(&user("bob"), &user("Alice"));
+        assert_eq!(c.to_string(), "dm:Alice:bob");
+        assert_eq!(Conversation::parse("dm:Alice:bob"), Ok(c));
+    }
+
+    #[test]
+    fn unsorted_or_malformed_conversations_are_rejected() {
+        assert!(Conversation::parse("dm:bob:alice").is_err());
+        assert!(Conversation::parse("dm:alice").is_err());
+        assert!(Conversation::parse("chan:x").is_err());
+        assert!(Conversation::parse("group:").is_err());
+        assert!(Conversation::parse("group:g1").is_ok());
+    }
+
+    #[test]
+    fn client_msg_ids_allow_any_printable_text_up_to_64_chars() {
+        assert!(ClientMsgId::parse("c-1 ü").is_ok());
+        assert!(ClientMsgId::parse(&"é".repeat(64)).is_ok());
+        assert!(ClientMsgId::parse(&"é".repeat(65)).is_err());
+        assert!(ClientMsgId::parse("a\nb").is_err());
+        assert!(ClientMsgId::parse("").is_err());
+    }
+
+    #[test]
+    fn msg_ids_are_ulids_that_sort_by_time() {
+        let a = MsgId::generate(1_000);
+        let b = MsgId::generate(2_000);
+        assert!(a < b);
+        assert_eq!(MsgId::parse(a.as_str()), Ok(a));
+        assert!(MsgId::parse("not-a-ulid").is_err());
+    }
+}

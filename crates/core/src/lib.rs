@@ -1,0 +1,18 @@
+//! `chat-core`: everything the chat functions share that is not I/O.
+//!
+//! Layout:
+//! - [`ids`]: validated identifiers (user, device, group, message, connection, conversation).
+//! - [`protocol`]: client frames parsed into requests, and the frames the server sends.
+//! - [`message`]: inbox entries, new messages, acks.
+//! - [`store`]: the storage traits, the in-memory/journaled store and the conformance suite.
+//! - [`poster`]: the trait for posting to connections (`@connections`).
+//! - [`schema`]: table names and key attributes, shared with the CDK stack.
+//! - [`clock`]: injected time.
+
+pub mod clock;
+pub mod ids;
+pub mod message;
+pub mod poster;
+pub mod protocol;
+pub mod schema;
+pub mod store;

@@ -1,0 +1,99 @@
+//! Messages as the store keeps them: one [`InboxEntry`] per participant, each with that
+//! participant's own seq.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ClientMsgId, Conversation, MsgId, UserId};
+use crate::protocol::ReceiptStatus;
+
+/// How long a `(sender, clientMsgId)` pair is remembered for idempotent resends.
+pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The sender name of server-generated notices in group conversations.
+pub const SYSTEM_SENDER: &str = "system";
+
+/// One message in one user's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    /// Position in this user's inbox (1, 2, 3, ... with no gaps).
+    pub seq: u64,
+    /// Server id of the message, shared by every participant's entry.
+    pub msg_id: MsgId,
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Sender user id, or [`SYSTEM_SENDER`].
+    pub from: String,
+    /// The text.
+    pub body: String,
+    /// Server time, ms since the epoch.
+    pub ts: u64,
+    /// The sender's client id, when a user sent it.
+    pub client_msg_id: Option<String>,
+    /// On the sender's own entry: latest receipt status per recipient.
+    #[serde(default)]
+    pub receipts: BTreeMap<UserId, ReceiptStatus>,
+}
+
+/// A message to store for every participant, all at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMessage {
+    /// Server id of the message.
+    pub msg_id: MsgId,
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The sender.
+    pub from: UserId,
+    /// The sender's client id: the idempotency key together with `from`.
+    pub client_msg_id: ClientMsgId,
+    /// The text.
+    pub body: String,
+    /// Server time, ms since the epoch.
+    pub ts: u64,
+    /// Everyone who gets an inbox entry, the sender included, without duplicates.
+    pub participants: Vec<UserId>,
+}
+
+impl NewMessage {
+    /// The entry for one participant at `seq`.
+    pub fn entry_at(&self, seq: u64) -> InboxEntry {
+        InboxEntry {
+            seq,
+            msg_id: self.msg_id.clone(),
+            conversation: self.conversation.clone(),
+            from: self.from.to_string(),
+            body: self.body.clone(),
+            ts: self.ts,
+            client_msg_id: Some(self.client_msg_id.to_string()),
+            receipts: BTreeMap::new(),
+        }
+    }
+}
+
+/// What the sender was told when a message was first stored; a resend gets it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAck {
+    /// Server id of the message.
+    pub msg_id: MsgId,
+    /// Its seq in the sender's inbox.
+    pub seq: u64,
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Server time of the first send.
+    pub ts: u64,
+}
+
+/// The result of storing a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Stored now; `seqs` has each participant's new seq.
+    Stored {
+        /// The sender's ack.
+        ack: StoredAck,
+        /// Each participant with the seq its entry got.
+        seqs: Vec<(UserId, u64)>,
+    },
+    /// The same `(from, clientMsgId)` was stored before: nothing new was written.
+    Duplicate(StoredAck),
+}

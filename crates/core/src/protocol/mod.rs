@@ -1,0 +1,33 @@
+//! The wire protocol (docs/protocol.md): client frames parsed into validated requests
+//! (`request`), and the frames the server sends (`frames`). Both are pure: no I/O.
+
+mod frames;
+mod request;
+
+pub use frames::{GroupView, MessageView, PresenceView, ServerFrame};
+pub use request::{
+    Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, Platform, ReceiptStatus,
+    Request, Target, parse_frame,
+};
+
+/// The error codes of `error` frames; the set is fixed by the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is malformed or a field is invalid.
+    BadRequest,
+    /// The frame's `action` is not one the server knows.
+    UnknownAction,
+    /// The caller is not authenticated.
+    Unauthorized,
+    /// The caller may not do this (e.g. not a member of the group).
+    Forbidden,
+    /// The target does not exist (or the caller may not know it does).
+    NotFound,
+    /// A field or the frame is larger than allowed.
+    TooLarge,
+    /// The caller sends faster than allowed.
+    RateLimited,
+    /// The server failed; the request may be retried.
+    Internal,
+}

@@ -1,0 +1,522 @@
+//! Client frames: one JSON object with an `action`, parsed and validated into a
+//! [`Request`]. Everything a handler needs to refuse is refused here, before any I/O.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::ErrorCode;
+use crate::ids::{ClientMsgId, Conversation, GroupId, IdError, MsgId, UserId};
+
+/// Largest message body, in bytes of UTF-8.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest list in a frame (`msgIds`, `users`).
+pub const MAX_LIST: usize = 100;
+/// Most members a group may have, its creator included.
+pub const MAX_GROUP_MEMBERS: usize = 100;
+const MAX_FRAME_ID: usize = 64;
+const MAX_GROUP_NAME: usize = 128;
+const MAX_PUSH_TOKEN: usize = 4096;
+const DEFAULT_SYNC_LIMIT: u32 = 100;
+const DEFAULT_HISTORY_LIMIT: u32 = 50;
+
+/// A parsed client frame: the optional `id` to echo, and what it asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The frame's `id`, echoed on every direct reply.
+    pub id: Option<String>,
+    /// The validated action.
+    pub action: Action,
+}
+
+/// Who a `send` or `typing` goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One user (a 1:1 conversation).
+    User(UserId),
+    /// A group the caller belongs to.
+    Group(GroupId),
+}
+
+/// A receipt status; `Read` implies `Delivered`, so statuses are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptStatus {
+    /// The message reached one of the recipient's devices.
+    Delivered,
+    /// The recipient has seen the message.
+    Read,
+}
+
+/// A push platform, naming the SNS platform application to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Firebase Cloud Messaging.
+    Fcm,
+    /// Apple Push Notification service, production.
+    Apns,
+    /// Apple Push Notification service, sandbox.
+    ApnsSandbox,
+}
+
+/// Every action a client may ask for, with its validated fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Store and deliver a message.
+    Send {
+        /// Recipient user or group.
+        target: Target,
+        /// The client's id, for idempotent resends.
+        client_msg_id: ClientMsgId,
+        /// The text, 1 byte to 16 KiB.
+        body: String,
+    },
+    /// Inbox entries after a seq.
+    Sync {
+        /// Entries with `seq > after`.
+        after: u64,
+        /// Page size, 1-100.
+        limit: u32,
+    },
+    /// One conversation, newest first.
+    History {
+        /// The conversation to read.
+        conversation: Conversation,
+        /// Entries with `seq < before`, or the newest when absent.
+        before: Option<u64>,
+        /// Page size, 1-100.
+        limit: u32,
+    },
+    /// Mark received messages delivered or read.
+    Receipt {
+        /// The messages, 1-100.
+        msg_ids: Vec<MsgId>,
+        /// The new status.
+        status: ReceiptStatus,
+    },
+    /// An ephemeral typing indicator.
+    Typing {
+        /// Who to tell.
+        target: Target,
+    },
+    /// Current presence of users, and a subscription to their changes.
+    Presence {
+        /// The users, 1-100.
+        users: Vec<UserId>,
+    },
+    /// Create a group with the caller as creator.
+    GroupCreate {
+        /// Display name, 1-128 chars.
+        name: String,
+        /// Initial members besides the creator.
+        members: Vec<UserId>,
+    },
+    /// Add members (creator only).
+    GroupAdd {
+        /// The group.
+        group: GroupId,
+        /// Users to add.
+        members: Vec<UserId>,
+    },
+    /// Remove members (creator only).
+    GroupRemove {
+        /// The group.
+        group: GroupId,
+        /// Users to remove.
+        members: Vec<UserId>,
+    },
+    /// Leave a group.
+    GroupLeave {
+        /// The group.
+        group: GroupId,
+    },
+    /// Register a device push token.
+    PushRegister {
+        /// Which push service.
+        platform: Platform,
+        /// The device token.
+        token: String,
+    },
+    /// Forget a device push token.
+    PushUnregister {
+        /// The device token.
+        token: String,
+    },
+    /// Keep-alive.
+    Ping,
+}
+
+/// A frame that cannot be served, with everything its `error` reply needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct FrameError {
+    /// The frame's `id`, if it had a valid one.
+    pub id: Option<String>,
+    /// The frame's `clientMsgId`, if it was a send with one.
+    pub client_msg_id: Option<String>,
+    /// The protocol error code.
+    pub code: ErrorCode,
+    /// A plain-words reason.
+    pub message: String,
+}
+
+impl FrameError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { id: None, client_msg_id: None, code, message: message.into() }
+    }
+
+    fn bad(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+}
+
+fn id_error(field: &str, e: IdError) -> FrameError {
+    FrameError::bad(format!("{field}: {e}"))
+}
+
+/// Parses one text frame. Never panics, whatever the input.
+pub fn parse_frame(text: &str) -> Result<Request, FrameError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| FrameError::bad(format!("frame is not valid JSON: {e}")))?;
+    let Value::Object(obj) = value else {
+        return Err(FrameError::bad("frame must be a JSON object"));
+    };
+    let id = frame_id(&obj)?;
+    let client_msg_id = obj.get("clientMsgId").and_then(Value::as_str).map(str::to_owned);
+    let with_context = |mut e: FrameError| {
+        e.id.clone_from(&id);
+        e.client_msg_id.clone_from(&client_msg_id);
+        e
+    };
+    let action = match obj.get("action") {
+        Some(Value::String(a)) => a.as_str(),
+        Some(_) => return Err(with_context(FrameError::bad("action must be a string"))),
+        None => return Err(with_context(FrameError::bad("frame has no action"))),
+    };
+    let action = parse_action(action, Value::Object(obj.clone())).map_err(with_context)?;
+    Ok(Request { id, action })
+}
+
+fn frame_id(obj: &Map<String, Value>) -> Result<Option<String>, FrameError> {
+    match obj.get("id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= MAX_FRAME_ID => Ok(Some(s.clone())),
+        Some(Value::String(_)) => Err(FrameError::bad("id must be at most 64 characters")),
+        Some(_) => Err(FrameError::bad("id must be a string")),
+    }
+}
+
+fn fields<T: for<'de> Deserialize<'de>>(action: &str, v: Value) -> Result<T, FrameError> {
+    serde_json::from_value(v).map_err(|e| FrameError::bad(format!("{action}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetFields {
+    to: Option<String>,
+    group: Option<String>,
+}
+
+impl TargetFields {
+    fn target(self) -> Result<Target, FrameError> {
+        match (self.to, self.group) {
+            (Some(to), None) => Ok(Target::User(UserId::parse(&to).map_err(|e| id_error("to", e))?)),
+            (None, Some(g)) => {
+                Ok(Target::Group(GroupId::parse(&g).map_err(|e| id_error("group", e))?))
+            }
+            _ => Err(FrameError::bad("exactly one of to or group is required")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendFields {
+    #[serde(flatten)]
+    target: TargetFields,
+    client_msg_id: Option<String>,
+    body: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SyncFields {
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct HistoryFields {
+    conversation: Option<String>,
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReceiptFields {
+    msg_ids: Option<Vec<String>>,
+    status: Option<ReceiptStatus>,
+}
+
+#[derive(Deserialize)]
+struct UsersFields {
+    users: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct GroupFields {
+    group: Option<String>,
+    name: Option<String>,
+    members: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct PushFields {
+    platform: Option<Value>,
+    token: Option<String>,
+}
+
+fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
+    match action {
+        "send" => parse_send(fields(action, v)?),
+        "sync" => {
+            let f: SyncFields = fields(action, v)?;
+            Ok(Action::Sync {
+                after: f.after.unwrap_or(0),
+                limit: limit(f.limit, DEFAULT_SYNC_LIMIT)?,
+            })
+        }
+        "history" => {
+            let f: HistoryFields = fields(action, v)?;
+            let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
+            Ok(Action::History {
+                conversation: Conversation::parse(&conversation)
+                    .map_err(|e| id_error("conversation", e))?,
+                before: f.before,
+                limit: limit(f.limit, DEFAULT_HISTORY_LIMIT)?,
+            })
+        }
+        "receipt" => {
+            let f: ReceiptFields = fields(action, v)?;
+            let ids = list(f.msg_ids, "msgIds", MAX_LIST)?;
+            let msg_ids = ids
+                .iter()
+                .map(|s| MsgId::parse(s).map_err(|_| FrameError::bad(format!("msgIds: {s:?} is not a msgId"))))
+                .collect::<Result<_, _>>()?;
+            let status = f.status.ok_or_else(|| FrameError::bad("status must be delivered or read"))?;
+            Ok(Action::Receipt { msg_ids, status })
+        }
+        "typing" => Ok(Action::Typing { target: fields::<TargetFields>(action, v)?.target()? }),
+        "presence" => {
+            let f: UsersFields = fields(action, v)?;
+            Ok(Action::Presence { users: users(list(f.users, "users", MAX_LIST)?, "users")? })
+        }
+        "group.create" => {
+            let f: GroupFields = fields(action, v)?;
+            let name = f.name.unwrap_or_default();
+            if name.trim().is_empty() || name.chars().count() > MAX_GROUP_NAME {
+                return Err(FrameError::bad("name must be 1 to 128 characters"));
+            }
+            let members = users(f.members.unwrap_or_default(), "members")?;
+            if members.len() >= MAX_GROUP_MEMBERS {
+                return Err(FrameError::new(ErrorCode::TooLarge, "a group has at most 100 members"));
+            }
+            Ok(Action::GroupCreate { name, members })
+        }
+        "group.add" | "group.remove" => {
+            let f: GroupFields = fields(action, v)?;
+            let group = group_id(f.group)?;
+            let members = users(list(f.members, "members", MAX_GROUP_MEMBERS)?, "members")?;
+            Ok(if action == "group.add" {
+                Action::GroupAdd { group, members }
+            } else {
+                Action::GroupRemove { group, members }
+            })
+        }
+        "group.leave" => {
+            let f: GroupFields = fields(action, v)?;
+            Ok(Action::GroupLeave { group: group_id(f.group)? })
+        }
+        "push.register" => {
+            let f: PushFields = fields(action, v)?;
+            let platform = f
+                .platform
+                .and_then(|p| serde_json::from_value::<Platform>(p).ok())
+                .ok_or_else(|| FrameError::bad("platform must be fcm, apns or apns_sandbox"))?;
+            Ok(Action::PushRegister { platform, token: push_token(f.token)? })
+        }
+        "push.unregister" => {
+            let f: PushFields = fields(action, v)?;
+            Ok(Action::PushUnregister { token: push_token(f.token)? })
+        }
+        "ping" => Ok(Action::Ping),
+        other => Err(FrameError::new(
+            ErrorCode::UnknownAction,
+            format!("unknown action {:?}", truncate(other, 64)),
+        )),
+    }
+}
+
+fn parse_send(f: SendFields) -> Result<Action, FrameError> {
+    let target = f.target.target()?;
+    let client_msg_id = f.client_msg_id.ok_or_else(|| FrameError::bad("clientMsgId is required"))?;
+    let client_msg_id = ClientMsgId::parse(&client_msg_id).map_err(|e| id_error("clientMsgId", e))?;
+    let body = f.body.ok_or_else(|| FrameError::bad("body is required"))?;
+    if body.is_empty() {
+        return Err(FrameError::bad("body must not be empty"));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(FrameError::new(
+            ErrorCode::TooLarge,
+            format!("body is {} bytes; the limit is {MAX_BODY_BYTES}", body.len()),
+        ));
+    }
+    Ok(Action::Send { target, client_msg_id, body })
+}
+
+fn limit(given: Option<u32>, default: u32) -> Result<u32, FrameError> {
+    match given {
+        None => Ok(default),
+        Some(n @ 1..=100) => Ok(n),
+        Some(_) => Err(FrameError::bad("limit must be between 1 and 100")),
+    }
+}
+
+fn list(given: Option<Vec<String>>, field: &str, max: usize) -> Result<Vec<String>, FrameError> {
+    match given {
+        None => Err(FrameError::bad(format!("{field} is required"))),
+        Some(v) if v.is_empty() => Err(FrameError::bad(format!("{field} must not be empty"))),
+        Some(v) if v.len() > max => Err(FrameError::new(
+            ErrorCode::TooLarge,
+            format!("{field} has {} entries; the limit is {max}", v.len()),
+        )),
+        Some(v) => Ok(v),
+    }
+}
+
+fn users(raw: Vec<String>, field: &str) -> Result<Vec<UserId>, FrameError> {
+    let mut out: Vec<UserId> = Vec::with_capacity(raw.len());
+    for s in &raw {
+        let u = UserId::parse(s).map_err(|e| id_error(field, e))?;
+        if !out.contains(&u) {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+fn group_id(g: Option<String>) -> Result<GroupId, FrameError> {
+    let g = g.ok_or_else(|| FrameError::bad("group is required"))?;
+    GroupId::parse(&g).map_err(|e| id_error("group", e))
+}
+
+fn push_token(t: Option<String>) -> Result<String, FrameError> {
+    match t {
+        Some(t) if !t.trim().is_empty() && t.len() <= MAX_PUSH_TOKEN => Ok(t),
+        Some(t) if t.len() > MAX_PUSH_TOKEN => Err(FrameError::new(ErrorCode::TooLarge, "token is too long")),
+        _ => Err(FrameError::bad("token must be a non-empty string")),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> FrameError {
+        parse_frame(text).expect_err("frame should be refused")
+    }
+
+    #[test]
+    fn a_valid_send_is_parsed_with_its_id() {
+        let r = parse_frame(r#"{"action":"send","id":"r1","to":"bob","clientMsgId":"c1","body":"hi"}"#)
+            .expect("valid");
+        assert_eq!(r.id.as_deref(), Some("r1"));
+        assert!(matches!(r.action, Action::Send { target: Target::User(u), .. } if u.as_str() == "bob"));
+    }
+
+    #[test]
+    fn malformed_frames_are_bad_requests() {
+        for text in ["not json", "[1,2]", "\"send\"", "{}", r#"{"action":5}"#, "", "{\"action\":\"send\""] {
+            assert_eq!(err(text).code, ErrorCode::BadRequest, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_action_is_reported_as_such_with_the_id() {
+        let e = err(r#"{"action":"fly","id":"x"}"#);
+        assert_eq!(e.code, ErrorCode::UnknownAction);
+        assert_eq!(e.id.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_body_over_16_kib_is_too_large_and_keeps_the_client_msg_id() {
+        let body = "é".repeat(MAX_BODY_BYTES / 2 + 1);
+        let frame = serde_json::json!({"action":"send","to":"bob","clientMsgId":"c9","body":body});
+        let e = err(&frame.to_string());
+        assert_eq!(e.code, ErrorCode::TooLarge);
+        assert_eq!(e.client_msg_id.as_deref(), Some("c9"));
+        let ok = serde_json::json!({"action":"send","to":"bob","clientMsgId":"c9","body":"a".repeat(MAX_BODY_BYTES)});
+        assert!(parse_frame(&ok.to_string()).is_ok());
+    }
+
+    #[test]
+    fn send_needs_exactly_one_target_and_a_body() {
+        for text in [
+            r#"{"action":"send","clientMsgId":"c","body":"x"}"#,
+            r#"{"action":"send","to":"a","group":"g","clientMsgId":"c","body":"x"}"#,
+            r#"{"action":"send","to":"a","clientMsgId":"c","body":""}"#,
+            r#"{"action":"send","to":"a","clientMsgId":"","body":"x"}"#,
+            r#"{"action":"send","to":"a","body":"x"}"#,
+            r#"{"action":"send","to":"bad user","clientMsgId":"c","body":"x"}"#,
+            r#"{"action":"send","to":"a","clientMsgId":"c","body":7}"#,
+        ] {
+            assert_eq!(err(text).code, ErrorCode::BadRequest, "{text}");
+        }
+    }
+
+    #[test]
+    fn limits_default_and_are_bounded() {
+        let r = parse_frame(r#"{"action":"sync"}"#).expect("valid");
+        assert_eq!(r.action, Action::Sync { after: 0, limit: 100 });
+        let r = parse_frame(r#"{"action":"history","conversation":"dm:a:b"}"#).expect("valid");
+        assert!(matches!(r.action, Action::History { limit: 50, before: None, .. }));
+        assert_eq!(err(r#"{"action":"sync","limit":0}"#).code, ErrorCode::BadRequest);
+        assert_eq!(err(r#"{"action":"sync","limit":101}"#).code, ErrorCode::BadRequest);
+        assert_eq!(err(r#"{"action":"sync","after":-1}"#).code, ErrorCode::BadRequest);
+        assert_eq!(err(r#"{"action":"history","conversation":"dm:b:a"}"#).code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn an_overlong_frame_id_is_refused() {
+        let frame = serde_json::json!({"action":"ping","id":"x".repeat(65)});
+        assert_eq!(err(&frame.to_string()).code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn lists_are_bounded_to_100_entries() {
+        let ids: Vec<String> = (0..101).map(|_| MsgId::generate(1).to_string()).collect();
+        let frame = serde_json::json!({"action":"receipt","msgIds":ids,"status":"read"});
+        assert_eq!(err(&frame.to_string()).code, ErrorCode::TooLarge);
+        assert_eq!(err(r#"{"action":"receipt","msgIds":[],"status":"read"}"#).code, ErrorCode::BadRequest);
+        assert_eq!(err(r#"{"action":"presence","users":[]}"#).code, ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn push_register_refuses_unknown_platforms_and_empty_tokens() {
+        assert_eq!(err(r#"{"action":"push.register","platform":"sms","token":"t"}"#).code, ErrorCode::BadRequest);
+        assert_eq!(err(r#"{"action":"push.register","platform":"fcm","token":""}"#).code, ErrorCode::BadRequest);
+        assert!(parse_frame(r#"{"action":"push.register","platform":"apns_sandbox","token":"t"}"#).is_ok());
+    }
+
+    #[test]
+    fn ping_is_parsed() {
+        assert_eq!(parse_frame(r#"{"action":"ping","id":"p"}"#).map(|r| r.action), Ok(Action::Ping));
+    }
+}

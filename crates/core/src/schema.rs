@@ -1,0 +1,145 @@
+//! Table names and key attributes: the one place the functions, the devserver's
+//! `--dynamodb` mode, the tests and the CDK stack take them from (docs/data-model.md).
+
+/// Environment variables naming the tables; the CDK stack sets them on every function.
+pub mod env {
+    /// The connections table.
+    pub const CONNECTIONS_TABLE: &str = "CHAT_CONNECTIONS_TABLE";
+    /// The messages (inbox) table.
+    pub const MESSAGES_TABLE: &str = "CHAT_MESSAGES_TABLE";
+    /// The state table (seq counters, idempotency records).
+    pub const STATE_TABLE: &str = "CHAT_STATE_TABLE";
+    /// A prefix for all default table names (e.g. a per-test or per-developer one).
+    pub const TABLE_PREFIX: &str = "CHAT_TABLE_PREFIX";
+}
+
+/// Connections: one item per live connection.
+pub mod connections {
+    /// Partition key (S): the user id.
+    pub const PK: &str = "userId";
+    /// Sort key (S): the gateway's connection id.
+    pub const SK: &str = "connectionId";
+    /// Optional device id (S).
+    pub const DEVICE: &str = "deviceId";
+    /// Connect time, ms (N).
+    pub const CONNECTED_AT: &str = "connectedAt";
+    /// TTL attribute, s since the epoch (N).
+    pub const TTL: &str = "ttl";
+    /// Seconds a record outlives its connection's start: API Gateway closes connections
+    /// after 2 hours; the margin covers a missed `$disconnect`.
+    pub const TTL_SECS: u64 = 2 * 60 * 60 + 10 * 60;
+}
+
+/// Messages: one item per message per participant (the inbox).
+pub mod messages {
+    /// Partition key (S): the inbox owner's user id.
+    pub const PK: &str = "userId";
+    /// Sort key (N): the seq in that inbox.
+    pub const SK: &str = "seq";
+    /// Local secondary index for per-conversation history.
+    pub const BY_CONVERSATION_INDEX: &str = "byConversation";
+    /// The index's sort key (S): `<conversation>#<seq, 20 digits>`.
+    pub const CONV_SEQ: &str = "convSeq";
+    /// Message id (S).
+    pub const MSG_ID: &str = "msgId";
+    /// Conversation id (S).
+    pub const CONVERSATION: &str = "conversation";
+    /// Sender (S).
+    pub const FROM: &str = "from";
+    /// Text (S).
+    pub const BODY: &str = "body";
+    /// Server time, ms (N).
+    pub const TS: &str = "ts";
+    /// The sender's client id (S).
+    pub const CLIENT_MSG_ID: &str = "clientMsgId";
+    /// Receipts per recipient (M of S), on the sender's entry.
+    pub const RECEIPTS: &str = "receipts";
+
+    /// The index sort key of an entry.
+    pub fn conv_seq(conversation: &str, seq: u64) -> String {
+        format!("{conversation}#{seq:020}")
+    }
+}
+
+/// State: seq counters and idempotency records, under one string key.
+pub mod state {
+    /// Partition key (S).
+    pub const PK: &str = "pk";
+    /// The counter's value (N) on `seq#<user>` items.
+    pub const SEQ: &str = "seq";
+    /// TTL attribute (N) on idempotency items.
+    pub const TTL: &str = "ttl";
+    /// Message id (S) on idempotency items.
+    pub const MSG_ID: &str = "msgId";
+    /// Conversation (S) on idempotency items.
+    pub const CONVERSATION: &str = "conversation";
+    /// First send's time, ms (N) on idempotency items.
+    pub const TS: &str = "ts";
+
+    /// Key of a user's seq counter.
+    pub fn counter_key(user: &str) -> String {
+        format!("seq#{user}")
+    }
+
+    /// Key of an idempotency record. User ids cannot contain `#`, so this is unambiguous.
+    pub fn idempotency_key(user: &str, client_msg_id: &str) -> String {
+        format!("idem#{user}#{client_msg_id}")
+    }
+}
+
+/// The names of the tables one deployment uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    /// Connections table.
+    pub connections: String,
+    /// Messages (inbox) table.
+    pub messages: String,
+    /// State table.
+    pub state: String,
+}
+
+impl TableNames {
+    /// `<prefix>connections`, `<prefix>messages`, `<prefix>state`.
+    pub fn with_prefix(prefix: &str) -> Self {
+        Self {
+            connections: format!("{prefix}connections"),
+            messages: format!("{prefix}messages"),
+            state: format!("{prefix}state"),
+        }
+    }
+
+    /// Names from the environment: each table's own variable, else `CHAT_TABLE_PREFIX`
+    /// (default `chat-`) followed by the table's role.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let prefix = var(env::TABLE_PREFIX).unwrap_or_else(|| "chat-".to_owned());
+        let defaults = Self::with_prefix(&prefix);
+        Self {
+            connections: var(env::CONNECTIONS_TABLE).unwrap_or(defaults.connections),
+            messages: var(env::MESSAGES_TABLE).unwrap_or(defaults.messages),
+            state: var(env::STATE_TABLE).unwrap_or(defaults.state),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversation_sort_keys_order_by_seq_within_a_conversation() {
+        let a = messages::conv_seq("dm:a:b", 9);
+        let b = messages::conv_seq("dm:a:b", 10);
+        assert!(a < b);
+        assert!(a.starts_with("dm:a:b#"));
+        assert!(messages::conv_seq("dm:a:b", u64::MAX).len() < 100);
+    }
+
+    #[test]
+    fn prefixed_names_share_the_prefix() {
+        let t = TableNames::with_prefix("t1-");
+        assert_eq!(t.messages, "t1-messages");
+        assert_eq!(t.connections, "t1-connections");
+        assert_eq!(t.state, "t1-state");
+    }
+}

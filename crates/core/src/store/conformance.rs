@@ -1,0 +1,200 @@
+//! The store conformance suite: the behaviour every [`Store`] implementation must have.
+//! [`crate::store_conformance_tests!`] expands to one `#[tokio::test]` per check, given an
+//! expression that builds a fresh, empty store; the memory store, the journaled store and
+//! the DynamoDB store all run it.
+
+use futures_util::future::join_all;
+
+use super::{Connection, Store};
+use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, MsgId, UserId};
+use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
+
+/// A user id for tests; panics on an invalid literal.
+pub fn user(s: &str) -> UserId {
+    UserId::parse(s).expect("test user ids are valid")
+}
+
+/// A 1:1 message from `from` to `to` with client id `cid`, sent at `ts`.
+pub fn dm(from: &str, to: &str, cid: &str, ts: u64) -> NewMessage {
+    let (a, b) = (user(from), user(to));
+    let mut participants = vec![a.clone()];
+    if a != b {
+        participants.push(b.clone());
+    }
+    NewMessage {
+        msg_id: MsgId::generate(ts),
+        conversation: Conversation::direct(&a, &b),
+        from: a,
+        client_msg_id: ClientMsgId::parse(cid).expect("valid client id"),
+        body: format!("{cid} from {from}"),
+        ts,
+        participants,
+    }
+}
+
+/// Appends `n` messages from alice to bob.
+pub async fn fill<S: Store>(store: &S, n: u32) {
+    for i in 0..n {
+        let m = dm("alice", "bob", &format!("fill-{}", ulid::Ulid::new()), 1_000 + u64::from(i));
+        store.append(&m).await.expect("append");
+    }
+}
+
+async fn seqs_of<S: Store>(store: &S, who: &str) -> Vec<u64> {
+    let page = store.sync(&user(who), 0, 100).await.expect("sync");
+    page.entries.iter().map(|e| e.seq).collect()
+}
+
+/// Every participant gets the next seq of its own inbox.
+pub async fn append_assigns_gap_free_seqs_per_user<S: Store>(store: &S) {
+    for i in 0..3 {
+        let out = store.append(&dm("alice", "bob", &format!("a{i}"), 10 + i)).await.expect("append");
+        let AppendOutcome::Stored { ack, seqs } = out else { panic!("first send must be stored") };
+        assert_eq!(ack.seq, i + 1);
+        assert!(seqs.contains(&(user("bob"), i + 1)));
+    }
+    let out = store.append(&dm("carol", "bob", "c0", 20)).await.expect("append");
+    let AppendOutcome::Stored { ack, seqs } = out else { panic!("stored") };
+    assert_eq!(ack.seq, 1, "carol's own inbox starts at 1");
+    assert!(seqs.contains(&(user("bob"), 4)));
+    assert_eq!(seqs_of(store, "bob").await, vec![1, 2, 3, 4]);
+    assert_eq!(seqs_of(store, "alice").await, vec![1, 2, 3]);
+}
+
+/// A resend with the same `(from, clientMsgId)` returns the first ack and stores nothing.
+pub async fn a_resend_returns_the_first_ack_and_stores_nothing<S: Store>(store: &S) {
+    let first = dm("alice", "bob", "same", 100);
+    let AppendOutcome::Stored { ack, .. } = store.append(&first).await.expect("append") else {
+        panic!("stored")
+    };
+    let mut again = dm("alice", "bob", "same", 200);
+    again.body = "different body".into();
+    assert_eq!(store.append(&again).await.expect("append"), AppendOutcome::Duplicate(ack.clone()));
+    assert_eq!(ack.msg_id, first.msg_id);
+    assert_eq!(seqs_of(store, "bob").await, vec![1]);
+    let other_sender = dm("carol", "bob", "same", 300);
+    assert!(matches!(store.append(&other_sender).await.expect("append"), AppendOutcome::Stored { .. }));
+}
+
+/// Idempotency records are forgotten after 24 hours.
+pub async fn idempotency_expires_after_24_hours<S: Store>(store: &S) {
+    store.append(&dm("alice", "bob", "old", 1_000)).await.expect("append");
+    let late = dm("alice", "bob", "old", 1_000 + IDEMPOTENCY_TTL_MS + 1);
+    assert!(matches!(store.append(&late).await.expect("append"), AppendOutcome::Stored { .. }));
+    assert_eq!(seqs_of(store, "bob").await, vec![1, 2]);
+}
+
+/// Concurrent appends to one user give every message its own seq, with no gap.
+pub async fn concurrent_appends_leave_no_gap_and_no_duplicate<S: Store>(store: &S) {
+    let senders = ["s1", "s2", "s3", "s4", "s5"];
+    let sends = senders.iter().flat_map(|s| (0..8).map(move |i| dm(s, "target", &format!("{s}-{i}"), 500)));
+    let messages: Vec<NewMessage> = sends.collect();
+    let outcomes = join_all(messages.iter().map(|m| store.append(m))).await;
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(AppendOutcome::Stored { .. }))));
+    let page = store.sync(&user("target"), 0, 100).await.expect("sync");
+    assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=40).collect::<Vec<_>>());
+    let mut ids: Vec<_> = page.entries.iter().map(|e| e.msg_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
+}
+
+/// A message to oneself gets one entry.
+pub async fn a_note_to_self_is_stored_once<S: Store>(store: &S) {
+    store.append(&dm("alice", "alice", "self", 5)).await.expect("append");
+    let page = store.sync(&user("alice"), 0, 100).await.expect("sync");
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].conversation.to_string(), "dm:alice:alice");
+}
+
+/// Sync pages ascend from `after`, with `next` until the end.
+pub async fn sync_pages_through_the_inbox<S: Store>(store: &S) {
+    fill(store, 7).await;
+    let bob = user("bob");
+    let p1 = store.sync(&bob, 0, 3).await.expect("sync");
+    assert_eq!(p1.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(p1.next, Some(3));
+    let p3 = store.sync(&bob, 6, 3).await.expect("sync");
+    assert_eq!(p3.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![7]);
+    assert_eq!(p3.next, None);
+    let exact = store.sync(&bob, 4, 3).await.expect("sync");
+    assert_eq!(exact.next, None, "a page that ends at the last entry has no next");
+    assert!(store.sync(&bob, 7, 3).await.expect("sync").entries.is_empty());
+    assert!(store.sync(&user("nobody"), 0, 3).await.expect("sync").entries.is_empty());
+    let entry = &p1.entries[0];
+    assert_eq!(entry.from, "alice");
+    assert_eq!(entry.conversation.to_string(), "dm:alice:bob");
+    assert!(entry.body.starts_with("fill-"));
+}
+
+/// History reads one conversation, newest first, paging with `before`.
+pub async fn history_pages_one_conversation_newest_first<S: Store>(store: &S) {
+    for i in 0..5 {
+        store.append(&dm("alice", "bob", &format!("ab{i}"), 10 + i)).await.expect("append");
+        store.append(&dm("carol", "bob", &format!("cb{i}"), 20 + i)).await.expect("append");
+    }
+    let bob = user("bob");
+    let conv = Conversation::direct(&user("alice"), &bob);
+    let p1 = store.history(&bob, &conv, None, 2).await.expect("history");
+    assert_eq!(p1.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![9, 7]);
+    assert_eq!(p1.next, Some(7));
+    let p2 = store.history(&bob, &conv, p1.next, 2).await.expect("history");
+    assert_eq!(p2.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 3]);
+    let p3 = store.history(&bob, &conv, p2.next, 2).await.expect("history");
+    assert_eq!(p3.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(p3.next, None);
+    let alice_view = store.history(&user("alice"), &conv, None, 100).await.expect("history");
+    assert_eq!(alice_view.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 4, 3, 2, 1]);
+    let stranger = store.history(&user("mallory"), &conv, None, 100).await.expect("history");
+    assert!(stranger.entries.is_empty());
+}
+
+/// Connections are listed per user, without expired ones, and can be deleted.
+pub async fn connections_are_listed_per_user_and_deleted<S: Store>(store: &S) {
+    let conn = |u: &str, id: &str, expires_at: u64| Connection {
+        user: user(u),
+        connection_id: ConnectionId::parse(id).expect("valid"),
+        device: Some(DeviceId::parse("phone").expect("valid")),
+        connected_at: 1_000,
+        expires_at,
+    };
+    store.put_connection(&conn("alice", "c1=", 10_000)).await.expect("put");
+    store.put_connection(&conn("alice", "c2=", 10_000)).await.expect("put");
+    store.put_connection(&conn("alice", "old=", 50)).await.expect("put");
+    store.put_connection(&conn("bob", "c3=", 10_000)).await.expect("put");
+    let mut alice = store.connections(&user("alice"), 100).await.expect("list");
+    alice.sort_by(|a, b| a.connection_id.cmp(&b.connection_id));
+    assert_eq!(alice, vec![conn("alice", "c1=", 10_000), conn("alice", "c2=", 10_000)]);
+    store.delete_connection(&user("alice"), &ConnectionId::parse("c1=").expect("valid")).await.expect("delete");
+    store.delete_connection(&user("alice"), &ConnectionId::parse("nope=").expect("valid")).await.expect("delete");
+    let alice = store.connections(&user("alice"), 100).await.expect("list");
+    assert_eq!(alice.len(), 1);
+    assert!(store.connections(&user("nobody"), 100).await.expect("list").is_empty());
+}
+
+/// Expands to one `#[tokio::test]` per conformance check; `$make` is an async expression
+/// that builds a fresh, empty store.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@each $make;
+            append_assigns_gap_free_seqs_per_user,
+            a_resend_returns_the_first_ack_and_stores_nothing,
+            idempotency_expires_after_24_hours,
+            concurrent_appends_leave_no_gap_and_no_duplicate,
+            a_note_to_self_is_stored_once,
+            sync_pages_through_the_inbox,
+            history_pages_one_conversation_newest_first,
+            connections_are_listed_per_user_and_deleted,
+        );
+    };
+    (@each $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let store = $make.await;
+                $crate::store::conformance::$check(&store).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,247 @@
+//! An in-process store: the devserver's default. With a data dir it journals every change
+//! (see `journal`) and replays the journal on start, so history survives restarts.
+//!
+//! One `std::sync::Mutex` guards all state: every operation is a few map lookups with no
+//! `.await` inside, so a blocking lock held for microseconds is cheaper than an async one
+//! and makes each append trivially atomic across all participants.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use super::journal::Journal;
+use super::{Connection, ConnectionStore, InboxStore, Page, StoreError};
+use crate::ids::{ClientMsgId, ConnectionId, Conversation, UserId};
+use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, StoredAck};
+
+/// The journal's file name inside the data dir.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+#[derive(Debug, Default)]
+struct Inbox {
+    /// `entries[i].seq == i + 1`, always.
+    entries: Vec<InboxEntry>,
+    /// Seqs of each conversation, ascending: history without a scan.
+    by_conversation: HashMap<Conversation, Vec<u64>>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    connections: HashMap<UserId, BTreeMap<ConnectionId, Connection>>,
+    inboxes: HashMap<UserId, Inbox>,
+    idempotency: HashMap<(UserId, ClientMsgId), StoredAck>,
+}
+
+/// A journal line: a change that has been decided, replayed verbatim on open.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Record {
+    Append { message: NewMessage, seqs: Vec<(UserId, u64)> },
+}
+
+#[derive(Debug, Default)]
+struct State {
+    data: Data,
+    journal: Option<Journal>,
+}
+
+/// The in-memory store, optionally backed by a journal file.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// A store that keeps nothing when the process ends.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store journaled to `dir` (created if missing), loaded from what is there.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let mut data = Data::default();
+        let journal = Journal::open(&dir.join(JOURNAL_FILE), |r: Record| data.apply(r))?;
+        Ok(Self { state: Mutex::new(State { data, journal: Some(journal) }) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated: `apply` does
+        // nothing fallible, so the state is usable after a poison.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Data {
+    fn apply(&mut self, record: Record) {
+        match record {
+            Record::Append { message, seqs } => {
+                for (user, seq) in &seqs {
+                    let inbox = self.inboxes.entry(user.clone()).or_default();
+                    inbox.entries.push(message.entry_at(*seq));
+                    inbox.by_conversation.entry(message.conversation.clone()).or_default().push(*seq);
+                }
+                let sender_seq = seqs.iter().find(|(u, _)| *u == message.from).map_or(0, |(_, s)| *s);
+                self.idempotency.insert(
+                    (message.from.clone(), message.client_msg_id.clone()),
+                    StoredAck {
+                        msg_id: message.msg_id,
+                        seq: sender_seq,
+                        conversation: message.conversation,
+                        ts: message.ts,
+                    },
+                );
+            }
+        }
+    }
+
+    fn next_seq(&self, user: &UserId) -> u64 {
+        self.inboxes.get(user).map_or(0, |i| i.entries.len() as u64) + 1
+    }
+}
+
+impl ConnectionStore for MemoryStore {
+    async fn put_connection(&self, c: &Connection) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state.data.connections.entry(c.user.clone()).or_default().insert(c.connection_id.clone(), c.clone());
+        Ok(())
+    }
+
+    async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if let Some(conns) = state.data.connections.get_mut(user) {
+            conns.remove(id);
+            if conns.is_empty() {
+                state.data.connections.remove(user);
+            }
+        }
+        Ok(())
+    }
+
+    async fn connections(&self, user: &UserId, now_s: u64) -> Result<Vec<Connection>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .data
+            .connections
+            .get(user)
+            .map(|c| c.values().filter(|c| c.expires_at > now_s).cloned().collect())
+            .unwrap_or_default())
+    }
+}
+
+impl InboxStore for MemoryStore {
+    async fn append(&self, m: &NewMessage) -> Result<AppendOutcome, StoreError> {
+        let mut state = self.lock();
+        let key = (m.from.clone(), m.client_msg_id.clone());
+        if let Some(ack) = state.data.idempotency.get(&key) {
+            if ack.ts + IDEMPOTENCY_TTL_MS > m.ts {
+                return Ok(AppendOutcome::Duplicate(ack.clone()));
+            }
+        }
+        let seqs: Vec<(UserId, u64)> =
+            m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
+        let record = Record::Append { message: m.clone(), seqs: seqs.clone() };
+        if let Some(j) = state.journal.as_mut() {
+            j.write(&record)?;
+        }
+        state.data.apply(record);
+        let ack = state.data.idempotency.get(&key).cloned().ok_or_else(|| {
+            StoreError::Corrupt("idempotency record missing right after append".into())
+        })?;
+        Ok(AppendOutcome::Stored { ack, seqs })
+    }
+
+    async fn sync(&self, user: &UserId, after: u64, limit: u32) -> Result<Page, StoreError> {
+        let state = self.lock();
+        let Some(inbox) = state.data.inboxes.get(user) else {
+            return Ok(Page::default());
+        };
+        let start = usize::try_from(after).unwrap_or(usize::MAX).min(inbox.entries.len());
+        let end = start.saturating_add(limit as usize).min(inbox.entries.len());
+        let entries = inbox.entries[start..end].to_vec();
+        let next = (end < inbox.entries.len()).then_some(end as u64);
+        Ok(Page { entries, next })
+    }
+
+    async fn history(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let state = self.lock();
+        let Some(inbox) = state.data.inboxes.get(user) else {
+            return Ok(Page::default());
+        };
+        let Some(seqs) = inbox.by_conversation.get(conversation) else {
+            return Ok(Page::default());
+        };
+        let end = match before {
+            Some(b) => seqs.partition_point(|s| *s < b),
+            None => seqs.len(),
+        };
+        let start = end.saturating_sub(limit as usize);
+        let entries = seqs[start..end]
+            .iter()
+            .rev()
+            .filter_map(|s| inbox.entries.get((*s - 1) as usize).cloned())
+            .collect::<Vec<_>>();
+        let next = (start > 0).then(|| seqs[start]);
+        Ok(Page { entries, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::store_conformance_tests!(async { MemoryStore::new() });
+
+    mod journaled {
+        use super::*;
+
+        fn temp_dir() -> std::path::PathBuf {
+            let dir = std::env::temp_dir().join(format!("chat-core-test-{}", ulid::Ulid::new()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            dir
+        }
+
+        crate::store_conformance_tests!(async { MemoryStore::open(&temp_dir()).expect("open") });
+
+        #[tokio::test]
+        async fn a_reopened_store_has_everything_that_was_appended() {
+            let dir = temp_dir();
+            let store = MemoryStore::open(&dir).expect("open");
+            crate::store::conformance::fill(&store, 5).await;
+            let before = store.sync(&crate::store::conformance::user("bob"), 0, 100).await.expect("sync");
+            drop(store);
+            let store = MemoryStore::open(&dir).expect("reopen");
+            let after = store.sync(&crate::store::conformance::user("bob"), 0, 100).await.expect("sync");
+            assert_eq!(before, after);
+            assert_eq!(after.entries.len(), 5);
+        }
+
+        #[tokio::test]
+        async fn a_torn_last_record_is_cut_and_the_rest_kept() {
+            let dir = temp_dir();
+            let store = MemoryStore::open(&dir).expect("open");
+            crate::store::conformance::fill(&store, 2).await;
+            drop(store);
+            let path = dir.join(JOURNAL_FILE);
+            let mut bytes = std::fs::read(&path).expect("read");
+            bytes.extend_from_slice(b"{\"op\":\"append\",\"mess");
+            std::fs::write(&path, bytes).expect("write");
+            let store = MemoryStore::open(&dir).expect("reopen");
+            let page = store.sync(&crate::store::conformance::user("bob"), 0, 100).await.expect("sync");
+            assert_eq!(page.entries.len(), 2);
+            crate::store::conformance::fill(&store, 1).await;
+            drop(store);
+            let store = MemoryStore::open(&dir).expect("reopen again");
+            let page = store.sync(&crate::store::conformance::user("bob"), 0, 100).await.expect("sync");
+            assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+        }
+    }
+}

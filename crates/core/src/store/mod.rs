@@ -1,0 +1,106 @@
+//! Storage traits: narrow, one per concern, so a handler asks only for what it uses.
+//! Implementations: [`memory::MemoryStore`] (in-memory, optionally journaled to disk for the
+//! devserver) here, and DynamoDB in `chat-dynamo`. [`conformance`] holds the one test suite
+//! every implementation must pass.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConnectionId, Conversation, DeviceId, UserId};
+use crate::message::{AppendOutcome, InboxEntry, NewMessage};
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+mod journal;
+pub mod memory;
+
+/// A boxed error from a storage backend, kept as the source of a [`StoreError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a store call failed. The caller answers `internal`; the request may be retried.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached, refused, or throttled beyond the retry budget.
+    #[error("store unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Too many concurrent writers on the same item; retry later.
+    #[error("store contention: retries exhausted")]
+    Contention,
+    /// Stored data could not be read back into domain types.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A live WebSocket connection of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Who is connected.
+    pub user: UserId,
+    /// The gateway's connection id.
+    pub connection_id: ConnectionId,
+    /// The device, if the client named one.
+    pub device: Option<DeviceId>,
+    /// When it connected, ms since the epoch.
+    pub connected_at: u64,
+    /// When the record may be dropped (s since the epoch): a little past the gateway's
+    /// 2-hour connection limit, because `$disconnect` is best effort.
+    pub expires_at: u64,
+}
+
+/// A page of inbox entries and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    /// The entries (ascending for sync, descending for history).
+    pub entries: Vec<InboxEntry>,
+    /// The cursor for the next page, if there is more.
+    pub next: Option<u64>,
+}
+
+/// Live connections, keyed by user so the send path finds them with one query.
+pub trait ConnectionStore: Send + Sync {
+    /// Records a connection (overwriting one with the same id).
+    fn put_connection(&self, c: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forgets a connection; forgetting an unknown one is not an error.
+    fn delete_connection(
+        &self,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A user's live connections (strongly consistent), expired records left out.
+    fn connections(
+        &self,
+        user: &UserId,
+        now_s: u64,
+    ) -> impl Future<Output = Result<Vec<Connection>, StoreError>> + Send;
+}
+
+/// Per-user inboxes with gap-free seqs.
+pub trait InboxStore: Send + Sync {
+    /// Stores `m` for every participant atomically: each gets the next seq of its own
+    /// inbox, and the `(from, clientMsgId)` idempotency record is written in the same
+    /// step. Either everything is stored, or nothing (and no seq is used up). A repeat
+    /// within 24 hours returns [`AppendOutcome::Duplicate`] with the first ack.
+    fn append(&self, m: &NewMessage) -> impl Future<Output = Result<AppendOutcome, StoreError>> + Send;
+    /// Entries of `user` with `seq > after`, ascending, at most `limit`.
+    fn sync(
+        &self,
+        user: &UserId,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+    /// Entries of `user` in `conversation` with `seq < before` (all when `None`), newest
+    /// first, at most `limit`; never reads the rest of the inbox.
+    fn history(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+}
+
+/// Everything the chat functions need from storage.
+pub trait Store: ConnectionStore + InboxStore {}
+impl<T: ConnectionStore + InboxStore> Store for T {}
