@@ -1,0 +1,22 @@
+//! Minting HS256 tokens: the devserver's `/dev/token` and the tests use it. The deployed
+//! stack never mints tokens; an identity provider does.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde::Serialize;
+
+/// The secret the devserver uses when `CHAT_JWT_SECRET` is not set. Public on purpose:
+/// it is only ever good for a local devserver.
+pub const DEV_SECRET: &str = "chat-devserver-insecure-development-secret";
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    sub: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+/// A token for `user`, issued at `now_s`, valid for `ttl_s` seconds.
+pub fn mint(secret: &[u8], user: &str, now_s: u64, ttl_s: u64) -> Result<String, jsonwebtoken::errors::Error> {
+    let claims = Claims { sub: user, iat: now_s, exp: now_s.saturating_add(ttl_s) };
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
+}

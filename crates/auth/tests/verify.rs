@@ -1,0 +1,126 @@
+//! Token verification against HS256 secrets and a JWKS served over HTTP.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chat_auth::{AuthConfig, AuthError, Verifier, dev};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::json;
+
+const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+const RSA_PRIVATE: &[u8] = include_bytes!("fixtures/rsa-private.pem");
+const RSA_OTHER_PRIVATE: &[u8] = include_bytes!("fixtures/rsa-other-private.pem");
+const RSA_PUBLIC: &[u8] = include_bytes!("fixtures/rsa-public.pem");
+const JWKS: &str = include_str!("fixtures/jwks.json");
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+}
+
+fn hs(claims: serde_json::Value) -> String {
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET)).expect("encode")
+}
+
+fn rs(claims: serde_json::Value, key: &[u8], kid: &str) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    encode(&header, &claims, &EncodingKey::from_rsa_pem(key).expect("pem")).expect("encode")
+}
+
+async fn serve_jwks() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().route("/jwks.json", axum::routing::get(|| async { JWKS }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/jwks.json")
+}
+
+async fn rsa_verifier() -> Verifier {
+    let url = serve_jwks().await;
+    let config = AuthConfig::Jwks { url, issuer: Some("https://issuer.example".into()), audience: Some("chat-app".into()) };
+    Verifier::new(&config).await.expect("jwks verifier")
+}
+
+#[tokio::test]
+async fn a_valid_hs256_token_names_its_user() {
+    let v = Verifier::hs256(SECRET);
+    let user = v.verify(&hs(json!({"sub":"alice","exp":now()+60}))).await.expect("valid");
+    assert_eq!(user.as_str(), "alice");
+    let minted = dev::mint(SECRET, "bob", now(), 60).expect("mint");
+    assert_eq!(v.verify(&minted).await.expect("valid").as_str(), "bob");
+}
+
+#[tokio::test]
+async fn bad_hs256_tokens_are_refused() {
+    let v = Verifier::hs256(SECRET);
+    let other = encode(&Header::new(Algorithm::HS256), &json!({"sub":"a","exp":now()+60}), &EncodingKey::from_secret(b"another-secret-another-secret")).expect("encode");
+    let cases: Vec<(&str, String)> = vec![
+        ("wrong key", other),
+        ("expired", hs(json!({"sub":"alice","exp":now()-3600}))),
+        ("no exp", hs(json!({"sub":"alice"}))),
+        ("not yet valid", hs(json!({"sub":"alice","exp":now()+7200,"nbf":now()+3600}))),
+        ("no sub", hs(json!({"exp":now()+60}))),
+        ("bad sub", hs(json!({"sub":"al ice","exp":now()+60}))),
+        ("reserved sub", hs(json!({"sub":"system","exp":now()+60}))),
+        ("garbage", "not.a.jwt".into()),
+        ("empty", String::new()),
+        ("oversized", hs(json!({"sub":"alice","exp":now()+60,"pad":"x".repeat(9000)}))),
+    ];
+    for (name, token) in cases {
+        assert!(v.verify(&token).await.is_err(), "{name} must be refused");
+    }
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    use base64_url as b64;
+    let header = b64::encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = b64::encode(format!(r#"{{"sub":"alice","exp":{}}}"#, now() + 60).as_bytes());
+    let token = format!("{header}.{payload}.");
+    assert!(Verifier::hs256(SECRET).verify(&token).await.is_err());
+    assert!(rsa_verifier().await.verify(&token).await.is_err());
+}
+
+#[tokio::test]
+async fn an_rs256_token_from_the_jwks_is_accepted() {
+    let v = rsa_verifier().await;
+    let token = rs(json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example","aud":"chat-app"}), RSA_PRIVATE, "test-key-1");
+    assert_eq!(v.verify(&token).await.expect("valid").as_str(), "carol");
+}
+
+#[tokio::test]
+async fn rs256_tokens_with_wrong_claims_or_keys_are_refused() {
+    let v = rsa_verifier().await;
+    let good = json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example","aud":"chat-app"});
+    let mut wrong_iss = good.clone();
+    wrong_iss["iss"] = json!("https://evil.example");
+    let mut wrong_aud = good.clone();
+    wrong_aud["aud"] = json!("other-app");
+    let mut expired = good.clone();
+    expired["exp"] = json!(now() - 3600);
+    let cases = vec![
+        ("wrong issuer", rs(wrong_iss, RSA_PRIVATE, "test-key-1")),
+        ("wrong audience", rs(wrong_aud, RSA_PRIVATE, "test-key-1")),
+        ("expired", rs(expired, RSA_PRIVATE, "test-key-1")),
+        ("signed by another key", rs(good.clone(), RSA_OTHER_PRIVATE, "test-key-1")),
+        ("unknown kid", rs(good.clone(), RSA_PRIVATE, "nope")),
+    ];
+    for (name, token) in cases {
+        assert!(v.verify(&token).await.is_err(), "{name} must be refused");
+    }
+}
+
+#[tokio::test]
+async fn an_hs256_token_signed_with_the_public_key_is_refused_by_an_rs256_setup() {
+    let v = rsa_verifier().await;
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("test-key-1".into());
+    let claims = json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example","aud":"chat-app"});
+    let token = encode(&header, &claims, &EncodingKey::from_secret(RSA_PUBLIC)).expect("encode");
+    assert!(matches!(v.verify(&token).await, Err(AuthError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn an_unreachable_jwks_fails_at_start_up() {
+    let config = AuthConfig::Jwks { url: "http://127.0.0.1:9/jwks.json".into(), issuer: None, audience: None };
+    assert!(matches!(Verifier::new(&config).await, Err(AuthError::Jwks(_))));
+}
