@@ -1,1 +1,44 @@
+//! `chat-apigw`: [`ApiGwPoster`] posts frames to connections through the API Gateway
+//! Management API (`@connections`) with the official SDK client, in AWS and against the
+//! devserver alike.
 
+use aws_config::SdkConfig;
+use aws_sdk_apigatewaymanagement::Client;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use chat_core::ids::ConnectionId;
+use chat_core::poster::{PostError, Poster};
+
+/// The variable holding the callback URL,
+/// `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`; the CDK stack sets it.
+pub const CALLBACK_URL_ENV: &str = "CHAT_CALLBACK_URL";
+
+/// Posts through `@connections` at one callback URL.
+#[derive(Debug, Clone)]
+pub struct ApiGwPoster {
+    client: Client,
+}
+
+impl ApiGwPoster {
+    /// A poster for the API whose callback URL is `endpoint` (with the stage).
+    pub fn new(sdk: &SdkConfig, endpoint: &str) -> Self {
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(endpoint).build();
+        Self { client: Client::from_conf(config) }
+    }
+}
+
+impl Poster for ApiGwPoster {
+    async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
+        let result = self
+            .client
+            .post_to_connection()
+            .connection_id(connection.as_str())
+            .data(Blob::new(data.as_bytes()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_gone_exception()) => Err(PostError::Gone),
+            Err(e) => Err(PostError::Failed(Box::new(e))),
+        }
+    }
+}

@@ -73,6 +73,8 @@ pub mod state {
     pub const MSG_ID: &str = "msgId";
     /// Conversation (S) on idempotency items.
     pub const CONVERSATION: &str = "conversation";
+    /// Every participant's seq (M of N) on idempotency items.
+    pub const SEQS: &str = "seqs";
     /// First send's time, ms (N) on idempotency items.
     pub const TS: &str = "ts";
 

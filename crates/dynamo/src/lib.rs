@@ -1,1 +1,24 @@
+//! `chat-dynamo`: the chat stores on DynamoDB (docs/data-model.md).
+//!
+//! - [`DynamoStore`]: connections and inboxes, implementing `chat_core`'s store traits.
+//! - [`items`]: item <-> domain conversions, each with a unit test.
+//! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
+//!   creates them in AWS from the same `chat_core::schema`.
 
+mod append;
+pub mod items;
+mod store;
+pub mod tables;
+
+pub use store::DynamoStore;
+
+use aws_sdk_dynamodb::error::SdkError;
+
+/// Wraps an SDK error as a store error, keeping it as the source.
+pub(crate) fn unavailable<E, R>(e: SdkError<E, R>) -> chat_core::store::StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    chat_core::store::StoreError::Unavailable(Box::new(e))
+}

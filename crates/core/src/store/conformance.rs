@@ -90,7 +90,9 @@ pub async fn concurrent_appends_leave_no_gap_and_no_duplicate<S: Store>(store: &
     let sends = senders.iter().flat_map(|s| (0..8).map(move |i| dm(s, "target", &format!("{s}-{i}"), 500)));
     let messages: Vec<NewMessage> = sends.collect();
     let outcomes = join_all(messages.iter().map(|m| store.append(m))).await;
-    assert!(outcomes.iter().all(|o| matches!(o, Ok(AppendOutcome::Stored { .. }))));
+    for o in &outcomes {
+        assert!(matches!(o, Ok(AppendOutcome::Stored { .. })), "{o:?}");
+    }
     let page = store.sync(&user("target"), 0, 100).await.expect("sync");
     assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=40).collect::<Vec<_>>());
     let mut ids: Vec<_> = page.entries.iter().map(|e| e.msg_id.clone()).collect();

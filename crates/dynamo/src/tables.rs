@@ -1,0 +1,99 @@
+//! Creating the chat tables: for the devserver's `--dynamodb` mode and the tests. In AWS the
+//! CDK stack creates them, with the same names, keys and index from `chat_core::schema`.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+};
+use chat_core::schema::{TableNames, connections as c, messages as m, state as st};
+use chat_core::store::StoreError;
+
+use crate::unavailable;
+
+fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(Box::new(e)))
+}
+
+fn attr(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition, StoreError> {
+    build(AttributeDefinition::builder().attribute_name(name).attribute_type(t).build())
+}
+
+fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, StoreError> {
+    build(KeySchemaElement::builder().attribute_name(name).key_type(t).build())
+}
+
+/// Creates any of the three tables that is missing, waits until all are active, and turns
+/// on TTL where the schema has it.
+pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), StoreError> {
+    use KeyType::{Hash, Range};
+    use ScalarAttributeType::{N, S};
+    let connections = client
+        .create_table()
+        .table_name(&tables.connections)
+        .attribute_definitions(attr(c::PK, S)?)
+        .attribute_definitions(attr(c::SK, S)?)
+        .key_schema(key(c::PK, Hash)?)
+        .key_schema(key(c::SK, Range)?);
+    let by_conversation = build(
+        LocalSecondaryIndex::builder()
+            .index_name(m::BY_CONVERSATION_INDEX)
+            .key_schema(key(m::PK, Hash)?)
+            .key_schema(key(m::CONV_SEQ, Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build(),
+    )?;
+    let messages = client
+        .create_table()
+        .table_name(&tables.messages)
+        .attribute_definitions(attr(m::PK, S)?)
+        .attribute_definitions(attr(m::SK, N)?)
+        .attribute_definitions(attr(m::CONV_SEQ, S)?)
+        .key_schema(key(m::PK, Hash)?)
+        .key_schema(key(m::SK, Range)?)
+        .local_secondary_indexes(by_conversation);
+    let state = client
+        .create_table()
+        .table_name(&tables.state)
+        .attribute_definitions(attr(st::PK, S)?)
+        .key_schema(key(st::PK, Hash)?);
+    for create in [connections, messages, state] {
+        match create.billing_mode(BillingMode::PayPerRequest).send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    for name in [&tables.connections, &tables.messages, &tables.state] {
+        wait_active(client, name).await?;
+    }
+    for (name, attr) in [(&tables.connections, c::TTL), (&tables.state, st::TTL)] {
+        enable_ttl(client, name, attr).await?;
+    }
+    Ok(())
+}
+
+async fn wait_active(client: &Client, name: &str) -> Result<(), StoreError> {
+    for _ in 0..120 {
+        let out = client.describe_table().table_name(name).send().await.map_err(unavailable)?;
+        if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    Err(StoreError::Unavailable(format!("table {name} did not become active").into()))
+}
+
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), StoreError> {
+    let current = client.describe_time_to_live().table_name(table).send().await.map_err(unavailable)?;
+    let enabled = current
+        .time_to_live_description()
+        .and_then(|d| d.attribute_name())
+        .is_some_and(|a| a == attribute);
+    if enabled {
+        return Ok(());
+    }
+    let spec = build(TimeToLiveSpecification::builder().enabled(true).attribute_name(attribute).build())?;
+    client.update_time_to_live().table_name(table).time_to_live_specification(spec).send().await.map_err(unavailable)?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `chat-lambda`: what every chat function shares at its edge.
+//!
+//! - [`Caller`]: who sent an API Gateway WebSocket event, from the authorizer context.
+//! - [`sdk_config`]: AWS SDK settings chosen on purpose (retries, timeouts).
+//! - [`init_tracing`]: JSON logs for CloudWatch.
+//! - [`ok`]: the integration response every route returns.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use chat_core::ids::{ConnectionId, DeviceId, IdError, UserId};
+
+/// Authorizer context keys: the authorizer sets them, every route reads them.
+pub mod context {
+    /// The verified user id.
+    pub const USER_ID: &str = "userId";
+    /// The device id from the `device` query parameter, if given.
+    pub const DEVICE_ID: &str = "deviceId";
+}
+
+/// The caller of a WebSocket route, as the gateway vouches for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user, from the authorizer context (never from the frame).
+    pub user: UserId,
+    /// The device, if the client named one on connect.
+    pub device: Option<DeviceId>,
+    /// The connection the event came from.
+    pub connection_id: ConnectionId,
+    /// When that connection was made, ms since the epoch.
+    pub connected_at: u64,
+}
+
+/// Why an event does not identify its caller: a gateway misconfiguration, never a client
+/// mistake (the authorizer runs before any route).
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// No authorizer context: the `$connect` route has no authorizer.
+    #[error("event has no authorizer context with {0}")]
+    NoAuthorizer(&'static str),
+    /// The event has no connection id.
+    #[error("event has no connection id")]
+    NoConnection,
+    /// An id in the event is malformed.
+    #[error("malformed id in event")]
+    BadId(#[from] IdError),
+}
+
+impl Caller {
+    /// Reads the caller from a route event.
+    pub fn from_event(event: &ApiGatewayWebsocketProxyRequest) -> Result<Self, EventError> {
+        let ctx = &event.request_context;
+        let fields = &ctx.authorizer.fields;
+        let user = fields
+            .get(context::USER_ID)
+            .and_then(|v| v.as_str())
+            .ok_or(EventError::NoAuthorizer(context::USER_ID))?;
+        let device = match fields.get(context::DEVICE_ID).and_then(|v| v.as_str()) {
+            Some(d) if !d.is_empty() => Some(DeviceId::parse(d)?),
+            _ => None,
+        };
+        let connection_id = ctx.connection_id.as_deref().ok_or(EventError::NoConnection)?;
+        Ok(Self {
+            user: UserId::parse(user)?,
+            device,
+            connection_id: ConnectionId::parse(connection_id)?,
+            connected_at: u64::try_from(ctx.connected_at).unwrap_or(0),
+        })
+    }
+}
+
+/// The response every route returns: replies go through `@connections`, not the
+/// integration response, so the sender's `ack` can precede delivery to others.
+pub fn ok() -> ApiGatewayProxyResponse {
+    let mut r = ApiGatewayProxyResponse::default();
+    r.status_code = 200;
+    r
+}
+
+/// Which AWS calls an SDK config is for: they get different time budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// DynamoDB and SNS: standard retries (3 attempts, exponential backoff with jitter),
+    /// 1 s to connect, 2 s per attempt, 5 s in all, so a throttled table fails a request
+    /// in seconds instead of holding the Lambda until its timeout.
+    Data,
+    /// `@connections` posts: 2 attempts, 1.5 s per attempt, 3 s in all; a lost post is
+    /// recovered by `sync`, so waiting longer is never worth it.
+    Post,
+}
+
+/// Loads the AWS SDK config from the environment (credentials, region,
+/// `AWS_ENDPOINT_URL`), with the retry and timeout settings of `budget`.
+pub async fn sdk_config(budget: Budget) -> SdkConfig {
+    let (attempts, attempt, total) = match budget {
+        Budget::Data => (3, Duration::from_secs(2), Duration::from_secs(5)),
+        Budget::Post => (2, Duration::from_millis(1500), Duration::from_secs(3)),
+    };
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(attempts))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(total)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default `info`), without
+/// timestamps (CloudWatch adds them) and without ANSI colours.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_target(false)
+        .without_time()
+        .with_ansi(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(authorizer: serde_json::Value) -> ApiGatewayWebsocketProxyRequest {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../fixtures/websocket-message.json")).expect("fixture");
+        v["requestContext"]["authorizer"] = authorizer;
+        serde_json::from_value(v).expect("event")
+    }
+
+    #[test]
+    fn the_caller_comes_from_the_authorizer_context() {
+        let e = event(serde_json::json!({"principalId":"alice","userId":"alice","deviceId":"phone"}));
+        let c = Caller::from_event(&e).expect("caller");
+        assert_eq!(c.user.as_str(), "alice");
+        assert_eq!(c.device.as_ref().map(DeviceId::as_str), Some("phone"));
+        assert_eq!(c.connection_id.as_str(), "TWegAcC4EowCHnA=");
+        assert_eq!(c.connected_at, 1_547_230_720_092);
+    }
+
+    #[test]
+    fn an_event_without_authorizer_context_is_an_error() {
+        assert!(matches!(Caller::from_event(&event(serde_json::json!(null))), Err(EventError::NoAuthorizer(_))));
+        let e = event(serde_json::json!({"userId":"bad user"}));
+        assert!(matches!(Caller::from_event(&e), Err(EventError::BadId(_))));
+    }
+}
