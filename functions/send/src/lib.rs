@@ -1,1 +1,137 @@
+//! `chat-send`: the message routes (`send`, `sync`, `history`, `typing`, `ping`) and
+//! `$default`, which answers frames no route matched.
+//!
+//! Layout:
+//! - [`handle`] (here): caller from the event, frame parsing, dispatch, the one reply.
+//! - `send`: store a message for every participant, ack, then deliver.
+//! - `read`: `sync` and `history`.
+//! - `deliver`: concurrent posts with a timeout, 410 Gone cleaning up connections.
+//!
+//! Every reply goes out through `@connections` ([`Poster`]); the integration response is
+//! always a bare 200. A client mistake becomes one `error` frame; an infrastructure
+//! failure becomes one `internal` error frame plus an error log line.
 
+mod deliver;
+mod read;
+mod send;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use chat_core::clock::{Clock, SystemClock};
+use chat_core::poster::Poster;
+use chat_core::protocol::{Action, ErrorCode, FrameError, Request, ServerFrame, Target, parse_frame};
+use chat_core::store::{Store, StoreError};
+use chat_lambda::Caller;
+use lambda_runtime::LambdaEvent;
+
+/// What the handler needs; built once per cold start.
+#[derive(Debug)]
+pub struct Deps<S, P, C = SystemClock> {
+    /// Connections and inboxes.
+    pub store: S,
+    /// `@connections`.
+    pub poster: P,
+    /// Wall-clock time.
+    pub clock: C,
+}
+
+/// Why a request failed after parsing.
+#[derive(Debug)]
+enum Failure {
+    /// The client asked for something it may not have, or that does not exist.
+    Refused(ErrorCode, String),
+    /// The store failed; nothing was acknowledged.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Runs one WebSocket route event.
+pub async fn handle<S: Store, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+    let caller = Caller::from_event(&event.payload)?;
+    let body = event.payload.body.as_deref().unwrap_or("");
+    let reply = match parse_frame(body) {
+        Err(e) => {
+            tracing::info!(user = %caller.user, code = ?e.code, "frame refused");
+            Some(ServerFrame::from_error(e))
+        }
+        Ok(request) => serve(deps, &caller, request).await,
+    };
+    if let Some(frame) = reply {
+        deliver::reply(deps, &caller, &frame).await;
+    }
+    Ok(chat_lambda::ok())
+}
+
+async fn serve<S: Store, P: Poster, C: Clock>(deps: &Deps<S, P, C>, caller: &Caller, request: Request) -> Option<ServerFrame> {
+    let Request { id, action } = request;
+    let client_msg_id = match &action {
+        Action::Send { client_msg_id, .. } => Some(client_msg_id.to_string()),
+        _ => None,
+    };
+    let result = match action {
+        Action::Send { target, client_msg_id, body } => {
+            send::send(deps, caller, id.clone(), target, client_msg_id, body).await.map(|()| None)
+        }
+        Action::Sync { after, limit } => read::sync(deps, caller, id.clone(), after, limit).await.map(Some),
+        Action::History { conversation, before, limit } => {
+            read::history(deps, caller, id.clone(), conversation, before, limit).await.map(Some)
+        }
+        Action::Typing { target } => typing(deps, caller, target).await.map(|()| None),
+        Action::Ping => Ok(Some(ServerFrame::Pong { id: id.clone() })),
+        other => Err(Failure::Refused(
+            ErrorCode::UnknownAction,
+            format!("{} is not served by this deployment yet", action_name(&other)),
+        )),
+    };
+    match result {
+        Ok(frame) => frame,
+        Err(failure) => Some(error_frame(caller, id, client_msg_id, failure)),
+    }
+}
+
+fn error_frame(caller: &Caller, id: Option<String>, client_msg_id: Option<String>, failure: Failure) -> ServerFrame {
+    let (code, message) = match failure {
+        Failure::Refused(code, message) => (code, message),
+        Failure::Store(e) => {
+            tracing::error!(user = %caller.user, error = %e, source = ?std::error::Error::source(&e), "store failed");
+            (ErrorCode::Internal, "the server could not complete the request; retry it (a send with the same clientMsgId is safe to retry)".to_owned())
+        }
+    };
+    ServerFrame::from_error(FrameError { id, client_msg_id, code, message })
+}
+
+fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::Receipt { .. } => "receipt",
+        Action::Presence { .. } => "presence",
+        Action::GroupCreate { .. } => "group.create",
+        Action::GroupAdd { .. } => "group.add",
+        Action::GroupRemove { .. } => "group.remove",
+        Action::GroupLeave { .. } => "group.leave",
+        Action::PushRegister { .. } => "push.register",
+        Action::PushUnregister { .. } => "push.unregister",
+        _ => "this action",
+    }
+}
+
+/// Typing indicators go to the other side's live connections and are never stored.
+async fn typing<S: Store, P: Poster, C: Clock>(deps: &Deps<S, P, C>, caller: &Caller, target: Target) -> Result<(), Failure> {
+    let Target::User(to) = target else {
+        return Err(Failure::Refused(ErrorCode::NotFound, "group not found".into()));
+    };
+    if to == caller.user {
+        return Ok(());
+    }
+    let conversation = chat_core::ids::Conversation::direct(&caller.user, &to);
+    let conns = deps.store.connections(&to, deps.clock.now_ms() / 1000).await?;
+    let frame = ServerFrame::Typing { conversation, from: caller.user.clone() }.to_json();
+    deliver::fan_out(deps, conns.into_iter().map(|c| (c, frame.as_str())).collect()).await;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The `$connect` REQUEST authorizer: verifies `?token=`, reads `?device=`, and hands the
+//! user and device to every later route through the authorizer context.
+//!
+//! A refusal is the error `Unauthorized`, which API Gateway turns into HTTP 401 (a Deny
+//! policy would be a 403). The reason goes to the log, never the token.
+
+use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse};
+use chat_auth::Verifier;
+use chat_core::ids::DeviceId;
+use chat_lambda::context;
+use lambda_runtime::LambdaEvent;
+use serde_json::json;
+
+/// The error message API Gateway maps to 401.
+pub const UNAUTHORIZED: &str = "Unauthorized";
+
+/// Verifies the connect request's token.
+pub async fn handle(
+    verifier: &Verifier,
+    event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>,
+) -> Result<ApiGatewayCustomAuthorizerResponse, lambda_runtime::Error> {
+    let query = &event.payload.query_string_parameters;
+    let token = query.first("token").unwrap_or("");
+    let user = match verifier.verify(token).await {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::info!(reason = %e, "connect refused");
+            return Err(UNAUTHORIZED.into());
+        }
+    };
+    let device = match query.first("device") {
+        None => None,
+        Some(d) => match DeviceId::parse(d) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::info!(reason = %e, "connect refused: bad device id");
+                return Err(UNAUTHORIZED.into());
+            }
+        },
+    };
+    let resource = event.payload.method_arn.as_deref().unwrap_or("*");
+    let mut ctx = serde_json::Map::new();
+    ctx.insert(context::USER_ID.into(), json!(user.as_str()));
+    if let Some(d) = &device {
+        ctx.insert(context::DEVICE_ID.into(), json!(d.as_str()));
+    }
+    let response = json!({
+        "principalId": user.as_str(),
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resource}],
+        },
+        "context": ctx,
+    });
+    Ok(serde_json::from_value(response)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn event(query: serde_json::Value) -> LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest> {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../crates/lambda/fixtures/apigw-v2-custom-authorizer-websocket-request.json"))
+                .expect("fixture");
+        v["queryStringParameters"] = query;
+        LambdaEvent::new(serde_json::from_value(v).expect("event"), Default::default())
+    }
+
+    fn token(user: &str) -> String {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+        chat_auth::dev::mint(SECRET, user, now, 60).expect("mint")
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_allows_and_puts_user_and_device_in_the_context() {
+        let v = Verifier::hs256(SECRET);
+        let r = handle(&v, event(json!({"token": token("alice"), "device": "phone-1"}))).await.expect("allowed");
+        let r = serde_json::to_value(r).expect("json");
+        assert_eq!(r["principalId"], "alice");
+        assert_eq!(r["context"], json!({"userId":"alice","deviceId":"phone-1"}));
+        assert_eq!(r["policyDocument"]["Statement"][0]["Effect"], "Allow");
+        assert_eq!(r["policyDocument"]["Statement"][0]["Resource"], json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/test/$connect"]));
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_bad_token_or_device_is_unauthorized() {
+        let v = Verifier::hs256(SECRET);
+        for query in [json!({}), json!({"token": "nope"}), json!({"token": token("alice"), "device": "bad device"})] {
+            let err = handle(&v, event(query)).await.expect_err("refused");
+            assert_eq!(err.to_string(), UNAUTHORIZED);
+        }
+    }
+}

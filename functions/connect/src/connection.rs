@@ -1,0 +1,85 @@
+//! `$connect` records the connection under its user; `$disconnect` forgets it.
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use chat_core::clock::Clock;
+use chat_core::schema::connections::TTL_SECS;
+use chat_core::store::{Connection, ConnectionStore};
+use chat_lambda::Caller;
+use lambda_runtime::LambdaEvent;
+
+/// What the connection routes need.
+#[derive(Debug)]
+pub struct Deps<S, C> {
+    /// Where connections are recorded.
+    pub store: S,
+    /// Wall-clock time.
+    pub clock: C,
+}
+
+/// Handles `$connect` and `$disconnect` (by the event's route key).
+pub async fn handle<S: ConnectionStore, C: Clock>(
+    deps: &Deps<S, C>,
+    event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+    let caller = Caller::from_event(&event.payload)?;
+    match event.payload.request_context.route_key.as_deref() {
+        Some("$connect") => {
+            let connected_at = if caller.connected_at > 0 { caller.connected_at } else { deps.clock.now_ms() };
+            let conn = Connection {
+                user: caller.user.clone(),
+                connection_id: caller.connection_id.clone(),
+                device: caller.device.clone(),
+                connected_at,
+                expires_at: connected_at / 1000 + TTL_SECS,
+            };
+            deps.store.put_connection(&conn).await?;
+            tracing::info!(user = %caller.user, "connected");
+        }
+        Some("$disconnect") => {
+            deps.store.delete_connection(&caller.user, &caller.connection_id).await?;
+            tracing::info!(user = %caller.user, "disconnected");
+        }
+        other => return Err(format!("connection handler got route {other:?}").into()),
+    }
+    Ok(chat_lambda::ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chat_core::clock::ManualClock;
+    use chat_core::ids::UserId;
+    use chat_core::store::memory::MemoryStore;
+
+    fn event(fixture: &str, route: &str) -> LambdaEvent<ApiGatewayWebsocketProxyRequest> {
+        let mut v: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        v["requestContext"]["routeKey"] = route.into();
+        v["requestContext"]["authorizer"] = serde_json::json!({"principalId":"alice","userId":"alice"});
+        LambdaEvent::new(serde_json::from_value(v).expect("event"), Default::default())
+    }
+
+    #[tokio::test]
+    async fn connect_records_and_disconnect_forgets_the_connection() {
+        let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(1_700_000_000_000) };
+        let connect = include_str!("../../../crates/lambda/fixtures/apigw-websocket-request.json");
+        let disconnect = include_str!("../../../crates/lambda/fixtures/apigw-websocket-request-disconnect-route.json");
+        handle(&deps, event(connect, "$connect")).await.expect("connect");
+        let alice = UserId::parse("alice").expect("valid");
+        let conns = deps.store.connections(&alice, 0).await.expect("list");
+        assert_eq!(conns.len(), 1);
+        assert_eq!(conns[0].connection_id.as_str(), "TWegAcC4EowCHnA=");
+        assert_eq!(conns[0].expires_at, 1_547_230_720 + TTL_SECS);
+        let mut ev = event(disconnect, "$disconnect");
+        ev.payload.request_context.connection_id = Some("TWegAcC4EowCHnA=".into());
+        handle(&deps, ev).await.expect("disconnect");
+        assert!(deps.store.connections(&alice, 0).await.expect("list").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_event_without_authorizer_context_fails() {
+        let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(0) };
+        let mut ev = event(include_str!("../../../crates/lambda/fixtures/apigw-websocket-request.json"), "$connect");
+        ev.payload.request_context.authorizer = Default::default();
+        assert!(handle(&deps, ev).await.is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! The `connect` Lambda (`$connect`, `$disconnect`): wires DynamoDB into
+//! [`chat_connect::connection::handle`].
+
+use chat_connect::connection::{Deps, handle};
+use chat_core::clock::SystemClock;
+use chat_core::schema::TableNames;
+use chat_dynamo::DynamoStore;
+use chat_lambda::Budget;
+use lambda_runtime::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    chat_lambda::init_tracing();
+    let sdk = chat_lambda::sdk_config(Budget::Data).await;
+    let deps = Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), TableNames::from_env()),
+        clock: SystemClock,
+    };
+    run(service_fn(|event| handle(&deps, event))).await
+}
