@@ -42,3 +42,20 @@ impl Poster for ApiGwPoster {
         }
     }
 }
+
+impl ApiGwPoster {
+    /// A poster for a local gateway (the devserver) at `endpoint`: fixed dummy
+    /// credentials and region, since the local `@connections` API does not check
+    /// signatures, and nothing read from the environment (where `AWS_ENDPOINT_URL` may
+    /// point at a DynamoDB API instead).
+    pub fn local(endpoint: &str) -> Self {
+        use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_apigatewaymanagement::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "chat-devserver"))
+            .endpoint_url(endpoint)
+            .build();
+        Self { client: Client::from_conf(config) }
+    }
+}

@@ -1,1 +1,282 @@
+//! `chat-devserver`: a local API Gateway WebSocket API (docs/devserver.md).
+//!
+//! It does what API Gateway does for the deployed stack, with the functions' own
+//! `handle()`s: runs the `$connect` authorizer (401 on refusal), `$connect`, route
+//! selection on `$request.body.action` with `$default`, `$disconnect`, API Gateway's
+//! limits, and serves the `@connections` Management API that the functions post through
+//! with the real SDK client.
+//!
+//! Layout:
+//! - [`options`]: the command line.
+//! - [`events`]: API Gateway event JSON, deserialized into `aws_lambda_events` types.
+//! - [`socket`]: handshake, frame loop, route selection, limits.
+//! - [`registry`]: open connections.
+//! - [`management`]: `@connections`.
+//! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
+pub mod events;
+pub mod management;
+pub mod options;
+pub mod registry;
+pub mod socket;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chat_apigw::ApiGwPoster;
+use chat_auth::Verifier;
+use chat_core::clock::{Clock, SystemClock};
+use chat_core::schema::TableNames;
+use chat_core::store::Store;
+use chat_core::store::memory::MemoryStore;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use options::{Options, StoreChoice, USAGE};
+pub use socket::Limits;
+
+/// Counts connections whose `$disconnect` has not run yet, so shutdown can wait for them.
+#[derive(Debug, Default)]
+pub struct Active(AtomicUsize);
+
+/// Decrements [`Active`] when dropped.
+#[derive(Debug)]
+pub struct ActiveGuard<'a>(&'a Active);
+
+impl Active {
+    fn enter(&self) -> ActiveGuard<'_> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        ActiveGuard(self)
+    }
+
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Everything the gateway shares between connections.
+pub struct Gateway<S> {
+    registry: registry::Registry,
+    send: chat_send::Deps<Arc<S>, ApiGwPoster>,
+    connections: chat_connect::connection::Deps<Arc<S>, SystemClock>,
+    verifier: Verifier,
+    secret: Vec<u8>,
+    stage: String,
+    clock: SystemClock,
+    limits: Limits,
+    shutdown: watch::Receiver<bool>,
+    active: Active,
+}
+
+/// Logs to stderr, human-readable; `RUST_LOG` sets the level (default info).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::mem::drop(ctrl_c.await),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Serves on `listener` until `shutdown` resolves, then closes every connection (close
+/// frame, `$disconnect`) and returns. Prints one line with `ws://HOST:PORT/` to stdout
+/// when ready.
+pub async fn run(listener: TcpListener, options: Options, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    run_with_limits(listener, options, Limits::default(), shutdown).await
+}
+
+/// [`run`] with other limits (tests use short idle timeouts).
+pub async fn run_with_limits(
+    listener: TcpListener,
+    options: Options,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if options.sns {
+        tracing::warn!("--sns: push notifications are not implemented yet; the flag has no effect");
+    }
+    match &options.store {
+        StoreChoice::InMemory => serve(listener, options.clone(), limits, MemoryStore::new(), "in memory", shutdown).await,
+        StoreChoice::Embedded(dir) => {
+            let store = MemoryStore::open(dir).with_context(|| format!("opening the store in {}", dir.display()))?;
+            let what = format!("embedded, in {}", dir.display());
+            serve(listener, options.clone(), limits, store, &what, shutdown).await
+        }
+        StoreChoice::DynamoDb => {
+            let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let tables = TableNames::from_env();
+            chat_dynamo::tables::ensure_tables(&client, &tables).await.context("creating the DynamoDB tables")?;
+            let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
+            serve(listener, options.clone(), limits, chat_dynamo::DynamoStore::new(client, tables), &what, shutdown).await
+        }
+    }
+}
+
+fn jwt_secret() -> Vec<u8> {
+    match std::env::var(chat_auth::config::env::SECRET) {
+        Ok(s) if !s.is_empty() => s.into_bytes(),
+        _ => {
+            tracing::warn!("CHAT_JWT_SECRET is not set: using the fixed development secret (fine for local use only)");
+            chat_auth::dev::DEV_SECRET.as_bytes().to_vec()
+        }
+    }
+}
+
+async fn serve<S: Store + 'static>(
+    listener: TcpListener,
+    options: Options,
+    limits: Limits,
+    store: S,
+    store_name: &str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let store = Arc::new(store);
+    let secret = jwt_secret();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let callback = format!("http://{addr}/{}", options.stage);
+    let gw = Arc::new(Gateway {
+        registry: Default::default(),
+        send: chat_send::Deps { store: store.clone(), poster: ApiGwPoster::local(&callback), clock: SystemClock },
+        connections: chat_connect::connection::Deps { store, clock: SystemClock },
+        verifier: Verifier::hs256(&secret),
+        secret,
+        stage: options.stage.clone(),
+        clock: SystemClock,
+        limits,
+        shutdown: stop_rx,
+        active: Active::default(),
+    });
+    let app = Router::new()
+        .route("/", get(websocket::<S>))
+        .route("/health", get(|| async { "ok" }))
+        .route("/dev/token", get(dev_token::<S>))
+        .route("/{stage}", get(staged_websocket::<S>))
+        .fallback(management_api::<S>)
+        .with_state(gw.clone());
+    println!("chat-devserver listening on ws://{addr}/ (stage {}, store: {store_name}); callback URL {callback}", options.stage);
+    let waiter = gw.clone();
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!(open = waiter.registry.len(), "shutting down: closing connections");
+            let _ = stop_tx.send(true);
+            for _ in 0..500 {
+                if waiter.active.count() == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+type Gw<S> = State<Arc<Gateway<S>>>;
+
+async fn websocket<S: Store + 'static>(
+    State(gw): Gw<S>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    match ws {
+        Ok(ws) => socket::handshake(gw, ws, query, headers, peer).await,
+        Err(_) => (
+            [("content-type", "text/plain; charset=utf-8")],
+            "chat-devserver: connect a WebSocket client here with ?token=<JWT> (GET /dev/token?user=NAME mints one).\n",
+        )
+            .into_response(),
+    }
+}
+
+async fn staged_websocket<S: Store + 'static>(
+    Path(stage): Path<String>,
+    gw: Gw<S>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    query: Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    peer: ConnectInfo<SocketAddr>,
+) -> Response {
+    if stage != gw.stage {
+        return not_found();
+    }
+    websocket(gw, ws, query, headers, peer).await
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    user: Option<String>,
+    ttl: Option<u64>,
+}
+
+/// Longest `ttl` `/dev/token` grants: a week.
+const MAX_DEV_TTL: u64 = 7 * 24 * 60 * 60;
+
+async fn dev_token<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQuery>) -> Response {
+    let bad = |m: String| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": m}))).into_response();
+    let Some(user) = q.user else { return bad("user is required".into()) };
+    let user = match chat_core::ids::UserId::parse(&user) {
+        Ok(u) if u.as_str() != chat_core::message::SYSTEM_SENDER => u,
+        Ok(_) => return bad("user id 'system' is reserved".into()),
+        Err(e) => return bad(format!("user: {e}")),
+    };
+    let ttl = q.ttl.unwrap_or(3600);
+    if ttl == 0 || ttl > MAX_DEV_TTL {
+        return bad(format!("ttl must be 1 to {MAX_DEV_TTL} seconds"));
+    }
+    match chat_auth::dev::mint(&gw.secret, user.as_str(), gw.clock.now_ms() / 1000, ttl) {
+        Ok(token) => axum::Json(json!({"token": token})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "minting a token failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn management_api<S: Store + 'static>(State(gw): Gw<S>, method: Method, uri: axum::http::Uri, body: Bytes) -> Response {
+    match management::connection_id(uri.path(), &gw.stage) {
+        Some(id) => management::serve(&gw.registry, &method, &id, body),
+        None => not_found(),
+    }
+}

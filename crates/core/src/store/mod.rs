@@ -104,3 +104,34 @@ pub trait InboxStore: Send + Sync {
 /// Everything the chat functions need from storage.
 pub trait Store: ConnectionStore + InboxStore {}
 impl<T: ConnectionStore + InboxStore> Store for T {}
+
+// A shared store (the devserver hands one store to several functions) is a store too.
+impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
+    fn put_connection(&self, c: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).put_connection(c)
+    }
+    fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).delete_connection(user, id)
+    }
+    fn connections(&self, user: &UserId, now_s: u64) -> impl Future<Output = Result<Vec<Connection>, StoreError>> + Send {
+        (**self).connections(user, now_s)
+    }
+}
+
+impl<T: InboxStore> InboxStore for std::sync::Arc<T> {
+    fn append(&self, m: &NewMessage) -> impl Future<Output = Result<AppendOutcome, StoreError>> + Send {
+        (**self).append(m)
+    }
+    fn sync(&self, user: &UserId, after: u64, limit: u32) -> impl Future<Output = Result<Page, StoreError>> + Send {
+        (**self).sync(user, after, limit)
+    }
+    fn history(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send {
+        (**self).history(user, conversation, before, limit)
+    }
+}

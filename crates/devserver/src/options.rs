@@ -1,0 +1,126 @@
+//! The command line (docs/devserver.md).
+
+use std::path::PathBuf;
+
+/// `--help` text.
+pub const USAGE: &str = "\
+Usage: chat-devserver [OPTIONS]
+
+A local API Gateway WebSocket API running the chat functions' own handlers.
+
+Options:
+  --listen ADDR     address to listen on (default 127.0.0.1:8080; port 0 picks a free port)
+  --stage NAME      API stage name (default local)
+  --data-dir DIR    where the embedded store keeps its data (default ./.chat-data)
+  --in-memory       keep nothing on disk
+  --dynamodb        use DynamoDB through the AWS SDK (honours AWS_ENDPOINT_URL), creating
+                    the tables if missing
+  --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL)
+  -h, --help        this text
+
+Environment:
+  CHAT_JWT_SECRET   HS256 secret (default: a fixed development secret)
+  RUST_LOG          log filter (default info)";
+
+/// Where the devserver keeps data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The embedded store, journaled in this directory.
+    Embedded(PathBuf),
+    /// In memory only.
+    InMemory,
+    /// DynamoDB through the SDK.
+    DynamoDb,
+}
+
+/// Parsed command-line options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// `--listen`.
+    pub listen: String,
+    /// `--stage`.
+    pub stage: String,
+    /// `--data-dir` / `--in-memory` / `--dynamodb`.
+    pub store: StoreChoice,
+    /// `--sns`.
+    pub sns: bool,
+    /// `--help`.
+    pub help: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            stage: "local".into(),
+            store: StoreChoice::Embedded(PathBuf::from(".chat-data")),
+            sns: false,
+            help: false,
+        }
+    }
+}
+
+impl Options {
+    /// Parses arguments (without the program name).
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let mut o = Self::default();
+        let (mut in_memory, mut dynamodb, mut data_dir) = (false, false, None);
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--listen" => o.listen = value("--listen")?,
+                "--stage" => o.stage = value("--stage")?,
+                "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
+                "--in-memory" => in_memory = true,
+                "--dynamodb" => dynamodb = true,
+                "--sns" => o.sns = true,
+                "-h" | "--help" => o.help = true,
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        if o.stage.is_empty() || !o.stage.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err("--stage must be letters, digits, '_' or '-'".into());
+        }
+        o.store = match (in_memory, dynamodb, data_dir) {
+            (true, true, _) => return Err("--in-memory and --dynamodb exclude each other".into()),
+            (true, false, Some(_)) | (false, true, Some(_)) => {
+                return Err("--data-dir only applies to the embedded store".into());
+            }
+            (true, false, None) => StoreChoice::InMemory,
+            (false, true, None) => StoreChoice::DynamoDb,
+            (false, false, Some(dir)) => StoreChoice::Embedded(dir),
+            (false, false, None) => o.store,
+        };
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let o = parse(&[]).expect("defaults");
+        assert_eq!(o.listen, "127.0.0.1:8080");
+        assert_eq!(o.stage, "local");
+        assert_eq!(o.store, StoreChoice::Embedded(PathBuf::from(".chat-data")));
+    }
+
+    #[test]
+    fn flags_are_parsed_and_conflicts_refused() {
+        let o = parse(&["--listen", "127.0.0.1:0", "--stage", "dev", "--dynamodb", "--sns"]).expect("valid");
+        assert_eq!((o.listen.as_str(), o.stage.as_str(), o.store, o.sns), ("127.0.0.1:0", "dev", StoreChoice::DynamoDb, true));
+        assert_eq!(parse(&["--in-memory"]).expect("valid").store, StoreChoice::InMemory);
+        assert!(parse(&["--in-memory", "--dynamodb"]).is_err());
+        assert!(parse(&["--data-dir", "x", "--in-memory"]).is_err());
+        assert!(parse(&["--listen"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+        assert!(parse(&["--stage", "a/b"]).is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! The WebSocket side of the gateway: the handshake (authorizer, then `$connect`), the
+//! frame loop (route selection, one handler invocation per frame, API Gateway's limits)
+//! and `$disconnect`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chat_core::clock::Clock;
+use chat_core::store::Store;
+use futures_util::{SinkExt, StreamExt};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::Gateway;
+use crate::events::{self, ConnectionInfo, Handshake};
+use crate::registry::{Handle, OUTBOX_FRAMES, Outbound};
+
+/// The routes the API has besides `$connect`, `$disconnect` and `$default`: one per
+/// protocol action, as the CDK stack defines them.
+pub const ROUTES: &[&str] = &[
+    "send", "sync", "history", "receipt", "typing", "presence", "group.create", "group.add", "group.remove",
+    "group.leave", "push.register", "push.unregister", "ping",
+];
+
+/// API Gateway's WebSocket limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest frame (32 KB).
+    pub max_frame: usize,
+    /// Largest message (128 KB); larger closes with 1009.
+    pub max_message: usize,
+    /// Idle timeout (10 minutes).
+    pub idle: Duration,
+    /// Longest connection (2 hours).
+    pub max_age: Duration,
+    /// Frames of one connection handled at once; reading pauses beyond this.
+    pub in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_frame: 32 * 1024,
+            max_message: 128 * 1024,
+            idle: Duration::from_secs(10 * 60),
+            max_age: Duration::from_secs(2 * 60 * 60),
+            in_flight: 32,
+        }
+    }
+}
+
+fn new_connection_id() -> String {
+    // API Gateway ids look like `L0SM9cOFvHcCIhw=`: 15 base64-ish characters and `=`.
+    let s = ulid::Ulid::new().to_string();
+    format!("{}=", &s[s.len() - 15..])
+}
+
+fn lambda_event<T>(payload: T) -> LambdaEvent<T> {
+    LambdaEvent::new(payload, Context::default())
+}
+
+/// Runs the authorizer and `$connect`; on success upgrades to a WebSocket.
+pub async fn handshake<S: Store + 'static>(
+    gw: Arc<Gateway<S>>,
+    ws: WebSocketUpgrade,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    peer: SocketAddr,
+) -> Response {
+    let now = gw.clock.now_ms();
+    let header_pairs: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut info = ConnectionInfo {
+        connection_id: new_connection_id(),
+        connected_at: now,
+        domain_name: header("host"),
+        stage: gw.stage.clone(),
+        source_ip: peer.ip().to_string(),
+        user_agent: header("user-agent"),
+        authorizer: Default::default(),
+    };
+    let hs = Handshake { headers: header_pairs, query };
+    let auth_event = match events::authorizer_request(&info, &hs, now) {
+        Ok(e) => e,
+        Err(e) => return internal("authorizer event", &e),
+    };
+    let allowed = match chat_connect::authorizer::handle(&gw.verifier, lambda_event(auth_event)).await {
+        Ok(r) => r,
+        Err(_) => return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
+    };
+    if let Value::Object(ctx) = allowed.context {
+        info.authorizer = ctx;
+    }
+    info.authorizer.insert("principalId".into(), json!(allowed.principal_id));
+    let connect_event = match events::connect(&info, &hs, now) {
+        Ok(e) => e,
+        Err(e) => return internal("connect event", &e),
+    };
+    if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(connect_event)).await {
+        return internal("$connect", &*e);
+    }
+    ws.max_frame_size(gw.limits.max_frame)
+        .max_message_size(gw.limits.max_message)
+        .on_upgrade(move |socket| connection(gw, info, socket))
+}
+
+fn internal(what: &str, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "{what} failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
+}
+
+/// The route key API Gateway selects for a frame: its `action` if a route has that
+/// key, else `$default`.
+pub fn route_key(body: &str) -> &'static str {
+    let action = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("action")?.as_str().map(str::to_owned));
+    action.and_then(|a| ROUTES.iter().find(|r| **r == a).copied()).unwrap_or("$default")
+}
+
+async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInfo, socket: WebSocket) {
+    let _active = gw.active.enter();
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel(OUTBOX_FRAMES);
+    let handle = gw.registry.insert(
+        info.connection_id.clone(),
+        Handle {
+            outbox: tx.clone(),
+            connected_at: info.connected_at,
+            last_active: info.connected_at.into(),
+            source_ip: info.source_ip.clone(),
+            user_agent: info.user_agent.clone(),
+        },
+    );
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let (msg, last) = match out {
+                Outbound::Text(t) => (Message::Text(t.into()), false),
+                Outbound::Binary(b) => (Message::Binary(b), false),
+                Outbound::Close(code, reason) => (Message::Close(Some(CloseFrame { code, reason: reason.into() })), true),
+            };
+            if sink.send(msg).await.is_err() || last {
+                break;
+            }
+        }
+    });
+    let info = Arc::new(info);
+    let permits = Arc::new(Semaphore::new(gw.limits.in_flight));
+    let deadline = tokio::time::Instant::now() + gw.limits.max_age;
+    let mut shutdown = gw.shutdown.clone();
+    let (code, reason, server_closed) = loop {
+        let next = tokio::select! {
+            _ = shutdown.changed() => break (1001, "Going away", true),
+            _ = tokio::time::sleep_until(deadline) => break (1001, "Going away", true),
+            r = tokio::time::timeout(gw.limits.idle, stream.next()) => r,
+        };
+        let text = match next {
+            Err(_) => break (1001, "Going away", true),
+            Ok(None) => break (1006, "Connection closed abnormally", false),
+            Ok(Some(Err(e))) => {
+                let too_big = { let s = e.to_string(); s.contains("too long") || s.contains("Space limit") };
+                if too_big { break (1009, "Message too big", true) }
+                break (1002, "Protocol error", true);
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                break frame.map_or((1005, "Client-side close frame status not set", false), |f| (f.code, "Client closed", false));
+            }
+            Ok(Some(Ok(Message::Text(t)))) => t.to_string(),
+            Ok(Some(Ok(Message::Binary(b)))) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(Some(Ok(_))) => continue,
+        };
+        handle.touch(gw.clock.now_ms());
+        let Ok(permit) = permits.clone().acquire_owned().await else { break (1011, "Internal error", true) };
+        let (gw, info) = (gw.clone(), info.clone());
+        tokio::spawn(async move {
+            invoke(&gw, &info, &text).await;
+            drop(permit);
+        });
+    };
+    gw.registry.remove(&info.connection_id);
+    if server_closed {
+        let _ = tx.send(Outbound::Close(code, reason)).await;
+    }
+    drop(tx);
+    drop(handle);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    // Frames still being handled finish before `$disconnect`, as in API Gateway.
+    let _ = permits.acquire_many(gw.limits.in_flight as u32).await;
+    match events::disconnect(&info, code, reason, gw.clock.now_ms()) {
+        Ok(e) => {
+            if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(e)).await {
+                tracing::warn!(error = %e, "$disconnect failed");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "disconnect event"),
+    }
+}
+
+/// Invokes the function behind the frame's route, as API Gateway would.
+async fn invoke<S: Store + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body: &str) {
+    let route = route_key(body);
+    let event = match events::message(info, route, body, gw.clock.now_ms()) {
+        Ok(e) => e,
+        Err(e) => return tracing::error!(error = %e, "message event"),
+    };
+    let request_id = event.request_context.request_id.clone().unwrap_or_default();
+    if let Err(e) = chat_send::handle(&gw.send, lambda_event(event)).await {
+        // What API Gateway tells the client when an integration fails.
+        tracing::error!(route, error = %e, "function failed");
+        let msg = json!({"message": "Internal server error", "connectionId": info.connection_id, "requestId": request_id});
+        let _ = gw.registry.send(&info.connection_id, Outbound::Text(msg.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_route_by_action_or_fall_back_to_default() {
+        assert_eq!(route_key(r#"{"action":"send"}"#), "send");
+        assert_eq!(route_key(r#"{"action":"group.create"}"#), "group.create");
+        assert_eq!(route_key(r#"{"action":"fly"}"#), "$default");
+        assert_eq!(route_key(r#"{"action":1}"#), "$default");
+        assert_eq!(route_key("nope"), "$default");
+    }
+
+    #[test]
+    fn connection_ids_look_like_api_gateway_ones() {
+        let id = new_connection_id();
+        assert_eq!(id.len(), 16);
+        assert!(id.ends_with('='));
+        assert_ne!(id, new_connection_id());
+    }
+}
