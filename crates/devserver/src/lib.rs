@@ -139,7 +139,7 @@ pub async fn run_with_limits(
         StoreChoice::DynamoDb => {
             let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
-            let tables = TableNames::from_env();
+            let tables = options.table_prefix.as_deref().map_or_else(TableNames::from_env, TableNames::with_prefix);
             chat_dynamo::tables::ensure_tables(&client, &tables).await.context("creating the DynamoDB tables")?;
             let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
             serve(listener, options.clone(), limits, chat_dynamo::DynamoStore::new(client, tables), &what, shutdown).await

@@ -15,6 +15,8 @@ Options:
   --in-memory       keep nothing on disk
   --dynamodb        use DynamoDB through the AWS SDK (honours AWS_ENDPOINT_URL), creating
                     the tables if missing
+  --table-prefix P  with --dynamodb: table names P + connections|messages|state
+                    (default: CHAT_*_TABLE variables, else CHAT_TABLE_PREFIX, else chat-)
   --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL)
   -h, --help        this text
 
@@ -42,6 +44,8 @@ pub struct Options {
     pub stage: String,
     /// `--data-dir` / `--in-memory` / `--dynamodb`.
     pub store: StoreChoice,
+    /// `--table-prefix`.
+    pub table_prefix: Option<String>,
     /// `--sns`.
     pub sns: bool,
     /// `--help`.
@@ -54,6 +58,7 @@ impl Default for Options {
             listen: "127.0.0.1:8080".into(),
             stage: "local".into(),
             store: StoreChoice::Embedded(PathBuf::from(".chat-data")),
+            table_prefix: None,
             sns: false,
             help: false,
         }
@@ -74,6 +79,7 @@ impl Options {
                 "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
                 "--in-memory" => in_memory = true,
                 "--dynamodb" => dynamodb = true,
+                "--table-prefix" => o.table_prefix = Some(value("--table-prefix")?),
                 "--sns" => o.sns = true,
                 "-h" | "--help" => o.help = true,
                 other => return Err(format!("unknown argument {other:?}")),
@@ -81,6 +87,9 @@ impl Options {
         }
         if o.stage.is_empty() || !o.stage.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err("--stage must be letters, digits, '_' or '-'".into());
+        }
+        if o.table_prefix.is_some() && !dynamodb {
+            return Err("--table-prefix only applies with --dynamodb".into());
         }
         o.store = match (in_memory, dynamodb, data_dir) {
             (true, true, _) => return Err("--in-memory and --dynamodb exclude each other".into()),

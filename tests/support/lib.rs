@@ -1,0 +1,258 @@
+//! Test helpers: [`spawn`] starts a devserver on port 0 (embedded store, or DynamoDB with
+//! fresh uniquely named tables) and returns a [`TestServer`] that mints tokens and opens
+//! [`Client`] WebSockets.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for an expected frame.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Which store the devserver under test uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded (journaled) store in a fresh temporary directory.
+    Embedded,
+    /// DynamoDB at `AWS_ENDPOINT_URL` (moto in CI), with fresh tables.
+    DynamoDb,
+}
+
+/// A running devserver.
+pub struct TestServer {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The data dir (embedded store) or table prefix (DynamoDB) it runs with.
+    pub options: chat_devserver::Options,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chat-e2e-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Options for a fresh server on `backend`.
+pub fn options(backend: Backend) -> chat_devserver::Options {
+    let mut o = chat_devserver::Options { listen: "127.0.0.1:0".into(), ..Default::default() };
+    match backend {
+        Backend::Embedded => o.store = chat_devserver::StoreChoice::Embedded(temp_dir()),
+        Backend::DynamoDb => {
+            assert!(
+                std::env::var("AWS_ENDPOINT_URL").is_ok(),
+                "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test starts moto)"
+            );
+            o.store = chat_devserver::StoreChoice::DynamoDb;
+            o.table_prefix = Some(format!("e2e{}-", ulid::Ulid::new().to_string().to_lowercase()));
+        }
+    }
+    o
+}
+
+/// Starts a devserver for `backend`.
+pub async fn spawn(backend: Backend) -> TestServer {
+    spawn_with(options(backend), chat_devserver::Limits::default()).await
+}
+
+/// Starts a devserver with these options and limits.
+pub async fn spawn_with(options: chat_devserver::Options, limits: chat_devserver::Limits) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(chat_devserver::run_with_limits(listener, options.clone(), limits, async move {
+        let _ = stopped.await;
+    }));
+    let server = TestServer { addr, options, stop: Some(stop), task: Some(task) };
+    server.wait_healthy().await;
+    server
+}
+
+impl TestServer {
+    async fn wait_healthy(&self) {
+        for _ in 0..200 {
+            if self.http_get("/health").await.is_some_and(|(status, _)| status == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("devserver did not become healthy");
+    }
+
+    /// A plain HTTP GET; returns status and body.
+    pub async fn http_get(&self, path: &str) -> Option<(u16, String)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = TcpStream::connect(&self.addr).await.ok()?;
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
+        s.write_all(req.as_bytes()).await.ok()?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.ok()?;
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let status = text.split_whitespace().nth(1)?.parse().ok()?;
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        Some((status, body))
+    }
+
+    /// A token for `user` from `/dev/token`.
+    pub async fn token(&self, user: &str) -> String {
+        let (status, body) = self.http_get(&format!("/dev/token?user={user}")).await.expect("token request");
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        v["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The WebSocket URL with this query string.
+    pub fn url(&self, query: &str) -> String {
+        format!("ws://{}/?{query}", self.addr)
+    }
+
+    /// The `@connections` callback URL.
+    pub fn callback_url(&self) -> String {
+        format!("http://{}/{}", self.addr, self.options.stage)
+    }
+
+    /// Connects as `user` on `device`.
+    pub async fn connect(&self, user: &str, device: &str) -> Client {
+        let token = self.token(user).await;
+        Client::connect(&self.url(&format!("token={token}&device={device}"))).await.expect("connect")
+    }
+
+    /// Stops the server (SIGTERM path) and waits for it.
+    pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(Duration::from_secs(15), task).await;
+            let result = result.expect("server stops in time").expect("server task");
+            result.expect("server exits cleanly");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// One WebSocket client.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// Why a connect failed: the HTTP status of a refused handshake.
+pub async fn connect_status(url: &str) -> Option<u16> {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => None,
+        Err(tungstenite::Error::Http(resp)) => Some(resp.status().as_u16()),
+        Err(e) => panic!("unexpected connect error: {e}"),
+    }
+}
+
+impl Client {
+    /// Opens a WebSocket to `url`.
+    pub async fn connect(url: &str) -> Result<Self, tungstenite::Error> {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(Self { ws })
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.into())).await.expect("send");
+    }
+
+    /// Sends a JSON frame.
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(&frame.to_string()).await;
+    }
+
+    /// The next text frame as JSON, within [`WAIT`]; `None` if the socket closed.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a frame in time")?;
+            match msg.ok()? {
+                Message::Text(t) => return Some(serde_json::from_str(&t).expect("server frames are JSON")),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next frame, which must exist.
+    pub async fn recv(&mut self) -> Value {
+        self.next().await.expect("connection open")
+    }
+
+    /// Frames until one with this `type` (others are returned too, in order).
+    pub async fn until(&mut self, ty: &str) -> (Value, Vec<Value>) {
+        let mut skipped = Vec::new();
+        loop {
+            let f = self.recv().await;
+            if f["type"] == ty {
+                return (f, skipped);
+            }
+            skipped.push(f);
+        }
+    }
+
+    /// Sends a frame and returns the direct reply (the first ack/result/error with this id).
+    pub async fn request(&mut self, mut frame: Value) -> Value {
+        let id = format!("r{}", ulid::Ulid::new());
+        frame["id"] = json!(id);
+        self.send(frame).await;
+        loop {
+            let f = self.recv().await;
+            if f["id"] == json!(id) {
+                return f;
+            }
+        }
+    }
+
+    /// Sends a `send` to a user and returns its ack (or error).
+    pub async fn send_to(&mut self, to: &str, client_msg_id: &str, body: &str) -> Value {
+        self.request(json!({"action":"send","to":to,"clientMsgId":client_msg_id,"body":body})).await
+    }
+
+    /// All inbox entries after `after`, following `next`.
+    pub async fn sync_all(&mut self, after: u64) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = after;
+        loop {
+            let page = self.request(json!({"action":"sync","after":after})).await;
+            assert_eq!(page["type"], "sync", "{page}");
+            out.extend(page["messages"].as_array().expect("messages").iter().cloned());
+            match page["next"].as_u64() {
+                Some(n) => after = n,
+                None => return out,
+            }
+        }
+    }
+
+    /// Proves nothing else is queued: a ping's pong must be the very next frame.
+    pub async fn assert_quiet(&mut self) {
+        self.send(json!({"action":"ping","id":"quiet"})).await;
+        let f = self.recv().await;
+        assert_eq!(f, json!({"type":"pong","id":"quiet"}), "expected nothing queued before the pong");
+    }
+
+    /// Closes the connection.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        while let Ok(Some(_)) = tokio::time::timeout(WAIT, self.ws.next()).await {}
+    }
+}
