@@ -50,7 +50,9 @@ async fn a_send_is_acked_then_delivered_to_every_device_of_both_users(server: Te
     assert_eq!(ack["seq"], 1);
     assert_eq!(ack["conversation"], "dm:alice:bob");
     assert!(ack["ts"].as_u64().is_some() && ack["msgId"].as_str().is_some_and(|s| s.len() == 26));
-    for (who, client) in [("alice laptop", &mut alice_laptop), ("bob phone", &mut bob_phone), ("bob tablet", &mut bob_tablet)] {
+    for (who, client) in
+        [("alice laptop", &mut alice_laptop), ("bob phone", &mut bob_phone), ("bob tablet", &mut bob_tablet)]
+    {
         let m = client.recv().await;
         assert_eq!(m["type"], "message", "{who}: {m}");
         assert_eq!(m["msgId"], ack["msgId"], "{who}");
@@ -108,9 +110,11 @@ async fn history_pages_newest_first_and_strangers_read_nothing(server: TestServe
     assert_eq!(p1["type"], "history", "{p1}");
     assert_eq!(p1["conversation"], "dm:alice:bob");
     assert_eq!(seqs(p1["messages"].as_array().expect("messages")), vec![9, 7]);
-    let p2 = alice.request(json!({"action":"history","conversation":"dm:alice:bob","limit":2,"before":p1["next"]})).await;
+    let p2 =
+        alice.request(json!({"action":"history","conversation":"dm:alice:bob","limit":2,"before":p1["next"]})).await;
     assert_eq!(seqs(p2["messages"].as_array().expect("messages")), vec![5, 3]);
-    let p3 = alice.request(json!({"action":"history","conversation":"dm:alice:bob","limit":2,"before":p2["next"]})).await;
+    let p3 =
+        alice.request(json!({"action":"history","conversation":"dm:alice:bob","limit":2,"before":p2["next"]})).await;
     assert_eq!(seqs(p3["messages"].as_array().expect("messages")), vec![1]);
     assert_eq!(p3["next"], Value::Null);
     let mut mallory = server.connect("mallory", "x").await;
@@ -231,4 +235,3 @@ macro_rules! suite {
 
 suite!(embedded, Backend::Embedded);
 suite!(dynamodb, Backend::DynamoDb);
-

@@ -36,12 +36,9 @@ impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Hs256 { .. } => f.write_str("Hs256 { secret: <redacted> }"),
-            Self::Jwks { url, issuer, audience } => f
-                .debug_struct("Jwks")
-                .field("url", url)
-                .field("issuer", issuer)
-                .field("audience", audience)
-                .finish(),
+            Self::Jwks { url, issuer, audience } => {
+                f.debug_struct("Jwks").field("url", url).field("issuer", issuer).field("audience", audience).finish()
+            }
         }
     }
 }
@@ -73,9 +70,7 @@ impl AuthConfig {
             (Some(_), Some(_)) => Err(ConfigError::Ambiguous),
             (Some(secret), None) if secret.len() < 16 => Err(ConfigError::WeakSecret),
             (Some(secret), None) => Ok(Self::Hs256 { secret: secret.into_bytes() }),
-            (None, Some(url)) => {
-                Ok(Self::Jwks { url, issuer: get(env::ISSUER), audience: get(env::AUDIENCE) })
-            }
+            (None, Some(url)) => Ok(Self::Jwks { url, issuer: get(env::ISSUER), audience: get(env::AUDIENCE) }),
             (None, None) => Err(ConfigError::Missing),
         }
     }
@@ -92,7 +87,10 @@ mod tests {
     #[test]
     fn a_secret_or_a_jwks_url_is_required_but_not_both() {
         assert_eq!(from(&[]), Err(ConfigError::Missing));
-        assert_eq!(from(&[(env::SECRET, "0123456789abcdef"), (env::JWKS_URL, "https://x")]), Err(ConfigError::Ambiguous));
+        assert_eq!(
+            from(&[(env::SECRET, "0123456789abcdef"), (env::JWKS_URL, "https://x")]),
+            Err(ConfigError::Ambiguous)
+        );
         assert_eq!(from(&[(env::SECRET, "short")]), Err(ConfigError::WeakSecret));
         assert!(matches!(from(&[(env::SECRET, "0123456789abcdef")]), Ok(AuthConfig::Hs256 { .. })));
         assert_eq!(

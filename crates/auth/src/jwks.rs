@@ -49,14 +49,9 @@ pub async fn fetch(url: &str) -> Result<JwkSet, JwksError> {
         if resp.status() != http::StatusCode::OK {
             return Err(JwksError::Status(resp.status()));
         }
-        let body = Limited::new(resp.into_body(), MAX_JWKS_BYTES)
-            .collect()
-            .await
-            .map_err(|_| JwksError::Body)?
-            .to_bytes();
+        let body =
+            Limited::new(resp.into_body(), MAX_JWKS_BYTES).collect().await.map_err(|_| JwksError::Body)?.to_bytes();
         serde_json::from_slice(&body).map_err(JwksError::Parse)
     };
-    tokio::time::timeout(std::time::Duration::from_secs(5), request)
-        .await
-        .map_err(|_| JwksError::Timeout)?
+    tokio::time::timeout(std::time::Duration::from_secs(5), request).await.map_err(|_| JwksError::Timeout)?
 }

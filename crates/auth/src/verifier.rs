@@ -80,7 +80,10 @@ impl Verifier {
 
     /// A verifier of HS256 tokens signed with `secret`.
     pub fn hs256(secret: &[u8]) -> Self {
-        Self { keys: Keys::Secret(DecodingKey::from_secret(secret)), validation: validation(Algorithm::HS256, None, None) }
+        Self {
+            keys: Keys::Secret(DecodingKey::from_secret(secret)),
+            validation: validation(Algorithm::HS256, None, None),
+        }
     }
 
     /// A verifier of RS256 tokens signed by a key of `set` (refetched from `url` when a
@@ -112,7 +115,12 @@ impl Verifier {
         Ok(user)
     }
 
-    async fn jwks_key(&self, token: &str, url: &str, set: &RwLock<(JwkSet, Instant)>) -> Result<DecodingKey, AuthError> {
+    async fn jwks_key(
+        &self,
+        token: &str,
+        url: &str,
+        set: &RwLock<(JwkSet, Instant)>,
+    ) -> Result<DecodingKey, AuthError> {
         let header = decode_header(token).map_err(AuthError::Invalid)?;
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;
         let find = |set: &RwLock<(JwkSet, Instant)>| -> (Option<DecodingKey>, Instant) {

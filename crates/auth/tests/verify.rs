@@ -36,7 +36,8 @@ async fn serve_jwks() -> String {
 
 async fn rsa_verifier() -> Verifier {
     let url = serve_jwks().await;
-    let config = AuthConfig::Jwks { url, issuer: Some("https://issuer.example".into()), audience: Some("chat-app".into()) };
+    let config =
+        AuthConfig::Jwks { url, issuer: Some("https://issuer.example".into()), audience: Some("chat-app".into()) };
     Verifier::new(&config).await.expect("jwks verifier")
 }
 
@@ -52,7 +53,12 @@ async fn a_valid_hs256_token_names_its_user() {
 #[tokio::test]
 async fn bad_hs256_tokens_are_refused() {
     let v = Verifier::hs256(SECRET);
-    let other = encode(&Header::new(Algorithm::HS256), &json!({"sub":"a","exp":now()+60}), &EncodingKey::from_secret(b"another-secret-another-secret")).expect("encode");
+    let other = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"sub":"a","exp":now()+60}),
+        &EncodingKey::from_secret(b"another-secret-another-secret"),
+    )
+    .expect("encode");
     let cases: Vec<(&str, String)> = vec![
         ("wrong key", other),
         ("expired", hs(json!({"sub":"alice","exp":now()-3600}))),
@@ -83,7 +89,11 @@ async fn alg_none_is_refused() {
 #[tokio::test]
 async fn an_rs256_token_from_the_jwks_is_accepted() {
     let v = rsa_verifier().await;
-    let token = rs(json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example","aud":"chat-app"}), RSA_PRIVATE, "test-key-1");
+    let token = rs(
+        json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example","aud":"chat-app"}),
+        RSA_PRIVATE,
+        "test-key-1",
+    );
     assert_eq!(v.verify(&token).await.expect("valid").as_str(), "carol");
 }
 

@@ -205,11 +205,7 @@ pub enum Conversation {
 impl Conversation {
     /// The 1:1 conversation of two users, whichever order they are given in.
     pub fn direct(a: &UserId, b: &UserId) -> Self {
-        if a <= b {
-            Self::Direct(a.clone(), b.clone())
-        } else {
-            Self::Direct(b.clone(), a.clone())
-        }
+        if a <= b { Self::Direct(a.clone(), b.clone()) } else { Self::Direct(b.clone(), a.clone()) }
     }
 
     /// Parses `dm:<a>:<b>` (a <= b bytewise) or `group:<id>`.
@@ -269,10 +265,7 @@ mod tests {
     fn user_ids_accept_the_documented_charset_and_length() {
         assert!(UserId::parse("alice.B_9-x").is_ok());
         assert!(UserId::parse(&"a".repeat(64)).is_ok());
-        assert_eq!(
-            UserId::parse(&"a".repeat(65)),
-            Err(IdError::Length { what: "user id", max: 64 })
-        );
+        assert_eq!(UserId::parse(&"a".repeat(65)), Err(IdError::Length { what: "user id", max: 64 }));
         assert!(UserId::parse("").is_err());
         assert!(UserId::parse("al ice").is_err());
         assert!(UserId::parse("al:ice").is_err());

@@ -20,9 +20,5 @@ pub enum PostError {
 /// Posts data to a live WebSocket connection.
 pub trait Poster: Send + Sync {
     /// Sends `data` as one text frame to `connection`.
-    fn post(
-        &self,
-        connection: &ConnectionId,
-        data: &str,
-    ) -> impl Future<Output = Result<(), PostError>> + Send;
+    fn post(&self, connection: &ConnectionId, data: &str) -> impl Future<Output = Result<(), PostError>> + Send;
 }

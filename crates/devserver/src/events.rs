@@ -77,7 +77,11 @@ fn multi(pairs: &[(String, String)]) -> Value {
 }
 
 /// The authorizer's REQUEST event for a connect attempt.
-pub fn authorizer_request(info: &ConnectionInfo, hs: &Handshake, now_ms: u64) -> serde_json::Result<ApiGatewayCustomAuthorizerRequestTypeRequest> {
+pub fn authorizer_request(
+    info: &ConnectionInfo,
+    hs: &Handshake,
+    now_ms: u64,
+) -> serde_json::Result<ApiGatewayCustomAuthorizerRequestTypeRequest> {
     serde_json::from_value(json!({
         "type": "REQUEST",
         "methodArn": format!("arn:aws:execute-api:local:000000000000:local/{}/$connect", info.stage),
@@ -91,7 +95,11 @@ pub fn authorizer_request(info: &ConnectionInfo, hs: &Handshake, now_ms: u64) ->
 }
 
 /// The `$connect` route event.
-pub fn connect(info: &ConnectionInfo, hs: &Handshake, now_ms: u64) -> serde_json::Result<ApiGatewayWebsocketProxyRequest> {
+pub fn connect(
+    info: &ConnectionInfo,
+    hs: &Handshake,
+    now_ms: u64,
+) -> serde_json::Result<ApiGatewayWebsocketProxyRequest> {
     serde_json::from_value(json!({
         "headers": single(&hs.headers),
         "multiValueHeaders": multi(&hs.headers),
@@ -103,14 +111,24 @@ pub fn connect(info: &ConnectionInfo, hs: &Handshake, now_ms: u64) -> serde_json
 }
 
 /// A `MESSAGE` event for `route` carrying `body`.
-pub fn message(info: &ConnectionInfo, route: &str, body: &str, now_ms: u64) -> serde_json::Result<ApiGatewayWebsocketProxyRequest> {
+pub fn message(
+    info: &ConnectionInfo,
+    route: &str,
+    body: &str,
+    now_ms: u64,
+) -> serde_json::Result<ApiGatewayWebsocketProxyRequest> {
     let mut ctx = context(info, route, "MESSAGE", now_ms);
     ctx["messageId"] = json!(request_id());
     serde_json::from_value(json!({"requestContext": ctx, "body": body, "isBase64Encoded": false}))
 }
 
 /// The `$disconnect` event.
-pub fn disconnect(info: &ConnectionInfo, code: u16, reason: &str, now_ms: u64) -> serde_json::Result<ApiGatewayWebsocketProxyRequest> {
+pub fn disconnect(
+    info: &ConnectionInfo,
+    code: u16,
+    reason: &str,
+    now_ms: u64,
+) -> serde_json::Result<ApiGatewayWebsocketProxyRequest> {
     let mut ctx = context(info, "$disconnect", "DISCONNECT", now_ms);
     ctx["disconnectStatusCode"] = json!(code);
     ctx["disconnectReason"] = json!(reason);

@@ -11,7 +11,7 @@
 //! - [`events`]: API Gateway event JSON, deserialized into `aws_lambda_events` types.
 //! - [`socket`]: handshake, frame loop, route selection, limits.
 //! - [`registry`]: open connections.
-//! - [`management`]: `@connections`.
+//! - [`management`]: the `@connections` API.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
 pub mod events;
@@ -115,7 +115,11 @@ pub async fn shutdown_signal() {
 /// Serves on `listener` until `shutdown` resolves, then closes every connection (close
 /// frame, `$disconnect`) and returns. Prints one line with `ws://HOST:PORT/` to stdout
 /// when ready.
-pub async fn run(listener: TcpListener, options: Options, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     run_with_limits(listener, options, Limits::default(), shutdown).await
 }
 
@@ -130,7 +134,9 @@ pub async fn run_with_limits(
         tracing::warn!("--sns: push notifications are not implemented yet; the flag has no effect");
     }
     match &options.store {
-        StoreChoice::InMemory => serve(listener, options.clone(), limits, MemoryStore::new(), "in memory", shutdown).await,
+        StoreChoice::InMemory => {
+            serve(listener, options.clone(), limits, MemoryStore::new(), "in memory", shutdown).await
+        }
         StoreChoice::Embedded(dir) => {
             let store = MemoryStore::open(dir).with_context(|| format!("opening the store in {}", dir.display()))?;
             let what = format!("embedded, in {}", dir.display());
@@ -142,7 +148,8 @@ pub async fn run_with_limits(
             let tables = options.table_prefix.as_deref().map_or_else(TableNames::from_env, TableNames::with_prefix);
             chat_dynamo::tables::ensure_tables(&client, &tables).await.context("creating the DynamoDB tables")?;
             let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
-            serve(listener, options.clone(), limits, chat_dynamo::DynamoStore::new(client, tables), &what, shutdown).await
+            serve(listener, options.clone(), limits, chat_dynamo::DynamoStore::new(client, tables), &what, shutdown)
+                .await
         }
     }
 }
@@ -189,7 +196,10 @@ async fn serve<S: Store + 'static>(
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
         .with_state(gw.clone());
-    println!("chat-devserver listening on ws://{addr}/ (stage {}, store: {store_name}); callback URL {callback}", options.stage);
+    println!(
+        "chat-devserver listening on ws://{addr}/ (stage {}, store: {store_name}); callback URL {callback}",
+        options.stage
+    );
     let waiter = gw.clone();
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
@@ -274,7 +284,12 @@ async fn dev_token<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQu
     }
 }
 
-async fn management_api<S: Store + 'static>(State(gw): Gw<S>, method: Method, uri: axum::http::Uri, body: Bytes) -> Response {
+async fn management_api<S: Store + 'static>(
+    State(gw): Gw<S>,
+    method: Method,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
     match management::connection_id(uri.path(), &gw.stage) {
         Some(id) => management::serve(&gw.registry, &method, &id, body),
         None => not_found(),

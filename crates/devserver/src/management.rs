@@ -17,7 +17,7 @@ const MAX_POST_BYTES: usize = 128 * 1024;
 
 /// The connection id if `path` is a Management API path, percent-decoded (the SDK sends
 /// `@` as `%40`), with or without the `/{stage}` prefix.
-pub fn connection_id<'a>(path: &'a str, stage: &str) -> Option<String> {
+pub fn connection_id(path: &str, stage: &str) -> Option<String> {
     let decoded = percent_decode(path)?;
     let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
     let rest = rest.strip_prefix(stage).and_then(|r| r.strip_prefix('/')).unwrap_or(rest);
@@ -60,7 +60,9 @@ pub fn serve(registry: &Registry, method: &Method, id: &str, body: Bytes) -> Res
             match registry.send(id, msg) {
                 Ok(()) => StatusCode::OK.into_response(),
                 Err(SendError::Gone) => error(StatusCode::GONE, "GoneException", "connection is gone"),
-                Err(SendError::Full) => error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException", "client buffer full"),
+                Err(SendError::Full) => {
+                    error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException", "client buffer full")
+                }
             }
         }
         Method::GET => match registry.get(id) {

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn flags_are_parsed_and_conflicts_refused() {
         let o = parse(&["--listen", "127.0.0.1:0", "--stage", "dev", "--dynamodb", "--sns"]).expect("valid");
-        assert_eq!((o.listen.as_str(), o.stage.as_str(), o.store, o.sns), ("127.0.0.1:0", "dev", StoreChoice::DynamoDb, true));
+        assert_eq!(
+            (o.listen.as_str(), o.stage.as_str(), o.store, o.sns),
+            ("127.0.0.1:0", "dev", StoreChoice::DynamoDb, true)
+        );
         assert_eq!(parse(&["--in-memory"]).expect("valid").store, StoreChoice::InMemory);
         assert!(parse(&["--in-memory", "--dynamodb"]).is_err());
         assert!(parse(&["--data-dir", "x", "--in-memory"]).is_err());

@@ -23,8 +23,19 @@ use crate::registry::{Handle, OUTBOX_FRAMES, Outbound};
 /// The routes the API has besides `$connect`, `$disconnect` and `$default`: one per
 /// protocol action, as the CDK stack defines them.
 pub const ROUTES: &[&str] = &[
-    "send", "sync", "history", "receipt", "typing", "presence", "group.create", "group.add", "group.remove",
-    "group.leave", "push.register", "push.unregister", "ping",
+    "send",
+    "sync",
+    "history",
+    "receipt",
+    "typing",
+    "presence",
+    "group.create",
+    "group.add",
+    "group.remove",
+    "group.leave",
+    "push.register",
+    "push.unregister",
+    "ping",
 ];
 
 /// API Gateway's WebSocket limits.
@@ -73,10 +84,8 @@ pub async fn handshake<S: Store + 'static>(
     peer: SocketAddr,
 ) -> Response {
     let now = gw.clock.now_ms();
-    let header_pairs: Vec<(String, String)> = headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
+    let header_pairs: Vec<(String, String)> =
+        headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let mut info = ConnectionInfo {
         connection_id: new_connection_id(),
@@ -143,7 +152,9 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
             let (msg, last) = match out {
                 Outbound::Text(t) => (Message::Text(t.into()), false),
                 Outbound::Binary(b) => (Message::Binary(b), false),
-                Outbound::Close(code, reason) => (Message::Close(Some(CloseFrame { code, reason: reason.into() })), true),
+                Outbound::Close(code, reason) => {
+                    (Message::Close(Some(CloseFrame { code, reason: reason.into() })), true)
+                }
             };
             if sink.send(msg).await.is_err() || last {
                 break;
@@ -164,12 +175,19 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
             Err(_) => break (1001, "Going away", true),
             Ok(None) => break (1006, "Connection closed abnormally", false),
             Ok(Some(Err(e))) => {
-                let too_big = { let s = e.to_string(); s.contains("too long") || s.contains("Space limit") };
-                if too_big { break (1009, "Message too big", true) }
+                let too_big = {
+                    let s = e.to_string();
+                    s.contains("too long") || s.contains("Space limit")
+                };
+                if too_big {
+                    break (1009, "Message too big", true);
+                }
                 break (1002, "Protocol error", true);
             }
             Ok(Some(Ok(Message::Close(frame)))) => {
-                break frame.map_or((1005, "Client-side close frame status not set", false), |f| (f.code, "Client closed", false));
+                break frame.map_or((1005, "Client-side close frame status not set", false), |f| {
+                    (f.code, "Client closed", false)
+                });
             }
             Ok(Some(Ok(Message::Text(t)))) => t.to_string(),
             Ok(Some(Ok(Message::Binary(b)))) => String::from_utf8_lossy(&b).into_owned(),
@@ -213,7 +231,8 @@ async fn invoke<S: Store + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body
     if let Err(e) = chat_send::handle(&gw.send, lambda_event(event)).await {
         // What API Gateway tells the client when an integration fails.
         tracing::error!(route, error = %e, "function failed");
-        let msg = json!({"message": "Internal server error", "connectionId": info.connection_id, "requestId": request_id});
+        let msg =
+            json!({"message": "Internal server error", "connectionId": info.connection_id, "requestId": request_id});
         let _ = gw.registry.send(&info.connection_id, Outbound::Text(msg.to_string()));
     }
 }

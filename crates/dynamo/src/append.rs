@@ -125,7 +125,8 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
         writes.push(entry_write(&store.tables.messages, entry)?);
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, s)| *s);
-    let ack = StoredAck { msg_id: msg.msg_id.clone(), seq: sender_seq, conversation: msg.conversation.clone(), ts: msg.ts };
+    let ack =
+        StoredAck { msg_id: msg.msg_id.clone(), seq: sender_seq, conversation: msg.conversation.clone(), ts: msg.ts };
     writes.insert(0, idempotency_write(&store.tables.state, &idem_key, &ack, &seqs, msg.ts)?);
     let result = store.client.transact_write_items().set_transact_items(Some(writes)).send().await;
     match result {
@@ -136,12 +137,13 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
 }
 
 /// Reads every participant's counter and the idempotency record in one consistent batch.
-async fn read_state(store: &DynamoStore, msg: &NewMessage, idem_key: &str) -> Result<HashMap<String, Item>, StoreError> {
-    let mut keys: Vec<Item> = msg
-        .participants
-        .iter()
-        .map(|u| Item::from([(st::PK.to_owned(), s(st::counter_key(u.as_str())))]))
-        .collect();
+async fn read_state(
+    store: &DynamoStore,
+    msg: &NewMessage,
+    idem_key: &str,
+) -> Result<HashMap<String, Item>, StoreError> {
+    let mut keys: Vec<Item> =
+        msg.participants.iter().map(|u| Item::from([(st::PK.to_owned(), s(st::counter_key(u.as_str())))])).collect();
     keys.push(Item::from([(st::PK.to_owned(), s(idem_key))]));
     let mut found = HashMap::new();
     let mut pending = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);

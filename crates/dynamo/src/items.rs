@@ -98,10 +98,7 @@ pub fn entry_from(item: &Item) -> Result<InboxEntry, StoreError> {
     let conversation = Conversation::parse(get_s(item, m::CONVERSATION, what)?)
         .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
     let receipts = match item.get(m::RECEIPTS).and_then(|v| v.as_m().ok()) {
-        Some(map) => map
-            .iter()
-            .filter_map(|(k, v)| Some((UserId::parse(k).ok()?, status_from(v)?)))
-            .collect(),
+        Some(map) => map.iter().filter_map(|(k, v)| Some((UserId::parse(k).ok()?, status_from(v)?))).collect(),
         None => Default::default(),
     };
     Ok(InboxEntry {
@@ -137,7 +134,8 @@ pub fn seqs_from(item: &Item) -> Result<Vec<(UserId, u64)>, StoreError> {
     map.iter()
         .map(|(u, q)| {
             let user = UserId::parse(u).map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?;
-            let seq = q.as_n().ok().and_then(|q| q.parse().ok()).ok_or_else(|| corrupt("idempotency record", st::SEQS))?;
+            let seq =
+                q.as_n().ok().and_then(|q| q.parse().ok()).ok_or_else(|| corrupt("idempotency record", st::SEQS))?;
             Ok((user, seq))
         })
         .collect()
@@ -197,16 +195,19 @@ mod tests {
 
     #[test]
     fn a_malformed_item_is_corrupt_not_a_panic() {
-        let mut item = entry_item(&user("bob"), &InboxEntry {
-            seq: 1,
-            msg_id: MsgId::generate(1),
-            conversation: Conversation::parse("group:g").expect("valid"),
-            from: "x".into(),
-            body: "b".into(),
-            ts: 1,
-            client_msg_id: None,
-            receipts: Default::default(),
-        });
+        let mut item = entry_item(
+            &user("bob"),
+            &InboxEntry {
+                seq: 1,
+                msg_id: MsgId::generate(1),
+                conversation: Conversation::parse("group:g").expect("valid"),
+                from: "x".into(),
+                body: "b".into(),
+                ts: 1,
+                client_msg_id: None,
+                receipts: Default::default(),
+            },
+        );
         item.insert(m::SK.to_owned(), s("not a number"));
         assert!(matches!(entry_from(&item), Err(StoreError::Corrupt(_))));
         item.remove(m::SK);
@@ -215,7 +216,12 @@ mod tests {
 
     #[test]
     fn an_ack_survives_the_round_trip() {
-        let ack = StoredAck { msg_id: MsgId::generate(3), seq: 4, conversation: Conversation::parse("group:g").expect("valid"), ts: 3 };
+        let ack = StoredAck {
+            msg_id: MsgId::generate(3),
+            seq: 4,
+            conversation: Conversation::parse("group:g").expect("valid"),
+            ts: 3,
+        };
         let seqs = vec![(user("a"), 4), (user("b"), 9)];
         let item = ack_item("k", &ack, &seqs, 99);
         assert_eq!(ack_from(&item).expect("parse"), ack);

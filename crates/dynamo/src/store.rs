@@ -135,7 +135,6 @@ impl InboxStore for DynamoStore {
     }
 }
 
-
 impl DynamoStore {
     /// The SDK client (for table management).
     pub fn client(&self) -> Client {

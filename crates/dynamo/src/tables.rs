@@ -86,14 +86,17 @@ async fn wait_active(client: &Client, name: &str) -> Result<(), StoreError> {
 
 async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), StoreError> {
     let current = client.describe_time_to_live().table_name(table).send().await.map_err(unavailable)?;
-    let enabled = current
-        .time_to_live_description()
-        .and_then(|d| d.attribute_name())
-        .is_some_and(|a| a == attribute);
+    let enabled = current.time_to_live_description().and_then(|d| d.attribute_name()).is_some_and(|a| a == attribute);
     if enabled {
         return Ok(());
     }
     let spec = build(TimeToLiveSpecification::builder().enabled(true).attribute_name(attribute).build())?;
-    client.update_time_to_live().table_name(table).time_to_live_specification(spec).send().await.map_err(unavailable)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(unavailable)?;
     Ok(())
 }

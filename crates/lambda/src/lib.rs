@@ -54,10 +54,8 @@ impl Caller {
     pub fn from_event(event: &ApiGatewayWebsocketProxyRequest) -> Result<Self, EventError> {
         let ctx = &event.request_context;
         let fields = &ctx.authorizer.fields;
-        let user = fields
-            .get(context::USER_ID)
-            .and_then(|v| v.as_str())
-            .ok_or(EventError::NoAuthorizer(context::USER_ID))?;
+        let user =
+            fields.get(context::USER_ID).and_then(|v| v.as_str()).ok_or(EventError::NoAuthorizer(context::USER_ID))?;
         let device = match fields.get(context::DEVICE_ID).and_then(|v| v.as_str()) {
             Some(d) if !d.is_empty() => Some(DeviceId::parse(d)?),
             _ => None,

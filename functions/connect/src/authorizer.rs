@@ -62,9 +62,10 @@ mod tests {
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
     fn event(query: serde_json::Value) -> LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest> {
-        let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../../../crates/lambda/fixtures/apigw-v2-custom-authorizer-websocket-request.json"))
-                .expect("fixture");
+        let mut v: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../crates/lambda/fixtures/apigw-v2-custom-authorizer-websocket-request.json"
+        ))
+        .expect("fixture");
         v["queryStringParameters"] = query;
         LambdaEvent::new(serde_json::from_value(v).expect("event"), Default::default())
     }
@@ -82,7 +83,10 @@ mod tests {
         assert_eq!(r["principalId"], "alice");
         assert_eq!(r["context"], json!({"userId":"alice","deviceId":"phone-1"}));
         assert_eq!(r["policyDocument"]["Statement"][0]["Effect"], "Allow");
-        assert_eq!(r["policyDocument"]["Statement"][0]["Resource"], json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/test/$connect"]));
+        assert_eq!(
+            r["policyDocument"]["Statement"][0]["Resource"],
+            json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/test/$connect"])
+        );
     }
 
     #[tokio::test]

@@ -28,7 +28,10 @@ pub(crate) async fn reply<S, P: Poster, C>(deps: &Deps<S, P, C>, caller: &Caller
 /// Posts each `(connection, frame)` concurrently, each within [`POST_TIMEOUT`]; a
 /// connection that is gone (410) has its record deleted. Never fails: a missed frame is
 /// recovered by `sync`.
-pub(crate) async fn fan_out<S: ConnectionStore, P: Poster, C: Clock>(deps: &Deps<S, P, C>, targets: Vec<(Connection, &str)>) {
+pub(crate) async fn fan_out<S: ConnectionStore, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    targets: Vec<(Connection, &str)>,
+) {
     let posts = targets.into_iter().map(|(conn, frame)| async move {
         match tokio::time::timeout(POST_TIMEOUT, deps.poster.post(&conn.connection_id, frame)).await {
             Ok(Ok(())) => {}

@@ -69,7 +69,11 @@ pub async fn handle<S: Store, P: Poster, C: Clock>(
     Ok(chat_lambda::ok())
 }
 
-async fn serve<S: Store, P: Poster, C: Clock>(deps: &Deps<S, P, C>, caller: &Caller, request: Request) -> Option<ServerFrame> {
+async fn serve<S: Store, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    caller: &Caller,
+    request: Request,
+) -> Option<ServerFrame> {
     let Request { id, action } = request;
     let client_msg_id = match &action {
         Action::Send { client_msg_id, .. } => Some(client_msg_id.to_string()),
@@ -122,7 +126,11 @@ fn action_name(action: &Action) -> &'static str {
 }
 
 /// Typing indicators go to the other side's live connections and are never stored.
-async fn typing<S: Store, P: Poster, C: Clock>(deps: &Deps<S, P, C>, caller: &Caller, target: Target) -> Result<(), Failure> {
+async fn typing<S: Store, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    caller: &Caller,
+    target: Target,
+) -> Result<(), Failure> {
     let Target::User(to) = target else {
         return Err(Failure::Refused(ErrorCode::NotFound, "group not found".into()));
     };

@@ -185,7 +185,9 @@ impl ServerFrame {
     pub fn to_json(&self) -> String {
         // Serializing these types cannot fail: every map key is a string and no value
         // has a fallible Serialize impl.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"type\":\"error\",\"code\":\"internal\",\"message\":\"encoding failed\"}"))
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            String::from("{\"type\":\"error\",\"code\":\"internal\",\"message\":\"encoding failed\"}")
+        })
     }
 
     /// An `error` frame for a refused frame.
@@ -217,7 +219,8 @@ mod tests {
 
     #[test]
     fn error_frames_leave_out_absent_ids_and_use_snake_case_codes() {
-        let frame = ServerFrame::Error { id: None, client_msg_id: None, code: ErrorCode::UnknownAction, message: "no".into() };
+        let frame =
+            ServerFrame::Error { id: None, client_msg_id: None, code: ErrorCode::UnknownAction, message: "no".into() };
         assert_eq!(frame.to_json(), r#"{"type":"error","code":"unknown_action","message":"no"}"#);
     }
 

@@ -6,8 +6,8 @@ mod request;
 
 pub use frames::{GroupView, MessageView, PresenceView, ServerFrame};
 pub use request::{
-    Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, Platform, ReceiptStatus,
-    Request, Target, parse_frame,
+    Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, Platform, ReceiptStatus, Request, Target,
+    parse_frame,
 };
 
 /// The error codes of `error` frames; the set is fixed by the protocol.

@@ -176,8 +176,8 @@ fn id_error(field: &str, e: IdError) -> FrameError {
 
 /// Parses one text frame. Never panics, whatever the input.
 pub fn parse_frame(text: &str) -> Result<Request, FrameError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| FrameError::bad(format!("frame is not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| FrameError::bad(format!("frame is not valid JSON: {e}")))?;
     let Value::Object(obj) = value else {
         return Err(FrameError::bad("frame must be a JSON object"));
     };
@@ -221,9 +221,7 @@ impl TargetFields {
     fn target(self) -> Result<Target, FrameError> {
         match (self.to, self.group) {
             (Some(to), None) => Ok(Target::User(UserId::parse(&to).map_err(|e| id_error("to", e))?)),
-            (None, Some(g)) => {
-                Ok(Target::Group(GroupId::parse(&g).map_err(|e| id_error("group", e))?))
-            }
+            (None, Some(g)) => Ok(Target::Group(GroupId::parse(&g).map_err(|e| id_error("group", e))?)),
             _ => Err(FrameError::bad("exactly one of to or group is required")),
         }
     }
@@ -281,17 +279,13 @@ fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
         "send" => parse_send(fields(action, v)?),
         "sync" => {
             let f: SyncFields = fields(action, v)?;
-            Ok(Action::Sync {
-                after: f.after.unwrap_or(0),
-                limit: limit(f.limit, DEFAULT_SYNC_LIMIT)?,
-            })
+            Ok(Action::Sync { after: f.after.unwrap_or(0), limit: limit(f.limit, DEFAULT_SYNC_LIMIT)? })
         }
         "history" => {
             let f: HistoryFields = fields(action, v)?;
             let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
             Ok(Action::History {
-                conversation: Conversation::parse(&conversation)
-                    .map_err(|e| id_error("conversation", e))?,
+                conversation: Conversation::parse(&conversation).map_err(|e| id_error("conversation", e))?,
                 before: f.before,
                 limit: limit(f.limit, DEFAULT_HISTORY_LIMIT)?,
             })
@@ -350,10 +344,7 @@ fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
             Ok(Action::PushUnregister { token: push_token(f.token)? })
         }
         "ping" => Ok(Action::Ping),
-        other => Err(FrameError::new(
-            ErrorCode::UnknownAction,
-            format!("unknown action {:?}", truncate(other, 64)),
-        )),
+        other => Err(FrameError::new(ErrorCode::UnknownAction, format!("unknown action {:?}", truncate(other, 64)))),
     }
 }
 
@@ -386,10 +377,9 @@ fn list(given: Option<Vec<String>>, field: &str, max: usize) -> Result<Vec<Strin
     match given {
         None => Err(FrameError::bad(format!("{field} is required"))),
         Some(v) if v.is_empty() => Err(FrameError::bad(format!("{field} must not be empty"))),
-        Some(v) if v.len() > max => Err(FrameError::new(
-            ErrorCode::TooLarge,
-            format!("{field} has {} entries; the limit is {max}", v.len()),
-        )),
+        Some(v) if v.len() > max => {
+            Err(FrameError::new(ErrorCode::TooLarge, format!("{field} has {} entries; the limit is {max}", v.len())))
+        }
         Some(v) => Ok(v),
     }
 }
@@ -435,8 +425,7 @@ mod tests {
 
     #[test]
     fn a_valid_send_is_parsed_with_its_id() {
-        let r = parse_frame(r#"{"action":"send","id":"r1","to":"bob","clientMsgId":"c1","body":"hi"}"#)
-            .expect("valid");
+        let r = parse_frame(r#"{"action":"send","id":"r1","to":"bob","clientMsgId":"c1","body":"hi"}"#).expect("valid");
         assert_eq!(r.id.as_deref(), Some("r1"));
         assert!(matches!(r.action, Action::Send { target: Target::User(u), .. } if u.as_str() == "bob"));
     }

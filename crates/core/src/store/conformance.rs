@@ -64,9 +64,7 @@ pub async fn append_assigns_gap_free_seqs_per_user<S: Store>(store: &S) {
 /// A resend with the same `(from, clientMsgId)` returns the first ack and stores nothing.
 pub async fn a_resend_returns_the_first_ack_and_stores_nothing<S: Store>(store: &S) {
     let first = dm("alice", "bob", "same", 100);
-    let AppendOutcome::Stored { ack, .. } = store.append(&first).await.expect("append") else {
-        panic!("stored")
-    };
+    let AppendOutcome::Stored { ack, .. } = store.append(&first).await.expect("append") else { panic!("stored") };
     let mut again = dm("alice", "bob", "same", 200);
     again.body = "different body".into();
     assert_eq!(store.append(&again).await.expect("append"), AppendOutcome::Duplicate(ack.clone()));

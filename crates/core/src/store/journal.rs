@@ -27,10 +27,7 @@ fn io(e: std::io::Error) -> StoreError {
 
 impl Journal {
     /// Opens (or creates) `path`, handing every complete record to `apply` in order.
-    pub(crate) fn open<R: DeserializeOwned>(
-        path: &Path,
-        mut apply: impl FnMut(R),
-    ) -> Result<Self, StoreError> {
+    pub(crate) fn open<R: DeserializeOwned>(path: &Path, mut apply: impl FnMut(R)) -> Result<Self, StoreError> {
         let mut file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(io)?;
         let mut good_len = 0u64;
         let mut reader = BufReader::new(&file);
@@ -44,10 +41,7 @@ impl Journal {
             match serde_json::from_str::<R>(line.trim_end()) {
                 Ok(record) => apply(record),
                 Err(e) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "{}: bad record at byte {good_len}: {e}",
-                        path.display()
-                    )));
+                    return Err(StoreError::Corrupt(format!("{}: bad record at byte {good_len}: {e}", path.display())));
                 }
             }
             good_len += n as u64;

@@ -135,21 +135,23 @@ impl InboxStore for MemoryStore {
     async fn append(&self, m: &NewMessage) -> Result<AppendOutcome, StoreError> {
         let mut state = self.lock();
         let key = (m.from.clone(), m.client_msg_id.clone());
-        if let Some(ack) = state.data.idempotency.get(&key) {
-            if ack.ts + IDEMPOTENCY_TTL_MS > m.ts {
-                return Ok(AppendOutcome::Duplicate(ack.clone()));
-            }
+        if let Some(ack) = state.data.idempotency.get(&key)
+            && ack.ts + IDEMPOTENCY_TTL_MS > m.ts
+        {
+            return Ok(AppendOutcome::Duplicate(ack.clone()));
         }
-        let seqs: Vec<(UserId, u64)> =
-            m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
+        let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
         let record = Record::Append { message: m.clone(), seqs: seqs.clone() };
         if let Some(j) = state.journal.as_mut() {
             j.write(&record)?;
         }
         state.data.apply(record);
-        let ack = state.data.idempotency.get(&key).cloned().ok_or_else(|| {
-            StoreError::Corrupt("idempotency record missing right after append".into())
-        })?;
+        let ack = state
+            .data
+            .idempotency
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt("idempotency record missing right after append".into()))?;
         Ok(AppendOutcome::Stored { ack, seqs })
     }
 

@@ -84,12 +84,7 @@ pub trait InboxStore: Send + Sync {
     /// within 24 hours returns [`AppendOutcome::Duplicate`] with the first ack.
     fn append(&self, m: &NewMessage) -> impl Future<Output = Result<AppendOutcome, StoreError>> + Send;
     /// Entries of `user` with `seq > after`, ascending, at most `limit`.
-    fn sync(
-        &self,
-        user: &UserId,
-        after: u64,
-        limit: u32,
-    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+    fn sync(&self, user: &UserId, after: u64, limit: u32) -> impl Future<Output = Result<Page, StoreError>> + Send;
     /// Entries of `user` in `conversation` with `seq < before` (all when `None`), newest
     /// first, at most `limit`; never reads the rest of the inbox.
     fn history(
@@ -110,10 +105,18 @@ impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
     fn put_connection(&self, c: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).put_connection(c)
     }
-    fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn delete_connection(
+        &self,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).delete_connection(user, id)
     }
-    fn connections(&self, user: &UserId, now_s: u64) -> impl Future<Output = Result<Vec<Connection>, StoreError>> + Send {
+    fn connections(
+        &self,
+        user: &UserId,
+        now_s: u64,
+    ) -> impl Future<Output = Result<Vec<Connection>, StoreError>> + Send {
         (**self).connections(user, now_s)
     }
 }
