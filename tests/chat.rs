@@ -196,7 +196,7 @@ async fn bad_input_gets_the_right_error_stores_nothing_and_keeps_the_connection(
 async fn an_oversize_frame_closes_the_connection_with_1009(server: TestServer) {
     let mut alice = server.connect("alice", "phone").await;
     alice.send_text(&"x".repeat(200 * 1024)).await;
-    assert!(alice.next().await.is_none(), "the server closes the connection");
+    assert_eq!(alice.close_code().await, Some(1009), "API Gateway closes oversize messages with 1009");
     let mut again = server.connect("alice", "phone").await;
     again.assert_quiet().await;
 }

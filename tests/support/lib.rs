@@ -250,6 +250,18 @@ impl Client {
         assert_eq!(f, json!({"type":"pong","id":"quiet"}), "expected nothing queued before the pong");
     }
 
+    /// Reads until the server closes the connection; returns the close code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("close in time");
+            match msg {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Closes the connection.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;

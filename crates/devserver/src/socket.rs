@@ -147,19 +147,25 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
             user_agent: info.user_agent.clone(),
         },
     );
-    let writer = tokio::spawn(async move {
+    // The writer ends when the socket fails or after sending a close frame (a `DELETE` on
+    // `@connections`); either way the connection is over, and it says which close it sent.
+    let mut writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
-            let (msg, last) = match out {
-                Outbound::Text(t) => (Message::Text(t.into()), false),
-                Outbound::Binary(b) => (Message::Binary(b), false),
+            let (msg, close) = match out {
+                Outbound::Text(t) => (Message::Text(t.into()), None),
+                Outbound::Binary(b) => (Message::Binary(b), None),
                 Outbound::Close(code, reason) => {
-                    (Message::Close(Some(CloseFrame { code, reason: reason.into() })), true)
+                    (Message::Close(Some(CloseFrame { code, reason: reason.into() })), Some((code, reason)))
                 }
             };
-            if sink.send(msg).await.is_err() || last {
-                break;
+            if sink.send(msg).await.is_err() {
+                return Some((1006, "Connection closed abnormally"));
+            }
+            if close.is_some() {
+                return close;
             }
         }
+        None
     });
     let info = Arc::new(info);
     let permits = Arc::new(Semaphore::new(gw.limits.in_flight));
@@ -167,6 +173,10 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
     let mut shutdown = gw.shutdown.clone();
     let (code, reason, server_closed) = loop {
         let next = tokio::select! {
+            ended = &mut writer => {
+                let (code, reason) = ended.ok().flatten().unwrap_or((1006, "Connection closed abnormally"));
+                break (code, reason, false);
+            }
             _ = shutdown.changed() => break (1001, "Going away", true),
             _ = tokio::time::sleep_until(deadline) => break (1001, "Going away", true),
             r = tokio::time::timeout(gw.limits.idle, stream.next()) => r,
@@ -207,7 +217,9 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
     }
     drop(tx);
     drop(handle);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    if !writer.is_finished() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
+    }
     // Frames still being handled finish before `$disconnect`, as in API Gateway.
     let _ = permits.acquire_many(gw.limits.in_flight as u32).await;
     match events::disconnect(&info, code, reason, gw.clock.now_ms()) {

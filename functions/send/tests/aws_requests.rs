@@ -1,0 +1,105 @@
+//! Counts the AWS requests a 1:1 send makes, against a real DynamoDB API (moto in CI), by
+//! running the `send` handler on a captured API Gateway event with a counting SDK
+//! interceptor and a recording poster. The figure is in docs/data-model.md.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use chat_core::clock::SystemClock;
+use chat_core::ids::{ConnectionId, UserId};
+use chat_core::poster::{PostError, Poster};
+use chat_core::schema::TableNames;
+use chat_core::store::{Connection, ConnectionStore};
+use chat_dynamo::DynamoStore;
+use chat_send::{Deps, handle};
+use lambda_runtime::LambdaEvent;
+
+/// Everything that went out, in order: DynamoDB operations and posts.
+#[derive(Debug, Default, Clone)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, s: String) {
+        self.0.lock().expect("log").push(s);
+    }
+    fn entries(&self) -> Vec<String> {
+        self.0.lock().expect("log").clone()
+    }
+}
+
+impl Intercept for Log {
+    fn name(&self) -> &'static str {
+        "RequestLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("unknown");
+        self.push(format!("dynamodb:{}", target.rsplit('.').next().unwrap_or(target)));
+        Ok(())
+    }
+}
+
+struct RecordingPoster(Log);
+
+impl Poster for RecordingPoster {
+    async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
+        let ty: serde_json::Value = serde_json::from_str(data).map_err(|e| PostError::Failed(Box::new(e)))?;
+        self.0.push(format!("post:{}:{}", ty["type"].as_str().unwrap_or("?"), connection));
+        Ok(())
+    }
+}
+
+fn conn(user: &str, id: &str) -> Connection {
+    Connection {
+        user: UserId::parse(user).expect("valid"),
+        connection_id: ConnectionId::parse(id).expect("valid"),
+        device: None,
+        connected_at: 0,
+        expires_at: u64::MAX / 2,
+    }
+}
+
+#[tokio::test]
+async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_delivering() {
+    assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
+    let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
+    chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
+    // alice sends from the fixture's connection; she has a laptop too, bob has two devices.
+    for c in
+        [conn("alice", "TWegAcC4EowCHnA="), conn("alice", "laptop="), conn("bob", "phone="), conn("bob", "tablet=")]
+    {
+        setup.put_connection(&c).await.expect("put");
+    }
+    let log = Log::default();
+    let counted = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
+    let deps = Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables),
+        poster: RecordingPoster(log.clone()),
+        clock: SystemClock,
+    };
+    let event =
+        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
+    handle(&deps, LambdaEvent::new(event, Default::default())).await.expect("handled");
+
+    let entries = log.entries();
+    let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
+    let mut before_ack: Vec<&str> = entries[..ack_at].iter().map(String::as_str).collect();
+    before_ack.sort_unstable();
+    assert_eq!(
+        before_ack,
+        vec!["dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Query", "dynamodb:TransactWriteItems"]
+    );
+    let mut after_ack: Vec<&str> = entries[ack_at + 1..].iter().map(String::as_str).collect();
+    after_ack.sort_unstable();
+    assert_eq!(after_ack, vec!["post:message:laptop=", "post:message:phone=", "post:message:tablet="]);
+    println!("1:1 send: {} DynamoDB requests, {} posts", ack_at, entries.len() - ack_at);
+}

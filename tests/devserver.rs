@@ -1,0 +1,162 @@
+//! The devserver as a gateway: the `@connections` API through the real SDK client, limits,
+//! restarts on the same data dir, and clean shutdown.
+
+use std::time::Duration;
+
+use aws_sdk_apigatewaymanagement::Client as Management;
+use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use chat_core::ids::UserId;
+use chat_core::schema::TableNames;
+use chat_core::store::{Connection, ConnectionStore};
+use chat_dynamo::DynamoStore;
+use chat_e2e::{Backend, TestServer, options, spawn, spawn_with};
+use serde_json::json;
+
+fn management(endpoint: &str) -> Management {
+    let config = aws_sdk_apigatewaymanagement::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("k", "s", None, None, "test"))
+        .endpoint_url(endpoint)
+        .build();
+    Management::from_conf(config)
+}
+
+/// The DynamoDB store a `--dynamodb` test server uses: how tests learn connection ids,
+/// which only the gateway and the functions ever see.
+async fn store_of(server: &TestServer) -> DynamoStore {
+    let prefix = server.options.table_prefix.clone().expect("a DynamoDB server");
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), TableNames::with_prefix(&prefix))
+}
+
+async fn connections(store: &DynamoStore, user: &str) -> Vec<Connection> {
+    store.connections(&UserId::parse(user).expect("valid"), 0).await.expect("connections")
+}
+
+#[tokio::test]
+async fn the_management_api_posts_describes_and_deletes_connections_with_and_without_the_stage() {
+    let server = spawn(Backend::DynamoDb).await;
+    let store = store_of(&server).await;
+    let mut alice = server.connect("alice", "phone").await;
+    let conns = connections(&store, "alice").await;
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0].device.as_ref().map(|d| d.as_str()), Some("phone"));
+    let id = conns[0].connection_id.as_str().to_owned();
+    let staged = management(&server.callback_url());
+    let bare = management(&format!("http://{}", server.addr));
+    for (n, client) in [&staged, &bare].into_iter().enumerate() {
+        client
+            .post_to_connection()
+            .connection_id(&id)
+            .data(Blob::new(format!("{{\"n\":{n}}}")))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(alice.recv().await, json!({"n": n}));
+        let info = client.get_connection().connection_id(&id).send().await.expect("get");
+        assert!(info.connected_at().is_some() && info.last_active_at().is_some());
+        assert_eq!(info.identity().and_then(|i| i.source_ip()), Some("127.0.0.1"));
+        let err =
+            client.post_to_connection().connection_id("nope=").data(Blob::new("x")).send().await.expect_err("gone");
+        assert!(err.as_service_error().is_some_and(|e| e.is_gone_exception()), "{err:?}");
+        let err = client.get_connection().connection_id("nope=").send().await.expect_err("gone");
+        assert!(err.as_service_error().is_some_and(|e| e.is_gone_exception()), "{err:?}");
+    }
+    bare.delete_connection().connection_id(&id).send().await.expect("delete");
+    assert_eq!(alice.close_code().await, Some(1000));
+    // $disconnect ran: the record is gone, and posting now is 410.
+    for _ in 0..100 {
+        if connections(&store, "alice").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(connections(&store, "alice").await.is_empty(), "$disconnect deleted the record");
+    let err = staged.post_to_connection().connection_id(&id).data(Blob::new("x")).send().await.expect_err("gone");
+    assert!(err.as_service_error().is_some_and(|e| e.is_gone_exception()));
+}
+
+#[tokio::test]
+async fn a_post_to_a_gone_connection_deletes_its_record() {
+    let server = spawn(Backend::DynamoDb).await;
+    let store = store_of(&server).await;
+    // A record whose socket no longer exists, as after a missed $disconnect.
+    let stale = Connection {
+        user: UserId::parse("bob").expect("valid"),
+        connection_id: chat_core::ids::ConnectionId::parse("stale0000000000=").expect("valid"),
+        device: None,
+        connected_at: 0,
+        expires_at: u64::MAX / 2,
+    };
+    store.put_connection(&stale).await.expect("put");
+    let mut alice = server.connect("alice", "phone").await;
+    let ack = alice.send_to("bob", "m1", "hi").await;
+    assert_eq!(ack["type"], "ack");
+    for _ in 0..100 {
+        if connections(&store, "bob").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(connections(&store, "bob").await.is_empty(), "the 410 removed the stale record");
+}
+
+#[tokio::test]
+async fn shutdown_sends_a_close_frame_and_runs_disconnect_for_every_connection() {
+    let server = spawn(Backend::DynamoDb).await;
+    let store = store_of(&server).await;
+    let mut a = server.connect("alice", "phone").await;
+    let mut b = server.connect("bob", "phone").await;
+    assert_eq!(connections(&store, "alice").await.len() + connections(&store, "bob").await.len(), 2);
+    let stopping = tokio::spawn(server.stop());
+    assert_eq!(a.close_code().await, Some(1001));
+    assert_eq!(b.close_code().await, Some(1001));
+    stopping.await.expect("stopped");
+    assert!(connections(&store, "alice").await.is_empty());
+    assert!(connections(&store, "bob").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_data_dir_keeps_history_and_idempotency() {
+    let opts = options(Backend::Embedded);
+    let server = spawn_with(opts.clone(), Default::default()).await;
+    let mut alice = server.connect("alice", "phone").await;
+    let first = alice.send_to("bob", "keep-1", "survives").await;
+    alice.send_to("bob", "keep-2", "me too").await;
+    server.stop().await;
+    let server = spawn_with(opts, Default::default()).await;
+    let mut bob = server.connect("bob", "phone").await;
+    let all = bob.sync_all(0).await;
+    assert_eq!(
+        all.iter().map(|m| m["body"].as_str().unwrap_or_default()).collect::<Vec<_>>(),
+        vec!["survives", "me too"]
+    );
+    let mut alice = server.connect("alice", "phone").await;
+    let again = alice.send_to("bob", "keep-1", "survives").await;
+    assert_eq!(again["msgId"], first["msgId"], "the resend is still recognised");
+    let next = alice.send_to("bob", "keep-3", "after restart").await;
+    assert_eq!(next["seq"], 3);
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_like_api_gateway_does() {
+    let limits = chat_devserver::Limits { idle: Duration::from_millis(300), ..Default::default() };
+    let server = spawn_with(options(Backend::Embedded), limits).await;
+    let mut alice = server.connect("alice", "phone").await;
+    assert_eq!(alice.close_code().await, Some(1001));
+}
+
+#[tokio::test]
+async fn a_plain_get_serves_a_hint_and_unknown_paths_are_404() {
+    let server = spawn(Backend::Embedded).await;
+    let (status, body) = server.http_get("/").await.expect("get");
+    assert_eq!(status, 200);
+    assert!(body.contains("/dev/token"));
+    assert_eq!(server.http_get("/nope/deeper").await.map(|r| r.0), Some(404));
+    assert_eq!(server.http_get("/dev/token").await.map(|r| r.0), Some(400));
+    assert_eq!(server.http_get("/dev/token?user=a%20b").await.map(|r| r.0), Some(400));
+    assert_eq!(server.http_get("/dev/token?user=system").await.map(|r| r.0), Some(400));
+    assert_eq!(server.http_get("/dev/token?user=alice&ttl=0").await.map(|r| r.0), Some(400));
+}
