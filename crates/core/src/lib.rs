@@ -4,12 +4,14 @@
 //! - [`ids`]: validated identifiers (user, device, group, message, connection, conversation).
 //! - [`protocol`]: client frames parsed into requests, and the frames the server sends.
 //! - [`message`]: inbox entries, new messages, acks.
+//! - [`group`]: group membership rules.
 //! - [`store`]: the storage traits, the in-memory/journaled store and the conformance suite.
 //! - [`poster`]: the trait for posting to connections (`@connections`).
 //! - [`schema`]: table names and key attributes, shared with the CDK stack.
 //! - [`clock`]: injected time.
 
 pub mod clock;
+pub mod group;
 pub mod ids;
 pub mod message;
 pub mod poster;

@@ -56,6 +56,27 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
+    /// A server notice in a group conversation (membership changes), from [`SYSTEM_SENDER`].
+    /// It has no idempotency record: the server never resends one.
+    pub fn system(conversation: Conversation, body: String, ts: u64, participants: Vec<UserId>) -> Self {
+        let msg_id = MsgId::generate(ts);
+        Self {
+            // A ULID is 26 alphanumerics, a valid client id; "system" is a valid user id.
+            client_msg_id: ClientMsgId::parse(msg_id.as_str()).expect("a ULID is a valid client id"),
+            msg_id,
+            conversation,
+            from: UserId::parse(SYSTEM_SENDER).expect("a valid literal user id"),
+            body,
+            ts,
+            participants,
+        }
+    }
+
+    /// Whether this is a server notice rather than a user's message.
+    pub fn is_system(&self) -> bool {
+        self.from.as_str() == SYSTEM_SENDER
+    }
+
     /// The entry for one participant at `seq`.
     pub fn entry_at(&self, seq: u64) -> InboxEntry {
         InboxEntry {
@@ -65,7 +86,7 @@ impl NewMessage {
             from: self.from.to_string(),
             body: self.body.clone(),
             ts: self.ts,
-            client_msg_id: Some(self.client_msg_id.to_string()),
+            client_msg_id: (!self.is_system()).then(|| self.client_msg_id.to_string()),
             receipts: BTreeMap::new(),
         }
     }
@@ -82,6 +103,17 @@ pub struct StoredAck {
     pub conversation: Conversation,
     /// Server time of the first send.
     pub ts: u64,
+}
+
+/// A receipt that changed what the original sender sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptUpdate {
+    /// Who sent the message (and gets the `receipt` frame).
+    pub sender: UserId,
+    /// The message.
+    pub msg_id: MsgId,
+    /// Its conversation.
+    pub conversation: Conversation,
 }
 
 /// The result of storing a message.

@@ -9,6 +9,8 @@ pub mod env {
     pub const MESSAGES_TABLE: &str = "CHAT_MESSAGES_TABLE";
     /// The state table (seq counters, idempotency records).
     pub const STATE_TABLE: &str = "CHAT_STATE_TABLE";
+    /// The groups table.
+    pub const GROUPS_TABLE: &str = "CHAT_GROUPS_TABLE";
     /// A prefix for all default table names (e.g. a per-test or per-developer one).
     pub const TABLE_PREFIX: &str = "CHAT_TABLE_PREFIX";
 }
@@ -54,6 +56,8 @@ pub mod messages {
     pub const CLIENT_MSG_ID: &str = "clientMsgId";
     /// Receipts per recipient (M of S), on the sender's entry.
     pub const RECEIPTS: &str = "receipts";
+    /// Local secondary index finding an entry of an inbox by message id (receipts).
+    pub const BY_MSG_ID_INDEX: &str = "byMsgId";
 
     /// The index sort key of an entry.
     pub fn conv_seq(conversation: &str, seq: u64) -> String {
@@ -75,6 +79,8 @@ pub mod state {
     pub const CONVERSATION: &str = "conversation";
     /// Every participant's seq (M of N) on idempotency items.
     pub const SEQS: &str = "seqs";
+    /// `pending` on the idempotency record of a large fan-out still being written.
+    pub const STATUS: &str = "status";
     /// First send's time, ms (N) on idempotency items.
     pub const TS: &str = "ts";
 
@@ -87,6 +93,36 @@ pub mod state {
     pub fn idempotency_key(user: &str, client_msg_id: &str) -> String {
         format!("idem#{user}#{client_msg_id}")
     }
+
+    /// Key of the marker saying `user`'s inbox holds message `msg_id` (large fan-outs).
+    pub fn delivery_key(msg_id: &str, user: &str) -> String {
+        format!("dlv#{msg_id}#{user}")
+    }
+}
+
+/// Groups: partitioned by group id, one metadata item and one item per member.
+pub mod groups {
+    /// Partition key (S): the group id.
+    pub const PK: &str = "groupId";
+    /// Sort key (S): [`META`] or `m#<userId>`.
+    pub const SK: &str = "sk";
+    /// Sort key of the metadata item.
+    pub const META: &str = "#meta";
+    /// Display name (S), on the metadata item.
+    pub const NAME: &str = "name";
+    /// Creator (S), on the metadata item.
+    pub const CREATOR: &str = "creator";
+    /// Member user id (S), on member items: the partition key of [`BY_MEMBER_INDEX`].
+    pub const MEMBER: &str = "memberId";
+    /// Join order (N), on member items.
+    pub const JOINED: &str = "joined";
+    /// Global secondary index: the groups of a user (keys only).
+    pub const BY_MEMBER_INDEX: &str = "byMember";
+
+    /// Sort key of a member item.
+    pub fn member_sk(user: &str) -> String {
+        format!("m#{user}")
+    }
 }
 
 /// The names of the tables one deployment uses.
@@ -98,6 +134,8 @@ pub struct TableNames {
     pub messages: String,
     /// State table.
     pub state: String,
+    /// Groups table.
+    pub groups: String,
 }
 
 impl TableNames {
@@ -107,6 +145,7 @@ impl TableNames {
             connections: format!("{prefix}connections"),
             messages: format!("{prefix}messages"),
             state: format!("{prefix}state"),
+            groups: format!("{prefix}groups"),
         }
     }
 
@@ -120,6 +159,7 @@ impl TableNames {
             connections: var(env::CONNECTIONS_TABLE).unwrap_or(defaults.connections),
             messages: var(env::MESSAGES_TABLE).unwrap_or(defaults.messages),
             state: var(env::STATE_TABLE).unwrap_or(defaults.state),
+            groups: var(env::GROUPS_TABLE).unwrap_or(defaults.groups),
         }
     }
 }

@@ -32,11 +32,11 @@ use crate::store::DynamoStore;
 use crate::unavailable;
 
 /// How many read-then-write rounds a contended append may take before giving up.
-const MAX_ROUNDS: u32 = 60;
+pub(crate) const MAX_ROUNDS: u32 = 60;
 /// DynamoDB's limit on items in one transaction: idempotency + 2 per participant.
 pub(crate) const MAX_PARTICIPANTS_PER_TRANSACTION: usize = 49;
 
-fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
+pub(crate) fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Unavailable(Box::new(e)))
 }
 
@@ -73,12 +73,10 @@ impl InboxLocks {
 }
 
 pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
-    if msg.participants.len() > MAX_PARTICIPANTS_PER_TRANSACTION {
-        return Err(StoreError::Unavailable(
-            format!("{} participants exceed one transaction", msg.participants.len()).into(),
-        ));
-    }
     let _guards = store.inbox_locks.lock_all(&msg.participants).await;
+    if msg.participants.len() > MAX_PARTICIPANTS_PER_TRANSACTION {
+        return crate::fanout::append_chunked(store, msg).await;
+    }
     for round in 0..MAX_ROUNDS {
         match append_round(store, msg).await? {
             Round::Done(outcome) => return Ok(outcome),
@@ -89,7 +87,7 @@ pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<Appe
 }
 
 /// Exponential backoff with full jitter, capped at 200 ms.
-fn backoff(round: u32) -> Duration {
+pub(crate) fn backoff(round: u32) -> Duration {
     let cap = 5u64.saturating_mul(1 << round.min(6)).min(200);
     let jitter = u64::from(ulid::Ulid::new().random() as u32) % (cap + 1);
     Duration::from_millis(jitter)
@@ -97,7 +95,11 @@ fn backoff(round: u32) -> Duration {
 
 async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
-    let state = read_state(store, msg, &idem_key).await?;
+    let mut keys: Vec<String> = msg.participants.iter().map(|u| st::counter_key(u.as_str())).collect();
+    if !msg.is_system() {
+        keys.push(idem_key.clone());
+    }
+    let state = read_state(store, keys).await?;
     if let Some(item) = state.get(&idem_key) {
         let ack = items::ack_from(item)?;
         if ack.msg_id == msg.msg_id {
@@ -127,7 +129,9 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, s)| *s);
     let ack =
         StoredAck { msg_id: msg.msg_id.clone(), seq: sender_seq, conversation: msg.conversation.clone(), ts: msg.ts };
-    writes.insert(0, idempotency_write(&store.tables.state, &idem_key, &ack, &seqs, msg.ts)?);
+    if !msg.is_system() {
+        writes.insert(0, idempotency_write(&store.tables.state, &idem_key, &ack, &seqs, msg.ts)?);
+    }
     let result = store.client.transact_write_items().set_transact_items(Some(writes)).send().await;
     match result {
         Ok(_) => Ok(Round::Done(AppendOutcome::Stored { ack, seqs })),
@@ -136,15 +140,10 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
     }
 }
 
-/// Reads every participant's counter and the idempotency record in one consistent batch.
-async fn read_state(
-    store: &DynamoStore,
-    msg: &NewMessage,
-    idem_key: &str,
-) -> Result<HashMap<String, Item>, StoreError> {
-    let mut keys: Vec<Item> =
-        msg.participants.iter().map(|u| Item::from([(st::PK.to_owned(), s(st::counter_key(u.as_str())))])).collect();
-    keys.push(Item::from([(st::PK.to_owned(), s(idem_key))]));
+/// Reads state items (counters, idempotency records, markers; at most 100) in one
+/// consistent batch, keyed by `pk`.
+pub(crate) async fn read_state(store: &DynamoStore, keys: Vec<String>) -> Result<HashMap<String, Item>, StoreError> {
+    let keys: Vec<Item> = keys.into_iter().map(|k| Item::from([(st::PK.to_owned(), s(k))])).collect();
     let mut found = HashMap::new();
     let mut pending = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
     // BatchGetItem may leave keys unprocessed under throttling; ask again for those.
@@ -170,7 +169,7 @@ async fn read_state(
     Ok(found)
 }
 
-fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<TransactWriteItem, StoreError> {
     let update = Update::builder()
         .table_name(table)
         .key(st::PK, s(key))
@@ -185,7 +184,7 @@ fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<Tran
     Ok(TransactWriteItem::builder().update(build(update.build())?).build())
 }
 
-fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -214,7 +213,7 @@ fn idempotency_write(
 
 /// A cancellation caused by a failed condition or a conflicting transaction: someone
 /// else wrote first, so reading again and retrying will make progress.
-fn is_retryable_cancel<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+pub(crate) fn is_retryable_cancel<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
     match e.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
             .cancellation_reasons()

@@ -81,7 +81,20 @@ pub fn entry_item(user: &UserId, entry: &InboxEntry) -> Item {
     if let Some(cmid) = &entry.client_msg_id {
         item.insert(m::CLIENT_MSG_ID.to_owned(), s(cmid.as_str()));
     }
+    if user.as_str() == entry.from {
+        // The sender's own entry collects receipts; the map must exist for `SET receipts.#u`.
+        let receipts = entry.receipts.iter().map(|(u, st)| (u.to_string(), s(status_name(*st)))).collect();
+        item.insert(m::RECEIPTS.to_owned(), AttributeValue::M(receipts));
+    }
     item
+}
+
+/// The stored name of a receipt status.
+pub fn status_name(status: ReceiptStatus) -> &'static str {
+    match status {
+        ReceiptStatus::Delivered => "delivered",
+        ReceiptStatus::Read => "read",
+    }
 }
 
 fn status_from(v: &AttributeValue) -> Option<ReceiptStatus> {

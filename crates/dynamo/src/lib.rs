@@ -2,11 +2,17 @@
 //!
 //! - [`DynamoStore`]: connections and inboxes, implementing `chat_core`'s store traits.
 //! - [`items`]: item <-> domain conversions, each with a unit test.
+//! - `append` / `fanout`: storing a message for every participant, gap-free and once
+//!   (one transaction up to 49 participants; resumable chunks beyond).
+//! - `groups`, `receipts`: the group and receipt stores.
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
 mod append;
+mod fanout;
+mod groups;
 pub mod items;
+mod receipts;
 mod store;
 pub mod tables;
 

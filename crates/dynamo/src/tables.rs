@@ -3,10 +3,10 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
-use chat_core::schema::{TableNames, connections as c, messages as m, state as st};
+use chat_core::schema::{TableNames, connections as c, groups as g, messages as m, state as st};
 use chat_core::store::StoreError;
 
 use crate::unavailable;
@@ -23,7 +23,7 @@ fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, StoreError> {
     build(KeySchemaElement::builder().attribute_name(name).key_type(t).build())
 }
 
-/// Creates any of the three tables that is missing, waits until all are active, and turns
+/// Creates any of the four tables that is missing, waits until all are active, and turns
 /// on TTL where the schema has it.
 pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), StoreError> {
     use KeyType::{Hash, Range};
@@ -43,28 +43,61 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
             .projection(Projection::builder().projection_type(ProjectionType::All).build())
             .build(),
     )?;
+    let by_msg_id = build(
+        LocalSecondaryIndex::builder()
+            .index_name(m::BY_MSG_ID_INDEX)
+            .key_schema(key(m::PK, Hash)?)
+            .key_schema(key(m::MSG_ID, Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .non_key_attributes(m::FROM)
+                    .non_key_attributes(m::CONVERSATION)
+                    .build(),
+            )
+            .build(),
+    )?;
     let messages = client
         .create_table()
         .table_name(&tables.messages)
         .attribute_definitions(attr(m::PK, S)?)
         .attribute_definitions(attr(m::SK, N)?)
         .attribute_definitions(attr(m::CONV_SEQ, S)?)
+        .attribute_definitions(attr(m::MSG_ID, S)?)
         .key_schema(key(m::PK, Hash)?)
         .key_schema(key(m::SK, Range)?)
-        .local_secondary_indexes(by_conversation);
+        .local_secondary_indexes(by_conversation)
+        .local_secondary_indexes(by_msg_id);
+    let by_member = build(
+        GlobalSecondaryIndex::builder()
+            .index_name(g::BY_MEMBER_INDEX)
+            .key_schema(key(g::MEMBER, Hash)?)
+            .key_schema(key(g::PK, Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+            .build(),
+    )?;
+    let groups = client
+        .create_table()
+        .table_name(&tables.groups)
+        .attribute_definitions(attr(g::PK, S)?)
+        .attribute_definitions(attr(g::SK, S)?)
+        .attribute_definitions(attr(g::MEMBER, S)?)
+        .key_schema(key(g::PK, Hash)?)
+        .key_schema(key(g::SK, Range)?)
+        .global_secondary_indexes(by_member);
     let state = client
         .create_table()
         .table_name(&tables.state)
         .attribute_definitions(attr(st::PK, S)?)
         .key_schema(key(st::PK, Hash)?);
-    for create in [connections, messages, state] {
+    for create in [connections, messages, state, groups] {
         match create.billing_mode(BillingMode::PayPerRequest).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
             Err(e) => return Err(unavailable(e)),
         }
     }
-    for name in [&tables.connections, &tables.messages, &tables.state] {
+    for name in [&tables.connections, &tables.messages, &tables.state, &tables.groups] {
         wait_active(client, name).await?;
     }
     for (name, attr) in [(&tables.connections, c::TTL), (&tables.state, st::TTL)] {

@@ -27,3 +27,47 @@ async fn creating_the_tables_twice_is_harmless() {
     let store = fresh_store().await;
     tables::ensure_tables(&store.client(), store.tables()).await.expect("second create");
 }
+
+/// A large fan-out interrupted after some inboxes were written (its idempotency record
+/// still `pending`) is finished by the client's retry, without storing anything twice.
+#[tokio::test]
+async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
+    use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
+    use chat_core::message::{AppendOutcome, NewMessage, StoredAck};
+    use chat_core::schema::state as st;
+    use chat_core::store::InboxStore;
+
+    let store = fresh_store().await;
+    let members: Vec<UserId> = (0..60).map(|i| UserId::parse(&format!("u{i}")).expect("valid")).collect();
+    let msg = NewMessage {
+        msg_id: MsgId::generate(1_000),
+        conversation: Conversation::Group(GroupId::parse("g").expect("valid")),
+        from: members[0].clone(),
+        client_msg_id: ClientMsgId::parse("big").expect("valid"),
+        body: "hello".into(),
+        ts: 1_000,
+        participants: members.clone(),
+    };
+    let AppendOutcome::Stored { seqs: first, .. } = store.append(&msg).await.expect("append") else { panic!("stored") };
+    // Put the record back to `pending`, as if the process had died before completing it.
+    let key = st::idempotency_key("u0", "big");
+    let pending = StoredAck { msg_id: msg.msg_id.clone(), seq: 0, conversation: msg.conversation.clone(), ts: 1_000 };
+    let mut item = chat_dynamo::items::ack_item(&key, &pending, &[], 999_999);
+    item.insert(st::STATUS.to_owned(), chat_dynamo::items::s("pending"));
+    store.client().put_item().table_name(&store.tables().state).set_item(Some(item)).send().await.expect("put");
+    // The retry comes with a fresh server msgId; the claimed one wins.
+    let retry = NewMessage { msg_id: MsgId::generate(2_000), ts: 2_000, ..msg.clone() };
+    let AppendOutcome::Stored { ack, mut seqs } = store.append(&retry).await.expect("append") else { panic!("stored") };
+    assert_eq!(ack.msg_id, msg.msg_id);
+    let mut first = first;
+    first.sort();
+    seqs.sort();
+    assert_eq!(seqs, first, "every member keeps its one entry");
+    for m in &members {
+        let page = store.sync(m, 0, 10).await.expect("sync");
+        assert_eq!(page.entries.len(), 1, "{m} has the message once");
+    }
+    assert!(
+        matches!(store.append(&retry).await.expect("append"), AppendOutcome::Duplicate(a) if a.msg_id == msg.msg_id)
+    );
+}

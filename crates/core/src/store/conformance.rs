@@ -6,8 +6,10 @@
 use futures_util::future::join_all;
 
 use super::{Connection, Store};
-use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, MsgId, UserId};
+use crate::group::Group;
+use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
+use crate::protocol::ReceiptStatus;
 
 /// A user id for tests; panics on an invalid literal.
 pub fn user(s: &str) -> UserId {
@@ -172,6 +174,94 @@ pub async fn connections_are_listed_per_user_and_deleted<S: Store>(store: &S) {
     assert!(store.connections(&user("nobody"), 100).await.expect("list").is_empty());
 }
 
+/// Groups are stored with their members, updated, and indexed by member.
+pub async fn groups_are_created_read_updated_and_indexed_by_member<S: Store>(store: &S) {
+    let id = GroupId::parse("g-conf").expect("valid");
+    let g = Group::create(id.clone(), "team".into(), user("alice"), &[user("bob"), user("carol")]).expect("valid");
+    store.create_group(&g).await.expect("create");
+    assert_eq!(store.group(&id).await.expect("read"), Some(g.clone()));
+    assert_eq!(store.groups_of(&user("bob")).await.expect("index"), vec![id.clone()]);
+    store.update_members(&id, &[user("dave")], &[user("bob")]).await.expect("update");
+    let after = store.group(&id).await.expect("read").expect("exists");
+    assert_eq!(after.members, vec![user("alice"), user("carol"), user("dave")]);
+    assert_eq!(after.creator, user("alice"));
+    assert_eq!(after.name, "team");
+    assert!(store.groups_of(&user("bob")).await.expect("index").is_empty());
+    assert_eq!(store.groups_of(&user("dave")).await.expect("index"), vec![id]);
+    assert_eq!(store.group(&GroupId::parse("nope").expect("valid")).await.expect("read"), None);
+}
+
+/// A message to 100 participants gives each the next seq of its own inbox, once.
+pub async fn a_message_to_100_participants_is_stored_once_for_each<S: Store>(store: &S) {
+    let members: Vec<UserId> = (0..100).map(|i| user(&format!("m{i:03}"))).collect();
+    store.append(&dm("m005", "m007", "before", 1)).await.expect("append");
+    let group = Conversation::Group(GroupId::parse("big").expect("valid"));
+    let msg = NewMessage {
+        msg_id: MsgId::generate(10),
+        conversation: group.clone(),
+        from: members[0].clone(),
+        client_msg_id: ClientMsgId::parse("big-1").expect("valid"),
+        body: "to everyone".into(),
+        ts: 10,
+        participants: members.clone(),
+    };
+    let AppendOutcome::Stored { ack, seqs } = store.append(&msg).await.expect("append") else { panic!("stored") };
+    assert_eq!(ack.seq, 1);
+    assert_eq!(seqs.len(), 100);
+    for m in &members {
+        let expected = if m.as_str() == "m005" || m.as_str() == "m007" { vec![1, 2] } else { vec![1] };
+        assert_eq!(seqs_of(store, m.as_str()).await, expected, "{m}");
+    }
+    assert!(matches!(store.append(&msg).await.expect("append"), AppendOutcome::Duplicate(_)));
+    assert_eq!(seqs_of(store, "m099").await, vec![1], "a resend stores nothing");
+    let page = store.history(&members[42], &group, None, 10).await.expect("history");
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].body, "to everyone");
+}
+
+/// Server notices carry no client id and need no idempotency record.
+pub async fn system_notices_are_stored_for_each_participant<S: Store>(store: &S) {
+    let conv = Conversation::Group(GroupId::parse("g").expect("valid"));
+    let notice = NewMessage::system(conv, "alice added bob".into(), 50, vec![user("alice"), user("bob")]);
+    store.append(&notice).await.expect("append");
+    let page = store.sync(&user("bob"), 0, 10).await.expect("sync");
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].from, "system");
+    assert_eq!(page.entries[0].client_msg_id, None);
+    let again = NewMessage::system(notice.conversation.clone(), "x".into(), 60, vec![user("bob")]);
+    store.append(&again).await.expect("append");
+    assert_eq!(seqs_of(store, "bob").await, vec![1, 2]);
+}
+
+/// Receipts count only for received messages and only move forward.
+pub async fn receipts_only_move_forward_and_only_for_received_messages<S: Store>(store: &S) {
+    let m = dm("alice", "bob", "r1", 70);
+    store.append(&m).await.expect("append");
+    let (bob, alice) = (user("bob"), user("alice"));
+    let delivered = store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Delivered).await.expect("receipt");
+    let update = delivered.expect("first delivered counts");
+    assert_eq!((update.sender.as_str(), update.conversation.to_string()), ("alice", "dm:alice:bob".to_owned()));
+    assert_eq!(update.msg_id, m.msg_id);
+    assert_eq!(store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Delivered).await.expect("receipt"), None);
+    assert!(store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Read).await.expect("receipt").is_some());
+    assert_eq!(store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Delivered).await.expect("receipt"), None);
+    assert_eq!(
+        store.record_receipt(&alice, &m.msg_id, ReceiptStatus::Read).await.expect("receipt"),
+        None,
+        "own message"
+    );
+    assert_eq!(store.record_receipt(&user("mallory"), &m.msg_id, ReceiptStatus::Read).await.expect("r"), None);
+    assert_eq!(store.record_receipt(&bob, &MsgId::generate(1), ReceiptStatus::Read).await.expect("receipt"), None);
+    let page = store.sync(&alice, 0, 10).await.expect("sync");
+    assert_eq!(page.entries[0].receipts.get(&bob), Some(&ReceiptStatus::Read));
+    assert!(!page.entries[0].receipts.contains_key(&user("mallory")));
+    let conv = Conversation::direct(&alice, &bob);
+    let hist = store.history(&alice, &conv, None, 10).await.expect("history");
+    assert_eq!(hist.entries[0].receipts.get(&bob), Some(&ReceiptStatus::Read));
+    let bobs = store.sync(&bob, 0, 10).await.expect("sync");
+    assert!(bobs.entries[0].receipts.is_empty(), "receipts are kept on the sender's entry only");
+}
+
 /// Expands to one `#[tokio::test]` per conformance check; `$make` is an async expression
 /// that builds a fresh, empty store.
 #[macro_export]
@@ -186,6 +276,10 @@ macro_rules! store_conformance_tests {
             sync_pages_through_the_inbox,
             history_pages_one_conversation_newest_first,
             connections_are_listed_per_user_and_deleted,
+            groups_are_created_read_updated_and_indexed_by_member,
+            a_message_to_100_participants_is_stored_once_for_each,
+            system_notices_are_stored_for_each_participant,
+            receipts_only_move_forward_and_only_for_received_messages,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

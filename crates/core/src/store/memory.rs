@@ -5,16 +5,18 @@
 //! `.await` inside, so a blocking lock held for microseconds is cheaper than an async one
 //! and makes each append trivially atomic across all participants.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
 use super::journal::Journal;
-use super::{Connection, ConnectionStore, InboxStore, Page, StoreError};
-use crate::ids::{ClientMsgId, ConnectionId, Conversation, UserId};
-use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, StoredAck};
+use super::{Connection, ConnectionStore, GroupStore, InboxStore, Page, ReceiptStore, StoreError};
+use crate::group::Group;
+use crate::ids::{ClientMsgId, ConnectionId, Conversation, GroupId, MsgId, UserId};
+use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, ReceiptUpdate, StoredAck};
+use crate::protocol::ReceiptStatus;
 
 /// The journal's file name inside the data dir.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -32,6 +34,10 @@ struct Data {
     connections: HashMap<UserId, BTreeMap<ConnectionId, Connection>>,
     inboxes: HashMap<UserId, Inbox>,
     idempotency: HashMap<(UserId, ClientMsgId), StoredAck>,
+    /// Where each message sits in each participant's inbox: receipts without a scan.
+    by_msg: HashMap<MsgId, Vec<(UserId, u64)>>,
+    groups: HashMap<GroupId, Group>,
+    member_of: HashMap<UserId, BTreeSet<GroupId>>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -39,6 +45,9 @@ struct Data {
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Record {
     Append { message: NewMessage, seqs: Vec<(UserId, u64)> },
+    CreateGroup { group: Group },
+    UpdateMembers { id: GroupId, added: Vec<UserId>, removed: Vec<UserId> },
+    Receipt { user: UserId, seq: u64, by: UserId, status: ReceiptStatus },
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +83,18 @@ impl MemoryStore {
     }
 }
 
+impl State {
+    /// Journals `record` (if journaled), then applies it: nobody sees a change the
+    /// journal does not have.
+    fn commit(&mut self, record: Record) -> Result<(), StoreError> {
+        if let Some(j) = self.journal.as_mut() {
+            j.write(&record)?;
+        }
+        self.data.apply(record);
+        Ok(())
+    }
+}
+
 impl Data {
     fn apply(&mut self, record: Record) {
         match record {
@@ -82,6 +103,10 @@ impl Data {
                     let inbox = self.inboxes.entry(user.clone()).or_default();
                     inbox.entries.push(message.entry_at(*seq));
                     inbox.by_conversation.entry(message.conversation.clone()).or_default().push(*seq);
+                }
+                self.by_msg.insert(message.msg_id.clone(), seqs.clone());
+                if message.is_system() {
+                    return;
                 }
                 let sender_seq = seqs.iter().find(|(u, _)| *u == message.from).map_or(0, |(_, s)| *s);
                 self.idempotency.insert(
@@ -94,7 +119,39 @@ impl Data {
                     },
                 );
             }
+            Record::CreateGroup { group } => {
+                for m in &group.members {
+                    self.member_of.entry(m.clone()).or_default().insert(group.id.clone());
+                }
+                self.groups.insert(group.id.clone(), group);
+            }
+            Record::UpdateMembers { id, added, removed } => {
+                let Some(group) = self.groups.get_mut(&id) else { return };
+                *group = group.with_changes(&added, &removed);
+                for m in &removed {
+                    if let Some(set) = self.member_of.get_mut(m) {
+                        set.remove(&id);
+                    }
+                }
+                for m in &added {
+                    self.member_of.entry(m.clone()).or_default().insert(id.clone());
+                }
+            }
+            Record::Receipt { user, seq, by, status } => {
+                if let Some(entry) = self.entry_mut(&user, seq) {
+                    entry.receipts.insert(by, status);
+                }
+            }
         }
+    }
+
+    fn entry_mut(&mut self, user: &UserId, seq: u64) -> Option<&mut InboxEntry> {
+        self.inboxes.get_mut(user)?.entries.get_mut(usize::try_from(seq).ok()?.checked_sub(1)?)
+    }
+
+    fn entry(&self, user: &UserId, msg_id: &MsgId) -> Option<&InboxEntry> {
+        let seq = self.by_msg.get(msg_id)?.iter().find(|(u, _)| u == user)?.1;
+        self.inboxes.get(user)?.entries.get(usize::try_from(seq).ok()?.checked_sub(1)?)
     }
 
     fn next_seq(&self, user: &UserId) -> u64 {
@@ -135,17 +192,19 @@ impl InboxStore for MemoryStore {
     async fn append(&self, m: &NewMessage) -> Result<AppendOutcome, StoreError> {
         let mut state = self.lock();
         let key = (m.from.clone(), m.client_msg_id.clone());
+        if m.is_system() {
+            let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
+            state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
+            let ack = StoredAck { msg_id: m.msg_id.clone(), seq: 0, conversation: m.conversation.clone(), ts: m.ts };
+            return Ok(AppendOutcome::Stored { ack, seqs });
+        }
         if let Some(ack) = state.data.idempotency.get(&key)
             && ack.ts + IDEMPOTENCY_TTL_MS > m.ts
         {
             return Ok(AppendOutcome::Duplicate(ack.clone()));
         }
         let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
-        let record = Record::Append { message: m.clone(), seqs: seqs.clone() };
-        if let Some(j) = state.journal.as_mut() {
-            j.write(&record)?;
-        }
-        state.data.apply(record);
+        state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
         let ack = state
             .data
             .idempotency
@@ -193,6 +252,48 @@ impl InboxStore for MemoryStore {
             .collect::<Vec<_>>();
         let next = (start > 0).then(|| seqs[start]);
         Ok(Page { entries, next })
+    }
+}
+
+impl GroupStore for MemoryStore {
+    async fn create_group(&self, g: &Group) -> Result<(), StoreError> {
+        self.lock().commit(Record::CreateGroup { group: g.clone() })
+    }
+
+    async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        Ok(self.lock().data.groups.get(id).cloned())
+    }
+
+    async fn update_members(&self, id: &GroupId, added: &[UserId], removed: &[UserId]) -> Result<(), StoreError> {
+        self.lock().commit(Record::UpdateMembers { id: id.clone(), added: added.to_vec(), removed: removed.to_vec() })
+    }
+
+    async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {
+        Ok(self.lock().data.member_of.get(user).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+    }
+}
+
+impl ReceiptStore for MemoryStore {
+    async fn record_receipt(
+        &self,
+        by: &UserId,
+        msg_id: &MsgId,
+        status: ReceiptStatus,
+    ) -> Result<Option<ReceiptUpdate>, StoreError> {
+        let mut state = self.lock();
+        let Some(received) = state.data.entry(by, msg_id) else { return Ok(None) };
+        let Ok(sender) = UserId::parse(&received.from) else { return Ok(None) };
+        if sender == *by || received.from == crate::message::SYSTEM_SENDER {
+            return Ok(None);
+        }
+        let conversation = received.conversation.clone();
+        let Some(sent) = state.data.entry(&sender, msg_id) else { return Ok(None) };
+        if sent.receipts.get(by).is_some_and(|s| *s >= status) {
+            return Ok(None);
+        }
+        let seq = sent.seq;
+        state.commit(Record::Receipt { user: sender.clone(), seq, by: by.clone(), status })?;
+        Ok(Some(ReceiptUpdate { sender, msg_id: msg_id.clone(), conversation }))
     }
 }
 

@@ -7,8 +7,10 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ConnectionId, Conversation, DeviceId, UserId};
-use crate::message::{AppendOutcome, InboxEntry, NewMessage};
+use crate::group::Group;
+use crate::ids::{ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
+use crate::message::{AppendOutcome, InboxEntry, NewMessage, ReceiptUpdate};
+use crate::protocol::ReceiptStatus;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -96,9 +98,39 @@ pub trait InboxStore: Send + Sync {
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 }
 
+/// Groups and their members, partitioned by group id, with a per-user index.
+pub trait GroupStore: Send + Sync {
+    /// Stores a new group with its members.
+    fn create_group(&self, g: &Group) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A group with its current members (strongly consistent), if it exists.
+    fn group(&self, id: &GroupId) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
+    /// Adds and removes members.
+    fn update_members(
+        &self,
+        id: &GroupId,
+        added: &[UserId],
+        removed: &[UserId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The groups `user` is a member of, without a scan.
+    fn groups_of(&self, user: &UserId) -> impl Future<Output = Result<Vec<GroupId>, StoreError>> + Send;
+}
+
+/// Delivery and read receipts, kept on the sender's own inbox entry.
+pub trait ReceiptStore: Send + Sync {
+    /// Records that `by` reached `status` for `msg_id`. Only counts when `by` has the
+    /// message in its inbox and did not send it; statuses only move forward
+    /// (`delivered` → `read`). Returns what changed, or `None` when nothing did.
+    fn record_receipt(
+        &self,
+        by: &UserId,
+        msg_id: &MsgId,
+        status: ReceiptStatus,
+    ) -> impl Future<Output = Result<Option<ReceiptUpdate>, StoreError>> + Send;
+}
+
 /// Everything the chat functions need from storage.
-pub trait Store: ConnectionStore + InboxStore {}
-impl<T: ConnectionStore + InboxStore> Store for T {}
+pub trait Store: ConnectionStore + InboxStore + GroupStore + ReceiptStore {}
+impl<T: ConnectionStore + InboxStore + GroupStore + ReceiptStore> Store for T {}
 
 // A shared store (the devserver hands one store to several functions) is a store too.
 impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
@@ -136,5 +168,36 @@ impl<T: InboxStore> InboxStore for std::sync::Arc<T> {
         limit: u32,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send {
         (**self).history(user, conversation, before, limit)
+    }
+}
+
+impl<T: GroupStore> GroupStore for std::sync::Arc<T> {
+    fn create_group(&self, g: &Group) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).create_group(g)
+    }
+    fn group(&self, id: &GroupId) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send {
+        (**self).group(id)
+    }
+    fn update_members(
+        &self,
+        id: &GroupId,
+        added: &[UserId],
+        removed: &[UserId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).update_members(id, added, removed)
+    }
+    fn groups_of(&self, user: &UserId) -> impl Future<Output = Result<Vec<GroupId>, StoreError>> + Send {
+        (**self).groups_of(user)
+    }
+}
+
+impl<T: ReceiptStore> ReceiptStore for std::sync::Arc<T> {
+    fn record_receipt(
+        &self,
+        by: &UserId,
+        msg_id: &MsgId,
+        status: ReceiptStatus,
+    ) -> impl Future<Output = Result<Option<ReceiptUpdate>, StoreError>> + Send {
+        (**self).record_receipt(by, msg_id, status)
     }
 }

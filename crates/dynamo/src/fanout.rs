@@ -1,0 +1,177 @@
+//! Appends to more participants than one transaction holds (groups over 49 members).
+//!
+//! 1. Claim the `(sender, clientMsgId)` record with a conditional put, marked `pending`,
+//!    holding the message id and time. A resend that finds a pending claim resumes it with
+//!    the claimed id; one that finds a complete record gets its ack.
+//! 2. Write the participants in chunks of 30, up to 4 chunks at once. Each chunk is one
+//!    transaction per round: for each participant its counter (read, then moved on under a
+//!    condition), its inbox entry, and a delivery marker `dlv#<msgId>#<user>` (condition:
+//!    absent). A participant whose marker exists already has the message, so a resumed
+//!    append never stores anything twice, and each inbox stays gap-free: entry and counter
+//!    move together.
+//! 3. Complete the record with the sender's seq and everyone's seqs; only then ack.
+//!
+//! A failure before step 3 leaves some inboxes with the message and no ack; the client's
+//! retry with the same `clientMsgId` finishes the rest, exactly once.
+
+use futures_util::future::join_all;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use chat_core::ids::{MsgId, UserId};
+use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, StoredAck};
+use chat_core::schema::state as st;
+use chat_core::store::StoreError;
+
+use crate::append::{self, MAX_ROUNDS, backoff, build};
+use crate::items::{self, Item, get_n, n, s};
+use crate::store::DynamoStore;
+use crate::unavailable;
+
+const CHUNK: usize = 30;
+const CONCURRENT_CHUNKS: usize = 4;
+const PENDING: &str = "pending";
+
+enum Claim {
+    Fresh,
+    Resume { msg_id: MsgId, ts: u64 },
+    Done(AppendOutcome),
+}
+
+pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
+    let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
+    let msg = if msg.is_system() {
+        msg.clone()
+    } else {
+        match claim(store, msg, &idem_key).await? {
+            Claim::Fresh => msg.clone(),
+            Claim::Resume { msg_id, ts } => NewMessage { msg_id, ts, ..msg.clone() },
+            Claim::Done(outcome) => return Ok(outcome),
+        }
+    };
+    let chunks: Vec<&[UserId]> = msg.participants.chunks(CHUNK).collect();
+    let mut seqs = Vec::with_capacity(msg.participants.len());
+    for wave in chunks.chunks(CONCURRENT_CHUNKS) {
+        for chunk in join_all(wave.iter().map(|c| write_chunk(store, &msg, c))).await {
+            seqs.extend(chunk?);
+        }
+    }
+    let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, q)| *q);
+    let ack =
+        StoredAck { msg_id: msg.msg_id.clone(), seq: sender_seq, conversation: msg.conversation.clone(), ts: msg.ts };
+    if !msg.is_system() {
+        let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000);
+        store
+            .client
+            .put_item()
+            .table_name(&store.tables.state)
+            .set_item(Some(items::ack_item(&idem_key, &ack, &seqs, ttl)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(AppendOutcome::Stored { ack, seqs })
+}
+
+async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim, StoreError> {
+    let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000);
+    let pending = StoredAck { msg_id: msg.msg_id.clone(), seq: 0, conversation: msg.conversation.clone(), ts: msg.ts };
+    let mut item = items::ack_item(key, &pending, &[], ttl);
+    item.insert(st::STATUS.to_owned(), s(PENDING));
+    let put = store
+        .client
+        .put_item()
+        .table_name(&store.tables.state)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#pk) OR #ts <= :cutoff")
+        .expression_attribute_names("#pk", st::PK)
+        .expression_attribute_names("#ts", st::TS)
+        .expression_attribute_values(":cutoff", n(msg.ts.saturating_sub(IDEMPOTENCY_TTL_MS)))
+        .send()
+        .await;
+    match put {
+        Ok(_) => return Ok(Claim::Fresh),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+        Err(e) => return Err(unavailable(e)),
+    }
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.tables.state)
+        .key(st::PK, s(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    let Some(existing) = out.item() else { return Err(StoreError::Contention) };
+    let ack = items::ack_from(existing)?;
+    if existing.get(st::STATUS).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(PENDING) {
+        return Ok(Claim::Resume { msg_id: ack.msg_id, ts: ack.ts });
+    }
+    Ok(Claim::Done(AppendOutcome::Duplicate(ack)))
+}
+
+/// Stores `msg` for each of `users` (one chunk), skipping those whose marker shows they
+/// have it already; returns every user's seq.
+async fn write_chunk(
+    store: &DynamoStore,
+    msg: &NewMessage,
+    users: &[UserId],
+) -> Result<Vec<(UserId, u64)>, StoreError> {
+    let mut done: Vec<(UserId, u64)> = Vec::with_capacity(users.len());
+    let mut remaining: Vec<UserId> = users.to_vec();
+    for round in 0..MAX_ROUNDS {
+        let keys = remaining
+            .iter()
+            .flat_map(|u| [st::counter_key(u.as_str()), st::delivery_key(msg.msg_id.as_str(), u.as_str())])
+            .collect();
+        let state = append::read_state(store, keys).await?;
+        let mut writes = Vec::with_capacity(3 * remaining.len());
+        let mut planned = Vec::with_capacity(remaining.len());
+        for user in &remaining {
+            if let Some(marker) = state.get(&st::delivery_key(msg.msg_id.as_str(), user.as_str())) {
+                done.push((user.clone(), get_n(marker, st::SEQ, "delivery marker")?));
+                continue;
+            }
+            let counter_key = st::counter_key(user.as_str());
+            let current = match state.get(&counter_key) {
+                Some(item) => get_n(item, st::SEQ, "seq counter")?,
+                None => 0,
+            };
+            let next = current + 1;
+            writes.push(append::counter_write(&store.tables.state, &counter_key, current, next)?);
+            writes.push(append::entry_write(&store.tables.messages, items::entry_item(user, &msg.entry_at(next)))?);
+            writes.push(marker_write(&store.tables.state, msg, user, next)?);
+            planned.push((user.clone(), next));
+        }
+        remaining.retain(|u| planned.iter().any(|(p, _)| p == u));
+        if planned.is_empty() {
+            return Ok(done);
+        }
+        match store.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => {
+                done.extend(planned);
+                return Ok(done);
+            }
+            Err(e) if append::is_retryable_cancel(&e) => tokio::time::sleep(backoff(round)).await,
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    Err(StoreError::Contention)
+}
+
+fn marker_write(table: &str, msg: &NewMessage, user: &UserId, seq: u64) -> Result<TransactWriteItem, StoreError> {
+    // Markers outlive the idempotency record by an hour: a resume can only happen while
+    // that record exists.
+    let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000) + 3600;
+    let item: Item = Item::from([
+        (st::PK.to_owned(), s(st::delivery_key(msg.msg_id.as_str(), user.as_str()))),
+        (st::SEQ.to_owned(), n(seq)),
+        (st::TTL.to_owned(), AttributeValue::N(ttl.to_string())),
+    ]);
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", st::PK);
+    Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+}
