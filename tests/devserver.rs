@@ -160,3 +160,17 @@ async fn a_plain_get_serves_a_hint_and_unknown_paths_are_404() {
     assert_eq!(server.http_get("/dev/token?user=system").await.map(|r| r.0), Some(400));
     assert_eq!(server.http_get("/dev/token?user=alice&ttl=0").await.map(|r| r.0), Some(400));
 }
+
+#[tokio::test]
+async fn a_frame_posted_the_moment_a_client_connects_is_delivered() {
+    // Posts must work as soon as the handshake has succeeded, as in API Gateway; a gap
+    // between the 101 and the registration would turn them into 410s and delete the record.
+    let server = spawn(Backend::Embedded).await;
+    let mut alice = server.connect("alice", "phone").await;
+    for i in 0..20 {
+        let mut bob = server.connect("bob", &format!("d{i}")).await;
+        alice.send(json!({"action":"typing","to":"bob"})).await;
+        assert_eq!(bob.recv().await["type"], "typing", "round {i}");
+        bob.close().await;
+    }
+}

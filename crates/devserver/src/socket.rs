@@ -116,9 +116,35 @@ pub async fn handshake<S: Store + 'static>(
     if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(connect_event)).await {
         return internal("$connect", &*e);
     }
+    // Register before the 101 goes out: once the client sees its handshake succeed, posts
+    // to it must work (API Gateway accepts them as soon as `$connect` returned), so frames
+    // posted before the upgrade completes wait in the outbox.
+    let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
+    let handle = gw.registry.insert(
+        info.connection_id.clone(),
+        Handle {
+            outbox: tx.clone(),
+            connected_at: info.connected_at,
+            last_active: info.connected_at.into(),
+            source_ip: info.source_ip.clone(),
+            user_agent: info.user_agent.clone(),
+        },
+    );
+    let failed = (gw.clone(), info.connection_id.clone());
     ws.max_frame_size(gw.limits.max_frame)
         .max_message_size(gw.limits.max_message)
-        .on_upgrade(move |socket| connection(gw, info, socket))
+        .on_failed_upgrade(move |e| {
+            tracing::info!(error = %e, "WebSocket upgrade failed");
+            failed.0.registry.remove(&failed.1);
+        })
+        .on_upgrade(move |socket| connection(gw, info, socket, Outbox { tx, rx, handle }))
+}
+
+/// A registered connection's sending side, handed from the handshake to the loop.
+struct Outbox {
+    tx: mpsc::Sender<Outbound>,
+    rx: mpsc::Receiver<Outbound>,
+    handle: Arc<Handle>,
 }
 
 fn internal(what: &str, e: &dyn std::fmt::Display) -> Response {
@@ -133,20 +159,10 @@ pub fn route_key(body: &str) -> &'static str {
     action.and_then(|a| ROUTES.iter().find(|r| **r == a).copied()).unwrap_or("$default")
 }
 
-async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInfo, socket: WebSocket) {
+async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInfo, socket: WebSocket, outbox: Outbox) {
     let _active = gw.active.enter();
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel(OUTBOX_FRAMES);
-    let handle = gw.registry.insert(
-        info.connection_id.clone(),
-        Handle {
-            outbox: tx.clone(),
-            connected_at: info.connected_at,
-            last_active: info.connected_at.into(),
-            source_ip: info.source_ip.clone(),
-            user_agent: info.user_agent.clone(),
-        },
-    );
+    let Outbox { tx, mut rx, handle } = outbox;
     // The writer ends when the socket fails or after sending a close frame (a `DELETE` on
     // `@connections`); either way the connection is over, and it says which close it sent.
     let mut writer = tokio::spawn(async move {

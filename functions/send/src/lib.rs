@@ -4,6 +4,8 @@
 //! Layout:
 //! - [`handle`] (here): caller from the event, frame parsing, dispatch, the one reply.
 //! - `send`: store a message for every participant, ack, then deliver.
+//! - `groups`: `group.create`, `group.add`, `group.remove`, `group.leave`.
+//! - `receipts`: `receipt`.
 //! - `read`: `sync` and `history`.
 //! - `deliver`: concurrent posts with a timeout, 410 Gone cleaning up connections.
 //!
@@ -12,7 +14,9 @@
 //! failure becomes one `internal` error frame plus an error log line.
 
 mod deliver;
+mod groups;
 mod read;
+mod receipts;
 mod send;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
@@ -89,6 +93,17 @@ async fn serve<S: Store, P: Poster, C: Clock>(
         }
         Action::Typing { target } => typing(deps, caller, target).await.map(|()| None),
         Action::Ping => Ok(Some(ServerFrame::Pong { id: id.clone() })),
+        Action::Receipt { msg_ids, status } => {
+            receipts::receipt(deps, caller, id.clone(), msg_ids, status).await.map(Some)
+        }
+        Action::GroupCreate { name, members } => {
+            groups::create(deps, caller, id.clone(), name, members).await.map(Some)
+        }
+        Action::GroupAdd { group, members } => groups::add(deps, caller, id.clone(), group, members).await.map(Some),
+        Action::GroupRemove { group, members } => {
+            groups::remove(deps, caller, id.clone(), group, members).await.map(Some)
+        }
+        Action::GroupLeave { group } => groups::leave(deps, caller, id.clone(), group).await.map(Some),
         other => Err(Failure::Refused(
             ErrorCode::UnknownAction,
             format!("{} is not served by this deployment yet", action_name(&other)),
@@ -113,33 +128,30 @@ fn error_frame(caller: &Caller, id: Option<String>, client_msg_id: Option<String
 
 fn action_name(action: &Action) -> &'static str {
     match action {
-        Action::Receipt { .. } => "receipt",
         Action::Presence { .. } => "presence",
-        Action::GroupCreate { .. } => "group.create",
-        Action::GroupAdd { .. } => "group.add",
-        Action::GroupRemove { .. } => "group.remove",
-        Action::GroupLeave { .. } => "group.leave",
         Action::PushRegister { .. } => "push.register",
         Action::PushUnregister { .. } => "push.unregister",
         _ => "this action",
     }
 }
 
-/// Typing indicators go to the other side's live connections and are never stored.
+/// Typing indicators go to the other side's live connections (every other member, for a
+/// group) and are never stored: no write, only connection lookups.
 async fn typing<S: Store, P: Poster, C: Clock>(
     deps: &Deps<S, P, C>,
     caller: &Caller,
     target: Target,
 ) -> Result<(), Failure> {
-    let Target::User(to) = target else {
-        return Err(Failure::Refused(ErrorCode::NotFound, "group not found".into()));
+    let (conversation, others) = match target {
+        Target::User(to) => (chat_core::ids::Conversation::direct(&caller.user, &to), vec![to]),
+        Target::Group(gid) => {
+            let group = groups::member_group(deps, &caller.user, &gid).await?;
+            (chat_core::ids::Conversation::Group(gid), group.members)
+        }
     };
-    if to == caller.user {
-        return Ok(());
-    }
-    let conversation = chat_core::ids::Conversation::direct(&caller.user, &to);
-    let conns = deps.store.connections(&to, deps.clock.now_ms() / 1000).await?;
+    let others: Vec<_> = others.into_iter().filter(|u| *u != caller.user).collect();
     let frame = ServerFrame::Typing { conversation, from: caller.user.clone() }.to_json();
-    deliver::fan_out(deps, conns.into_iter().map(|c| (c, frame.as_str())).collect()).await;
+    let conns = send::lookup_connections(deps, &others).await;
+    deliver::fan_out(deps, conns.into_iter().flatten().map(|c| (c, frame.as_str())).collect()).await;
     Ok(())
 }

@@ -32,7 +32,9 @@ pub(crate) async fn history<S: Store, P, C>(
         Conversation::Direct(..) if !conversation.is_direct_participant(&caller.user) => {
             return Err(Failure::Refused(ErrorCode::Forbidden, "you are not part of this conversation".into()));
         }
-        Conversation::Group(_) => return Err(Failure::Refused(ErrorCode::NotFound, "group not found".into())),
+        Conversation::Group(gid) => {
+            crate::groups::member_group(deps, &caller.user, gid).await?;
+        }
         Conversation::Direct(..) => {}
     }
     let page = deps.store.history(&caller.user, &conversation, before, limit).await?;
