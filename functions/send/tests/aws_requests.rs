@@ -103,3 +103,49 @@ async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_deliveri
     assert_eq!(after_ack, vec!["post:message:laptop=", "post:message:phone=", "post:message:tablet="]);
     println!("1:1 send: {} DynamoDB requests, {} posts", ack_at, entries.len() - ack_at);
 }
+
+#[tokio::test]
+async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
+    use chat_core::group::Group;
+    use chat_core::ids::GroupId;
+    use chat_core::store::GroupStore;
+
+    assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
+    let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
+    chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
+    let members: Vec<UserId> = std::iter::once("alice".to_owned())
+        .chain((1..10).map(|i| format!("m{i}")))
+        .map(|u| UserId::parse(&u).expect("valid"))
+        .collect();
+    let group = Group::create(GroupId::parse("ten").expect("valid"), "ten".into(), members[0].clone(), &members[1..])
+        .expect("group");
+    setup.create_group(&group).await.expect("create");
+    setup.put_connection(&conn("alice", "TWegAcC4EowCHnA=")).await.expect("put");
+    for m in &members[1..] {
+        setup.put_connection(&conn(m.as_str(), &format!("{m}="))).await.expect("put");
+    }
+    let log = Log::default();
+    let counted = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
+    let deps = Deps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables),
+        poster: RecordingPoster(log.clone()),
+        clock: SystemClock,
+    };
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
+    event["body"] = serde_json::json!(r#"{"action":"send","group":"ten","clientMsgId":"g1","body":"hi all"}"#);
+    handle(&deps, LambdaEvent::new(serde_json::from_value(event).expect("event"), Default::default()))
+        .await
+        .expect("handled");
+    let entries = log.entries();
+    let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
+    let count = |name: &str| entries[..ack_at].iter().filter(|e| *e == name).count();
+    assert_eq!(count("dynamodb:Query"), 11, "the group, then 10 members' connections");
+    assert_eq!(count("dynamodb:BatchGetItem"), 1);
+    assert_eq!(count("dynamodb:TransactWriteItems"), 1);
+    assert_eq!(ack_at, 13);
+    assert_eq!(entries[ack_at + 1..].iter().filter(|e| e.starts_with("post:message:")).count(), 9);
+    println!("group of 10 send: {ack_at} DynamoDB requests, {} posts", entries.len() - ack_at);
+}
