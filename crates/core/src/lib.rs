@@ -7,6 +7,8 @@
 //! - [`group`]: group membership rules.
 //! - [`store`]: the storage traits, the in-memory/journaled store and the conformance suite.
 //! - [`poster`]: the trait for posting to connections (`@connections`).
+//! - [`presence`]: presence rules (online, lastSeen, debounce).
+//! - [`push`]: push requests and per-platform notification payloads.
 //! - [`schema`]: table names and key attributes, shared with the CDK stack.
 //! - [`clock`]: injected time.
 
@@ -15,6 +17,8 @@ pub mod group;
 pub mod ids;
 pub mod message;
 pub mod poster;
+pub mod presence;
 pub mod protocol;
+pub mod push;
 pub mod schema;
 pub mod store;

@@ -11,6 +11,10 @@ pub mod env {
     pub const STATE_TABLE: &str = "CHAT_STATE_TABLE";
     /// The groups table.
     pub const GROUPS_TABLE: &str = "CHAT_GROUPS_TABLE";
+    /// The presence table (announced state, subscriptions).
+    pub const PRESENCE_TABLE: &str = "CHAT_PRESENCE_TABLE";
+    /// The push devices table.
+    pub const PUSH_TABLE: &str = "CHAT_PUSH_TABLE";
     /// A prefix for all default table names (e.g. a per-test or per-developer one).
     pub const TABLE_PREFIX: &str = "CHAT_TABLE_PREFIX";
 }
@@ -94,6 +98,11 @@ pub mod state {
         format!("idem#{user}#{client_msg_id}")
     }
 
+    /// Key of the claim on pushing one message to one user.
+    pub fn push_claim_key(claim: &str) -> String {
+        format!("push#{claim}")
+    }
+
     /// Key of the marker saying `user`'s inbox holds message `msg_id` (large fan-outs).
     pub fn delivery_key(msg_id: &str, user: &str) -> String {
         format!("dlv#{msg_id}#{user}")
@@ -125,6 +134,40 @@ pub mod groups {
     }
 }
 
+/// Presence: the announced state and the subscriptions, under the watched user.
+pub mod presence {
+    /// Partition key (S): the watched user.
+    pub const PK: &str = "userId";
+    /// Sort key (S): [`STATE`] or `sub#<connectionId>`.
+    pub const SK: &str = "sk";
+    /// Sort key of the announced state item.
+    pub const STATE: &str = "#state";
+    /// Prefix of subscription sort keys.
+    pub const SUB_PREFIX: &str = "sub#";
+    /// Announced online (BOOL), on the state item.
+    pub const ONLINE: &str = "online";
+    /// Last connection closed, ms (N), on the state item.
+    pub const LAST_SEEN: &str = "lastSeen";
+    /// The watcher (S), on subscriptions.
+    pub const SUBSCRIBER: &str = "subscriber";
+    /// The watching connection (S), on subscriptions.
+    pub const CONNECTION: &str = "connectionId";
+    /// TTL attribute (N), on subscriptions: the connection's expiry.
+    pub const TTL: &str = "ttl";
+}
+
+/// Push devices: one item per registered device token.
+pub mod push {
+    /// Partition key (S): the user.
+    pub const PK: &str = "userId";
+    /// Sort key (S): the device token.
+    pub const SK: &str = "token";
+    /// Platform (S).
+    pub const PLATFORM: &str = "platform";
+    /// SNS endpoint ARN (S).
+    pub const ENDPOINT: &str = "endpointArn";
+}
+
 /// The names of the tables one deployment uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
@@ -136,6 +179,10 @@ pub struct TableNames {
     pub state: String,
     /// Groups table.
     pub groups: String,
+    /// Presence table.
+    pub presence: String,
+    /// Push devices table.
+    pub push: String,
 }
 
 impl TableNames {
@@ -146,6 +193,8 @@ impl TableNames {
             messages: format!("{prefix}messages"),
             state: format!("{prefix}state"),
             groups: format!("{prefix}groups"),
+            presence: format!("{prefix}presence"),
+            push: format!("{prefix}push"),
         }
     }
 
@@ -160,6 +209,8 @@ impl TableNames {
             messages: var(env::MESSAGES_TABLE).unwrap_or(defaults.messages),
             state: var(env::STATE_TABLE).unwrap_or(defaults.state),
             groups: var(env::GROUPS_TABLE).unwrap_or(defaults.groups),
+            presence: var(env::PRESENCE_TABLE).unwrap_or(defaults.presence),
+            push: var(env::PUSH_TABLE).unwrap_or(defaults.push),
         }
     }
 }

@@ -39,7 +39,7 @@ fn member_item(id: &GroupId, user: &UserId, joined: u64) -> Item {
 
 impl DynamoStore {
     /// Writes `requests` with `BatchWriteItem`, 25 at a time, re-sending unprocessed ones.
-    async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+    pub(crate) async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             for attempt in 0..8u32 {

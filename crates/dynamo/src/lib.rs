@@ -4,7 +4,7 @@
 //! - [`items`]: item <-> domain conversions, each with a unit test.
 //! - `append` / `fanout`: storing a message for every participant, gap-free and once
 //!   (one transaction up to 49 participants; resumable chunks beyond).
-//! - `groups`, `receipts`: the group and receipt stores.
+//! - `groups`, `receipts`, `social`: the group, receipt, presence and push stores.
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
@@ -13,6 +13,7 @@ mod fanout;
 mod groups;
 pub mod items;
 mod receipts;
+mod social;
 mod store;
 pub mod tables;
 

@@ -6,7 +6,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
     ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
-use chat_core::schema::{TableNames, connections as c, groups as g, messages as m, state as st};
+use chat_core::schema::{
+    TableNames, connections as c, groups as g, messages as m, presence as p, push as pu, state as st,
+};
 use chat_core::store::StoreError;
 
 use crate::unavailable;
@@ -23,7 +25,7 @@ fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, StoreError> {
     build(KeySchemaElement::builder().attribute_name(name).key_type(t).build())
 }
 
-/// Creates any of the four tables that is missing, waits until all are active, and turns
+/// Creates any of the tables that is missing, waits until all are active, and turns
 /// on TTL where the schema has it.
 pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), StoreError> {
     use KeyType::{Hash, Range};
@@ -90,17 +92,31 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
         .table_name(&tables.state)
         .attribute_definitions(attr(st::PK, S)?)
         .key_schema(key(st::PK, Hash)?);
-    for create in [connections, messages, state, groups] {
+    let presence = client
+        .create_table()
+        .table_name(&tables.presence)
+        .attribute_definitions(attr(p::PK, S)?)
+        .attribute_definitions(attr(p::SK, S)?)
+        .key_schema(key(p::PK, Hash)?)
+        .key_schema(key(p::SK, Range)?);
+    let push = client
+        .create_table()
+        .table_name(&tables.push)
+        .attribute_definitions(attr(pu::PK, S)?)
+        .attribute_definitions(attr(pu::SK, S)?)
+        .key_schema(key(pu::PK, Hash)?)
+        .key_schema(key(pu::SK, Range)?);
+    for create in [connections, messages, state, groups, presence, push] {
         match create.billing_mode(BillingMode::PayPerRequest).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
             Err(e) => return Err(unavailable(e)),
         }
     }
-    for name in [&tables.connections, &tables.messages, &tables.state, &tables.groups] {
+    for name in [&tables.connections, &tables.messages, &tables.state, &tables.groups, &tables.presence, &tables.push] {
         wait_active(client, name).await?;
     }
-    for (name, attr) in [(&tables.connections, c::TTL), (&tables.state, st::TTL)] {
+    for (name, attr) in [(&tables.connections, c::TTL), (&tables.state, st::TTL), (&tables.presence, p::TTL)] {
         enable_ttl(client, name, attr).await?;
     }
     Ok(())

@@ -5,7 +5,7 @@
 
 use futures_util::future::join_all;
 
-use super::{Connection, Store};
+use super::{Connection, Store, Subscription};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
@@ -262,6 +262,61 @@ pub async fn receipts_only_move_forward_and_only_for_received_messages<S: Store>
     assert!(bobs.entries[0].receipts.is_empty(), "receipts are kept on the sender's entry only");
 }
 
+/// Presence is set by compare-and-set; a never-seen user has none.
+pub async fn presence_is_compare_and_set<S: Store>(store: &S) {
+    use crate::presence::PresenceState;
+    let (alice, bob) = (user("alice"), user("bob"));
+    assert_eq!(store.presence(&[alice.clone(), bob.clone()]).await.expect("read"), vec![None, None]);
+    let on = PresenceState { online: true, last_seen: None };
+    assert!(store.set_presence(&alice, None, on).await.expect("set"));
+    assert!(!store.set_presence(&alice, None, on).await.expect("set"), "a stale expectation loses");
+    let off = PresenceState { online: false, last_seen: Some(99) };
+    assert!(store.set_presence(&alice, Some(on), off).await.expect("set"));
+    assert_eq!(store.presence(&[bob, alice]).await.expect("read"), vec![None, Some(off)]);
+}
+
+/// Subscriptions are kept per watched user and lapse with their connection.
+pub async fn subscriptions_are_per_watched_user_and_lapse<S: Store>(store: &S) {
+    let sub = |who: &str, conn: &str, expires_at: u64| Subscription {
+        subscriber: user(who),
+        connection_id: ConnectionId::parse(conn).expect("valid"),
+        expires_at,
+    };
+    store.subscribe(&[user("alice"), user("bob")], &sub("carol", "c1=", 1_000)).await.expect("subscribe");
+    store.subscribe(&[user("alice")], &sub("dave", "d1=", 10)).await.expect("subscribe");
+    let mut watching = store.subscribers(&user("alice"), 100).await.expect("read");
+    watching.sort_by(|a, b| a.connection_id.cmp(&b.connection_id));
+    assert_eq!(watching, vec![sub("carol", "c1=", 1_000)], "dave's lapsed");
+    store.unsubscribe(&user("alice"), &ConnectionId::parse("c1=").expect("valid")).await.expect("unsubscribe");
+    assert!(store.subscribers(&user("alice"), 100).await.expect("read").is_empty());
+    assert_eq!(store.subscribers(&user("bob"), 100).await.expect("read").len(), 1);
+}
+
+/// Push endpoints are stored per user and token; a push is claimed once a day.
+pub async fn push_endpoints_and_claims<S: Store>(store: &S) {
+    use crate::protocol::Platform;
+    use crate::push::PushEndpoint;
+    let ep = |token: &str, platform| PushEndpoint {
+        user: user("bob"),
+        token: token.into(),
+        platform,
+        endpoint_arn: format!("arn:{token}"),
+    };
+    store.put_endpoint(&ep("t1", Platform::Fcm)).await.expect("put");
+    store.put_endpoint(&ep("t2", Platform::ApnsSandbox)).await.expect("put");
+    store.put_endpoint(&ep("t2", Platform::Apns)).await.expect("replace");
+    let mut all = store.endpoints(&user("bob")).await.expect("list");
+    all.sort_by(|a, b| a.token.cmp(&b.token));
+    assert_eq!(all, vec![ep("t1", Platform::Fcm), ep("t2", Platform::Apns)]);
+    assert_eq!(store.delete_endpoint(&user("bob"), "t1").await.expect("delete"), Some(ep("t1", Platform::Fcm)));
+    assert_eq!(store.delete_endpoint(&user("bob"), "t1").await.expect("delete"), None);
+    assert!(store.endpoints(&user("alice")).await.expect("list").is_empty());
+    assert!(store.claim_push("m1#bob", 1_000).await.expect("claim"));
+    assert!(!store.claim_push("m1#bob", 2_000).await.expect("claim"));
+    assert!(store.claim_push("m1#carol", 2_000).await.expect("claim"));
+    assert!(store.claim_push("m1#bob", 1_000 + IDEMPOTENCY_TTL_MS + 1).await.expect("claim"), "claims expire");
+}
+
 /// Expands to one `#[tokio::test]` per conformance check; `$make` is an async expression
 /// that builds a fresh, empty store.
 #[macro_export]
@@ -280,6 +335,9 @@ macro_rules! store_conformance_tests {
             a_message_to_100_participants_is_stored_once_for_each,
             system_notices_are_stored_for_each_participant,
             receipts_only_move_forward_and_only_for_received_messages,
+            presence_is_compare_and_set,
+            subscriptions_are_per_watched_user_and_lapse,
+            push_endpoints_and_claims,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

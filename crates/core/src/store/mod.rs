@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::group::Group;
 use crate::ids::{ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, InboxEntry, NewMessage, ReceiptUpdate};
+use crate::presence::PresenceState;
 use crate::protocol::ReceiptStatus;
+use crate::push::PushEndpoint;
 
+mod arc;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod journal;
@@ -128,76 +131,63 @@ pub trait ReceiptStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<ReceiptUpdate>, StoreError>> + Send;
 }
 
-/// Everything the chat functions need from storage.
-pub trait Store: ConnectionStore + InboxStore + GroupStore + ReceiptStore {}
-impl<T: ConnectionStore + InboxStore + GroupStore + ReceiptStore> Store for T {}
+/// A connection's interest in a user's presence, until the connection expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Who watches.
+    pub subscriber: UserId,
+    /// On which connection.
+    pub connection_id: ConnectionId,
+    /// When the subscription lapses (s): the connection's own expiry.
+    pub expires_at: u64,
+}
 
-// A shared store (the devserver hands one store to several functions) is a store too.
-impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
-    fn put_connection(&self, c: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).put_connection(c)
-    }
-    fn delete_connection(
+/// Announced presence and who watches it, keyed by the watched user: no scans.
+pub trait PresenceStore: Send + Sync {
+    /// The announced state of each of `users` (`None`: never seen), in order.
+    fn presence(&self, users: &[UserId])
+    -> impl Future<Output = Result<Vec<Option<PresenceState>>, StoreError>> + Send;
+    /// Sets `user`'s announced state if it still is `expected` (compare-and-set, so two
+    /// concurrent deciders announce once). Returns whether it was set.
+    fn set_presence(
         &self,
         user: &UserId,
-        id: &ConnectionId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).delete_connection(user, id)
-    }
-    fn connections(
+        expected: Option<PresenceState>,
+        new: PresenceState,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Subscribes a connection to each of `users`.
+    fn subscribe(&self, users: &[UserId], sub: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The live subscriptions to `user`'s presence.
+    fn subscribers(
         &self,
         user: &UserId,
         now_s: u64,
-    ) -> impl Future<Output = Result<Vec<Connection>, StoreError>> + Send {
-        (**self).connections(user, now_s)
-    }
-}
-
-impl<T: InboxStore> InboxStore for std::sync::Arc<T> {
-    fn append(&self, m: &NewMessage) -> impl Future<Output = Result<AppendOutcome, StoreError>> + Send {
-        (**self).append(m)
-    }
-    fn sync(&self, user: &UserId, after: u64, limit: u32) -> impl Future<Output = Result<Page, StoreError>> + Send {
-        (**self).sync(user, after, limit)
-    }
-    fn history(
+    ) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
+    /// Drops one subscription (its connection is gone).
+    fn unsubscribe(
         &self,
         user: &UserId,
-        conversation: &Conversation,
-        before: Option<u64>,
-        limit: u32,
-    ) -> impl Future<Output = Result<Page, StoreError>> + Send {
-        (**self).history(user, conversation, before, limit)
-    }
+        connection: &ConnectionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-impl<T: GroupStore> GroupStore for std::sync::Arc<T> {
-    fn create_group(&self, g: &Group) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).create_group(g)
-    }
-    fn group(&self, id: &GroupId) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send {
-        (**self).group(id)
-    }
-    fn update_members(
+/// Registered push devices, and the marks that stop a push being sent twice.
+pub trait PushStore: Send + Sync {
+    /// Records a device (replacing one with the same user and token).
+    fn put_endpoint(&self, e: &PushEndpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A user's devices.
+    fn endpoints(&self, user: &UserId) -> impl Future<Output = Result<Vec<PushEndpoint>, StoreError>> + Send;
+    /// Forgets a device; returns it if it was there.
+    fn delete_endpoint(
         &self,
-        id: &GroupId,
-        added: &[UserId],
-        removed: &[UserId],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).update_members(id, added, removed)
-    }
-    fn groups_of(&self, user: &UserId) -> impl Future<Output = Result<Vec<GroupId>, StoreError>> + Send {
-        (**self).groups_of(user)
-    }
+        user: &UserId,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<PushEndpoint>, StoreError>> + Send;
+    /// Claims `key` (a push of one message to one user) at `now_ms`; true only for the
+    /// first claim within 24 hours.
+    fn claim_push(&self, key: &str, now_ms: u64) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-impl<T: ReceiptStore> ReceiptStore for std::sync::Arc<T> {
-    fn record_receipt(
-        &self,
-        by: &UserId,
-        msg_id: &MsgId,
-        status: ReceiptStatus,
-    ) -> impl Future<Output = Result<Option<ReceiptUpdate>, StoreError>> + Send {
-        (**self).record_receipt(by, msg_id, status)
-    }
-}
+/// Everything the chat functions need from storage.
+pub trait Store: ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore {}
+impl<T: ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore> Store for T {}

@@ -11,6 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
+mod social;
+
 use super::journal::Journal;
 use super::{Connection, ConnectionStore, GroupStore, InboxStore, Page, ReceiptStore, StoreError};
 use crate::group::Group;
@@ -38,6 +40,12 @@ struct Data {
     by_msg: HashMap<MsgId, Vec<(UserId, u64)>>,
     groups: HashMap<GroupId, Group>,
     member_of: HashMap<UserId, BTreeSet<GroupId>>,
+    presence: HashMap<UserId, crate::presence::PresenceState>,
+    /// Subscriptions are not journaled: they die with their connections.
+    subscriptions: HashMap<UserId, BTreeMap<ConnectionId, super::Subscription>>,
+    endpoints: HashMap<UserId, BTreeMap<String, crate::push::PushEndpoint>>,
+    /// Push claims are not journaled: a restart may at worst repeat one notification.
+    push_claims: HashMap<String, u64>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -48,6 +56,9 @@ enum Record {
     CreateGroup { group: Group },
     UpdateMembers { id: GroupId, added: Vec<UserId>, removed: Vec<UserId> },
     Receipt { user: UserId, seq: u64, by: UserId, status: ReceiptStatus },
+    SetPresence { user: UserId, state: crate::presence::PresenceState },
+    PutEndpoint { endpoint: crate::push::PushEndpoint },
+    DeleteEndpoint { user: UserId, token: String },
 }
 
 #[derive(Debug, Default)]
@@ -140,6 +151,17 @@ impl Data {
             Record::Receipt { user, seq, by, status } => {
                 if let Some(entry) = self.entry_mut(&user, seq) {
                     entry.receipts.insert(by, status);
+                }
+            }
+            Record::SetPresence { user, state } => {
+                self.presence.insert(user, state);
+            }
+            Record::PutEndpoint { endpoint } => {
+                self.endpoints.entry(endpoint.user.clone()).or_default().insert(endpoint.token.clone(), endpoint);
+            }
+            Record::DeleteEndpoint { user, token } => {
+                if let Some(e) = self.endpoints.get_mut(&user) {
+                    e.remove(&token);
                 }
             }
         }

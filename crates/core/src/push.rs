@@ -1,0 +1,122 @@
+//! Push notifications for offline recipients: the request the send path hands off, and the
+//! per-platform payload the push function publishes. Pure.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::ids::{Conversation, MsgId, UserId};
+use crate::protocol::Platform;
+
+/// Longest preview of a message body in a notification, in characters.
+pub const PREVIEW_CHARS: usize = 100;
+
+/// A request to notify `user`'s devices of a message: small, so the send path can hand it
+/// to SNS and move on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushRequest {
+    /// Who to notify.
+    pub user: UserId,
+    /// The sender (the notification's title).
+    pub from: String,
+    /// The conversation, so the app can open it.
+    pub conversation: Conversation,
+    /// The message's seq in `user`'s inbox.
+    pub seq: u64,
+    /// The message id; with `user`, the key that stops a retried request notifying twice.
+    pub msg_id: MsgId,
+    /// At most [`PREVIEW_CHARS`] characters of the body.
+    pub preview: String,
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushEndpoint {
+    /// Whose device.
+    pub user: UserId,
+    /// The device's push token.
+    pub token: String,
+    /// Which push service.
+    pub platform: Platform,
+    /// The SNS platform endpoint ARN (or a local id in the devserver).
+    pub endpoint_arn: String,
+}
+
+/// The first `max` characters of `body`, cut on a character boundary, with `…` when cut.
+pub fn preview(body: &str, max: usize) -> String {
+    match body.char_indices().nth(max) {
+        None => body.to_owned(),
+        Some((cut, _)) => {
+            let mut p: String = body[..cut].chars().take(max.saturating_sub(1)).collect();
+            p.push('…');
+            p
+        }
+    }
+}
+
+/// The SNS `Message` for `MessageStructure=json`: one entry per platform, each the JSON
+/// text that platform expects (FCM `notification`/`data`, APNs `aps.alert`), plus a
+/// `default` for any other subscriber.
+pub fn sns_message(platform: Platform, req: &PushRequest) -> String {
+    let data = json!({
+        "conversation": req.conversation.to_string(),
+        "seq": req.seq,
+        "msgId": req.msg_id.as_str(),
+    });
+    let (key, payload) = match platform {
+        Platform::Fcm => ("GCM", json!({"notification": {"title": req.from, "body": req.preview}, "data": data})),
+        Platform::Apns | Platform::ApnsSandbox => (
+            if platform == Platform::Apns { "APNS" } else { "APNS_SANDBOX" },
+            json!({"aps": {"alert": {"title": req.from, "body": req.preview}, "sound": "default"}, "chat": data}),
+        ),
+    };
+    json!({"default": format!("{}: {}", req.from, req.preview), key: payload.to_string()}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &str) -> PushRequest {
+        PushRequest {
+            user: UserId::parse("bob").expect("valid"),
+            from: "alice".into(),
+            conversation: Conversation::parse("dm:alice:bob").expect("valid"),
+            seq: 7,
+            msg_id: MsgId::generate(1),
+            preview: preview(body, PREVIEW_CHARS),
+        }
+    }
+
+    #[test]
+    fn previews_are_cut_on_character_boundaries() {
+        assert_eq!(preview("short", 100), "short");
+        let long = "é".repeat(150);
+        let p = preview(&long, 100);
+        assert_eq!(p.chars().count(), 100);
+        assert!(p.ends_with('…'));
+        assert_eq!(preview(&"x".repeat(100), 100).chars().count(), 100);
+        assert_eq!(preview("👋🏽 hi", 2), "👋…");
+    }
+
+    #[test]
+    fn fcm_payloads_carry_title_body_and_the_conversation() {
+        let msg: serde_json::Value =
+            serde_json::from_str(&sns_message(Platform::Fcm, &request("hello"))).expect("json");
+        let gcm: serde_json::Value = serde_json::from_str(msg["GCM"].as_str().expect("GCM")).expect("json");
+        assert_eq!(gcm["notification"], json!({"title": "alice", "body": "hello"}));
+        assert_eq!(gcm["data"]["conversation"], "dm:alice:bob");
+        assert_eq!(gcm["data"]["seq"], 7);
+        assert_eq!(msg["default"], "alice: hello");
+    }
+
+    #[test]
+    fn apns_payloads_use_aps_alert_and_the_right_key() {
+        let msg: serde_json::Value =
+            serde_json::from_str(&sns_message(Platform::ApnsSandbox, &request("yo"))).expect("json");
+        let apns: serde_json::Value = serde_json::from_str(msg["APNS_SANDBOX"].as_str().expect("key")).expect("json");
+        assert_eq!(apns["aps"]["alert"], json!({"title": "alice", "body": "yo"}));
+        let prod: serde_json::Value = serde_json::from_str(&sns_message(Platform::Apns, &request("yo"))).expect("json");
+        assert!(prod.get("APNS").is_some());
+    }
+}
