@@ -42,6 +42,36 @@ pub struct PushEndpoint {
     pub endpoint_arn: String,
 }
 
+/// Where the send path hands push requests: SNS in AWS, the push handler itself in the
+/// devserver. It must return quickly; the send never waits on a notification.
+pub trait PushQueue: Send + Sync {
+    /// Hands off one request.
+    fn enqueue(
+        &self,
+        req: &PushRequest,
+    ) -> impl std::future::Future<Output = Result<(), crate::store::BoxError>> + Send;
+}
+
+/// A queue that drops every request: for deployments without push notifications.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPush;
+
+impl PushQueue for NoPush {
+    async fn enqueue(&self, _req: &PushRequest) -> Result<(), crate::store::BoxError> {
+        Ok(())
+    }
+}
+
+/// An optional queue: `None` (push not configured) drops requests.
+impl<T: PushQueue> PushQueue for Option<T> {
+    async fn enqueue(&self, req: &PushRequest) -> Result<(), crate::store::BoxError> {
+        match self {
+            Some(q) => q.enqueue(req).await,
+            None => Ok(()),
+        }
+    }
+}
+
 /// The first `max` characters of `body`, cut on a character boundary, with `…` when cut.
 pub fn preview(body: &str, max: usize) -> String {
     match body.char_indices().nth(max) {

@@ -12,11 +12,13 @@
 //! - [`socket`]: handshake, frame loop, route selection, limits.
 //! - [`registry`]: open connections.
 //! - [`management`]: the `@connections` API.
+//! - [`push`]: recorded (or SNS) push notifications, `/dev/pushes`.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
 pub mod events;
 pub mod management;
 pub mod options;
+pub mod push;
 pub mod registry;
 pub mod socket;
 
@@ -76,8 +78,10 @@ impl Drop for ActiveGuard<'_> {
 /// Everything the gateway shares between connections.
 pub struct Gateway<S> {
     registry: registry::Registry,
-    send: chat_send::Deps<Arc<S>, ApiGwPoster>,
+    send: chat_send::Deps<Arc<S>, ApiGwPoster, SystemClock, push::DirectPush<S>>,
     connections: chat_connect::connection::Deps<Arc<S>, SystemClock>,
+    presence: chat_presence::Deps<Arc<S>, ApiGwPoster, SystemClock>,
+    push: Arc<push::PushDeps<S>>,
     verifier: Verifier,
     secret: Vec<u8>,
     stage: String,
@@ -130,9 +134,6 @@ pub async fn run_with_limits(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if options.sns {
-        tracing::warn!("--sns: push notifications are not implemented yet; the flag has no effect");
-    }
     match &options.store {
         StoreChoice::InMemory => {
             serve(listener, options.clone(), limits, MemoryStore::new(), "in memory", shutdown).await
@@ -177,9 +178,33 @@ async fn serve<S: Store + 'static>(
     let secret = jwt_secret();
     let (stop_tx, stop_rx) = watch::channel(false);
     let callback = format!("http://{addr}/{}", options.stage);
+    let poster = ApiGwPoster::local(&callback);
+    let notifier = if options.sns {
+        let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+        push::DevNotifier::Sns(chat_sns::SnsNotifier::new(
+            aws_sdk_sns::Client::new(&sdk),
+            chat_sns::PlatformApps::from_env(),
+        ))
+    } else {
+        push::DevNotifier::Recording(Default::default())
+    };
+    let push_deps =
+        Arc::new(chat_push::Deps { store: store.clone(), notifier, poster: poster.clone(), clock: SystemClock });
     let gw = Arc::new(Gateway {
         registry: Default::default(),
-        send: chat_send::Deps { store: store.clone(), poster: ApiGwPoster::local(&callback), clock: SystemClock },
+        send: chat_send::Deps {
+            store: store.clone(),
+            poster: poster.clone(),
+            clock: SystemClock,
+            push: push::DirectPush { deps: push_deps.clone() },
+        },
+        presence: chat_presence::Deps {
+            store: store.clone(),
+            poster,
+            clock: SystemClock,
+            window_ms: options.presence_debounce_ms,
+        },
+        push: push_deps,
         connections: chat_connect::connection::Deps { store, clock: SystemClock },
         verifier: Verifier::hs256(&secret),
         secret,
@@ -193,6 +218,7 @@ async fn serve<S: Store + 'static>(
         .route("/", get(websocket::<S>))
         .route("/health", get(|| async { "ok" }))
         .route("/dev/token", get(dev_token::<S>))
+        .route("/dev/pushes", get(dev_pushes::<S>))
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
         .with_state(gw.clone());
@@ -281,6 +307,23 @@ async fn dev_token<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQu
             tracing::error!(error = %e, "minting a token failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct UserQuery {
+    user: Option<String>,
+}
+
+async fn dev_pushes<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {
+    let push::DevNotifier::Recording(recorder) = &gw.push.notifier else {
+        let msg = "pushes go to SNS (--sns); nothing is recorded here";
+        return (StatusCode::NOT_FOUND, axum::Json(json!({"error": msg}))).into_response();
+    };
+    match q.user.as_deref().map(chat_core::ids::UserId::parse) {
+        Some(Ok(user)) => axum::Json(recorder.pushes(&user)).into_response(),
+        Some(Err(e)) => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": format!("user: {e}")}))).into_response(),
+        None => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "user is required"}))).into_response(),
     }
 }
 

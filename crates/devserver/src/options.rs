@@ -17,7 +17,10 @@ Options:
                     the tables if missing
   --table-prefix P  with --dynamodb: table names P + connections|messages|state
                     (default: CHAT_*_TABLE variables, else CHAT_TABLE_PREFIX, else chat-)
-  --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL)
+  --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL and
+                    CHAT_PUSH_*_APP_ARN); without it they are recorded at /dev/pushes
+  --presence-debounce-ms MS
+                    presence debounce window (default 3000, or CHAT_PRESENCE_DEBOUNCE_MS)
   -h, --help        this text
 
 Environment:
@@ -48,6 +51,8 @@ pub struct Options {
     pub table_prefix: Option<String>,
     /// `--sns`.
     pub sns: bool,
+    /// `--presence-debounce-ms`.
+    pub presence_debounce_ms: u64,
     /// `--help`.
     pub help: bool,
 }
@@ -60,6 +65,10 @@ impl Default for Options {
             store: StoreChoice::Embedded(PathBuf::from(".chat-data")),
             table_prefix: None,
             sns: false,
+            presence_debounce_ms: std::env::var("CHAT_PRESENCE_DEBOUNCE_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(chat_core::presence::DEFAULT_DEBOUNCE_MS),
             help: false,
         }
     }
@@ -81,6 +90,11 @@ impl Options {
                 "--dynamodb" => dynamodb = true,
                 "--table-prefix" => o.table_prefix = Some(value("--table-prefix")?),
                 "--sns" => o.sns = true,
+                "--presence-debounce-ms" => {
+                    o.presence_debounce_ms = value("--presence-debounce-ms")?
+                        .parse()
+                        .map_err(|_| "--presence-debounce-ms takes milliseconds")?;
+                }
                 "-h" | "--help" => o.help = true,
                 other => return Err(format!("unknown argument {other:?}")),
             }

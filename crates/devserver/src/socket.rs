@@ -116,6 +116,7 @@ pub async fn handshake<S: Store + 'static>(
     if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(connect_event)).await {
         return internal("$connect", &*e);
     }
+    feed_presence(&gw, &info);
     // Register before the 101 goes out: once the client sees its handshake succeed, posts
     // to it must work (API Gateway accepts them as soon as `$connect` returned), so frames
     // posted before the upgrade completes wait in the outbox.
@@ -246,6 +247,23 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
         }
         Err(e) => tracing::error!(error = %e, "disconnect event"),
     }
+    feed_presence(&gw, &info);
+}
+
+/// The devserver's change feed: what the connections table's stream is in AWS. Each
+/// connect or disconnect hands the user to the presence function's debounced `settle`.
+fn feed_presence<S: Store + 'static>(gw: &Arc<Gateway<S>>, info: &ConnectionInfo) {
+    let Some(user) =
+        info.authorizer.get("userId").and_then(Value::as_str).and_then(|u| chat_core::ids::UserId::parse(u).ok())
+    else {
+        return;
+    };
+    let (gw, at) = (gw.clone(), gw.clock.now_ms());
+    tokio::spawn(async move {
+        if let Err(e) = chat_presence::settle(&gw.presence, &[(user, at)]).await {
+            tracing::warn!(error = %e, "presence settle failed");
+        }
+    });
 }
 
 /// Invokes the function behind the frame's route, as API Gateway would.
@@ -256,7 +274,12 @@ async fn invoke<S: Store + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body
         Err(e) => return tracing::error!(error = %e, "message event"),
     };
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
-    if let Err(e) = chat_send::handle(&gw.send, lambda_event(event)).await {
+    let result = match route {
+        "presence" => chat_presence::handle_route(&gw.presence, lambda_event(event)).await,
+        "push.register" | "push.unregister" => chat_push::handle_route(&*gw.push, lambda_event(event)).await,
+        _ => chat_send::handle(&gw.send, lambda_event(event)).await,
+    };
+    if let Err(e) = result {
         // What API Gateway tells the client when an integration fails.
         tracing::error!(route, error = %e, "function failed");
         let msg =

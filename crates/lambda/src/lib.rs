@@ -4,6 +4,9 @@
 //! - [`sdk_config`]: AWS SDK settings chosen on purpose (retries, timeouts).
 //! - [`init_tracing`]: JSON logs for CloudWatch.
 //! - [`ok`]: the integration response every route returns.
+//! - [`deliver`]: posting replies and fanning frames out through `@connections`.
+
+pub mod deliver;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ use chat_core::ids::{Conversation, GroupId, UserId};
 use chat_core::message::{AppendOutcome, NewMessage};
 use chat_core::poster::Poster;
 use chat_core::protocol::{ErrorCode, ServerFrame};
+use chat_core::push::PushQueue;
 use chat_core::store::Store;
 use chat_lambda::Caller;
 
@@ -27,8 +28,8 @@ impl From<GroupError> for Failure {
 }
 
 /// The group, if `user` is a member; otherwise `not_found`, whether or not it exists.
-pub(crate) async fn member_group<S: Store, P, C>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn member_group<S: Store, P, C, Q>(
+    deps: &Deps<S, P, C, Q>,
     user: &UserId,
     id: &GroupId,
 ) -> Result<Group, Failure> {
@@ -43,8 +44,8 @@ fn names(users: &[UserId]) -> String {
 }
 
 /// Stores a `system` notice for `to` in the group's conversation and delivers it.
-async fn announce<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+async fn announce<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     group: &GroupId,
     to: Vec<UserId>,
     text: String,
@@ -59,8 +60,8 @@ async fn announce<S: Store, P: Poster, C: Clock>(
 }
 
 /// `group.create`: the caller becomes creator and first member.
-pub(crate) async fn create<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn create<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     name: String,
@@ -85,8 +86,8 @@ fn ulid_string(now_ms: u64) -> String {
 }
 
 /// `group.add`: creator only; already-members are skipped.
-pub(crate) async fn add<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn add<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     gid: GroupId,
@@ -103,8 +104,8 @@ pub(crate) async fn add<S: Store, P: Poster, C: Clock>(
 }
 
 /// `group.remove`: creator only. The removed members get this last notice, then nothing.
-pub(crate) async fn remove<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn remove<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     gid: GroupId,
@@ -120,8 +121,8 @@ pub(crate) async fn remove<S: Store, P: Poster, C: Clock>(
 }
 
 /// `group.leave`: any member; the others are told.
-pub(crate) async fn leave<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn leave<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     gid: GroupId,

@@ -7,13 +7,11 @@
 //! - `groups`: `group.create`, `group.add`, `group.remove`, `group.leave`.
 //! - `receipts`: `receipt`.
 //! - `read`: `sync` and `history`.
-//! - `deliver`: concurrent posts with a timeout, 410 Gone cleaning up connections.
 //!
 //! Every reply goes out through `@connections` ([`Poster`]); the integration response is
 //! always a bare 200. A client mistake becomes one `error` frame; an infrastructure
 //! failure becomes one `internal` error frame plus an error log line.
 
-mod deliver;
 mod groups;
 mod read;
 mod receipts;
@@ -23,19 +21,22 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxy
 use chat_core::clock::{Clock, SystemClock};
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, FrameError, Request, ServerFrame, Target, parse_frame};
+use chat_core::push::{NoPush, PushQueue};
 use chat_core::store::{Store, StoreError};
-use chat_lambda::Caller;
+use chat_lambda::{Caller, deliver};
 use lambda_runtime::LambdaEvent;
 
 /// What the handler needs; built once per cold start.
 #[derive(Debug)]
-pub struct Deps<S, P, C = SystemClock> {
+pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     /// Connections and inboxes.
     pub store: S,
     /// `@connections`.
     pub poster: P,
     /// Wall-clock time.
     pub clock: C,
+    /// Where push requests for offline recipients go.
+    pub push: Q,
 }
 
 /// Why a request failed after parsing.
@@ -54,8 +55,8 @@ impl From<StoreError> for Failure {
 }
 
 /// Runs one WebSocket route event.
-pub async fn handle<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let caller = Caller::from_event(&event.payload)?;
@@ -68,13 +69,13 @@ pub async fn handle<S: Store, P: Poster, C: Clock>(
         Ok(request) => serve(deps, &caller, request).await,
     };
     if let Some(frame) = reply {
-        deliver::reply(deps, &caller, &frame).await;
+        deliver::reply(&deps.poster, &caller, &frame).await;
     }
     Ok(chat_lambda::ok())
 }
 
-async fn serve<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+async fn serve<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     request: Request,
 ) -> Option<ServerFrame> {
@@ -106,7 +107,7 @@ async fn serve<S: Store, P: Poster, C: Clock>(
         Action::GroupLeave { group } => groups::leave(deps, caller, id.clone(), group).await.map(Some),
         other => Err(Failure::Refused(
             ErrorCode::UnknownAction,
-            format!("{} is not served by this deployment yet", action_name(&other)),
+            format!("{} is served by its own route, not this one", action_name(&other)),
         )),
     };
     match result {
@@ -137,8 +138,8 @@ fn action_name(action: &Action) -> &'static str {
 
 /// Typing indicators go to the other side's live connections (every other member, for a
 /// group) and are never stored: no write, only connection lookups.
-async fn typing<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+async fn typing<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     target: Target,
 ) -> Result<(), Failure> {
@@ -152,6 +153,7 @@ async fn typing<S: Store, P: Poster, C: Clock>(
     let others: Vec<_> = others.into_iter().filter(|u| *u != caller.user).collect();
     let frame = ServerFrame::Typing { conversation, from: caller.user.clone() }.to_json();
     let conns = send::lookup_connections(deps, &others).await;
-    deliver::fan_out(deps, conns.into_iter().flatten().map(|c| (c, frame.as_str())).collect()).await;
+    deliver::fan_out(&deps.store, &deps.poster, conns.into_iter().flatten().map(|c| (c, frame.as_str())).collect())
+        .await;
     Ok(())
 }

@@ -7,6 +7,7 @@ use chat_core::schema::TableNames;
 use chat_dynamo::DynamoStore;
 use chat_lambda::Budget;
 use chat_send::{Deps, handle};
+use chat_sns::TopicQueue;
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
@@ -18,6 +19,10 @@ async fn main() -> Result<(), Error> {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&data), TableNames::from_env()),
         poster: ApiGwPoster::new(&post, &callback),
         clock: SystemClock,
+        push: std::env::var(chat_sns::env::TOPIC_ARN)
+            .ok()
+            .filter(|arn| !arn.is_empty())
+            .map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

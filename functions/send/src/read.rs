@@ -8,8 +8,8 @@ use chat_lambda::Caller;
 use crate::{Deps, Failure};
 
 /// Inbox entries after `after`, ascending.
-pub(crate) async fn sync<S: Store, P, C>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn sync<S: Store, P, C, Q>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     after: u64,
@@ -20,8 +20,8 @@ pub(crate) async fn sync<S: Store, P, C>(
 }
 
 /// One conversation of the caller's inbox, newest first.
-pub(crate) async fn history<S: Store, P, C>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn history<S: Store, P, C, Q>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     conversation: Conversation,

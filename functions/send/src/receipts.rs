@@ -8,20 +8,23 @@ use chat_core::ids::{MsgId, UserId};
 use chat_core::message::ReceiptUpdate;
 use chat_core::poster::Poster;
 use chat_core::protocol::{ReceiptStatus, ServerFrame};
+use chat_core::push::PushQueue;
 use chat_core::store::Store;
 use chat_lambda::Caller;
 use futures_util::future::join_all;
 
 use crate::send::lookup_connections;
-use crate::{Deps, Failure, deliver};
+use chat_lambda::deliver;
+
+use crate::{Deps, Failure};
 
 /// How many receipts are recorded at once.
 const CONCURRENCY: usize = 16;
 
 /// Records each receipt (ids the caller did not receive, or that would move a status
 /// backwards, change nothing), then forwards the changes. Replies `ok`.
-pub(crate) async fn receipt<S: Store, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
+pub(crate) async fn receipt<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
     caller: &Caller,
     id: Option<String>,
     msg_ids: Vec<MsgId>,
@@ -56,6 +59,6 @@ pub(crate) async fn receipt<S: Store, P: Poster, C: Clock>(
             conns.into_iter().flat_map(move |c| frames.iter().map(move |f| (c.clone(), f.as_str())))
         })
         .collect();
-    deliver::fan_out(deps, targets).await;
+    deliver::fan_out(&deps.store, &deps.poster, targets).await;
     Ok(ServerFrame::Ok { id })
 }

@@ -85,6 +85,7 @@ async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_deliveri
         store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables),
         poster: RecordingPoster(log.clone()),
         clock: SystemClock,
+        push: chat_core::push::NoPush,
     };
     let event =
         serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
@@ -132,6 +133,7 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables),
         poster: RecordingPoster(log.clone()),
         clock: SystemClock,
+        push: chat_core::push::NoPush,
     };
     let mut event: serde_json::Value =
         serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");

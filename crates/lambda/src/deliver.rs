@@ -2,22 +2,20 @@
 
 use std::time::Duration;
 
-use chat_core::clock::Clock;
 use chat_core::poster::{PostError, Poster};
 use chat_core::protocol::ServerFrame;
 use chat_core::store::{Connection, ConnectionStore};
-use chat_lambda::Caller;
 use futures_util::future::join_all;
 
-use crate::Deps;
+use crate::Caller;
 
 /// No single post may hold the function longer than this (the SDK has its own budget too).
 const POST_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Sends the direct reply to the calling connection. A failure is logged, not returned:
 /// there is nobody else to tell.
-pub(crate) async fn reply<S, P: Poster, C>(deps: &Deps<S, P, C>, caller: &Caller, frame: &ServerFrame) {
-    match tokio::time::timeout(POST_TIMEOUT, deps.poster.post(&caller.connection_id, &frame.to_json())).await {
+pub async fn reply<P: Poster>(poster: &P, caller: &Caller, frame: &ServerFrame) {
+    match tokio::time::timeout(POST_TIMEOUT, poster.post(&caller.connection_id, &frame.to_json())).await {
         Ok(Ok(())) => {}
         Ok(Err(PostError::Gone)) => tracing::info!(user = %caller.user, "caller left before its reply"),
         Ok(Err(PostError::Failed(e))) => tracing::warn!(user = %caller.user, error = %e, "reply failed"),
@@ -28,15 +26,12 @@ pub(crate) async fn reply<S, P: Poster, C>(deps: &Deps<S, P, C>, caller: &Caller
 /// Posts each `(connection, frame)` concurrently, each within [`POST_TIMEOUT`]; a
 /// connection that is gone (410) has its record deleted. Never fails: a missed frame is
 /// recovered by `sync`.
-pub(crate) async fn fan_out<S: ConnectionStore, P: Poster, C: Clock>(
-    deps: &Deps<S, P, C>,
-    targets: Vec<(Connection, &str)>,
-) {
+pub async fn fan_out<S: ConnectionStore, P: Poster>(store: &S, poster: &P, targets: Vec<(Connection, &str)>) {
     let posts = targets.into_iter().map(|(conn, frame)| async move {
-        match tokio::time::timeout(POST_TIMEOUT, deps.poster.post(&conn.connection_id, frame)).await {
+        match tokio::time::timeout(POST_TIMEOUT, poster.post(&conn.connection_id, frame)).await {
             Ok(Ok(())) => {}
             Ok(Err(PostError::Gone)) => {
-                if let Err(e) = deps.store.delete_connection(&conn.user, &conn.connection_id).await {
+                if let Err(e) = store.delete_connection(&conn.user, &conn.connection_id).await {
                     tracing::warn!(user = %conn.user, error = %e, "could not delete a gone connection");
                 }
             }

@@ -1,0 +1,200 @@
+//! `chat-presence`: who is online.
+//!
+//! - [`handle_route`]: the `presence` action: current status of up to 100 users, and a
+//!   subscription of this connection to their changes until it closes.
+//! - [`settle`]: the debounced decision, for a batch of users whose connections changed:
+//!   wait until the window after the latest change has passed, count each user's live
+//!   connections, and announce what differs from the announced state (compare-and-set, so
+//!   concurrent deciders announce once) to that user's subscribers only.
+//! - [`handle_stream`]: [`settle`] fed by the DynamoDB stream of the connections table (AWS).
+//!   The devserver feeds [`settle`] from its own connect/disconnect feed.
+//!
+//! The rules themselves are `chat_core::presence`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
+use chat_core::clock::{Clock, SystemClock};
+use chat_core::ids::UserId;
+use chat_core::poster::{PostError, Poster};
+use chat_core::presence::{PresenceState, decide, settles_at};
+use chat_core::protocol::{Action, ErrorCode, FrameError, ServerFrame, parse_frame};
+use chat_core::schema::connections::TTL_SECS;
+use chat_core::store::{ConnectionStore, PresenceStore, StoreError, Subscription};
+use chat_lambda::{Caller, deliver};
+use lambda_runtime::LambdaEvent;
+
+/// The variable setting the debounce window in ms (default 3000).
+pub const DEBOUNCE_ENV: &str = "CHAT_PRESENCE_DEBOUNCE_MS";
+
+/// What the presence function needs.
+#[derive(Debug)]
+pub struct Deps<S, P, C = SystemClock> {
+    /// Connections and presence.
+    pub store: S,
+    /// `@connections`.
+    pub poster: P,
+    /// Wall-clock time.
+    pub clock: C,
+    /// The debounce window, ms.
+    pub window_ms: u64,
+}
+
+/// The `presence` route.
+pub async fn handle_route<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+    let caller = Caller::from_event(&event.payload)?;
+    let frame = match parse_frame(event.payload.body.as_deref().unwrap_or("")) {
+        Ok(req) => match req.action {
+            Action::Presence { users } => match query(deps, &caller, &users).await {
+                Ok(views) => ServerFrame::Presence { id: req.id, users: views },
+                Err(e) => {
+                    tracing::error!(user = %caller.user, error = %e, "presence query failed");
+                    let message = "the server could not read presence; retry".to_owned();
+                    ServerFrame::from_error(FrameError {
+                        id: req.id,
+                        client_msg_id: None,
+                        code: ErrorCode::Internal,
+                        message,
+                    })
+                }
+            },
+            _ => ServerFrame::from_error(FrameError {
+                id: req.id,
+                client_msg_id: None,
+                code: ErrorCode::BadRequest,
+                message: "the presence route serves only the presence action".into(),
+            }),
+        },
+        Err(e) => ServerFrame::from_error(e),
+    };
+    deliver::reply(&deps.poster, &caller, &frame).await;
+    Ok(chat_lambda::ok())
+}
+
+async fn query<S: PresenceStore, P, C: Clock>(
+    deps: &Deps<S, P, C>,
+    caller: &Caller,
+    users: &[UserId],
+) -> Result<Vec<chat_core::protocol::PresenceView>, StoreError> {
+    let sub = Subscription {
+        subscriber: caller.user.clone(),
+        connection_id: caller.connection_id.clone(),
+        expires_at: caller.connected_at / 1000 + TTL_SECS,
+    };
+    let (subscribed, states) = tokio::join!(deps.store.subscribe(users, &sub), deps.store.presence(users));
+    subscribed?;
+    Ok(users.iter().zip(states?).map(|(u, s)| PresenceState::view(s.as_ref(), u.clone())).collect())
+}
+
+/// Decides and announces presence for users whose connections changed at the given times
+/// (ms). Returns the users whose presence was announced.
+pub async fn settle<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    changes: &[(UserId, u64)],
+) -> Result<Vec<UserId>, StoreError> {
+    let mut latest: BTreeMap<&UserId, u64> = BTreeMap::new();
+    for (user, at) in changes {
+        let e = latest.entry(user).or_default();
+        *e = (*e).max(*at);
+    }
+    let Some(wake) = latest.values().max().map(|at| settles_at(*at, deps.window_ms)) else { return Ok(Vec::new()) };
+    let now = deps.clock.now_ms();
+    if wake > now {
+        tokio::time::sleep(Duration::from_millis(wake - now)).await;
+    }
+    let mut announced = Vec::new();
+    for (user, changed_at) in latest {
+        if announce_if_changed(deps, user, changed_at).await? {
+            announced.push(user.clone());
+        }
+    }
+    Ok(announced)
+}
+
+async fn announce_if_changed<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    user: &UserId,
+    changed_at: u64,
+) -> Result<bool, StoreError> {
+    let now_s = deps.clock.now_ms() / 1000;
+    let (live, current) =
+        tokio::join!(deps.store.connections(user, now_s), deps.store.presence(std::slice::from_ref(user)));
+    let current = current?.into_iter().next().flatten();
+    let Some(new) = decide(current.as_ref(), live?.len(), changed_at) else { return Ok(false) };
+    if !deps.store.set_presence(user, current, new).await? {
+        return Ok(false);
+    }
+    let frame =
+        ServerFrame::Presence { id: None, users: vec![PresenceState::view(Some(&new), user.clone())] }.to_json();
+    let subscribers = deps.store.subscribers(user, now_s).await?;
+    let posts = subscribers.iter().map(|sub| async {
+        match deps.poster.post(&sub.connection_id, &frame).await {
+            Ok(()) => {}
+            Err(PostError::Gone) => {
+                if let Err(e) = deps.store.unsubscribe(user, &sub.connection_id).await {
+                    tracing::warn!(error = %e, "could not drop a gone subscription");
+                }
+            }
+            Err(PostError::Failed(e)) => tracing::warn!(error = %e, "presence post failed"),
+        }
+    });
+    futures_util::future::join_all(posts).await;
+    tracing::info!(%user, online = new.online, subscribers = subscribers.len(), "presence announced");
+    Ok(true)
+}
+
+/// The users and change times in a batch of connections-table stream records.
+pub fn changes_from_stream(event: &DynamoDbEvent) -> Vec<(UserId, u64)> {
+    event
+        .records
+        .iter()
+        .filter_map(|r| {
+            let keys = serde_json::to_value(&r.change.keys).ok()?;
+            let user = UserId::parse(keys.get(chat_core::schema::connections::PK)?.get("S")?.as_str()?).ok()?;
+            let at = r.change.approximate_creation_date_time.timestamp_millis();
+            Some((user, u64::try_from(at).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// The connections-table stream handler.
+pub async fn handle_stream<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    event: LambdaEvent<DynamoDbEvent>,
+) -> Result<(), lambda_runtime::Error> {
+    let changes = changes_from_stream(&event.payload);
+    settle(deps, &changes).await?;
+    Ok(())
+}
+
+/// Either event the presence Lambda receives.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Event {
+    /// A batch from the connections table's stream.
+    Stream(DynamoDbEvent),
+    /// The `presence` route.
+    Route(Box<ApiGatewayWebsocketProxyRequest>),
+}
+
+/// The Lambda entry point: dispatches on the event's shape.
+pub async fn handle<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+    deps: &Deps<S, P, C>,
+    event: LambdaEvent<Event>,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    match event.payload {
+        Event::Stream(e) => {
+            handle_stream(deps, LambdaEvent::new(e, event.context)).await?;
+            Ok(serde_json::Value::Null)
+        }
+        Event::Route(e) => Ok(serde_json::to_value(handle_route(deps, LambdaEvent::new(*e, event.context)).await?)?),
+    }
+}
+
+#[cfg(test)]
+mod tests;

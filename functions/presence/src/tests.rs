@@ -1,0 +1,133 @@
+//! Debounce tests with an injected clock: time is set, never slept through.
+
+use std::sync::Mutex;
+
+use chat_core::clock::ManualClock;
+use chat_core::ids::{ConnectionId, UserId};
+use chat_core::poster::{PostError, Poster};
+use chat_core::store::memory::MemoryStore;
+use chat_core::store::{Connection, ConnectionStore, PresenceStore, Subscription};
+
+use super::*;
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(String, serde_json::Value)>>);
+
+impl Poster for Recorder {
+    async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
+        let v = serde_json::from_str(data).map_err(|e| PostError::Failed(Box::new(e)))?;
+        self.0.lock().expect("lock").push((connection.to_string(), v));
+        Ok(())
+    }
+}
+
+fn user(s: &str) -> UserId {
+    UserId::parse(s).expect("valid")
+}
+
+fn conn(u: &str, id: &str) -> Connection {
+    Connection {
+        user: user(u),
+        connection_id: ConnectionId::parse(id).expect("valid"),
+        device: None,
+        connected_at: 0,
+        expires_at: u64::MAX / 2,
+    }
+}
+
+/// Deps whose clock already stands past every window, so `settle` never sleeps.
+fn deps() -> Deps<MemoryStore, Recorder, ManualClock> {
+    Deps { store: MemoryStore::new(), poster: Recorder::default(), clock: ManualClock::at(1_000_000), window_ms: 3_000 }
+}
+
+async fn watch(d: &Deps<MemoryStore, Recorder, ManualClock>, watcher_conn: &str, who: &str) {
+    let sub = Subscription {
+        subscriber: user("watcher"),
+        connection_id: ConnectionId::parse(watcher_conn).expect("valid"),
+        expires_at: u64::MAX / 2,
+    };
+    d.store.subscribe(&[user(who)], &sub).await.expect("subscribe");
+}
+
+fn posted(d: &Deps<MemoryStore, Recorder, ManualClock>) -> Vec<(String, serde_json::Value)> {
+    d.poster.0.lock().expect("lock").clone()
+}
+
+#[tokio::test]
+async fn coming_online_and_going_offline_are_announced_to_subscribers_only() {
+    let d = deps();
+    watch(&d, "w1=", "bob").await;
+    d.store.put_connection(&conn("bob", "b1=")).await.expect("put");
+    assert_eq!(settle(&d, &[(user("bob"), 990_000)]).await.expect("settle"), vec![user("bob")]);
+    d.store.delete_connection(&user("bob"), &ConnectionId::parse("b1=").expect("valid")).await.expect("delete");
+    settle(&d, &[(user("bob"), 995_000)]).await.expect("settle");
+    let p = posted(&d);
+    assert_eq!(p.len(), 2);
+    assert!(p.iter().all(|(c, _)| c == "w1="), "only the subscriber is told");
+    assert_eq!(p[0].1["users"][0], serde_json::json!({"user":"bob","online":true,"lastSeen":null}));
+    assert_eq!(p[1].1["users"][0], serde_json::json!({"user":"bob","online":false,"lastSeen":995_000}));
+}
+
+#[tokio::test]
+async fn a_disconnect_followed_by_a_reconnect_within_the_window_announces_nothing() {
+    let d = deps();
+    watch(&d, "w1=", "bob").await;
+    d.store.put_connection(&conn("bob", "b1=")).await.expect("put");
+    settle(&d, &[(user("bob"), 990_000)]).await.expect("settle");
+    // bob's connection drops and a new one opens a second later; by the end of the window
+    // he is online again, which is what was announced.
+    d.store.delete_connection(&user("bob"), &ConnectionId::parse("b1=").expect("valid")).await.expect("delete");
+    d.store.put_connection(&conn("bob", "b2=")).await.expect("put");
+    let announced = settle(&d, &[(user("bob"), 995_000), (user("bob"), 996_000)]).await.expect("settle");
+    assert!(announced.is_empty());
+    assert_eq!(posted(&d).len(), 1, "only the first online");
+}
+
+#[tokio::test]
+async fn changes_still_inside_the_window_wait_for_it() {
+    // The clock says the window has not passed: settle waits (here on paused tokio time,
+    // which jumps forward instead of sleeping) before it looks.
+    tokio::time::pause();
+    let d = Deps {
+        store: MemoryStore::new(),
+        poster: Recorder::default(),
+        clock: ManualClock::at(1_000),
+        window_ms: 3_000,
+    };
+    d.store.put_connection(&conn("bob", "b1=")).await.expect("put");
+    let started = tokio::time::Instant::now();
+    settle(&d, &[(user("bob"), 1_000)]).await.expect("settle");
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_millis(3_000) && waited < std::time::Duration::from_millis(3_100), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_gone_subscriber_is_dropped() {
+    struct Gone;
+    impl Poster for Gone {
+        async fn post(&self, _: &ConnectionId, _: &str) -> Result<(), PostError> {
+            Err(PostError::Gone)
+        }
+    }
+    let d = Deps { store: MemoryStore::new(), poster: Gone, clock: ManualClock::at(1_000_000), window_ms: 3_000 };
+    let sub = Subscription {
+        subscriber: user("w"),
+        connection_id: ConnectionId::parse("w1=").expect("valid"),
+        expires_at: u64::MAX / 2,
+    };
+    d.store.subscribe(&[user("bob")], &sub).await.expect("subscribe");
+    d.store.put_connection(&conn("bob", "b1=")).await.expect("put");
+    settle(&d, &[(user("bob"), 1)]).await.expect("settle");
+    assert!(d.store.subscribers(&user("bob"), 0).await.expect("read").is_empty());
+}
+
+#[test]
+fn stream_records_name_the_user_and_time() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/dynamodb-event.json")).expect("fixture");
+    v["Records"][0]["dynamodb"]["Keys"] = serde_json::json!({"userId":{"S":"bob"},"connectionId":{"S":"c1="}});
+    let event: DynamoDbEvent = serde_json::from_value(v).expect("event");
+    let changes = changes_from_stream(&event);
+    assert_eq!(changes[0].0, user("bob"));
+    assert!(changes[0].1 > 0);
+}
