@@ -98,7 +98,10 @@ async fn changes_still_inside_the_window_wait_for_it() {
     let started = tokio::time::Instant::now();
     settle(&d, &[(user("bob"), 1_000)]).await.expect("settle");
     let waited = started.elapsed();
-    assert!(waited >= std::time::Duration::from_millis(3_000) && waited < std::time::Duration::from_millis(3_100), "{waited:?}");
+    assert!(
+        waited >= std::time::Duration::from_millis(3_000) && waited < std::time::Duration::from_millis(3_100),
+        "{waited:?}"
+    );
 }
 
 #[tokio::test]
