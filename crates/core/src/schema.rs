@@ -215,9 +215,79 @@ impl TableNames {
     }
 }
 
+/// Every table's keys, indexes, TTL and stream, as the CDK stack builds them
+/// (`infra/cdk/lib/schema.json` is this value; a test keeps the two equal).
+pub fn describe() -> serde_json::Value {
+    use serde_json::json;
+    let key = |name: &str, ty: &str| json!({"name": name, "type": ty});
+    let routes: serde_json::Map<String, serde_json::Value> =
+        crate::protocol::ROUTES.iter().map(|(route, function)| ((*route).to_owned(), json!(function))).collect();
+    json!({
+        "routes": routes,
+        "tables": {
+            "connections": {
+                "env": env::CONNECTIONS_TABLE,
+                "partitionKey": key(connections::PK, "S"),
+                "sortKey": key(connections::SK, "S"),
+                "ttl": connections::TTL,
+                "stream": "KEYS_ONLY",
+            },
+            "messages": {
+                "env": env::MESSAGES_TABLE,
+                "partitionKey": key(messages::PK, "S"),
+                "sortKey": key(messages::SK, "N"),
+                "localIndexes": [
+                    {"name": messages::BY_CONVERSATION_INDEX, "sortKey": key(messages::CONV_SEQ, "S"), "projection": "ALL"},
+                    {
+                        "name": messages::BY_MSG_ID_INDEX,
+                        "sortKey": key(messages::MSG_ID, "S"),
+                        "projection": "INCLUDE",
+                        "nonKeyAttributes": [messages::FROM, messages::CONVERSATION],
+                    },
+                ],
+            },
+            "state": {"env": env::STATE_TABLE, "partitionKey": key(state::PK, "S"), "ttl": state::TTL},
+            "groups": {
+                "env": env::GROUPS_TABLE,
+                "partitionKey": key(groups::PK, "S"),
+                "sortKey": key(groups::SK, "S"),
+                "globalIndexes": [{
+                    "name": groups::BY_MEMBER_INDEX,
+                    "partitionKey": key(groups::MEMBER, "S"),
+                    "sortKey": key(groups::PK, "S"),
+                    "projection": "KEYS_ONLY",
+                }],
+            },
+            "presence": {
+                "env": env::PRESENCE_TABLE,
+                "partitionKey": key(presence::PK, "S"),
+                "sortKey": key(presence::SK, "S"),
+                "ttl": presence::TTL,
+            },
+            "push": {"env": env::PUSH_TABLE, "partitionKey": key(push::PK, "S"), "sortKey": key(push::SK, "S")},
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CDK stack reads the table schema from `infra/cdk/lib/schema.json`; it must be
+    /// exactly [`describe`]. Run with `CHAT_WRITE_SCHEMA=1` to rewrite the file.
+    #[test]
+    fn the_cdk_schema_file_matches_the_rust_schema() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/cdk/lib/schema.json");
+        let expected = serde_json::to_string_pretty(&describe()).expect("json") + "\n";
+        if std::env::var_os("CHAT_WRITE_SCHEMA").is_some() {
+            std::fs::write(path, &expected).expect("write schema.json");
+        }
+        let actual = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            actual, expected,
+            "infra/cdk/lib/schema.json is stale: run CHAT_WRITE_SCHEMA=1 cargo test -p chat-core"
+        );
+    }
 
     #[test]
     fn conversation_sort_keys_order_by_seq_within_a_conversation() {

@@ -10,6 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chat_core::clock::Clock;
+use chat_core::protocol::ROUTES;
 use chat_core::store::Store;
 use futures_util::{SinkExt, StreamExt};
 use lambda_runtime::{Context, LambdaEvent};
@@ -19,24 +20,6 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::Gateway;
 use crate::events::{self, ConnectionInfo, Handshake};
 use crate::registry::{Handle, OUTBOX_FRAMES, Outbound};
-
-/// The routes the API has besides `$connect`, `$disconnect` and `$default`: one per
-/// protocol action, as the CDK stack defines them.
-pub const ROUTES: &[&str] = &[
-    "send",
-    "sync",
-    "history",
-    "receipt",
-    "typing",
-    "presence",
-    "group.create",
-    "group.add",
-    "group.remove",
-    "group.leave",
-    "push.register",
-    "push.unregister",
-    "ping",
-];
 
 /// API Gateway's WebSocket limits.
 #[derive(Debug, Clone)]
@@ -157,7 +140,7 @@ fn internal(what: &str, e: &dyn std::fmt::Display) -> Response {
 /// key, else `$default`.
 pub fn route_key(body: &str) -> &'static str {
     let action = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("action")?.as_str().map(str::to_owned));
-    action.and_then(|a| ROUTES.iter().find(|r| **r == a).copied()).unwrap_or("$default")
+    action.and_then(|a| ROUTES.iter().find(|(r, _)| *r == a).map(|(r, _)| *r)).unwrap_or("$default")
 }
 
 async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInfo, socket: WebSocket, outbox: Outbox) {
@@ -274,9 +257,10 @@ async fn invoke<S: Store + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body
         Err(e) => return tracing::error!(error = %e, "message event"),
     };
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
-    let result = match route {
+    let function = ROUTES.iter().find(|(r, _)| *r == route).map_or("send", |(_, f)| *f);
+    let result = match function {
         "presence" => chat_presence::handle_route(&gw.presence, lambda_event(event)).await,
-        "push.register" | "push.unregister" => chat_push::handle_route(&*gw.push, lambda_event(event)).await,
+        "push" => chat_push::handle_route(&*gw.push, lambda_event(event)).await,
         _ => chat_send::handle(&gw.send, lambda_event(event)).await,
     };
     if let Err(e) = result {

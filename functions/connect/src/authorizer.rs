@@ -14,6 +14,27 @@ use serde_json::json;
 /// The error message API Gateway maps to 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";
 
+/// The variable naming a Secrets Manager secret that holds the HS256 secret (the CDK
+/// stack sets it, so the secret never sits in a plain environment variable).
+pub const SECRET_ARN_ENV: &str = "CHAT_JWT_SECRET_ARN";
+
+/// The verifier for this deployment, built once per cold start: the HS256 secret read
+/// from Secrets Manager when `CHAT_JWT_SECRET_ARN` is set, else `CHAT_JWT_SECRET` or a
+/// JWKS (`chat_auth::AuthConfig::from_env`). Only the Secrets Manager case builds an AWS
+/// client.
+pub async fn verifier_from_env() -> Result<Verifier, lambda_runtime::Error> {
+    let config = match std::env::var(SECRET_ARN_ENV).ok().filter(|v| !v.is_empty()) {
+        Some(arn) => {
+            let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+            let out = aws_sdk_secretsmanager::Client::new(&sdk).get_secret_value().secret_id(arn).send().await?;
+            let secret = out.secret_string().ok_or("the JWT secret has no string value")?;
+            chat_auth::AuthConfig::from_lookup(|k| (k == chat_auth::config::env::SECRET).then(|| secret.to_owned()))?
+        }
+        None => chat_auth::AuthConfig::from_env()?,
+    };
+    Ok(Verifier::new(&config).await?)
+}
+
 /// Verifies the connect request's token.
 pub async fn handle(
     verifier: &Verifier,

@@ -10,6 +10,25 @@ pub use request::{
     parse_frame,
 };
 
+/// The routes of the WebSocket API besides `$connect`, `$disconnect` and `$default` (which
+/// the send function serves): one per action, with the function that serves it. The
+/// devserver routes by it and the CDK stack creates it (through `infra/cdk/lib/schema.json`).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("send", "send"),
+    ("sync", "send"),
+    ("history", "send"),
+    ("receipt", "send"),
+    ("typing", "send"),
+    ("group.create", "send"),
+    ("group.add", "send"),
+    ("group.remove", "send"),
+    ("group.leave", "send"),
+    ("ping", "send"),
+    ("presence", "presence"),
+    ("push.register", "push"),
+    ("push.unregister", "push"),
+];
+
 /// The error codes of `error` frames; the set is fixed by the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
