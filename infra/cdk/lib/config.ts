@@ -1,0 +1,131 @@
+// The one typed configuration of the stack, read from CDK context. Every setting has a
+// default; docs/deploy.md lists them.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Node } from 'constructs';
+
+/** The Rust functions, by binary name. */
+export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push';
+export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push'];
+
+export interface FunctionSettings {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Reserved concurrency; undefined leaves the function on the account's shared pool. */
+  readonly reservedConcurrency?: number;
+}
+
+export type JwtConfig =
+  /** HS256 with a secret in Secrets Manager: an existing one, or one the stack generates. */
+  | { readonly kind: 'secret'; readonly secretArn?: string }
+  /** RS256 through a JWKS (Cognito or any OIDC provider). */
+  | { readonly kind: 'jwks'; readonly url: string; readonly issuer?: string; readonly audience?: string };
+
+export interface ChatConfig {
+  readonly stackName: string;
+  readonly stageName: string;
+  readonly architecture: 'arm64' | 'x86_64';
+  /** Where `cargo lambda build --output-format zip` left `<function>/bootstrap.zip`. */
+  readonly assetDir: string;
+  /** Use placeholder code instead of the built functions (unit tests, offline synth). */
+  readonly stubAssets: boolean;
+  /** Delete tables and logs with the stack. Off by default: data is kept. */
+  readonly destroyData: boolean;
+  readonly jwt: JwtConfig;
+  readonly push: { readonly fcmAppArn?: string; readonly apnsAppArn?: string; readonly apnsSandboxAppArn?: string };
+  readonly functions: Record<FunctionName, FunctionSettings>;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly logRetentionDays: number;
+  readonly presenceDebounceMs: number;
+  readonly alarmEmail?: string;
+}
+
+const DEFAULT_FUNCTIONS: Record<FunctionName, FunctionSettings> = {
+  authorizer: { memoryMb: 128, timeoutSeconds: 5 },
+  connect: { memoryMb: 128, timeoutSeconds: 5 },
+  send: { memoryMb: 256, timeoutSeconds: 15 },
+  presence: { memoryMb: 128, timeoutSeconds: 30 },
+  push: { memoryMb: 128, timeoutSeconds: 15 },
+};
+
+function str(node: Node, key: string): string | undefined {
+  const v = node.tryGetContext(key);
+  return v === undefined || v === null || v === '' ? undefined : String(v);
+}
+
+function num(node: Node, key: string, fallback: number): number {
+  const v = str(node, key);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`context ${key} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+function bool(node: Node, key: string): boolean {
+  const v = str(node, key);
+  return v === 'true' || v === '1';
+}
+
+/** Reads the configuration from context keys `chat:*` (see docs/deploy.md). */
+export function configFromContext(node: Node): ChatConfig {
+  const arch = str(node, 'chat:architecture') ?? 'arm64';
+  if (arch !== 'arm64' && arch !== 'x86_64') throw new Error(`chat:architecture must be arm64 or x86_64, got ${arch}`);
+  const jwksUrl = str(node, 'chat:jwtJwksUrl');
+  const secretArn = str(node, 'chat:jwtSecretArn');
+  if (jwksUrl && secretArn) throw new Error('set only one of chat:jwtJwksUrl and chat:jwtSecretArn');
+  const jwt: JwtConfig = jwksUrl
+    ? { kind: 'jwks', url: jwksUrl, issuer: str(node, 'chat:jwtIssuer'), audience: str(node, 'chat:jwtAudience') }
+    : { kind: 'secret', secretArn };
+  const functions = Object.fromEntries(
+    FUNCTION_NAMES.map((name) => {
+      const d = DEFAULT_FUNCTIONS[name];
+      const reserved = str(node, `chat:${name}ReservedConcurrency`);
+      return [
+        name,
+        {
+          memoryMb: num(node, `chat:${name}MemoryMb`, d.memoryMb),
+          timeoutSeconds: num(node, `chat:${name}TimeoutSeconds`, d.timeoutSeconds),
+          reservedConcurrency: reserved === undefined ? undefined : num(node, `chat:${name}ReservedConcurrency`, 0),
+        },
+      ];
+    }),
+  ) as Record<FunctionName, FunctionSettings>;
+  return {
+    stackName: str(node, 'chat:stackName') ?? 'ServerlessChat',
+    stageName: str(node, 'chat:stage') ?? 'prod',
+    architecture: arch,
+    assetDir: path.resolve(str(node, 'chat:assetDir') ?? path.join(__dirname, '..', '..', '..', 'target', 'lambda')),
+    stubAssets: bool(node, 'chat:stubAssets'),
+    destroyData: bool(node, 'chat:destroyData'),
+    jwt,
+    push: {
+      fcmAppArn: str(node, 'chat:fcmAppArn'),
+      apnsAppArn: str(node, 'chat:apnsAppArn'),
+      apnsSandboxAppArn: str(node, 'chat:apnsSandboxAppArn'),
+    },
+    functions,
+    throttle: { rateLimit: num(node, 'chat:throttleRate', 500), burstLimit: num(node, 'chat:throttleBurst', 1000) },
+    logRetentionDays: num(node, 'chat:logRetentionDays', 30),
+    presenceDebounceMs: num(node, 'chat:presenceDebounceMs', 3000),
+    alarmEmail: str(node, 'chat:alarmEmail'),
+  };
+}
+
+/**
+ * The code asset of a function: `<assetDir>/<name>/bootstrap.zip` from `npm run
+ * build:functions`, or a placeholder directory when `chat:stubAssets` is set.
+ */
+export function assetPath(config: ChatConfig, name: FunctionName): string {
+  if (config.stubAssets) {
+    const dir = path.join(os.tmpdir(), 'serverless-chat-stub-assets', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'bootstrap'), `#!/bin/sh\n# placeholder for the ${name} function\n`);
+    return dir;
+  }
+  const zip = path.join(config.assetDir, name, 'bootstrap.zip');
+  if (!fs.existsSync(zip)) {
+    throw new Error(`${zip} is missing: run \`npm run build:functions\` first (or synth with -c chat:stubAssets=true)`);
+  }
+  return zip;
+}

@@ -1,0 +1,116 @@
+// Alarms and a dashboard: function errors and throttles, DynamoDB throttling, API Gateway
+// integration (5xx) errors; optionally e-mailed.
+import { Duration } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface ObservabilityProps {
+  readonly functions: Readonly<Record<string, lambda.Function>>;
+  readonly tables: Readonly<Record<string, dynamodb.Table>>;
+  readonly api: apigwv2.WebSocketApi;
+  readonly stage: apigwv2.WebSocketStage;
+  readonly alarmEmail?: string;
+}
+
+const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export class Observability extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const period = Duration.minutes(5);
+    const alarmTopic = props.alarmEmail
+      ? new sns.Topic(this, 'AlarmTopic', {
+          displayName: 'chat alarms',
+          enforceSSL: true,
+          masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+        })
+      : undefined;
+    if (alarmTopic && props.alarmEmail) alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const a = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (alarmTopic) a.addAlarmAction(new actions.SnsAction(alarmTopic));
+      this.alarms.push(a);
+    };
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${pascal(name)}Errors`, fn.metricErrors({ period }), 1, `The ${name} function failed`);
+      alarm(`${pascal(name)}Throttles`, fn.metricThrottles({ period }), 1, `The ${name} function was throttled`);
+    }
+    const tableThrottles = Object.entries(props.tables).map(([name, table]) => {
+      const m = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName,
+          dimensionsMap: { TableName: table.tableName },
+          statistic: 'Sum',
+          period,
+        });
+      const sum = new cloudwatch.MathExpression({
+        expression: `${name}_r + ${name}_w`,
+        usingMetrics: { [`${name}_r`]: m('ReadThrottleEvents'), [`${name}_w`]: m('WriteThrottleEvents') },
+        label: `${name} throttles`,
+        period,
+      });
+      alarm(`${pascal(name)}TableThrottles`, sum, 1, `DynamoDB throttled requests on the ${name} table`);
+      return sum;
+    });
+    const apiMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiId: props.api.apiId, Stage: props.stage.stageName },
+        statistic: 'Sum',
+        period,
+      });
+    alarm('ApiIntegrationErrors', apiMetric('IntegrationError'), 5, 'API Gateway got errors (5xx) from the functions');
+    alarm('ApiExecutionErrors', apiMetric('ExecutionError'), 5, 'API Gateway failed to run routes');
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `serverless-chat-${props.stage.stageName}`,
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Connections and messages',
+            left: [apiMetric('ConnectCount'), apiMetric('MessageCount')],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'API errors',
+            left: [apiMetric('IntegrationError'), apiMetric('ExecutionError'), apiMetric('ClientError')],
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Function duration (p99)',
+            left: Object.values(props.functions).map((f) => f.metricDuration({ statistic: 'p99', period })),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Function errors and throttles',
+            left: Object.values(props.functions).map((f) => f.metricErrors({ period })),
+            right: Object.values(props.functions).map((f) => f.metricThrottles({ period })),
+            width: 12,
+          }),
+        ],
+        [new cloudwatch.GraphWidget({ title: 'DynamoDB throttles', left: tableThrottles, width: 24 })],
+      ],
+    });
+  }
+}

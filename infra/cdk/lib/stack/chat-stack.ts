@@ -1,0 +1,110 @@
+// The chat backend in one stack: tables, functions, the WebSocket API, push, auth and
+// observability, wired with least-privilege permissions.
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { Auth } from '../construct/auth';
+import { Functions } from '../construct/functions';
+import { Observability } from '../construct/observability';
+import { Push } from '../construct/push';
+import { TableRole, Tables } from '../construct/tables';
+import { WebSocketApi } from '../construct/websocket-api';
+import schema from '../schema.json';
+import { suppressFindings } from './nag';
+
+export interface ChatStackProps extends StackProps {
+  readonly config: ChatConfig;
+}
+
+/** Which DynamoDB actions each function uses on which table: nothing more is granted. */
+export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> = {
+  connect: { connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem'] },
+  send: {
+    connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  },
+  presence: {
+    connections: ['dynamodb:Query'],
+    presence: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+  },
+  push: {
+    push: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+    state: ['dynamodb:PutItem'],
+  },
+};
+
+export class ChatStack extends Stack {
+  constructor(scope: Construct, id: string, props: ChatStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const tables = new Tables(this, 'Tables', { destroyData: config.destroyData });
+    const functions = new Functions(this, 'Functions', { config, environment: tables.environment() });
+    const fns = functions.byName;
+    const ws = new WebSocketApi(this, 'WebSocket', {
+      stageName: config.stageName,
+      functions: fns,
+      throttle: config.throttle,
+      logRetentionDays: config.logRetentionDays,
+      destroyData: config.destroyData,
+    });
+    for (const name of ['connect', 'send', 'presence', 'push'] as const) {
+      fns[name].addEnvironment('CHAT_CALLBACK_URL', ws.stage.callbackUrl);
+    }
+    for (const name of ['send', 'presence', 'push'] as const) ws.api.grantManageConnections(fns[name]);
+    fns.presence.addEnvironment('CHAT_PRESENCE_DEBOUNCE_MS', String(config.presenceDebounceMs));
+    grantTables(fns, tables.byRole);
+    fns.presence.addEventSource(
+      new DynamoEventSource(tables.byRole.connections, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        retryAttempts: 3,
+        bisectBatchOnError: true,
+      }),
+    );
+    const auth = new Auth(this, 'Auth', { jwt: config.jwt, authorizer: fns.authorizer });
+    const push = new Push(this, 'Push', { push: config.push, sender: fns.send, pusher: fns.push });
+    new Observability(this, 'Observability', {
+      functions: fns,
+      tables: tables.byRole,
+      api: ws.api,
+      stage: ws.stage,
+      alarmEmail: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'WebSocketUrl', { value: ws.stage.url, description: 'Connect clients here (wss://)' });
+    new CfnOutput(this, 'CallbackUrl', { value: ws.stage.callbackUrl, description: 'The @connections endpoint' });
+    for (const [role, table] of Object.entries(tables.byRole)) {
+      new CfnOutput(this, `${role.charAt(0).toUpperCase()}${role.slice(1)}TableName`, { value: table.tableName });
+    }
+    new CfnOutput(this, 'PushTopicArn', { value: push.topic.topicArn });
+    if (auth.secret) new CfnOutput(this, 'JwtSecretArn', { value: auth.secret.secretArn, description: 'The HS256 key' });
+    suppressFindings(this, { tables, functions, ws });
+  }
+}
+
+/** Indexes the functions query, by table: access to each is granted by name. */
+export const QUERIED_INDEXES: Partial<Record<TableRole, string[]>> = {
+  messages: (schema.tables.messages.localIndexes ?? []).map((i) => i.name),
+};
+
+function grantTables(fns: Readonly<Record<string, lambda.Function>>, tables: Readonly<Record<TableRole, dynamodb.Table>>) {
+  for (const [fn, access] of Object.entries(TABLE_ACCESS)) {
+    for (const [role, actions] of Object.entries(access) as Array<[TableRole, string[]]>) {
+      const table = tables[role];
+      const indexes = actions.includes('dynamodb:Query') ? (QUERIED_INDEXES[role] ?? []) : [];
+      fns[fn].addToRolePolicy(
+        new iam.PolicyStatement({
+          actions,
+          resources: [table.tableArn, ...indexes.map((i) => `${table.tableArn}/index/${i}`)],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// Unit tests of the synthesized template (no AWS account, no network, no Rust build:
+// placeholder function code via chat:stubAssets).
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { configFromContext } from '../lib/config';
+import { ChatStack, TABLE_ACCESS } from '../lib/stack/chat-stack';
+import schema from '../lib/schema.json';
+
+function synth(context: Record<string, string> = {}): { app: App; stack: ChatStack; template: Template } {
+  const app = new App({ context: { 'chat:stubAssets': 'true', ...context } });
+  const config = configFromContext(app.node);
+  const stack = new ChatStack(app, 'Test', { config });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { template } = synth();
+const resources = (type: string) => template.findResources(type);
+
+describe('the WebSocket API', () => {
+  test('routes on $request.body.action', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    });
+  });
+
+  test('has $connect, $disconnect, $default and one route per protocol action', () => {
+    const keys = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+    expect(keys.sort()).toEqual(['$connect', '$default', '$disconnect', ...Object.keys(schema.routes)].sort());
+  });
+
+  test('authorizes $connect with a Lambda REQUEST authorizer on the token query string, and only $connect', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['route.request.querystring.token'],
+    });
+    for (const route of Object.values(resources('AWS::ApiGatewayV2::Route'))) {
+      const expected = route.Properties.RouteKey === '$connect' ? 'CUSTOM' : 'NONE';
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe(expected);
+    }
+  });
+
+  test('sends each route to the function schema.json names', () => {
+    const integrations = resources('AWS::ApiGatewayV2::Integration');
+    const fnOf = (routeKey: string) => {
+      const route = Object.values(resources('AWS::ApiGatewayV2::Route')).find((r) => r.Properties.RouteKey === routeKey);
+      const target: string = route?.Properties.Target['Fn::Join'][1][1].Ref;
+      const uri = JSON.stringify(integrations[target].Properties.IntegrationUri);
+      return uri.match(/Functions(\w+?)[0-9A-F]{8}/)?.[1]?.toLowerCase();
+    };
+    for (const [route, fn] of Object.entries(schema.routes)) expect([route, fnOf(route)]).toEqual([route, fn]);
+    expect(fnOf('$connect')).toBe('connect');
+    expect(fnOf('$default')).toBe('send');
+  });
+
+  test('has a throttled stage with access logs that leave the query string and body out', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'prod',
+      AutoDeploy: true,
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+    const stage = Object.values(resources('AWS::ApiGatewayV2::Stage'))[0];
+    const format: string = stage.Properties.AccessLogSettings.Format;
+    expect(format).toContain('$context.connectionId');
+    expect(format.toLowerCase()).not.toContain('querystring');
+    expect(format).not.toContain('$context.body');
+  });
+});
+
+describe('the tables', () => {
+  const tables = Object.values(resources('AWS::DynamoDB::Table'));
+  const byPk = (name: string, sk?: string) =>
+    tables.find((t) => {
+      const keys = t.Properties.KeySchema as Array<{ AttributeName: string; KeyType: string }>;
+      return keys[0].AttributeName === name && keys.find((k) => k.KeyType === 'RANGE')?.AttributeName === sk;
+    });
+
+  test.each(Object.entries(schema.tables))('%s has the keys, TTL, stream and indexes of chat-core', (role, def) => {
+    const t = byPk(def.partitionKey.name, 'sortKey' in def ? def.sortKey.name : undefined);
+    expect(t).toBeDefined();
+    const p = t!.Properties;
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.TimeToLiveSpecification?.AttributeName).toBe('ttl' in def ? def.ttl : undefined);
+    expect(p.StreamSpecification?.StreamViewType).toBe('stream' in def ? def.stream : undefined);
+    expect(p.DeletionProtectionEnabled).toBe(true);
+    expect(t!.DeletionPolicy).toBe('Retain');
+    const pitr = ['messages', 'groups', 'state', 'push'].includes(role);
+    expect(p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled ?? false).toBe(pitr);
+    const lsis = (p.LocalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName);
+    expect(lsis).toEqual(('localIndexes' in def ? def.localIndexes : []).map((i) => i.name));
+    const gsis = (p.GlobalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName);
+    expect(gsis).toEqual(('globalIndexes' in def ? def.globalIndexes : []).map((i) => i.name));
+  });
+
+  test('every function gets every table name in the variables chat-core reads', () => {
+    const send = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Description?.startsWith('Chat messages'));
+    const vars = Object.keys(send!.Properties.Environment.Variables);
+    for (const def of Object.values(schema.tables)) expect(vars).toContain(def.env);
+    expect(vars).toContain('CHAT_CALLBACK_URL');
+    expect(vars).toContain('CHAT_PUSH_TOPIC_ARN');
+  });
+
+  test('a destroyData deployment deletes the tables with the stack', () => {
+    const t = synth({ 'chat:destroyData': 'true' }).template;
+    for (const table of Object.values(t.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+});
+
+describe('the functions', () => {
+  test('run on provided.al2023, arm64 by default, x86_64 by context', () => {
+    for (const f of Object.values(resources('AWS::Lambda::Function'))) {
+      expect(f.Properties.Runtime).toBe('provided.al2023');
+      expect(f.Properties.Architectures).toEqual(['arm64']);
+      expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
+    }
+    const x86 = synth({ 'chat:architecture': 'x86_64' }).template;
+    for (const f of Object.values(x86.findResources('AWS::Lambda::Function'))) expect(f.Properties.Architectures).toEqual(['x86_64']);
+  });
+
+  test('memory and timeouts come from the typed config', () => {
+    const t = synth({ 'chat:sendMemoryMb': '512', 'chat:sendReservedConcurrency': '20' }).template;
+    t.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, ReservedConcurrentExecutions: 20, Timeout: 15 });
+  });
+
+  test('presence is fed by the connections stream with a batching window', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('TablesConnections'), 'StreamArn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('FunctionsPresence') },
+      MaximumBatchingWindowInSeconds: 1,
+      StartingPosition: 'LATEST',
+    });
+  });
+
+  test('logs are kept for the configured days', () => {
+    for (const g of Object.values(resources('AWS::Logs::LogGroup'))) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+});
+
+describe('permissions', () => {
+  const statements = Object.values(resources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+  test('no statement grants a wildcard action', () => {
+    for (const s of statements) {
+      for (const a of [s.Action].flat()) expect(a).not.toMatch(/\*/);
+    }
+  });
+
+  test('ManageConnections is scoped to this API', () => {
+    const manage = statements.filter((s) => [s.Action].flat().includes('execute-api:ManageConnections'));
+    expect(manage.length).toBe(3);
+    for (const s of manage) expect(JSON.stringify(s.Resource)).toMatch(/WebSocketApi.*@connections/);
+  });
+
+  test('each function gets exactly its table actions', () => {
+    for (const [fn, access] of Object.entries(TABLE_ACCESS)) {
+      for (const actions of Object.values(access)) {
+        expect(statements.some((s) => JSON.stringify([s.Action].flat().sort()) === JSON.stringify([...actions].sort()))).toBe(true);
+      }
+      expect(fn).toMatch(/^(connect|send|presence|push)$/);
+    }
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:') && !a.includes('Stream')));
+    for (const s of dynamo) expect(JSON.stringify(s.Resource)).not.toContain('index/*');
+  });
+
+  test('the JWT secret is in Secrets Manager, read by the authorizer only, never in plain variables', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const fns = Object.values(resources('AWS::Lambda::Function'));
+    const auth = fns.find((f) => f.Properties.Description?.includes('authorizer'));
+    expect(auth!.Properties.Environment.Variables.CHAT_JWT_SECRET_ARN).toBeDefined();
+    for (const f of fns) expect(f.Properties.Environment.Variables.CHAT_JWT_SECRET).toBeUndefined();
+    const reads = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(reads.length).toBe(1);
+  });
+
+  test('a JWKS setup passes URL, issuer and audience and creates no secret', () => {
+    const t = synth({
+      'chat:jwtJwksUrl': 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
+      'chat:jwtIssuer': 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
+      'chat:jwtAudience': 'client-id',
+    }).template;
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CHAT_JWT_JWKS_URL: Match.stringLikeRegexp('jwks.json'), CHAT_JWT_AUDIENCE: 'client-id' }) },
+    });
+  });
+
+  test('push platform applications grant endpoint management on those apps only', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:app/GCM/chat-app';
+    const t = synth({ 'chat:fcmAppArn': arn }).template;
+    const st = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const create = st.find((s) => [s.Action].flat().includes('sns:CreatePlatformEndpoint'));
+    expect(create.Resource).toBe(arn);
+    const publish = st.find((s) => [s.Action].flat().includes('sns:DeleteEndpoint'));
+    expect(JSON.stringify(publish.Resource)).toContain('endpoint/GCM/chat-app/*');
+  });
+});
+
+describe('push, observability and outputs', () => {
+  test('the push topic enforces TLS and encryption and feeds the push function', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda' });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('alarms watch function errors and throttles, table throttles and API errors; a dashboard exists', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBe(5 * 2 + Object.keys(schema.tables).length + 2);
+    const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
+    expect(names).toEqual(expect.arrayContaining(['Errors', 'Throttles', 'IntegrationError']));
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('outputs the wss:// URL, the callback URL and the table names', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(expect.arrayContaining(['WebSocketUrl', 'CallbackUrl', 'MessagesTableName', 'ConnectionsTableName']));
+  });
+});
+
+describe('cdk-nag', () => {
+  test('AwsSolutionsChecks pass with every acknowledged finding explained', () => {
+    const { app } = synth();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('an unexplained finding fails synthesis', () => {
+    const { app, stack } = synth();
+    // A table without point-in-time recovery and without an acknowledgment.
+    new (require('aws-cdk-lib/aws-dynamodb').Table)(stack, 'Unexplained', {
+      partitionKey: { name: 'k', type: 'S' },
+      billingMode: 'PAY_PER_REQUEST',
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow();
+  });
+});
