@@ -149,11 +149,15 @@ async fn an_idle_connection_is_closed_like_api_gateway_does() {
 }
 
 #[tokio::test]
-async fn a_plain_get_serves_a_hint_and_unknown_paths_are_404() {
+async fn a_plain_get_serves_the_web_client_and_unknown_paths_are_404() {
     let server = spawn(Backend::Embedded).await;
     let (status, body) = server.http_get("/").await.expect("get");
     assert_eq!(status, 200);
-    assert!(body.contains("/dev/token"));
+    assert!(body.contains("<title>serverless-chat</title>"));
+    let (status, js) = server.http_get("/app.js").await.expect("get");
+    assert_eq!(status, 200);
+    assert!(js.contains("/dev/token"));
+    assert_eq!(server.http_get("/app.css").await.map(|r| r.0), Some(200));
     assert_eq!(server.http_get("/nope/deeper").await.map(|r| r.0), Some(404));
     assert_eq!(server.http_get("/dev/token").await.map(|r| r.0), Some(400));
     assert_eq!(server.http_get("/dev/token?user=a%20b").await.map(|r| r.0), Some(400));

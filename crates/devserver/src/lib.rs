@@ -13,6 +13,7 @@
 //! - [`registry`]: open connections.
 //! - [`management`]: the `@connections` API.
 //! - [`push`]: recorded (or SNS) push notifications, `/dev/pushes`.
+//! - [`web`]: the web client, embedded at compile time.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
 pub mod events;
@@ -21,6 +22,7 @@ pub mod options;
 pub mod push;
 pub mod registry;
 pub mod socket;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -217,6 +219,8 @@ async fn serve<S: Store + 'static>(
     let app = Router::new()
         .route("/", get(websocket::<S>))
         .route("/health", get(|| async { "ok" }))
+        .route("/app.js", get(|| async { web::page("app.js") }))
+        .route("/app.css", get(|| async { web::page("app.css") }))
         .route("/dev/token", get(dev_token::<S>))
         .route("/dev/pushes", get(dev_pushes::<S>))
         .route("/{stage}", get(staged_websocket::<S>))
@@ -254,11 +258,7 @@ async fn websocket<S: Store + 'static>(
 ) -> Response {
     match ws {
         Ok(ws) => socket::handshake(gw, ws, query, headers, peer).await,
-        Err(_) => (
-            [("content-type", "text/plain; charset=utf-8")],
-            "chat-devserver: connect a WebSocket client here with ?token=<JWT> (GET /dev/token?user=NAME mints one).\n",
-        )
-            .into_response(),
+        Err(_) => web::page("index.html"),
     }
 }
 

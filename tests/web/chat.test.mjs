@@ -1,0 +1,152 @@
+// The web client in a real browser: Debian's Chromium, headless, driven by Playwright
+// (playwright-core; no browser download). Two browser contexts are two users.
+//
+// Needs CHAT_DEVSERVER_BIN (the built devserver) and Chromium at /usr/bin/chromium (or
+// CHROMIUM); scripts/test provides both. Leaves a screenshot in test-artifacts/.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const TIMEOUT = 15_000;
+
+let server;
+let base;
+let browser;
+
+function startDevserver() {
+  const bin = process.env.CHAT_DEVSERVER_BIN ?? path.join(ROOT, 'target', 'debug', 'chat-devserver');
+  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--in-memory', '--presence-debounce-ms', '300'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/ws:\/\/([0-9.]+:\d+)/);
+      if (m) resolve({ child, base: `http://${m[1]}` });
+    });
+    child.on('exit', (code) => reject(new Error(`devserver exited with ${code}`)));
+  });
+}
+
+before(async () => {
+  ({ child: server, base } = await startDevserver());
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+async function signIn(context, user) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.goto(base);
+  await page.getByLabel('Your user name').fill(user);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#status.online').waitFor();
+  return page;
+}
+
+async function openChat(page, peer) {
+  await page.getByLabel('Chat with').fill(peer);
+  await page.getByRole('button', { name: 'Open' }).click();
+}
+
+async function send(page, text) {
+  await page.locator('#body').fill(text);
+  await page.locator('#body').press('Enter');
+}
+
+const message = (page, text) => page.locator('#messages .msg', { hasText: text });
+
+test('two users chat, read ticks appear, and a user who was away catches up', async () => {
+  const aliceCtx = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const bobCtx = await browser.newContext();
+  const alice = await signIn(aliceCtx, 'alice');
+  let bob = await signIn(bobCtx, 'bob');
+
+  await openChat(alice, 'bob');
+  await send(alice, 'hello bob');
+  await message(alice, 'hello bob').locator('[data-status="sent"], [data-status="delivered"]').waitFor();
+
+  // Bob sees the conversation appear with alice online, opens it, and reads.
+  const conv = bob.locator('#conversations button', { hasText: 'alice' });
+  await conv.waitFor();
+  await bob.locator('#conversations button .dot.online').waitFor();
+  await conv.click();
+  await message(bob, 'hello bob').waitFor();
+  await message(alice, 'hello bob').locator('[data-status="read"]').waitFor();
+
+  // Typing shows on the other side.
+  await bob.locator('#body').type('h');
+  await alice.locator('#typing', { hasText: 'bob is typing' }).waitFor();
+  await send(bob, 'hi alice');
+  await message(alice, 'hi alice').waitFor();
+
+  // Bob goes away; alice writes twice; bob comes back and catches up from his last seq.
+  await bob.close();
+  await alice.locator('#conversations button .dot:not(.online)').waitFor();
+  await send(alice, 'are you there?');
+  await send(alice, 'call me when back');
+  await message(alice, 'call me when back').locator('[data-status="sent"]').waitFor();
+  bob = await signIn(bobCtx, 'bob');
+  await bob.locator('#conversations button', { hasText: 'alice' }).click();
+  await message(bob, 'are you there?').waitFor();
+  await message(bob, 'call me when back').waitFor();
+  assert.equal(await message(bob, 'hello bob').count(), 1, 'history shows earlier messages once');
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await alice.screenshot({ path: path.join(ARTIFACTS, 'chat.png') });
+
+  // An error frame is shown to the user, and the refused message is marked not sent.
+  await alice.locator('#body').evaluate((el) => (el.value = 'é'.repeat(9000)));
+  await alice.locator('#body').press('Enter');
+  await alice.locator('#errors', { hasText: 'too_large' }).waitFor();
+  await alice.locator('#messages .msg.failed [data-status="not sent"]').waitFor();
+  await alice.screenshot({ path: path.join(ARTIFACTS, 'chat-error.png') });
+  await aliceCtx.close();
+  await bobCtx.close();
+});
+
+test('a group chat reaches every member', async () => {
+  const ctxs = await Promise.all([1, 2, 3].map(() => browser.newContext()));
+  const [carol, dave, erin] = await Promise.all(['carol', 'dave', 'erin'].map((u, i) => signIn(ctxs[i], u)));
+  await carol.getByLabel('New group').fill('weekend');
+  await carol.getByLabel('Members').fill('dave, erin');
+  await carol.getByRole('button', { name: 'Create' }).click();
+  await carol.locator('#conversations button', { hasText: 'weekend' }).click();
+  await send(carol, 'hiking on saturday?');
+  for (const page of [dave, erin]) {
+    await page.locator('#conversations button', { hasText: 'group' }).click();
+    await message(page, 'hiking on saturday?').waitFor();
+    await message(page, 'carol created the group with dave, erin').waitFor();
+  }
+  await Promise.all(ctxs.map((c) => c.close()));
+});
+
+test('the page works at phone width and with the keyboard alone', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.goto(base);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'user', 'the name field takes the first tab');
+  await page.keyboard.type('frank');
+  await page.keyboard.press('Enter');
+  await page.locator('#status.online').waitFor();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `no horizontal scrolling at phone width (${width}px)`);
+  await ctx.close();
+});
