@@ -4,7 +4,8 @@
 // Needs CHAT_DEVSERVER_BIN (the built devserver) and Chromium at /usr/bin/chromium (or
 // CHROMIUM); scripts/test provides both. Leaves a screenshot in test-artifacts/.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +19,9 @@ let server;
 let base;
 let browser;
 
-function startDevserver() {
+function startDevserver(listen = '127.0.0.1:0', store = ['--in-memory']) {
   const bin = process.env.CHAT_DEVSERVER_BIN ?? path.join(ROOT, 'target', 'debug', 'chat-devserver');
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--in-memory', '--presence-debounce-ms', '300'], {
+  const child = spawn(bin, ['--listen', listen, ...store, '--presence-debounce-ms', '300'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -149,4 +150,40 @@ test('the page works at phone width and with the keyboard alone', async () => {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 375, `no horizontal scrolling at phone width (${width}px)`);
   await ctx.close();
+});
+
+test('after the server restarts, clients reconnect, resend what was unacked, and sync', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chat-web-'));
+  let own = await startDevserver('127.0.0.1:0', ['--data-dir', dataDir]);
+  const listen = own.base.replace('http://', '');
+  const ctxs = [await browser.newContext(), await browser.newContext()];
+  const page = async (ctx, user) => {
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(TIMEOUT);
+    await p.goto(own.base);
+    await p.getByLabel('Your user name').fill(user);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('#status.online').waitFor();
+    return p;
+  };
+  const [gina, hank] = [await page(ctxs[0], 'gina'), await page(ctxs[1], 'hank')];
+  await openChat(gina, 'hank');
+  await send(gina, 'before the restart');
+  await hank.locator('#conversations button', { hasText: 'gina' }).click();
+  await message(hank, 'before the restart').waitFor();
+
+  own.child.kill('SIGTERM');
+  await new Promise((r) => own.child.on('exit', r));
+  await gina.locator('#status:not(.online)').waitFor();
+  await send(gina, 'written while the server was down');
+  await message(gina, 'written while the server was down').locator('[data-status="sending"]').waitFor();
+
+  own = await startDevserver(listen, ['--data-dir', dataDir]);
+  await gina.locator('#status.online').waitFor();
+  await hank.locator('#status.online').waitFor();
+  await message(gina, 'written while the server was down').locator('[data-status="sent"], [data-status="delivered"], [data-status="read"]').waitFor();
+  await message(hank, 'written while the server was down').waitFor();
+  assert.equal(await message(hank, 'before the restart').count(), 1, 'nothing twice after the resync');
+  await Promise.all(ctxs.map((c) => c.close()));
+  own.child.kill('SIGTERM');
 });
