@@ -178,3 +178,25 @@ async fn a_frame_posted_the_moment_a_client_connects_is_delivered() {
         bob.close().await;
     }
 }
+
+#[tokio::test]
+async fn sends_over_the_per_connection_rate_limit_are_refused_and_not_stored() {
+    let mut opts = options(Backend::Embedded);
+    opts.send_rate = Some(chat_core::ratelimit::RateLimit { rate: 0.5, burst: 3.0 });
+    let server = spawn_with(opts, Default::default()).await;
+    let mut alice = server.connect("alice", "phone").await;
+    for i in 0..3 {
+        assert_eq!(alice.send_to("bob", &format!("ok{i}"), "fine").await["type"], "ack");
+    }
+    let refused = alice.send_to("bob", "too-many", "one more").await;
+    assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("rate_limited")));
+    assert_eq!(refused["clientMsgId"], "too-many");
+    let mut other_device = server.connect("alice", "laptop").await;
+    assert_eq!(
+        other_device.send_to("bob", "own-bucket", "hi").await["type"],
+        "ack",
+        "each connection has its own bucket"
+    );
+    let mut bob = server.connect("bob", "phone").await;
+    assert_eq!(bob.sync_all(0).await.len(), 4, "the refused send stored nothing");
+}

@@ -9,6 +9,7 @@
 //! - [`poster`]: the trait for posting to connections (`@connections`).
 //! - [`presence`]: presence rules (online, lastSeen, debounce).
 //! - [`push`]: push requests and per-platform notification payloads.
+//! - [`ratelimit`]: per-connection token buckets for sends.
 //! - [`schema`]: table names and key attributes, shared with the CDK stack.
 //! - [`clock`]: injected time.
 
@@ -20,5 +21,6 @@ pub mod poster;
 pub mod presence;
 pub mod protocol;
 pub mod push;
+pub mod ratelimit;
 pub mod schema;
 pub mod store;

@@ -199,6 +199,7 @@ async fn serve<S: Store + 'static>(
             poster: poster.clone(),
             clock: SystemClock,
             push: push::DirectPush { deps: push_deps.clone() },
+            limiter: chat_core::ratelimit::RateLimiter::new(options.send_rate),
         },
         presence: chat_presence::Deps {
             store: store.clone(),

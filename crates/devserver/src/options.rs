@@ -19,6 +19,9 @@ Options:
                     (default: CHAT_*_TABLE variables, else CHAT_TABLE_PREFIX, else chat-)
   --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL and
                     CHAT_PUSH_*_APP_ARN); without it they are recorded at /dev/pushes
+  --send-rate PER_SECOND[:BURST]
+                    per-connection send rate limit (default 20:60, or CHAT_SEND_RATE and
+                    CHAT_SEND_BURST); 0 turns it off
   --presence-debounce-ms MS
                     presence debounce window (default 3000, or CHAT_PRESENCE_DEBOUNCE_MS)
   -h, --help        this text
@@ -39,7 +42,7 @@ pub enum StoreChoice {
 }
 
 /// Parsed command-line options.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// `--listen`.
     pub listen: String,
@@ -53,6 +56,8 @@ pub struct Options {
     pub sns: bool,
     /// `--presence-debounce-ms`.
     pub presence_debounce_ms: u64,
+    /// `--send-rate` (`None`: unlimited).
+    pub send_rate: Option<chat_core::ratelimit::RateLimit>,
     /// `--help`.
     pub help: bool,
 }
@@ -69,6 +74,7 @@ impl Default for Options {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(chat_core::presence::DEFAULT_DEBOUNCE_MS),
+            send_rate: chat_core::ratelimit::RateLimit::from_env(),
             help: false,
         }
     }
@@ -90,6 +96,7 @@ impl Options {
                 "--dynamodb" => dynamodb = true,
                 "--table-prefix" => o.table_prefix = Some(value("--table-prefix")?),
                 "--sns" => o.sns = true,
+                "--send-rate" => o.send_rate = parse_rate(&value("--send-rate")?)?,
                 "--presence-debounce-ms" => {
                     o.presence_debounce_ms = value("--presence-debounce-ms")?
                         .parse()
@@ -117,6 +124,18 @@ impl Options {
         };
         Ok(o)
     }
+}
+
+fn parse_rate(v: &str) -> Result<Option<chat_core::ratelimit::RateLimit>, String> {
+    let bad = || format!("--send-rate takes PER_SECOND[:BURST], got {v:?}");
+    let (rate, burst) = match v.split_once(':') {
+        Some((r, b)) => (r.parse::<f64>().map_err(|_| bad())?, Some(b.parse::<f64>().map_err(|_| bad())?)),
+        None => (v.parse::<f64>().map_err(|_| bad())?, None),
+    };
+    if rate <= 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(chat_core::ratelimit::RateLimit { rate, burst: burst.unwrap_or(rate * 3.0).max(1.0) }))
 }
 
 #[cfg(test)]
@@ -148,5 +167,9 @@ mod tests {
         assert!(parse(&["--listen"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--stage", "a/b"]).is_err());
+        let limited = parse(&["--send-rate", "5:10"]).expect("valid").send_rate.expect("limited");
+        assert_eq!((limited.rate, limited.burst), (5.0, 10.0));
+        assert_eq!(parse(&["--send-rate", "0"]).expect("valid").send_rate, None);
+        assert!(parse(&["--send-rate", "fast"]).is_err());
     }
 }

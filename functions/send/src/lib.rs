@@ -22,6 +22,7 @@ use chat_core::clock::{Clock, SystemClock};
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, FrameError, Request, ServerFrame, Target, parse_frame};
 use chat_core::push::{NoPush, PushQueue};
+use chat_core::ratelimit::RateLimiter;
 use chat_core::store::{Store, StoreError};
 use chat_lambda::{Caller, deliver};
 use lambda_runtime::LambdaEvent;
@@ -37,6 +38,8 @@ pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     pub clock: C,
     /// Where push requests for offline recipients go.
     pub push: Q,
+    /// Per-connection send rate limits.
+    pub limiter: RateLimiter,
 }
 
 /// Why a request failed after parsing.
@@ -85,6 +88,9 @@ async fn serve<S: Store, P: Poster, C: Clock, Q: PushQueue>(
         _ => None,
     };
     let result = match action {
+        Action::Send { .. } if !deps.limiter.allow(&caller.connection_id, deps.clock.now_ms()) => {
+            Err(Failure::Refused(ErrorCode::RateLimited, "too many messages; slow down and retry".into()))
+        }
         Action::Send { target, client_msg_id, body } => {
             send::send(deps, caller, id.clone(), target, client_msg_id, body).await.map(|()| None)
         }

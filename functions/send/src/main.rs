@@ -3,6 +3,7 @@
 
 use chat_apigw::{ApiGwPoster, CALLBACK_URL_ENV};
 use chat_core::clock::SystemClock;
+use chat_core::ratelimit::{RateLimit, RateLimiter};
 use chat_core::schema::TableNames;
 use chat_dynamo::DynamoStore;
 use chat_lambda::Budget;
@@ -23,6 +24,7 @@ async fn main() -> Result<(), Error> {
             .ok()
             .filter(|arn| !arn.is_empty())
             .map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),
+        limiter: RateLimiter::new(RateLimit::from_env()),
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

@@ -86,6 +86,7 @@ async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_deliveri
         poster: RecordingPoster(log.clone()),
         clock: SystemClock,
         push: chat_core::push::NoPush,
+        limiter: chat_core::ratelimit::RateLimiter::new(None),
     };
     let event =
         serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
@@ -134,6 +135,7 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
         poster: RecordingPoster(log.clone()),
         clock: SystemClock,
         push: chat_core::push::NoPush,
+        limiter: chat_core::ratelimit::RateLimiter::new(None),
     };
     let mut event: serde_json::Value =
         serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");

@@ -1,0 +1,45 @@
+//! The `chat-devserver` binary's command line: help, bad arguments, and the ready line.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chat-devserver");
+
+#[test]
+fn help_lists_every_flag() {
+    let out = Command::new(BIN).arg("--help").output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in
+        ["--listen", "--stage", "--data-dir", "--in-memory", "--dynamodb", "--sns", "--table-prefix", "--send-rate"]
+    {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn a_bad_argument_exits_with_status_2_and_says_why() {
+    let out = Command::new(BIN).arg("--bogus").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument"));
+}
+
+#[test]
+fn it_prints_its_address_when_ready_and_stops_on_sigterm() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--in-memory"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("a line");
+    assert!(line.contains("ws://127.0.0.1:"), "{line}");
+    let port = line.split("ws://127.0.0.1:").nth(1).and_then(|r| r.split('/').next()).expect("a port");
+    assert_ne!(port, "0", "the real port, not 0");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "clean shutdown on SIGTERM: {exit:?}");
+}
