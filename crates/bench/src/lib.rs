@@ -3,7 +3,7 @@
 //! - [`load`]: the WebSocket load generator.
 //! - [`relay`]: the bare relay, the floor the devserver is compared with.
 //! - [`coldstart`]: the cold-start meter with a Lambda Runtime API stub.
-//! - [`stats`]: percentiles.
+//! - [`stats`]: percentiles of latencies and times.
 
 pub mod coldstart;
 pub mod load;
