@@ -65,6 +65,10 @@ pub async fn spawn(backend: Backend) -> TestServer {
 
 /// Starts a devserver with these options and limits.
 pub async fn spawn_with(options: chat_devserver::Options, limits: chat_devserver::Limits) -> TestServer {
+    // Warnings and errors of the server show in a failing test's output.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -77,6 +81,11 @@ pub async fn spawn_with(options: chat_devserver::Options, limits: chat_devserver
 }
 
 impl TestServer {
+    /// A handle on a devserver running elsewhere (another process) at `addr`.
+    pub fn attach(addr: &str) -> Self {
+        Self { addr: addr.to_owned(), options: chat_devserver::Options::default(), stop: None, task: None }
+    }
+
     async fn wait_healthy(&self) {
         for _ in 0..200 {
             if self.http_get("/health").await.is_some_and(|(status, _)| status == 200) {
@@ -187,6 +196,18 @@ impl Client {
             let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a frame in time")?;
             match msg.ok()? {
                 Message::Text(t) => return Some(serde_json::from_str(&t).expect("server frames are JSON")),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next frame, or `None` once the socket is closed or broken (no timeout panic).
+    pub async fn next_or_closed(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.ok()??;
+            match msg.ok()? {
+                Message::Text(t) => return serde_json::from_str(&t).ok(),
                 Message::Close(_) => return None,
                 _ => continue,
             }

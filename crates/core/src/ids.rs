@@ -22,6 +22,12 @@ pub enum IdError {
         /// Which identifier was being parsed.
         what: &'static str,
     },
+    /// The string contains a control character.
+    #[error("{what} must not contain control characters")]
+    Control {
+        /// Which identifier was being parsed.
+        what: &'static str,
+    },
     /// A conversation id that is neither `dm:<a>:<b>` (sorted) nor `group:<id>`.
     #[error("conversation must be dm:<a>:<b> with a < b, or group:<id>")]
     Conversation,
@@ -108,7 +114,7 @@ impl ClientMsgId {
             return Err(IdError::Length { what, max: 64 });
         }
         if s.chars().any(char::is_control) {
-            return Err(IdError::Charset { what });
+            return Err(IdError::Control { what });
         }
         Ok(Self(s.to_owned()))
     }

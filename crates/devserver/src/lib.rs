@@ -118,6 +118,25 @@ pub async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The `chat-devserver` command: parse `args` (without the program name), bind, print the
+/// ready line, serve until SIGINT/SIGTERM. Exits the process with status 2 on bad arguments.
+pub async fn cli(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
+    let options = match Options::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("chat-devserver: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if options.help {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    init_logging();
+    let listener = TcpListener::bind(&options.listen).await?;
+    run(listener, options, shutdown_signal()).await
+}
+
 /// Serves on `listener` until `shutdown` resolves, then closes every connection (close
 /// frame, `$disconnect`) and returns. Prints one line with `ws://HOST:PORT/` to stdout
 /// when ready.

@@ -35,12 +35,7 @@ impl DynamoStore {
 }
 
 impl ReceiptStore for DynamoStore {
-    async fn record_receipt(
-        &self,
-        by: &UserId,
-        msg_id: &MsgId,
-        status: ReceiptStatus,
-    ) -> Result<Option<ReceiptUpdate>, StoreError> {
+    async fn received(&self, by: &UserId, msg_id: &MsgId) -> Result<Option<ReceiptUpdate>, StoreError> {
         let Some(received) = self.entry_key(by, msg_id).await? else { return Ok(None) };
         let from = get_s(&received, m::FROM, "inbox entry")?;
         if from == SYSTEM_SENDER || from == by.as_str() {
@@ -49,7 +44,16 @@ impl ReceiptStore for DynamoStore {
         let sender = UserId::parse(from).map_err(|e| StoreError::Corrupt(format!("inbox entry: {e}")))?;
         let conversation = Conversation::parse(get_s(&received, m::CONVERSATION, "inbox entry")?)
             .map_err(|e| StoreError::Corrupt(format!("inbox entry: {e}")))?;
-        let Some(sent) = self.entry_key(&sender, msg_id).await? else { return Ok(None) };
+        Ok(Some(ReceiptUpdate { sender, msg_id: msg_id.clone(), conversation }))
+    }
+
+    async fn record_receipt(
+        &self,
+        by: &UserId,
+        target: &ReceiptUpdate,
+        status: ReceiptStatus,
+    ) -> Result<bool, StoreError> {
+        let Some(sent) = self.entry_key(&target.sender, &target.msg_id).await? else { return Ok(false) };
         let seq = get_n(&sent, m::SK, "inbox entry")?;
         // Forward only: `delivered` needs no status yet; `read` needs none or `delivered`.
         let condition = match status {
@@ -60,7 +64,7 @@ impl ReceiptStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.tables.messages)
-            .key(m::PK, s(sender.as_str()))
+            .key(m::PK, s(target.sender.as_str()))
             .key(m::SK, items::n(seq))
             .update_expression("SET #r.#by = :status")
             .condition_expression(condition)
@@ -71,8 +75,8 @@ impl ReceiptStore for DynamoStore {
             update = update.expression_attribute_values(":delivered", s(items::status_name(ReceiptStatus::Delivered)));
         }
         match update.send().await {
-            Ok(_) => Ok(Some(ReceiptUpdate { sender, msg_id: msg_id.clone(), conversation })),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(None),
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
     }

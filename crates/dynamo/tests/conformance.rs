@@ -71,3 +71,18 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
         matches!(store.append(&retry).await.expect("append"), AppendOutcome::Duplicate(a) if a.msg_id == msg.msg_id)
     );
 }
+
+/// The config the functions build inside Lambda (straight from the environment, without
+/// the default provider chain) really reaches the API.
+#[tokio::test]
+async fn a_lambda_style_sdk_config_reaches_the_api() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL (scripts/test)");
+    let get = |k: &str| match k {
+        "AWS_LAMBDA_FUNCTION_NAME" => Some("send".to_owned()),
+        "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        other => std::env::var(other).ok(),
+    };
+    let sdk = chat_lambda::sdk_config_with(Budget::Data, get).await;
+    let client = Client::new(&sdk);
+    client.list_tables().send().await.expect("the API answers");
+}

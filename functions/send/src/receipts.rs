@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chat_core::clock::Clock;
-use chat_core::ids::{MsgId, UserId};
+use chat_core::ids::{Conversation, GroupId, MsgId, UserId};
 use chat_core::message::ReceiptUpdate;
 use chat_core::poster::Poster;
 use chat_core::protocol::{ReceiptStatus, ServerFrame};
@@ -21,8 +21,9 @@ use crate::{Deps, Failure};
 /// How many receipts are recorded at once.
 const CONCURRENCY: usize = 16;
 
-/// Records each receipt (ids the caller did not receive, or that would move a status
-/// backwards, change nothing), then forwards the changes. Replies `ok`.
+/// Records each receipt, then forwards the changes. Ids the caller did not receive from
+/// someone else, group messages of a group the caller is no longer in, and statuses that
+/// would move backwards change nothing. Replies `ok`.
 pub(crate) async fn receipt<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     deps: &Deps<S, P, C, Q>,
     caller: &Caller,
@@ -30,11 +31,38 @@ pub(crate) async fn receipt<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     msg_ids: Vec<MsgId>,
     status: ReceiptStatus,
 ) -> Result<ServerFrame, Failure> {
-    let mut updates: Vec<ReceiptUpdate> = Vec::new();
+    let mut targets: Vec<ReceiptUpdate> = Vec::new();
     for wave in msg_ids.chunks(CONCURRENCY) {
-        let results = join_all(wave.iter().map(|m| deps.store.record_receipt(&caller.user, m, status))).await;
-        for r in results {
-            updates.extend(r?);
+        for r in join_all(wave.iter().map(|m| deps.store.received(&caller.user, m))).await {
+            targets.extend(r?);
+        }
+    }
+    // Only current members may mark group messages: a former member changes nothing.
+    let mut membership: BTreeMap<GroupId, bool> = BTreeMap::new();
+    let mut allowed = Vec::with_capacity(targets.len());
+    for t in targets {
+        if let Conversation::Group(gid) = &t.conversation {
+            let member = match membership.get(gid) {
+                Some(m) => *m,
+                None => {
+                    let m = deps.store.group(gid).await?.is_some_and(|g| g.is_member(&caller.user));
+                    membership.insert(gid.clone(), m);
+                    m
+                }
+            };
+            if !member {
+                continue;
+            }
+        }
+        allowed.push(t);
+    }
+    let mut updates: Vec<ReceiptUpdate> = Vec::new();
+    for wave in allowed.chunks(CONCURRENCY) {
+        let results = join_all(wave.iter().map(|t| deps.store.record_receipt(&caller.user, t, status))).await;
+        for (t, changed) in wave.iter().zip(results) {
+            if changed? {
+                updates.push(t.clone());
+            }
         }
     }
     let ts = deps.clock.now_ms();

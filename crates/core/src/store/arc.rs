@@ -65,13 +65,20 @@ impl<T: GroupStore> GroupStore for Arc<T> {
 }
 
 impl<T: ReceiptStore> ReceiptStore for Arc<T> {
-    fn record_receipt(
+    fn received(
         &self,
         by: &UserId,
         msg_id: &MsgId,
-        status: ReceiptStatus,
     ) -> impl Future<Output = Result<Option<ReceiptUpdate>, StoreError>> + Send {
-        (**self).record_receipt(by, msg_id, status)
+        (**self).received(by, msg_id)
+    }
+    fn record_receipt(
+        &self,
+        by: &UserId,
+        target: &ReceiptUpdate,
+        status: ReceiptStatus,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).record_receipt(by, target, status)
     }
 }
 

@@ -233,25 +233,31 @@ pub async fn system_notices_are_stored_for_each_participant<S: Store>(store: &S)
     assert_eq!(seqs_of(store, "bob").await, vec![1, 2]);
 }
 
+async fn receipt<S: Store>(
+    store: &S,
+    by: &UserId,
+    msg_id: &MsgId,
+    status: ReceiptStatus,
+) -> Option<crate::message::ReceiptUpdate> {
+    let target = store.received(by, msg_id).await.expect("received")?;
+    store.record_receipt(by, &target, status).await.expect("record").then_some(target)
+}
+
 /// Receipts count only for received messages and only move forward.
 pub async fn receipts_only_move_forward_and_only_for_received_messages<S: Store>(store: &S) {
     let m = dm("alice", "bob", "r1", 70);
     store.append(&m).await.expect("append");
     let (bob, alice) = (user("bob"), user("alice"));
-    let delivered = store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Delivered).await.expect("receipt");
+    let delivered = receipt(store, &bob, &m.msg_id, ReceiptStatus::Delivered).await;
     let update = delivered.expect("first delivered counts");
     assert_eq!((update.sender.as_str(), update.conversation.to_string()), ("alice", "dm:alice:bob".to_owned()));
     assert_eq!(update.msg_id, m.msg_id);
-    assert_eq!(store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Delivered).await.expect("receipt"), None);
-    assert!(store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Read).await.expect("receipt").is_some());
-    assert_eq!(store.record_receipt(&bob, &m.msg_id, ReceiptStatus::Delivered).await.expect("receipt"), None);
-    assert_eq!(
-        store.record_receipt(&alice, &m.msg_id, ReceiptStatus::Read).await.expect("receipt"),
-        None,
-        "own message"
-    );
-    assert_eq!(store.record_receipt(&user("mallory"), &m.msg_id, ReceiptStatus::Read).await.expect("r"), None);
-    assert_eq!(store.record_receipt(&bob, &MsgId::generate(1), ReceiptStatus::Read).await.expect("receipt"), None);
+    assert_eq!(receipt(store, &bob, &m.msg_id, ReceiptStatus::Delivered).await, None);
+    assert!(receipt(store, &bob, &m.msg_id, ReceiptStatus::Read).await.is_some());
+    assert_eq!(receipt(store, &bob, &m.msg_id, ReceiptStatus::Delivered).await, None);
+    assert_eq!(receipt(store, &alice, &m.msg_id, ReceiptStatus::Read).await, None, "own message");
+    assert_eq!(receipt(store, &user("mallory"), &m.msg_id, ReceiptStatus::Read).await, None);
+    assert_eq!(receipt(store, &bob, &MsgId::generate(1), ReceiptStatus::Read).await, None);
     let page = store.sync(&alice, 0, 10).await.expect("sync");
     assert_eq!(page.entries[0].receipts.get(&bob), Some(&ReceiptStatus::Read));
     assert!(!page.entries[0].receipts.contains_key(&user("mallory")));

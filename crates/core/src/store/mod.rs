@@ -120,15 +120,22 @@ pub trait GroupStore: Send + Sync {
 
 /// Delivery and read receipts, kept on the sender's own inbox entry.
 pub trait ReceiptStore: Send + Sync {
-    /// Records that `by` reached `status` for `msg_id`. Only counts when `by` has the
-    /// message in its inbox and did not send it; statuses only move forward
-    /// (`delivered` → `read`). Returns what changed, or `None` when nothing did.
-    fn record_receipt(
+    /// The message `msg_id` as `by` received it: its sender and conversation. `None` when
+    /// `by`'s inbox does not hold it, or `by` sent it, or it is a `system` notice: receipts
+    /// only count for messages received from someone else.
+    fn received(
         &self,
         by: &UserId,
         msg_id: &MsgId,
-        status: ReceiptStatus,
     ) -> impl Future<Output = Result<Option<ReceiptUpdate>, StoreError>> + Send;
+    /// Moves `by`'s status on the sender's entry of `target` forward to `status`
+    /// (`delivered` -> `read`, never back). Returns whether it changed.
+    fn record_receipt(
+        &self,
+        by: &UserId,
+        target: &ReceiptUpdate,
+        status: ReceiptStatus,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// A connection's interest in a user's presence, until the connection expires.

@@ -296,26 +296,30 @@ impl GroupStore for MemoryStore {
 }
 
 impl ReceiptStore for MemoryStore {
+    async fn received(&self, by: &UserId, msg_id: &MsgId) -> Result<Option<ReceiptUpdate>, StoreError> {
+        let state = self.lock();
+        let Some(entry) = state.data.entry(by, msg_id) else { return Ok(None) };
+        let Ok(sender) = UserId::parse(&entry.from) else { return Ok(None) };
+        if sender == *by || entry.from == crate::message::SYSTEM_SENDER {
+            return Ok(None);
+        }
+        Ok(Some(ReceiptUpdate { sender, msg_id: msg_id.clone(), conversation: entry.conversation.clone() }))
+    }
+
     async fn record_receipt(
         &self,
         by: &UserId,
-        msg_id: &MsgId,
+        target: &ReceiptUpdate,
         status: ReceiptStatus,
-    ) -> Result<Option<ReceiptUpdate>, StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut state = self.lock();
-        let Some(received) = state.data.entry(by, msg_id) else { return Ok(None) };
-        let Ok(sender) = UserId::parse(&received.from) else { return Ok(None) };
-        if sender == *by || received.from == crate::message::SYSTEM_SENDER {
-            return Ok(None);
-        }
-        let conversation = received.conversation.clone();
-        let Some(sent) = state.data.entry(&sender, msg_id) else { return Ok(None) };
+        let Some(sent) = state.data.entry(&target.sender, &target.msg_id) else { return Ok(false) };
         if sent.receipts.get(by).is_some_and(|s| *s >= status) {
-            return Ok(None);
+            return Ok(false);
         }
         let seq = sent.seq;
-        state.commit(Record::Receipt { user: sender.clone(), seq, by: by.clone(), status })?;
-        Ok(Some(ReceiptUpdate { sender, msg_id: msg_id.clone(), conversation }))
+        state.commit(Record::Receipt { user: target.sender.clone(), seq, by: by.clone(), status })?;
+        Ok(true)
     }
 }
 
