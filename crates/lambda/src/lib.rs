@@ -107,17 +107,20 @@ pub async fn sdk_config(budget: Budget) -> SdkConfig {
 
 /// [`sdk_config`], reading variables through `get` (the environment, or a map in tests).
 pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String>) -> SdkConfig {
+    let var = |k: &str| get(k).filter(|v| !v.is_empty());
+    // An emulator on a busy laptop or CI box (moto, LocalStack) answers far slower than AWS:
+    // CHAT_AWS_TIMEOUT_SCALE stretches every budget (scripts/test uses 5).
+    let scale = var("CHAT_AWS_TIMEOUT_SCALE").and_then(|v| v.parse::<u32>().ok()).unwrap_or(1).clamp(1, 60);
     let (attempts, attempt, total) = match budget {
         Budget::Data => (3, Duration::from_secs(2), Duration::from_secs(5)),
         Budget::Post => (2, Duration::from_millis(1500), Duration::from_secs(3)),
     };
     let retry = RetryConfig::standard().with_max_attempts(attempts);
     let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(attempt)
-        .operation_timeout(total)
+        .connect_timeout(Duration::from_secs(1) * scale)
+        .operation_attempt_timeout(attempt * scale)
+        .operation_timeout(total * scale)
         .build();
-    let var = |k: &str| get(k).filter(|v| !v.is_empty());
     if let (Some(_), Some(region), Some(key)) =
         (var("AWS_LAMBDA_FUNCTION_NAME"), var("AWS_REGION"), var("AWS_ACCESS_KEY_ID"))
     {
