@@ -176,7 +176,7 @@ pub async fn connect_status(url: &str) -> Option<u16> {
 impl Client {
     /// Opens a WebSocket to `url`.
     pub async fn connect(url: &str) -> Result<Self, tungstenite::Error> {
-        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
         Ok(Self { ws })
     }
 

@@ -98,7 +98,12 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
             };
             let sep = if url.contains('?') { '&' } else { '?' };
             let t0 = Instant::now();
-            let (ws, _) = tokio_tungstenite::connect_async(format!("{url}{sep}token={token}&user={name}")).await?;
+            let (ws, _) = tokio_tungstenite::connect_async_with_config(
+                format!("{url}{sep}token={token}&user={name}"),
+                None,
+                true,
+            )
+            .await?;
             anyhow::Ok((ws, t0.elapsed()))
         }));
     }

@@ -19,6 +19,9 @@ type Peers = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<String>>>>;
 pub async fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let peers: Peers = Arc::default();
     let app = axum::Router::new().route("/", axum::routing::get(upgrade)).with_state(peers);
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -251,6 +251,11 @@ async fn serve<S: Store + 'static>(
         options.stage
     );
     let waiter = gw.clone();
+    // No Nagle: chat frames and @connections posts are small, and a delayed ACK would hold
+    // them for 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -153,3 +153,51 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
     assert_eq!(entries[ack_at + 1..].iter().filter(|e| e.starts_with("post:message:")).count(), 9);
     println!("group of 10 send: {ack_at} DynamoDB requests, {} posts", entries.len() - ack_at);
 }
+
+#[tokio::test]
+async fn a_sync_page_connect_and_disconnect_make_one_dynamodb_request_each() {
+    assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
+    let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
+    chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
+    let log = Log::default();
+    let counted = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables);
+    let fixture = || -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture")
+    };
+
+    let connect_deps = chat_connect::connection::Deps { store: store.clone(), clock: SystemClock };
+    for route in ["$connect", "$disconnect"] {
+        let mut e = fixture();
+        e["requestContext"]["routeKey"] = serde_json::json!(route);
+        let before = log.entries().len();
+        chat_connect::connection::handle(
+            &connect_deps,
+            LambdaEvent::new(serde_json::from_value(e).expect("event"), Default::default()),
+        )
+        .await
+        .expect("handled");
+        let made: Vec<String> =
+            log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
+        let expected = if route == "$connect" { "dynamodb:PutItem" } else { "dynamodb:DeleteItem" };
+        assert_eq!(made, vec![expected.to_owned()], "{route}");
+    }
+
+    let deps = Deps {
+        store,
+        poster: RecordingPoster(log.clone()),
+        clock: SystemClock,
+        push: chat_core::push::NoPush,
+        limiter: chat_core::ratelimit::RateLimiter::new(None),
+    };
+    let mut e = fixture();
+    e["body"] = serde_json::json!(r#"{"action":"sync","after":0,"limit":100}"#);
+    let before = log.entries().len();
+    handle(&deps, LambdaEvent::new(serde_json::from_value(e).expect("event"), Default::default()))
+        .await
+        .expect("handled");
+    let made: Vec<String> = log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
+    assert_eq!(made, vec!["dynamodb:Query".to_owned()], "a sync page is one Query");
+}
