@@ -201,32 +201,3 @@ async fn sends_over_the_per_connection_rate_limit_are_refused_and_not_stored() {
     assert_eq!(bob.sync_all(0).await.len(), 4, "the refused send stored nothing");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_stops_reading_stalls_nobody_else() {
-    let mut opts = options(Backend::Embedded);
-    opts.send_rate = None;
-    let server = spawn_with(opts, Default::default()).await;
-    // alice connects and never reads again.
-    let _alice = server.connect("alice", "stuck").await;
-    let mut bob = server.connect("bob", "phone").await;
-    let mut carol = server.connect("carol", "phone").await;
-    let mut dave = server.connect("dave", "phone").await;
-    let body = "x".repeat(4096);
-    for i in 0..1500 {
-        bob.send(json!({"action":"send","to":"alice","clientMsgId":format!("s{i}"),"body":body})).await;
-        if i % 100 == 99 {
-            // Meanwhile carol and dave chat as usual.
-            assert_eq!(carol.send_to("dave", &format!("c{i}"), "still here").await["type"], "ack");
-            assert_eq!(dave.recv().await["body"], "still here");
-        }
-    }
-    let mut acks = 0;
-    while acks < 1500 {
-        let f = bob.recv().await;
-        assert_eq!(f["type"], "ack", "{f}");
-        acks += 1;
-    }
-    // Everything is stored; a fresh connection of alice's catches up with sync.
-    let mut alice_again = server.connect("alice", "new").await;
-    assert_eq!(alice_again.sync_all(0).await.len(), 1500);
-}

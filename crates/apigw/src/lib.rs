@@ -49,12 +49,19 @@ impl ApiGwPoster {
     /// signatures, and nothing read from the environment (where `AWS_ENDPOINT_URL` may
     /// point at a DynamoDB API instead).
     pub fn local(endpoint: &str) -> Self {
+        use aws_sdk_apigatewaymanagement::config::retry::RetryConfig;
+        use aws_sdk_apigatewaymanagement::config::timeout::TimeoutConfig;
         use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+        // A local post either works at once or not at all: a full client buffer (429) does
+        // not drain in a retry's backoff, and retrying would hold the handler (and the
+        // sender's in-flight slot) for seconds.
         let config = aws_sdk_apigatewaymanagement::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "chat-devserver"))
             .endpoint_url(endpoint)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(TimeoutConfig::builder().operation_timeout(std::time::Duration::from_secs(2)).build())
             .build();
         Self { client: Client::from_conf(config) }
     }
