@@ -200,4 +200,3 @@ async fn sends_over_the_per_connection_rate_limit_are_refused_and_not_stored() {
     let mut bob = server.connect("bob", "phone").await;
     assert_eq!(bob.sync_all(0).await.len(), 4, "the refused send stored nothing");
 }
-

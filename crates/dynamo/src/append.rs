@@ -145,28 +145,31 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
 pub(crate) async fn read_state(store: &DynamoStore, keys: Vec<String>) -> Result<HashMap<String, Item>, StoreError> {
     let keys: Vec<Item> = keys.into_iter().map(|k| Item::from([(st::PK.to_owned(), s(k))])).collect();
     let mut found = HashMap::new();
-    let mut pending = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
-    // BatchGetItem may leave keys unprocessed under throttling; ask again for those.
-    for _ in 0..5 {
-        let Some(request) = pending.take() else { break };
-        let out = store
-            .client
-            .batch_get_item()
-            .request_items(&store.tables.state, request)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        for item in out.responses().and_then(|r| r.get(&store.tables.state)).into_iter().flatten() {
-            if let Ok(pk) = items::get_s(item, st::PK, "state item") {
-                found.insert(pk.to_owned(), item.clone());
-            }
+    for item in store.batch_get(&store.tables.state, keys).await? {
+        if let Ok(pk) = items::get_s(&item, st::PK, "state item") {
+            found.insert(pk.to_owned(), item);
         }
-        pending = out.unprocessed_keys().and_then(|u| u.get(&store.tables.state)).cloned();
-    }
-    if pending.is_some() {
-        return Err(StoreError::Contention);
     }
     Ok(found)
+}
+
+impl DynamoStore {
+    /// Reads up to 100 items of `table` in one consistent `BatchGetItem`, asking again for
+    /// keys DynamoDB leaves unprocessed (it does under throttling).
+    pub(crate) async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        let mut pending = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
+        for _ in 0..5 {
+            let Some(request) = pending.take() else { break };
+            let out = self.client.batch_get_item().request_items(table, request).send().await.map_err(unavailable)?;
+            found.extend(out.responses().and_then(|r| r.get(table)).into_iter().flatten().cloned());
+            pending = out.unprocessed_keys().and_then(|u| u.get(table)).cloned();
+        }
+        if pending.is_some() {
+            return Err(StoreError::Contention);
+        }
+        Ok(found)
+    }
 }
 
 pub(crate) fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<TransactWriteItem, StoreError> {

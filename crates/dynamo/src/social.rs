@@ -2,7 +2,7 @@
 //! plus one item per subscription, expiring with its connection), push devices under
 //! their user: every read is a key lookup or a one-partition Query.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chat_core::ids::{ConnectionId, UserId};
 use chat_core::message::IDEMPOTENCY_TTL_MS;
 use chat_core::presence::PresenceState;
@@ -52,24 +52,8 @@ impl PresenceStore for DynamoStore {
                 .iter()
                 .map(|u| Item::from([(p::PK.to_owned(), s(u.as_str())), (p::SK.to_owned(), s(p::STATE))]))
                 .collect();
-            let mut pending =
-                Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
-            for _ in 0..5 {
-                let Some(request) = pending.take() else { break };
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.tables.presence, request)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                for item in out.responses().and_then(|r| r.get(&self.tables.presence)).into_iter().flatten() {
-                    found.insert(get_s(item, p::PK, "presence")?.to_owned(), state_from(item));
-                }
-                pending = out.unprocessed_keys().and_then(|u| u.get(&self.tables.presence)).cloned();
-            }
-            if pending.is_some() {
-                return Err(StoreError::Contention);
+            for item in self.batch_get(&self.tables.presence, keys).await? {
+                found.insert(get_s(&item, p::PK, "presence")?.to_owned(), state_from(&item));
             }
         }
         Ok(users.iter().map(|u| found.get(u.as_str()).copied()).collect())
