@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chat_e2e::{Backend, TestServer, connect_status, spawn};
+use chat_e2e::{TestServer, connect_status};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -206,32 +206,14 @@ async fn ping_answers_pong_with_the_id(server: TestServer) {
     assert_eq!(alice.request(json!({"action":"ping"})).await["type"], "pong");
 }
 
-macro_rules! suite {
-    ($backend:ident, $variant:expr) => {
-        mod $backend {
-            use super::*;
-            suite!(@tests $variant;
-                connections_are_refused_with_401_for_bad_tokens,
-                a_send_is_acked_then_delivered_to_every_device_of_both_users,
-                an_offline_recipient_syncs_everything_without_gaps,
-                a_resend_with_the_same_client_msg_id_returns_the_first_ack_and_delivers_nothing,
-                history_pages_newest_first_and_strangers_read_nothing,
-                five_users_sending_forty_messages_each_give_the_target_seq_1_to_200,
-                bad_input_gets_the_right_error_stores_nothing_and_keeps_the_connection,
-                an_oversize_frame_closes_the_connection_with_1009,
-                ping_answers_pong_with_the_id,
-            );
-        }
-    };
-    (@tests $variant:expr; $($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(spawn($variant).await).await;
-            }
-        )*
-    };
-}
-
-suite!(embedded, Backend::Embedded);
-suite!(dynamodb, Backend::DynamoDb);
+chat_e2e::suite!(chat_e2e::spawn;
+    connections_are_refused_with_401_for_bad_tokens,
+    a_send_is_acked_then_delivered_to_every_device_of_both_users,
+    an_offline_recipient_syncs_everything_without_gaps,
+    a_resend_with_the_same_client_msg_id_returns_the_first_ack_and_delivers_nothing,
+    history_pages_newest_first_and_strangers_read_nothing,
+    five_users_sending_forty_messages_each_give_the_target_seq_1_to_200,
+    bad_input_gets_the_right_error_stores_nothing_and_keeps_the_connection,
+    an_oversize_frame_closes_the_connection_with_1009,
+    ping_answers_pong_with_the_id,
+);

@@ -1,7 +1,7 @@
 //! End-to-end: groups, receipts and typing, over real WebSockets, against the embedded store
 //! and `--dynamodb`.
 
-use chat_e2e::{Backend, Client, TestServer, spawn};
+use chat_e2e::{Client, TestServer};
 use serde_json::{Value, json};
 
 async fn create(client: &mut Client, name: &str, members: &[&str]) -> Value {
@@ -180,30 +180,12 @@ async fn typing_reaches_the_other_side_and_is_never_stored(server: TestServer) {
     assert!(bob.sync_all(0).await.iter().all(|m| m["from"] == "system"), "no typing in sync");
 }
 
-macro_rules! suite {
-    ($backend:ident, $variant:expr) => {
-        mod $backend {
-            use super::*;
-            suite!(@tests $variant;
-                the_creator_is_a_member_and_a_group_send_reaches_every_other_device,
-                a_non_member_is_refused_everything_without_learning_about_the_group,
-                only_the_creator_adds_or_removes_and_changes_are_announced,
-                leaving_stops_delivery_and_joining_gets_only_later_messages,
-                a_group_of_100_gets_one_send_in_100_inboxes_without_gaps,
-                receipts_reach_the_sender_live_and_through_sync_after_a_reconnect,
-                typing_reaches_the_other_side_and_is_never_stored,
-            );
-        }
-    };
-    (@tests $variant:expr; $($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(spawn($variant).await).await;
-            }
-        )*
-    };
-}
-
-suite!(embedded, Backend::Embedded);
-suite!(dynamodb, Backend::DynamoDb);
+chat_e2e::suite!(chat_e2e::spawn;
+    the_creator_is_a_member_and_a_group_send_reaches_every_other_device,
+    a_non_member_is_refused_everything_without_learning_about_the_group,
+    only_the_creator_adds_or_removes_and_changes_are_announced,
+    leaving_stops_delivery_and_joining_gets_only_later_messages,
+    a_group_of_100_gets_one_send_in_100_inboxes_without_gaps,
+    receipts_reach_the_sender_live_and_through_sync_after_a_reconnect,
+    typing_reaches_the_other_side_and_is_never_stored,
+);

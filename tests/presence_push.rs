@@ -113,28 +113,10 @@ async fn push_registration_refuses_bad_input_and_unregister_stops_pushes(server:
     assert!(pushes(&server, "bob").await.is_empty());
 }
 
-macro_rules! suite {
-    ($backend:ident, $variant:expr) => {
-        mod $backend {
-            use super::*;
-            suite!(@tests $variant;
-                a_never_seen_user_is_offline_with_null_last_seen,
-                subscribers_are_told_of_online_then_offline_with_last_seen,
-                a_quick_disconnect_and_reconnect_is_not_announced,
-                an_offline_user_with_a_device_gets_a_push_and_an_online_one_does_not,
-                push_registration_refuses_bad_input_and_unregister_stops_pushes,
-            );
-        }
-    };
-    (@tests $variant:expr; $($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(server($variant).await).await;
-            }
-        )*
-    };
-}
-
-suite!(embedded, Backend::Embedded);
-suite!(dynamodb, Backend::DynamoDb);
+chat_e2e::suite!(crate::server;
+    a_never_seen_user_is_offline_with_null_last_seen,
+    subscribers_are_told_of_online_then_offline_with_last_seen,
+    a_quick_disconnect_and_reconnect_is_not_announced,
+    an_offline_user_with_a_device_gets_a_push_and_an_online_one_does_not,
+    push_registration_refuses_bad_input_and_unregister_stops_pushes,
+);

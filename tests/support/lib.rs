@@ -289,3 +289,25 @@ impl Client {
         while let Ok(Some(_)) = tokio::time::timeout(WAIT, self.ws.next()).await {}
     }
 }
+
+/// Expands to `mod embedded` and `mod dynamodb`, each with one `#[tokio::test]` per named
+/// async test function of the calling file, which takes the server `$spawn(backend)` gives.
+#[macro_export]
+macro_rules! suite {
+    ($spawn:path; $($name:ident),* $(,)?) => {
+        mod embedded {
+            $crate::suite!(@tests $spawn, $crate::Backend::Embedded; $($name),*);
+        }
+        mod dynamodb {
+            $crate::suite!(@tests $spawn, $crate::Backend::DynamoDb; $($name),*);
+        }
+    };
+    (@tests $spawn:path, $variant:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($spawn($variant).await).await;
+            }
+        )*
+    };
+}
