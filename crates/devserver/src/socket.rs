@@ -115,8 +115,12 @@ pub async fn handshake<S: Store + 'static>(
         },
     );
     let failed = (gw.clone(), info.connection_id.clone());
+    // Small socket buffers: tungstenite's default 128 KiB each would cost ~170 KB per idle
+    // connection; chat frames are small and the outbox already queues what waits.
     ws.max_frame_size(gw.limits.max_frame)
         .max_message_size(gw.limits.max_message)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
         .on_failed_upgrade(move |e| {
             tracing::info!(error = %e, "WebSocket upgrade failed");
             failed.0.registry.remove(&failed.1);
