@@ -66,23 +66,30 @@ fn conn(user: &str, id: &str) -> Connection {
     }
 }
 
-#[tokio::test]
-async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_delivering() {
+/// Fresh tables, a store to set them up with, and a store on the same tables whose every
+/// DynamoDB request is written to the returned log.
+async fn stores() -> (DynamoStore, DynamoStore, Log) {
     assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
     let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
     let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
     let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
     chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
+    let log = Log::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
+    (setup, DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), tables), log)
+}
+
+#[tokio::test]
+async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_delivering() {
+    let (setup, counted, log) = stores().await;
     // alice sends from the fixture's connection; she has a laptop too, bob has two devices.
     for c in
         [conn("alice", "TWegAcC4EowCHnA="), conn("alice", "laptop="), conn("bob", "phone="), conn("bob", "tablet=")]
     {
         setup.put_connection(&c).await.expect("put");
     }
-    let log = Log::default();
-    let counted = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
     let deps = Deps {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables),
+        store: counted,
         poster: RecordingPoster(log.clone()),
         clock: SystemClock,
         push: chat_core::push::NoPush,
@@ -112,11 +119,7 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
     use chat_core::ids::GroupId;
     use chat_core::store::GroupStore;
 
-    assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
-    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
-    let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
-    let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
-    chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
+    let (setup, counted, log) = stores().await;
     let members: Vec<UserId> = std::iter::once("alice".to_owned())
         .chain((1..10).map(|i| format!("m{i}")))
         .map(|u| UserId::parse(&u).expect("valid"))
@@ -128,10 +131,8 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
     for m in &members[1..] {
         setup.put_connection(&conn(m.as_str(), &format!("{m}="))).await.expect("put");
     }
-    let log = Log::default();
-    let counted = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
     let deps = Deps {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables),
+        store: counted,
         poster: RecordingPoster(log.clone()),
         clock: SystemClock,
         push: chat_core::push::NoPush,
@@ -156,14 +157,8 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
 
 #[tokio::test]
 async fn a_sync_page_connect_and_disconnect_make_one_dynamodb_request_each() {
-    assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
-    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
-    let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
-    let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
-    chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
-    let log = Log::default();
-    let counted = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(counted), tables);
+    let (_, counted, log) = stores().await;
+    let store = counted;
     let fixture = || -> serde_json::Value {
         serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture")
     };
