@@ -1,0 +1,136 @@
+//! [`FaultyStore`]: every store trait, each call through the plan.
+
+use std::sync::Arc;
+
+use chat_core::group::Group;
+use chat_core::ids::{ConnectionId, Conversation, GroupId, MsgId, UserId};
+use chat_core::message::{AppendOutcome, NewMessage, ReceiptUpdate};
+use chat_core::presence::PresenceState;
+use chat_core::protocol::ReceiptStatus;
+use chat_core::push::PushEndpoint;
+use chat_core::store::{
+    Connection, ConnectionStore, GroupStore, InboxStore, Page, PresenceStore, PushStore, ReceiptStore, StoreError,
+    Subscription,
+};
+
+use crate::Faults;
+
+/// A store whose calls fail as its [`Faults`] plan says.
+#[derive(Debug)]
+pub struct FaultyStore<S> {
+    inner: S,
+    faults: Arc<Faults>,
+}
+
+impl<S> FaultyStore<S> {
+    /// Wraps `inner`; `faults` may be shared with the test to change the plan.
+    pub fn new(inner: S, faults: Arc<Faults>) -> Self {
+        Self { inner, faults }
+    }
+
+    /// The wrapped store (no faults).
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+fn store_error(i: crate::Injected) -> StoreError {
+    StoreError::Unavailable(Box::new(i))
+}
+
+impl<S: ConnectionStore> ConnectionStore for FaultyStore<S> {
+    async fn put_connection(&self, c: &Connection) -> Result<(), StoreError> {
+        self.faults.run("put_connection", self.inner.put_connection(c), store_error).await
+    }
+    async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> Result<(), StoreError> {
+        self.faults.run("delete_connection", self.inner.delete_connection(user, id), store_error).await
+    }
+    async fn connections(&self, user: &UserId, now_s: u64) -> Result<Vec<Connection>, StoreError> {
+        self.faults.run("connections", self.inner.connections(user, now_s), store_error).await
+    }
+}
+
+impl<S: InboxStore> InboxStore for FaultyStore<S> {
+    async fn append(&self, m: &NewMessage) -> Result<AppendOutcome, StoreError> {
+        self.faults.run("append", self.inner.append(m), store_error).await
+    }
+    async fn sync(&self, user: &UserId, after: u64, limit: u32) -> Result<Page, StoreError> {
+        self.faults.run("sync", self.inner.sync(user, after, limit), store_error).await
+    }
+    async fn history(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        self.faults.run("history", self.inner.history(user, conversation, before, limit), store_error).await
+    }
+}
+
+impl<S: GroupStore> GroupStore for FaultyStore<S> {
+    async fn create_group(&self, g: &Group) -> Result<(), StoreError> {
+        self.faults.run("create_group", self.inner.create_group(g), store_error).await
+    }
+    async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        self.faults.run("group", self.inner.group(id), store_error).await
+    }
+    async fn update_members(&self, id: &GroupId, added: &[UserId], removed: &[UserId]) -> Result<(), StoreError> {
+        self.faults.run("update_members", self.inner.update_members(id, added, removed), store_error).await
+    }
+    async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {
+        self.faults.run("groups_of", self.inner.groups_of(user), store_error).await
+    }
+}
+
+impl<S: ReceiptStore> ReceiptStore for FaultyStore<S> {
+    async fn received(&self, by: &UserId, msg_id: &MsgId) -> Result<Option<ReceiptUpdate>, StoreError> {
+        self.faults.run("received", self.inner.received(by, msg_id), store_error).await
+    }
+    async fn record_receipt(
+        &self,
+        by: &UserId,
+        target: &ReceiptUpdate,
+        status: ReceiptStatus,
+    ) -> Result<bool, StoreError> {
+        self.faults.run("record_receipt", self.inner.record_receipt(by, target, status), store_error).await
+    }
+}
+
+impl<S: PresenceStore> PresenceStore for FaultyStore<S> {
+    async fn presence(&self, users: &[UserId]) -> Result<Vec<Option<PresenceState>>, StoreError> {
+        self.faults.run("presence", self.inner.presence(users), store_error).await
+    }
+    async fn set_presence(
+        &self,
+        user: &UserId,
+        expected: Option<PresenceState>,
+        new: PresenceState,
+    ) -> Result<bool, StoreError> {
+        self.faults.run("set_presence", self.inner.set_presence(user, expected, new), store_error).await
+    }
+    async fn subscribe(&self, users: &[UserId], sub: &Subscription) -> Result<(), StoreError> {
+        self.faults.run("subscribe", self.inner.subscribe(users, sub), store_error).await
+    }
+    async fn subscribers(&self, user: &UserId, now_s: u64) -> Result<Vec<Subscription>, StoreError> {
+        self.faults.run("subscribers", self.inner.subscribers(user, now_s), store_error).await
+    }
+    async fn unsubscribe(&self, user: &UserId, connection: &ConnectionId) -> Result<(), StoreError> {
+        self.faults.run("unsubscribe", self.inner.unsubscribe(user, connection), store_error).await
+    }
+}
+
+impl<S: PushStore> PushStore for FaultyStore<S> {
+    async fn put_endpoint(&self, e: &PushEndpoint) -> Result<(), StoreError> {
+        self.faults.run("put_endpoint", self.inner.put_endpoint(e), store_error).await
+    }
+    async fn endpoints(&self, user: &UserId) -> Result<Vec<PushEndpoint>, StoreError> {
+        self.faults.run("endpoints", self.inner.endpoints(user), store_error).await
+    }
+    async fn delete_endpoint(&self, user: &UserId, token: &str) -> Result<Option<PushEndpoint>, StoreError> {
+        self.faults.run("delete_endpoint", self.inner.delete_endpoint(user, token), store_error).await
+    }
+    async fn claim_push(&self, key: &str, now_ms: u64) -> Result<bool, StoreError> {
+        self.faults.run("claim_push", self.inner.claim_push(key, now_ms), store_error).await
+    }
+}
