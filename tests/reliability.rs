@@ -170,3 +170,52 @@ async fn no_log_line_contains_a_token_or_a_message_body() {
         assert!(!logs.contains(needle), "a log line contains {what}");
     }
 }
+
+/// One client stops reading while another sends it 16 KB messages as fast as its acks come
+/// back, and a third pair keeps chatting. Nobody else waits on the stalled client: every ack
+/// and every delivery between the others stays prompt, and the stalled connection's queue is
+/// bounded (posts to it are refused with 429 once its buffer is full, which costs it live
+/// delivery but nothing stored: it finds every message with `sync` on a new connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_stalls_nobody_else() {
+    let mut options = chat_e2e::options(Backend::Embedded);
+    options.send_rate = None;
+    let server = chat_e2e::spawn_with(options, chat_devserver::Limits::default()).await;
+    let mut alice = server.connect("alice", "phone").await;
+    let stalled = server.connect("bob", "phone").await;
+    let (mut carol, mut dave) = (server.connect("carol", "phone").await, server.connect("dave", "phone").await);
+
+    let chat = tokio::spawn(async move {
+        let mut worst = Duration::ZERO;
+        for i in 0..200 {
+            let t = std::time::Instant::now();
+            let ack = carol.send_to("dave", &format!("cd{i}"), "still here?").await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+            let (m, _) = dave.until("message").await;
+            assert_eq!(m["body"], "still here?");
+            worst = worst.max(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        worst
+    });
+    let body = "x".repeat(16 * 1024 - 64);
+    let mut worst_ack = Duration::ZERO;
+    const SENT: usize = 1500;
+    for i in 0..SENT {
+        let t = std::time::Instant::now();
+        let ack = alice.send_to("bob", &format!("big{i}"), &body).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        worst_ack = worst_ack.max(t.elapsed());
+    }
+    let worst_chat = chat.await.expect("the other pair kept chatting");
+    println!("slowest ack to the sender: {worst_ack:?}; slowest round trip of the other pair: {worst_chat:?}");
+    assert!(worst_ack < Duration::from_secs(2), "the sender waited {worst_ack:?} for an ack");
+    assert!(worst_chat < Duration::from_secs(2), "the other pair waited {worst_chat:?}");
+
+    // Nothing was lost for the stalled user: a new connection syncs everything.
+    drop(stalled);
+    let mut bob = server.connect("bob", "laptop").await;
+    let all = bob.sync_all(0).await;
+    assert_eq!(all.len(), SENT, "every message is in bob's inbox");
+    server.stop().await;
+}

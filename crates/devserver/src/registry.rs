@@ -2,13 +2,17 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
 /// How many frames may wait for a slow client before posts to it are refused with 429,
-/// as API Gateway does when a client's buffer is full. Bounds memory per connection.
+/// as API Gateway does when a client's buffer is full.
 pub const OUTBOX_FRAMES: usize = 1024;
+
+/// How many bytes of frames may wait for a slow client (beyond the one frame that always
+/// fits). With [`OUTBOX_FRAMES`], this bounds the memory a client that stops reading holds.
+pub const OUTBOX_BYTES: usize = 1024 * 1024;
 
 /// What the writer task of a connection is told to do.
 #[derive(Debug)]
@@ -34,6 +38,8 @@ pub struct Handle {
     pub source_ip: String,
     /// Client's User-Agent.
     pub user_agent: String,
+    /// Bytes of frames queued in the outbox, not yet written to the socket.
+    pub queued: AtomicUsize,
 }
 
 /// Why a post could not be queued.
@@ -83,19 +89,93 @@ impl Registry {
         self.len() == 0
     }
 
-    /// Queues a frame for a connection without waiting.
+    /// Queues a frame for a connection without waiting; refuses it when the connection's
+    /// outbox holds [`OUTBOX_FRAMES`] frames or would pass [`OUTBOX_BYTES`].
     pub fn send(&self, id: &str, msg: Outbound) -> Result<(), SendError> {
         let handle = self.get(id).ok_or(SendError::Gone)?;
-        handle.outbox.try_send(msg).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SendError::Full,
-            mpsc::error::TrySendError::Closed(_) => SendError::Gone,
-        })
+        let size = msg.size();
+        let queued = handle.queued.fetch_add(size, Ordering::SeqCst);
+        let refuse = |e| {
+            handle.queued.fetch_sub(size, Ordering::SeqCst);
+            Err(e)
+        };
+        if queued > 0 && queued + size > OUTBOX_BYTES {
+            return refuse(SendError::Full);
+        }
+        match handle.outbox.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => refuse(SendError::Full),
+            Err(mpsc::error::TrySendError::Closed(_)) => refuse(SendError::Gone),
+        }
+    }
+}
+
+impl Outbound {
+    /// Bytes this frame holds while it waits.
+    pub fn size(&self) -> usize {
+        match self {
+            Outbound::Text(t) => t.len(),
+            Outbound::Binary(b) => b.len(),
+            Outbound::Close(..) => 0,
+        }
     }
 }
 
 impl Handle {
+    /// Records that the writer sent a frame of `size` bytes.
+    pub fn written(&self, size: usize) {
+        self.queued.fetch_sub(size, Ordering::SeqCst);
+    }
+
     /// Records client activity.
     pub fn touch(&self, now_ms: u64) {
         self.last_active.store(now_ms, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> (Registry, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
+        let r = Registry::default();
+        r.insert(
+            "c=".into(),
+            Handle {
+                outbox: tx,
+                connected_at: 0,
+                last_active: 0.into(),
+                source_ip: String::new(),
+                user_agent: String::new(),
+                queued: 0.into(),
+            },
+        );
+        (r, rx)
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_holds_a_bounded_number_of_bytes() {
+        let (r, mut rx) = registry();
+        let frame = "x".repeat(100 * 1024);
+        let accepted = (0..100).take_while(|_| r.send("c=", Outbound::Text(frame.clone())).is_ok()).count();
+        assert_eq!(accepted, OUTBOX_BYTES / frame.len(), "posts are refused once the byte budget is spent");
+        assert_eq!(r.send("c=", Outbound::Text(frame.clone())), Err(SendError::Full));
+        // The writer drains one frame: room for one more.
+        let sent = rx.try_recv().expect("a queued frame");
+        r.get("c=").expect("open").written(sent.size());
+        assert_eq!(r.send("c=", Outbound::Text(frame.clone())), Ok(()));
+        assert_eq!(r.send("c=", Outbound::Text(frame)), Err(SendError::Full));
+    }
+
+    #[test]
+    fn one_frame_always_fits_an_empty_outbox_and_small_frames_are_capped_by_count() {
+        let (r, _rx) = registry();
+        assert_eq!(r.send("c=", Outbound::Text("y".repeat(OUTBOX_BYTES + 1))), Ok(()));
+        let (r, _rx) = registry();
+        let accepted =
+            (0..OUTBOX_FRAMES + 10).take_while(|_| r.send("c=", Outbound::Text("{}".into())).is_ok()).count();
+        assert_eq!(accepted, OUTBOX_FRAMES);
+        assert_eq!(r.send("gone=", Outbound::Text("{}".into())), Err(SendError::Gone));
     }
 }

@@ -112,6 +112,7 @@ pub async fn handshake<S: Store + 'static>(
             last_active: info.connected_at.into(),
             source_ip: info.source_ip.clone(),
             user_agent: info.user_agent.clone(),
+            queued: 0.into(),
         },
     );
     let failed = (gw.clone(), info.connection_id.clone());
@@ -153,8 +154,10 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
     let Outbox { tx, mut rx, handle } = outbox;
     // The writer ends when the socket fails or after sending a close frame (a `DELETE` on
     // `@connections`); either way the connection is over, and it says which close it sent.
+    let written = handle.clone();
     let mut writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
+            let size = out.size();
             let (msg, close) = match out {
                 Outbound::Text(t) => (Message::Text(t.into()), None),
                 Outbound::Binary(b) => (Message::Binary(b), None),
@@ -162,7 +165,9 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
                     (Message::Close(Some(CloseFrame { code, reason: reason.into() })), Some((code, reason)))
                 }
             };
-            if sink.send(msg).await.is_err() {
+            let sent = sink.send(msg).await;
+            written.written(size);
+            if sent.is_err() {
                 return Some((1006, "Connection closed abnormally"));
             }
             if close.is_some() {

@@ -1,7 +1,9 @@
 //! `sync` and `history`: a user reads only its own inbox, and only conversations it is in.
+//! A page is cut short when it would not fit in one frame (`fit_page`); `next` says where
+//! the rest starts.
 
 use chat_core::ids::Conversation;
-use chat_core::protocol::{ErrorCode, MessageView, ServerFrame};
+use chat_core::protocol::{ErrorCode, MessageView, ServerFrame, fit_page};
 use chat_core::store::Store;
 use chat_lambda::Caller;
 
@@ -16,7 +18,10 @@ pub(crate) async fn sync<S: Store, P, C, Q>(
     limit: u32,
 ) -> Result<ServerFrame, Failure> {
     let page = deps.store.sync(&caller.user, after, limit).await?;
-    Ok(ServerFrame::Sync { id, messages: page.entries.into_iter().map(MessageView::from).collect(), next: page.next })
+    let (mut messages, mut next): (Vec<MessageView>, _) =
+        (page.entries.into_iter().map(Into::into).collect(), page.next);
+    fit_page(&mut messages, &mut next);
+    Ok(ServerFrame::Sync { id, messages, next })
 }
 
 /// One conversation of the caller's inbox, newest first.
@@ -38,10 +43,8 @@ pub(crate) async fn history<S: Store, P, C, Q>(
         Conversation::Direct(..) => {}
     }
     let page = deps.store.history(&caller.user, &conversation, before, limit).await?;
-    Ok(ServerFrame::History {
-        id,
-        conversation,
-        messages: page.entries.into_iter().map(MessageView::from).collect(),
-        next: page.next,
-    })
+    let (mut messages, mut next): (Vec<MessageView>, _) =
+        (page.entries.into_iter().map(Into::into).collect(), page.next);
+    fit_page(&mut messages, &mut next);
+    Ok(ServerFrame::History { id, conversation, messages, next })
 }

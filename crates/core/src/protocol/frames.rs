@@ -33,6 +33,33 @@ pub struct MessageView {
     pub receipts: BTreeMap<UserId, ReceiptStatus>,
 }
 
+/// The largest frame the gateway posts to a connection (API Gateway's `@connections` limit).
+pub const MAX_REPLY_BYTES: usize = 128 * 1024;
+
+/// Room kept for a page's envelope (type, id, conversation, next) around its messages.
+const ENVELOPE_BYTES: usize = 1024;
+
+/// Cuts a page (`sync` or `history`) so that its frame fits in [`MAX_REPLY_BYTES`]: keeps
+/// the longest prefix of `messages` that fits (always at least one; a single message is
+/// under the limit, its body being at most 16 KiB) and, when it cut, points `next` at the
+/// last message kept. Both cursors work that way: `sync`'s `after` and `history`'s `before`
+/// are exclusive, so the next page starts right after the last message kept.
+pub fn fit_page(messages: &mut Vec<MessageView>, next: &mut Option<u64>) {
+    let mut used = ENVELOPE_BYTES;
+    let keep = messages
+        .iter()
+        .position(|m| {
+            used += serde_json::to_string(m).map_or(MAX_REPLY_BYTES, |s| s.len()) + 1;
+            used > MAX_REPLY_BYTES
+        })
+        .unwrap_or(messages.len())
+        .max(1);
+    if keep < messages.len() {
+        messages.truncate(keep);
+        *next = messages.last().map(|m| m.seq);
+    }
+}
+
 impl From<InboxEntry> for MessageView {
     fn from(e: InboxEntry) -> Self {
         Self {
@@ -199,6 +226,44 @@ impl ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn view(seq: u64, body_len: usize, c: char) -> MessageView {
+        MessageView {
+            seq,
+            msg_id: MsgId::generate(1),
+            conversation: Conversation::Group(GroupId::parse("g").expect("valid")),
+            from: "alice".into(),
+            body: c.to_string().repeat(body_len),
+            ts: 1,
+            client_msg_id: Some("c".into()),
+            receipts: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_page_too_big_for_one_frame_is_cut_and_points_past_the_last_message_kept() {
+        // Control characters are escaped six-fold: 16 KiB bodies of them are ~96 KiB each.
+        let mut messages: Vec<MessageView> = (1..=10).map(|s| view(s, 16 * 1024, '\u{1}')).collect();
+        let mut next = None;
+        fit_page(&mut messages, &mut next);
+        assert_eq!(messages.len(), 1, "one such message fits, two do not");
+        assert_eq!(next, Some(1));
+        let frame = ServerFrame::Sync { id: Some("x".repeat(64)), messages, next }.to_json();
+        assert!(frame.len() <= MAX_REPLY_BYTES, "{}", frame.len());
+
+        let mut messages: Vec<MessageView> = (5..=104).map(|s| view(s, 4000, 'x')).collect();
+        let mut next = Some(104);
+        fit_page(&mut messages, &mut next);
+        assert!(messages.len() > 20 && messages.len() < 100, "{}", messages.len());
+        assert_eq!(next, messages.last().map(|m| m.seq));
+        let frame = ServerFrame::Sync { id: None, messages, next }.to_json();
+        assert!(frame.len() <= MAX_REPLY_BYTES, "{}", frame.len());
+
+        let mut small: Vec<MessageView> = (1..=100).map(|s| view(s, 10, 'x')).collect();
+        let mut next = None;
+        fit_page(&mut small, &mut next);
+        assert_eq!((small.len(), next), (100, None), "a page that fits is untouched");
+    }
 
     #[test]
     fn ack_frames_have_the_documented_shape() {

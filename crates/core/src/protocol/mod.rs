@@ -4,7 +4,7 @@
 mod frames;
 mod request;
 
-pub use frames::{GroupView, MessageView, PresenceView, ServerFrame};
+pub use frames::{GroupView, MAX_REPLY_BYTES, MessageView, PresenceView, ServerFrame, fit_page};
 pub use request::{
     Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, Platform, ReceiptStatus, Request, Target,
     parse_frame,
