@@ -130,6 +130,10 @@ async fn coldstart(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+// The same allocator as the devserver binary, which `compare` runs in this process.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args(std::env::args().skip(1).collect());

@@ -53,6 +53,9 @@ where
     );
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let posts: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
