@@ -119,6 +119,29 @@ async fn shutdown_sends_a_close_frame_and_runs_disconnect_for_every_connection()
 }
 
 #[tokio::test]
+async fn a_client_close_is_answered_at_once_and_disconnect_runs() {
+    let server = spawn(Backend::DynamoDb).await;
+    let store = store_of(&server).await;
+    for round in 0..3 {
+        let a = server.connect("alice", "phone").await;
+        assert_eq!(connections(&store, "alice").await.len(), 1, "round {round}");
+        let t = std::time::Instant::now();
+        a.close().await;
+        // The server answers the close handshake (its connection ends) at once: it does not
+        // keep the socket, or a writer task, waiting for anything.
+        assert!(t.elapsed() < Duration::from_secs(2), "round {round}: close took {:?}", t.elapsed());
+        for _ in 0..100 {
+            if connections(&store, "alice").await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(connections(&store, "alice").await.is_empty(), "round {round}: $disconnect ran");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_restart_on_the_same_data_dir_keeps_history_and_idempotency() {
     let opts = options(Backend::Embedded);
     let server = spawn_with(opts.clone(), Default::default()).await;

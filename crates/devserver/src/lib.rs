@@ -12,6 +12,7 @@
 //! - [`socket`]: handshake, frame loop, route selection, limits.
 //! - [`registry`]: open connections.
 //! - [`management`]: the `@connections` API.
+//! - [`poster`]: the functions' `@connections` client (the real SDK, over HTTP).
 //! - [`push`]: recorded (or SNS) push notifications, `/dev/pushes`.
 //! - [`web`]: the web client, embedded at compile time.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
@@ -19,6 +20,7 @@
 pub mod events;
 pub mod management;
 pub mod options;
+pub mod poster;
 pub mod push;
 pub mod registry;
 pub mod socket;
@@ -38,7 +40,6 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chat_apigw::ApiGwPoster;
 use chat_auth::Verifier;
 use chat_core::clock::{Clock, SystemClock};
 use chat_core::schema::TableNames;
@@ -80,9 +81,9 @@ impl Drop for ActiveGuard<'_> {
 /// Everything the gateway shares between connections.
 pub struct Gateway<S> {
     registry: registry::Registry,
-    send: chat_send::Deps<Arc<S>, ApiGwPoster, SystemClock, push::DirectPush<S>>,
+    send: chat_send::Deps<Arc<S>, poster::LocalPoster, SystemClock, push::DirectPush<S>>,
     connections: chat_connect::connection::Deps<Arc<S>, SystemClock>,
-    presence: chat_presence::Deps<Arc<S>, ApiGwPoster, SystemClock>,
+    presence: chat_presence::Deps<Arc<S>, poster::LocalPoster, SystemClock>,
     push: Arc<push::PushDeps<S>>,
     verifier: Verifier,
     secret: Vec<u8>,
@@ -199,7 +200,7 @@ async fn serve<S: Store + 'static>(
     let secret = jwt_secret();
     let (stop_tx, stop_rx) = watch::channel(false);
     let callback = format!("http://{addr}/{}", options.stage);
-    let poster = ApiGwPoster::local(&callback);
+    let poster = poster::LocalPoster::new(&callback);
     let notifier = if options.sns {
         let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
         push::DevNotifier::Sns(chat_sns::SnsNotifier::new(

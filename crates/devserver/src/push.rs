@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chat_apigw::ApiGwPoster;
 use chat_core::clock::SystemClock;
 use chat_core::ids::UserId;
 use chat_core::protocol::Platform;
@@ -84,7 +83,7 @@ impl Notifier for DevNotifier {
 }
 
 /// The push function's dependencies in the devserver.
-pub type PushDeps<S> = chat_push::Deps<Arc<S>, DevNotifier, ApiGwPoster, SystemClock>;
+pub type PushDeps<S> = chat_push::Deps<Arc<S>, DevNotifier, crate::poster::LocalPoster, SystemClock>;
 
 /// Hands push requests to the push function's `deliver` in the background.
 pub struct DirectPush<S> {

@@ -1,8 +1,8 @@
 //! Open WebSocket connections, by connection id: what `@connections` posts reach.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
@@ -38,8 +38,10 @@ pub struct Handle {
     pub source_ip: String,
     /// Client's User-Agent.
     pub user_agent: String,
-    /// Bytes of frames queued in the outbox, not yet written to the socket.
-    pub queued: AtomicUsize,
+    /// Bytes of frames queued in the outbox, not yet written to the socket. Shared with
+    /// the writer task, which must not hold the handle itself (it holds the outbox's
+    /// sender, and the writer ends only when every sender is gone).
+    pub queued: Arc<AtomicUsize>,
 }
 
 /// Why a post could not be queued.
@@ -122,11 +124,6 @@ impl Outbound {
 }
 
 impl Handle {
-    /// Records that the writer sent a frame of `size` bytes.
-    pub fn written(&self, size: usize) {
-        self.queued.fetch_sub(size, Ordering::SeqCst);
-    }
-
     /// Records client activity.
     pub fn touch(&self, now_ms: u64) {
         self.last_active.store(now_ms, Ordering::Relaxed);
@@ -148,7 +145,7 @@ mod tests {
                 last_active: 0.into(),
                 source_ip: String::new(),
                 user_agent: String::new(),
-                queued: 0.into(),
+                queued: Default::default(),
             },
         );
         (r, rx)
@@ -163,7 +160,7 @@ mod tests {
         assert_eq!(r.send("c=", Outbound::Text(frame.clone())), Err(SendError::Full));
         // The writer drains one frame: room for one more.
         let sent = rx.try_recv().expect("a queued frame");
-        r.get("c=").expect("open").written(sent.size());
+        r.get("c=").expect("open").queued.fetch_sub(sent.size(), Ordering::SeqCst);
         assert_eq!(r.send("c=", Outbound::Text(frame.clone())), Ok(()));
         assert_eq!(r.send("c=", Outbound::Text(frame)), Err(SendError::Full));
     }

@@ -112,7 +112,7 @@ pub async fn handshake<S: Store + 'static>(
             last_active: info.connected_at.into(),
             source_ip: info.source_ip.clone(),
             user_agent: info.user_agent.clone(),
-            queued: 0.into(),
+            queued: Default::default(),
         },
     );
     let failed = (gw.clone(), info.connection_id.clone());
@@ -154,7 +154,7 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
     let Outbox { tx, mut rx, handle } = outbox;
     // The writer ends when the socket fails or after sending a close frame (a `DELETE` on
     // `@connections`); either way the connection is over, and it says which close it sent.
-    let written = handle.clone();
+    let queued = handle.queued.clone();
     let mut writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
             let size = out.size();
@@ -166,7 +166,7 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
                 }
             };
             let sent = sink.send(msg).await;
-            written.written(size);
+            queued.fetch_sub(size, std::sync::atomic::Ordering::SeqCst);
             if sent.is_err() {
                 return Some((1006, "Connection closed abnormally"));
             }
@@ -174,6 +174,9 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
                 return close;
             }
         }
+        // Every sender is gone: the connection is over. Close the socket properly, which
+        // also answers a client's close frame.
+        let _ = sink.close().await;
         None
     });
     let info = Arc::new(info);
