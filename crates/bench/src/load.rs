@@ -38,6 +38,8 @@ pub struct LoadConfig {
     pub rate: Option<f64>,
     /// Body size in bytes.
     pub body_bytes: usize,
+    /// Wait this long with every connection open before sending (memory can be read then).
+    pub settle: Duration,
     /// Tokens.
     pub tokens: Tokens,
     /// Give up waiting for deliveries after this long.
@@ -123,6 +125,10 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
         }
     }
     let expected = (sockets.iter().flatten().count() * cfg.messages) as u64;
+    if cfg.progress {
+        eprintln!("  {} connections open", sockets.iter().flatten().count());
+    }
+    tokio::time::sleep(cfg.settle).await;
 
     let body_pad = "x".repeat(cfg.body_bytes.saturating_sub(24));
     let send_start = Instant::now();
@@ -164,7 +170,13 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
         let to = user((i + 1) % n);
         let (messages, rate, pad, counters) = (cfg.messages, cfg.rate, body_pad.clone(), counters.clone());
         let writer = tokio::spawn(async move {
-            let mut ticker = rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r.max(0.001))));
+            // At a fixed rate, senders are spread evenly over one period rather than all
+            // sending in the same instant.
+            let mut ticker = rate.map(|r| {
+                let period = Duration::from_secs_f64(1.0 / r.max(0.001));
+                let phase = period.mul_f64(i as f64 / n as f64);
+                tokio::time::interval_at(tokio::time::Instant::now() + phase, period)
+            });
             for m in 0..messages {
                 if let Some(t) = ticker.as_mut() {
                     t.tick().await;

@@ -12,7 +12,7 @@ Usage:
       the devserver (default embedded store, real @connections posts) against the bare
       relay, in this process, same load, same run; prints both and the ratio
   chat-bench load --url URL [--connections N] [--messages M] [--window W] [--rate R]
-                  [--secret S] [--body BYTES] [--timeout SECONDS]
+                  [--secret S] [--body BYTES] [--timeout SECONDS] [--settle SECONDS]
       load any chat endpoint (a devserver, or a deployed wss:// URL with its HS256 key)
   chat-bench coldstart [--runs R] [--bin-dir DIR]
       cold start of each function binary next to a hello-world lambda_runtime binary
@@ -39,6 +39,7 @@ impl Args {
             window: self.num("--window", 4)?,
             rate: self.value("--rate").map(str::parse).transpose()?,
             body_bytes: self.num("--body", 64)?,
+            settle: Duration::from_secs(self.num("--settle", 0)?),
             tokens,
             timeout: Duration::from_secs(self.num("--timeout", 120)?),
             progress: true,
