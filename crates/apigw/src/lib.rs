@@ -51,7 +51,9 @@ impl ApiGwPoster {
     pub fn local(endpoint: &str) -> Self {
         use aws_sdk_apigatewaymanagement::config::retry::RetryConfig;
         use aws_sdk_apigatewaymanagement::config::timeout::TimeoutConfig;
-        use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+        use aws_sdk_apigatewaymanagement::config::{
+            BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig,
+        };
         // A local post either works at once or not at all: a full client buffer (429) does
         // not drain in a retry's backoff, and retrying would hold the handler (and the
         // sender's in-flight slot) for seconds.
@@ -61,6 +63,9 @@ impl ApiGwPoster {
             .credentials_provider(Credentials::new("local", "local", None, None, "chat-devserver"))
             .endpoint_url(endpoint)
             .retry_config(RetryConfig::disabled())
+            // A frame of at most 128 KB, in memory, to this very process: an upload cannot
+            // stall, and watching it costs a timer per post.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(TimeoutConfig::builder().operation_timeout(std::time::Duration::from_secs(2)).build())
             .build();
         Self { client: Client::from_conf(config) }
