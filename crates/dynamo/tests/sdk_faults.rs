@@ -1,0 +1,202 @@
+//! Faults below the store, in the DynamoDB API itself, at every request an append makes: an
+//! SDK interceptor picks the Nth operation and makes every attempt of it fail, either
+//! refused (throttled: the table never sees it) or lost (the table does it, the answer is
+//! an `InternalServerError`). The append must then fail cleanly, and its retry (as a client
+//! resends with the same `clientMsgId`) must complete it exactly once, with every inbox still
+//! numbered 1, 2, 3, ... with no gap: no seq is ever used without its entry.
+//!
+//! Runs for a 1:1 message and for a group of 60, which the store writes in several
+//! transactions (more than one transaction's worth of inboxes).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeSerializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextMut,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
+use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
+use chat_core::message::{AppendOutcome, NewMessage};
+use chat_core::schema::TableNames;
+use chat_core::store::InboxStore;
+use chat_dynamo::{DynamoStore, tables};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Throttled: never reaches the table.
+    Refused,
+    /// Done by the table, answer lost.
+    Lost,
+}
+
+impl Storable for Kind {
+    type Storer = StoreReplace<Self>;
+}
+
+/// Fails every attempt of operation number `target` (counting from 0) as `kind`.
+#[derive(Debug, Clone)]
+struct FailOp {
+    target: usize,
+    kind: Kind,
+    ops: Arc<AtomicUsize>,
+    hit: Arc<AtomicUsize>,
+}
+
+impl Intercept for FailOp {
+    fn name(&self) -> &'static str {
+        "FailOp"
+    }
+
+    fn read_before_execution(
+        &self,
+        _ctx: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.ops.fetch_add(1, Ordering::SeqCst) == self.target {
+            cfg.interceptor_state().store_put(self.kind);
+        }
+        Ok(())
+    }
+
+    fn modify_before_signing(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<Kind>() == Some(&Kind::Refused) {
+            let request = ctx.request_mut();
+            request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.ListTables");
+            request.headers_mut().insert("content-length", "2");
+            *request.body_mut() = SdkBody::from("{}");
+        }
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        ctx: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = match cfg.load::<Kind>() {
+            None => return Ok(()),
+            Some(Kind::Refused) => (
+                400u16,
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"throttled"}"#,
+            ),
+            Some(Kind::Lost) => (500u16, r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"}"#),
+        };
+        self.hit.fetch_add(1, Ordering::SeqCst);
+        let response = ctx.response_mut();
+        *response.status_mut() = body.0.try_into()?;
+        *response.body_mut() = SdkBody::from(body.1);
+        Ok(())
+    }
+}
+
+async fn tables_and_client() -> (aws_sdk_dynamodb::config::Builder, TableNames) {
+    assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let names = TableNames::with_prefix(&format!("sf{}-", ulid::Ulid::new().to_string().to_lowercase()));
+    tables::ensure_tables(&Client::new(&sdk), &names).await.expect("tables");
+    (aws_sdk_dynamodb::config::Builder::from(&sdk), names)
+}
+
+fn message(from: &UserId, conversation: Conversation, participants: Vec<UserId>, cid: &str) -> NewMessage {
+    NewMessage {
+        msg_id: MsgId::generate(1_000),
+        conversation,
+        from: from.clone(),
+        client_msg_id: ClientMsgId::parse(cid).expect("valid"),
+        body: format!("{cid} body"),
+        ts: 1_000,
+        participants,
+    }
+}
+
+/// One message appended under a fault at operation `target`, retried until stored; then
+/// every participant has it exactly once and a gap-free inbox.
+async fn run(
+    builder: &aws_sdk_dynamodb::config::Builder,
+    names: &TableNames,
+    tag: &str,
+    size: usize,
+    plan: Option<(usize, Kind)>,
+) -> usize {
+    let users: Vec<UserId> = (0..size).map(|i| UserId::parse(&format!("{tag}u{i}")).expect("valid")).collect();
+    let clean = DynamoStore::new(Client::from_conf(builder.clone().build()), names.clone());
+    // A few already have entries, so their seqs do not start at 1.
+    for (i, u) in users.iter().enumerate().take(3) {
+        let other = &users[(i + 1) % size];
+        let m = message(u, Conversation::direct(u, other), vec![u.clone(), other.clone()], &format!("pre{i}"));
+        clean.append(&m).await.expect("setup append");
+    }
+    let (target, kind) = plan.unwrap_or((usize::MAX, Kind::Refused));
+    let fail = FailOp { target, kind, ops: Arc::default(), hit: Arc::default() };
+    let faulty = DynamoStore::new(Client::from_conf(builder.clone().interceptor(fail.clone()).build()), names.clone());
+    let conversation = if size == 2 {
+        Conversation::direct(&users[0], &users[1])
+    } else {
+        Conversation::Group(GroupId::parse(&format!("{tag}g")).expect("valid"))
+    };
+    let mut attempts = 0;
+    let ack = loop {
+        attempts += 1;
+        assert!(attempts <= 3, "{tag}: not stored after 2 retries");
+        // A client resend: same clientMsgId, and the server mints a new msgId each time.
+        let mut m = message(&users[0], conversation.clone(), users.clone(), "the-one");
+        m.msg_id = MsgId::generate(1_000 + attempts);
+        match faulty.append(&m).await {
+            Ok(AppendOutcome::Stored { ack, .. } | AppendOutcome::Duplicate(ack)) => break ack,
+            Err(e) => eprintln!("{tag}: attempt {attempts} failed: {e}"),
+        }
+    };
+    if plan.is_some() {
+        assert!(fail.hit.load(Ordering::SeqCst) > 0, "{tag}: the fault was injected");
+    }
+    for u in &users {
+        let page = clean.sync(u, 0, 100).await.expect("sync");
+        let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "{tag}: {u}'s inbox has a gap");
+        let copies = page.entries.iter().filter(|e| e.client_msg_id.as_deref() == Some("the-one")).count();
+        assert_eq!(copies, 1, "{tag}: {u} has the message {copies} times");
+        assert!(page.entries.iter().any(|e| e.msg_id == ack.msg_id), "{tag}: {u} has it under the acked msgId");
+    }
+    fail.ops.load(Ordering::SeqCst)
+}
+
+/// Counts an append's operations, then fails each in turn both ways, one run after another
+/// (running them at once swamped moto, which serves one request at a time, into 25 s
+/// timeouts).
+async fn sweep(size: usize) {
+    let (builder, names) = tables_and_client().await;
+    let ops = run(&builder, &names, &format!("c{size}x"), size, None).await;
+    assert!(ops >= 1);
+    let runs = (0..ops).flat_map(|target| {
+        [Kind::Refused, Kind::Lost].map(|kind| {
+            let tag = format!("s{size}o{target}{}", if kind == Kind::Refused { "r" } else { "l" });
+            let (builder, names) = (builder.clone(), names.clone());
+            async move { run(&builder, &names, &tag, size, Some((target, kind))).await }
+        })
+    });
+    let done =
+        futures_util::StreamExt::count(futures_util::StreamExt::buffer_unordered(futures_util::stream::iter(runs), 3))
+            .await;
+    println!("{size} participants: {ops} DynamoDB operations per append; {done} faulted appends");
+}
+
+#[tokio::test]
+async fn every_failed_dynamodb_request_of_a_one_to_one_append_leaves_no_gap_and_the_retry_stores_it_once() {
+    sweep(2).await;
+}
+
+#[tokio::test]
+async fn every_failed_dynamodb_request_of_a_60_member_append_leaves_no_gap_and_the_retry_stores_it_once() {
+    sweep(60).await;
+}
