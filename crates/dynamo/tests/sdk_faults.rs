@@ -1,5 +1,5 @@
 //! Faults below the store, in the DynamoDB API itself, at every request an append makes: an
-//! SDK interceptor picks the Nth operation and makes every attempt of it fail, either
+//! SDK interceptor (`chat_faults::dynamo::DynamoFault`) picks the Nth operation and makes every attempt of it fail, either
 //! refused (throttled: the table never sees it) or lost (the table does it, the answer is
 //! an `InternalServerError`). The append must then fail cleanly, and its retry (as a client
 //! resends with the same `clientMsgId`) must complete it exactly once, with every inbox still
@@ -8,97 +8,13 @@
 //! Runs for a 1:1 message and for a group of 60, which the store writes in several
 //! transactions (more than one transaction's worth of inboxes).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::{
-    BeforeDeserializationInterceptorContextMut, BeforeSerializationInterceptorContextRef,
-    BeforeTransmitInterceptorContextMut,
-};
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
-use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
 use chat_core::message::{AppendOutcome, NewMessage};
 use chat_core::schema::TableNames;
 use chat_core::store::InboxStore;
 use chat_dynamo::{DynamoStore, tables};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// Throttled: never reaches the table.
-    Refused,
-    /// Done by the table, answer lost.
-    Lost,
-}
-
-impl Storable for Kind {
-    type Storer = StoreReplace<Self>;
-}
-
-/// Fails every attempt of operation number `target` (counting from 0) as `kind`.
-#[derive(Debug, Clone)]
-struct FailOp {
-    target: usize,
-    kind: Kind,
-    ops: Arc<AtomicUsize>,
-    hit: Arc<AtomicUsize>,
-}
-
-impl Intercept for FailOp {
-    fn name(&self) -> &'static str {
-        "FailOp"
-    }
-
-    fn read_before_execution(
-        &self,
-        _ctx: &BeforeSerializationInterceptorContextRef<'_>,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if self.ops.fetch_add(1, Ordering::SeqCst) == self.target {
-            cfg.interceptor_state().store_put(self.kind);
-        }
-        Ok(())
-    }
-
-    fn modify_before_signing(
-        &self,
-        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if cfg.load::<Kind>() == Some(&Kind::Refused) {
-            let request = ctx.request_mut();
-            request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.ListTables");
-            request.headers_mut().insert("content-length", "2");
-            *request.body_mut() = SdkBody::from("{}");
-        }
-        Ok(())
-    }
-
-    fn modify_before_deserialization(
-        &self,
-        ctx: &mut BeforeDeserializationInterceptorContextMut<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let body = match cfg.load::<Kind>() {
-            None => return Ok(()),
-            Some(Kind::Refused) => (
-                400u16,
-                r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"throttled"}"#,
-            ),
-            Some(Kind::Lost) => (500u16, r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"}"#),
-        };
-        self.hit.fetch_add(1, Ordering::SeqCst);
-        let response = ctx.response_mut();
-        *response.status_mut() = body.0.try_into()?;
-        *response.body_mut() = SdkBody::from(body.1);
-        Ok(())
-    }
-}
+use chat_faults::dynamo::{DynamoFailure, DynamoFault};
 
 async fn tables_and_client() -> (aws_sdk_dynamodb::config::Builder, TableNames) {
     assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
@@ -127,7 +43,7 @@ async fn run(
     names: &TableNames,
     tag: &str,
     size: usize,
-    plan: Option<(usize, Kind)>,
+    plan: Option<(usize, DynamoFailure)>,
 ) -> usize {
     let users: Vec<UserId> = (0..size).map(|i| UserId::parse(&format!("{tag}u{i}")).expect("valid")).collect();
     let clean = DynamoStore::new(Client::from_conf(builder.clone().build()), names.clone());
@@ -137,8 +53,8 @@ async fn run(
         let m = message(u, Conversation::direct(u, other), vec![u.clone(), other.clone()], &format!("pre{i}"));
         clean.append(&m).await.expect("setup append");
     }
-    let (target, kind) = plan.unwrap_or((usize::MAX, Kind::Refused));
-    let fail = FailOp { target, kind, ops: Arc::default(), hit: Arc::default() };
+    let (target, failure) = plan.unwrap_or((usize::MAX, DynamoFailure::Refused));
+    let fail = DynamoFault::operation(target, failure);
     let faulty = DynamoStore::new(Client::from_conf(builder.clone().interceptor(fail.clone()).build()), names.clone());
     let conversation = if size == 2 {
         Conversation::direct(&users[0], &users[1])
@@ -158,7 +74,7 @@ async fn run(
         }
     };
     if plan.is_some() {
-        assert!(fail.hit.load(Ordering::SeqCst) > 0, "{tag}: the fault was injected");
+        assert!(fail.hits() > 0, "{tag}: the fault was injected");
     }
     for u in &users {
         let page = clean.sync(u, 0, 100).await.expect("sync");
@@ -168,7 +84,7 @@ async fn run(
         assert_eq!(copies, 1, "{tag}: {u} has the message {copies} times");
         assert!(page.entries.iter().any(|e| e.msg_id == ack.msg_id), "{tag}: {u} has it under the acked msgId");
     }
-    fail.ops.load(Ordering::SeqCst)
+    fail.operations()
 }
 
 /// Counts an append's operations, then fails each in turn both ways, one run after another
@@ -179,8 +95,8 @@ async fn sweep(size: usize) {
     let ops = run(&builder, &names, &format!("c{size}x"), size, None).await;
     assert!(ops >= 1);
     let runs = (0..ops).flat_map(|target| {
-        [Kind::Refused, Kind::Lost].map(|kind| {
-            let tag = format!("s{size}o{target}{}", if kind == Kind::Refused { "r" } else { "l" });
+        [DynamoFailure::Refused, DynamoFailure::Lost].map(|kind| {
+            let tag = format!("s{size}o{target}{}", if kind == DynamoFailure::Refused { "r" } else { "l" });
             let (builder, names) = (builder.clone(), names.clone());
             async move { run(&builder, &names, &tag, size, Some((target, kind))).await }
         })

@@ -8,6 +8,8 @@
 //! - [`FaultyStore`]: every method of every store trait.
 //! - [`FaultyPoster`]: `@connections` posts.
 //! - [`FaultyPush`]: the send path's push hand-off.
+//! - [`dynamo::DynamoFault`]: below the store, failing chosen DynamoDB requests inside the
+//!   real SDK client (throttled, or done with the answer lost).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,6 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+pub mod dynamo;
 mod poster;
 mod store;
 

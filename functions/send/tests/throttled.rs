@@ -1,89 +1,23 @@
-//! A throttled DynamoDB, through the real SDK: every `TransactWriteItems` answer is replaced
-//! by DynamoDB's throttling error (HTTP 400 `ProvisionedThroughputExceededException`) before
-//! the SDK reads it. The SDK's retry settings (`chat_lambda::Budget::Data`) must give up
+//! A throttled DynamoDB, through the real SDK: every `TransactWriteItems` is refused with
+//! DynamoDB's throttling error (HTTP 400 `ProvisionedThroughputExceededException`) by
+//! `chat_faults::dynamo::DynamoFault`. The SDK's retry settings (`chat_lambda::Budget::Data`) must give up
 //! after their attempts, in seconds, so a throttled table cannot hold a Lambda until its
 //! timeout; the send answers `internal` and stores nothing; once the table recovers, the
 //! same `clientMsgId` completes it exactly once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::interceptors::{
-    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
-};
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
-use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use chat_core::clock::SystemClock;
 use chat_core::ids::{ConnectionId, UserId};
 use chat_core::poster::{PostError, Poster};
 use chat_core::schema::TableNames;
 use chat_core::store::{Connection, ConnectionStore, InboxStore};
 use chat_dynamo::DynamoStore;
+use chat_faults::dynamo::{DynamoFailure, DynamoFault};
 use chat_send::{Deps, handle};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
-
-/// Turns `TransactWriteItems` answers into throttling errors while `on`.
-#[derive(Debug, Default, Clone)]
-struct Throttle {
-    on: Arc<AtomicBool>,
-    throttled: Arc<AtomicUsize>,
-}
-
-/// Marks an operation (in its config bag) as one whose answers get replaced.
-#[derive(Debug, Clone)]
-struct Doomed;
-
-impl Storable for Doomed {
-    type Storer = StoreReplace<Self>;
-}
-
-impl Intercept for Throttle {
-    fn name(&self) -> &'static str {
-        "Throttle"
-    }
-
-    /// A throttled request does nothing: the table never sees the transaction. So the
-    /// request is turned into a harmless `ListTables` (before signing, so it is signed as
-    /// sent) and its answer replaced below.
-    fn modify_before_signing(
-        &self,
-        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let target = ctx.request().headers().get("x-amz-target").unwrap_or_default();
-        if !self.on.load(Ordering::SeqCst) || !target.ends_with(".TransactWriteItems") {
-            return Ok(());
-        }
-        let request = ctx.request_mut();
-        request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.ListTables");
-        request.headers_mut().insert("content-length", "2");
-        *request.body_mut() = aws_smithy_types::body::SdkBody::from("{}");
-        cfg.interceptor_state().store_put(Doomed);
-        Ok(())
-    }
-
-    fn modify_before_deserialization(
-        &self,
-        ctx: &mut BeforeDeserializationInterceptorContextMut<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if cfg.load::<Doomed>().is_none() {
-            return Ok(());
-        }
-        self.throttled.fetch_add(1, Ordering::SeqCst);
-        let response = ctx.response_mut();
-        *response.status_mut() = 400u16.try_into()?;
-        *response.body_mut() = aws_smithy_types::body::SdkBody::from(
-            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#,
-        );
-        Ok(())
-    }
-}
 
 #[derive(Debug, Default, Clone)]
 struct Replies(Arc<std::sync::Mutex<Vec<Value>>>);
@@ -115,7 +49,8 @@ async fn a_throttled_table_fails_the_send_within_the_retry_budget_and_the_resend
     };
     setup.put_connection(&conn).await.expect("put");
 
-    let throttle = Throttle::default();
+    let throttle = DynamoFault::named("TransactWriteItems", DynamoFailure::Refused);
+    throttle.set(false);
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(throttle.clone()).build();
     let replies = Replies::default();
     let deps = Deps {
@@ -129,11 +64,11 @@ async fn a_throttled_table_fails_the_send_within_the_retry_budget_and_the_resend
         serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture")
     };
 
-    throttle.on.store(true, Ordering::SeqCst);
+    throttle.set(true);
     let t = Instant::now();
     handle(&deps, LambdaEvent::new(event(), Default::default())).await.expect("handled");
     let took = t.elapsed();
-    let attempts = throttle.throttled.load(Ordering::SeqCst);
+    let attempts = throttle.hits();
     println!("throttled: {attempts} attempts, gave up after {took:?}");
     assert_eq!(attempts, 3, "standard retry mode: 3 attempts, then give up");
     // Backoff is jittered, at most 1 s then 2 s; the operation budget (5 s, scaled for the
@@ -148,7 +83,7 @@ async fn a_throttled_table_fails_the_send_within_the_retry_budget_and_the_resend
         assert!(page.entries.is_empty(), "{user}: nothing stored by a throttled send");
     }
 
-    throttle.on.store(false, Ordering::SeqCst);
+    throttle.set(false);
     handle(&deps, LambdaEvent::new(event(), Default::default())).await.expect("handled");
     handle(&deps, LambdaEvent::new(event(), Default::default())).await.expect("handled");
     let all = replies.0.lock().expect("replies").clone();
