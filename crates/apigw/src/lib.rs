@@ -8,10 +8,6 @@ use aws_sdk_apigatewaymanagement::primitives::Blob;
 use chat_core::ids::ConnectionId;
 use chat_core::poster::{PostError, Poster};
 
-/// The variable holding the callback URL,
-/// `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`; the CDK stack sets it.
-pub const CALLBACK_URL_ENV: &str = "CHAT_CALLBACK_URL";
-
 /// Posts through `@connections` at one callback URL.
 #[derive(Debug, Clone)]
 pub struct ApiGwPoster {

@@ -1,15 +1,16 @@
 //! Authentication settings, read once per cold start.
 
-/// The environment variables this crate reads.
+/// The environment variables this crate reads (named in `chat_core::schema::env`).
 pub mod env {
+    use chat_core::schema::env as names;
     /// HS256 shared secret.
-    pub const SECRET: &str = "CHAT_JWT_SECRET";
+    pub const SECRET: &str = names::JWT_SECRET;
     /// JWKS URL (RS256), e.g. a Cognito user pool's `/.well-known/jwks.json`.
-    pub const JWKS_URL: &str = "CHAT_JWT_JWKS_URL";
+    pub const JWKS_URL: &str = names::JWT_JWKS_URL;
     /// Required `iss` with a JWKS.
-    pub const ISSUER: &str = "CHAT_JWT_ISSUER";
+    pub const ISSUER: &str = names::JWT_ISSUER;
     /// Required `aud` with a JWKS (Cognito ID tokens: the app client id).
-    pub const AUDIENCE: &str = "CHAT_JWT_AUDIENCE";
+    pub const AUDIENCE: &str = names::JWT_AUDIENCE;
 }
 
 /// Which tokens to accept.

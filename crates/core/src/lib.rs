@@ -12,8 +12,14 @@
 //! - [`ratelimit`]: per-connection token buckets for sends.
 //! - [`schema`]: table names and key attributes, shared with the CDK stack.
 //! - [`clock`]: injected time.
+//! - [`config`]: settings read through a lookup, with errors that name the variable.
+
+/// A boxed error from a backend (storage, `@connections`, SNS), kept as the `#[source]` of
+/// the error the caller sees, never turned into a string.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 pub mod clock;
+pub mod config;
 pub mod group;
 pub mod ids;
 pub mod message;

@@ -3,8 +3,8 @@
 
 use std::future::Future;
 
+use crate::BoxError;
 use crate::ids::ConnectionId;
-use crate::store::BoxError;
 
 /// Why a post failed; the variant says what the caller does next.
 #[derive(Debug, thiserror::Error)]

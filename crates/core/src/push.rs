@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::BoxError;
 use crate::ids::{Conversation, MsgId, UserId};
 use crate::protocol::Platform;
 
@@ -46,10 +47,40 @@ pub struct PushEndpoint {
 /// devserver. It must return quickly; the send never waits on a notification.
 pub trait PushQueue: Send + Sync {
     /// Hands off one request.
-    fn enqueue(
+    fn enqueue(&self, req: &PushRequest) -> impl std::future::Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// Why a push operation failed; the variant says what the caller does next.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// This deployment has no platform application for that platform: refuse the device.
+    #[error("push platform {0:?} is not configured for this deployment")]
+    NotConfigured(Platform),
+    /// The endpoint is disabled (the token expired or the app was uninstalled): forget it.
+    #[error("push endpoint is disabled")]
+    Disabled,
+    /// Anything else: log it; the message is stored and `sync` shows it.
+    #[error("push failed")]
+    Failed(#[source] BoxError),
+}
+
+/// Creates platform endpoints and publishes notifications to them: SNS in AWS (`chat-sns`),
+/// a recorder in the devserver.
+pub trait Notifier: Send + Sync {
+    /// Creates (or finds) the endpoint for a device token; returns its ARN.
+    fn create_endpoint(
         &self,
+        platform: Platform,
+        token: &str,
+    ) -> impl std::future::Future<Output = Result<String, NotifyError>> + Send;
+    /// Deletes an endpoint.
+    fn delete_endpoint(&self, endpoint_arn: &str) -> impl std::future::Future<Output = Result<(), NotifyError>> + Send;
+    /// Publishes the notification for `req` to a device, in its platform's format.
+    fn publish(
+        &self,
+        endpoint: &PushEndpoint,
         req: &PushRequest,
-    ) -> impl std::future::Future<Output = Result<(), crate::store::BoxError>> + Send;
+    ) -> impl std::future::Future<Output = Result<(), NotifyError>> + Send;
 }
 
 /// A queue that drops every request: for deployments without push notifications.
@@ -57,14 +88,14 @@ pub trait PushQueue: Send + Sync {
 pub struct NoPush;
 
 impl PushQueue for NoPush {
-    async fn enqueue(&self, _req: &PushRequest) -> Result<(), crate::store::BoxError> {
+    async fn enqueue(&self, _req: &PushRequest) -> Result<(), BoxError> {
         Ok(())
     }
 }
 
 /// An optional queue: `None` (push not configured) drops requests.
 impl<T: PushQueue> PushQueue for Option<T> {
-    async fn enqueue(&self, req: &PushRequest) -> Result<(), crate::store::BoxError> {
+    async fn enqueue(&self, req: &PushRequest) -> Result<(), BoxError> {
         match self {
             Some(q) => q.enqueue(req).await,
             None => Ok(()),

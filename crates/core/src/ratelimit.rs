@@ -31,13 +31,14 @@ impl Default for RateLimit {
 
 impl RateLimit {
     /// Reads `CHAT_SEND_RATE` and `CHAT_SEND_BURST` (defaults 20/s and 60); a rate of 0
-    /// turns the limit off.
-    pub fn from_env() -> Option<Self> {
-        let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
+    /// turns the limit off. A value that is not a number is an error, not the default.
+    pub fn from_vars(vars: &crate::config::Vars<'_>) -> Result<Option<Self>, crate::config::ConfigError> {
+        use crate::schema::env::{SEND_BURST, SEND_RATE};
         let d = Self::default();
-        let limit =
-            Self { rate: var("CHAT_SEND_RATE").unwrap_or(d.rate), burst: var("CHAT_SEND_BURST").unwrap_or(d.burst) };
-        (limit.rate > 0.0).then_some(limit)
+        let rate: f64 = vars.parse_or(SEND_RATE, d.rate, "a number of sends per second (0: no limit)")?;
+        let burst: f64 = vars.parse_or(SEND_BURST, d.burst, "a number of sends")?;
+        let limit = Self { rate, burst: burst.max(1.0) };
+        Ok((rate > 0.0 && rate.is_finite()).then_some(limit))
     }
 }
 

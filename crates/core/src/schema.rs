@@ -1,7 +1,8 @@
 //! Table names and key attributes: the one place the functions, the devserver's
 //! `--dynamodb` mode, the tests and the CDK stack take them from (docs/data-model.md).
 
-/// Environment variables naming the tables; the CDK stack sets them on every function.
+/// Every environment variable the functions read: the one list, exported to the CDK stack
+/// through `schema.json` (`env`), which sets them.
 pub mod env {
     /// The connections table.
     pub const CONNECTIONS_TABLE: &str = "CHAT_CONNECTIONS_TABLE";
@@ -17,6 +18,62 @@ pub mod env {
     pub const PUSH_TABLE: &str = "CHAT_PUSH_TABLE";
     /// A prefix for all default table names (e.g. a per-test or per-developer one).
     pub const TABLE_PREFIX: &str = "CHAT_TABLE_PREFIX";
+    /// The API's `@connections` endpoint (send, presence, push).
+    pub const CALLBACK_URL: &str = "CHAT_CALLBACK_URL";
+    /// The SNS topic push requests go to (send; unset: no push).
+    pub const PUSH_TOPIC_ARN: &str = "CHAT_PUSH_TOPIC_ARN";
+    /// SNS platform application for FCM (push).
+    pub const PUSH_FCM_APP_ARN: &str = "CHAT_PUSH_FCM_APP_ARN";
+    /// SNS platform application for APNs (push).
+    pub const PUSH_APNS_APP_ARN: &str = "CHAT_PUSH_APNS_APP_ARN";
+    /// SNS platform application for the APNs sandbox (push).
+    pub const PUSH_APNS_SANDBOX_APP_ARN: &str = "CHAT_PUSH_APNS_SANDBOX_APP_ARN";
+    /// The presence debounce window, ms (presence).
+    pub const PRESENCE_DEBOUNCE_MS: &str = "CHAT_PRESENCE_DEBOUNCE_MS";
+    /// Sustained sends per second per connection; 0 turns the limit off (send).
+    pub const SEND_RATE: &str = "CHAT_SEND_RATE";
+    /// Sends allowed at once per connection (send).
+    pub const SEND_BURST: &str = "CHAT_SEND_BURST";
+    /// HS256 secret (authorizer, devserver).
+    pub const JWT_SECRET: &str = "CHAT_JWT_SECRET";
+    /// Secrets Manager ARN holding the HS256 secret (authorizer in AWS).
+    pub const JWT_SECRET_ARN: &str = "CHAT_JWT_SECRET_ARN";
+    /// RS256 key set URL (authorizer).
+    pub const JWT_JWKS_URL: &str = "CHAT_JWT_JWKS_URL";
+    /// Required `iss` (authorizer).
+    pub const JWT_ISSUER: &str = "CHAT_JWT_ISSUER";
+    /// Required `aud` (authorizer).
+    pub const JWT_AUDIENCE: &str = "CHAT_JWT_AUDIENCE";
+    /// Multiplies every AWS SDK timeout, for slow emulators (all).
+    pub const AWS_TIMEOUT_SCALE: &str = "CHAT_AWS_TIMEOUT_SCALE";
+    /// Trust the system's root CAs inside Lambda instead of only Amazon's (all).
+    pub const TLS_NATIVE_ROOTS: &str = "CHAT_TLS_NATIVE_ROOTS";
+
+    /// Every variable above by a camelCase key, as `schema.json` lists them.
+    pub const ALL: &[(&str, &str)] = &[
+        ("connectionsTable", CONNECTIONS_TABLE),
+        ("messagesTable", MESSAGES_TABLE),
+        ("stateTable", STATE_TABLE),
+        ("groupsTable", GROUPS_TABLE),
+        ("presenceTable", PRESENCE_TABLE),
+        ("pushTable", PUSH_TABLE),
+        ("tablePrefix", TABLE_PREFIX),
+        ("callbackUrl", CALLBACK_URL),
+        ("pushTopicArn", PUSH_TOPIC_ARN),
+        ("pushFcmAppArn", PUSH_FCM_APP_ARN),
+        ("pushApnsAppArn", PUSH_APNS_APP_ARN),
+        ("pushApnsSandboxAppArn", PUSH_APNS_SANDBOX_APP_ARN),
+        ("presenceDebounceMs", PRESENCE_DEBOUNCE_MS),
+        ("sendRate", SEND_RATE),
+        ("sendBurst", SEND_BURST),
+        ("jwtSecret", JWT_SECRET),
+        ("jwtSecretArn", JWT_SECRET_ARN),
+        ("jwtJwksUrl", JWT_JWKS_URL),
+        ("jwtIssuer", JWT_ISSUER),
+        ("jwtAudience", JWT_AUDIENCE),
+        ("awsTimeoutScale", AWS_TIMEOUT_SCALE),
+        ("tlsNativeRoots", TLS_NATIVE_ROOTS),
+    ];
 }
 
 /// Connections: one item per live connection.
@@ -201,7 +258,12 @@ impl TableNames {
     /// Names from the environment: each table's own variable, else `CHAT_TABLE_PREFIX`
     /// (default `chat-`) followed by the table's role.
     pub fn from_env() -> Self {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self::from_vars(&crate::config::Vars::env())
+    }
+
+    /// [`TableNames::from_env`] through a lookup.
+    pub fn from_vars(vars: &crate::config::Vars<'_>) -> Self {
+        let var = |k: &str| vars.get(k);
         let prefix = var(env::TABLE_PREFIX).unwrap_or_else(|| "chat-".to_owned());
         let defaults = Self::with_prefix(&prefix);
         Self {
@@ -221,8 +283,11 @@ pub fn describe() -> serde_json::Value {
     use serde_json::json;
     let key = |name: &str, ty: &str| json!({"name": name, "type": ty});
     let routes: serde_json::Map<String, serde_json::Value> =
-        crate::protocol::ROUTES.iter().map(|(route, function)| ((*route).to_owned(), json!(function))).collect();
+        crate::protocol::routes().map(|(route, function)| (route.to_owned(), json!(function.name()))).collect();
+    let env: serde_json::Map<String, serde_json::Value> =
+        env::ALL.iter().map(|(key, var)| ((*key).to_owned(), json!(var))).collect();
     json!({
+        "env": env,
         "routes": routes,
         "tables": {
             "connections": {

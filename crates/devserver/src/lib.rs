@@ -81,9 +81,9 @@ impl Drop for ActiveGuard<'_> {
 /// Everything the gateway shares between connections.
 pub struct Gateway<S> {
     registry: registry::Registry,
-    send: chat_send::Deps<Arc<S>, poster::LocalPoster, SystemClock, push::DirectPush<S>>,
-    connections: chat_connect::connection::Deps<Arc<S>, SystemClock>,
-    presence: chat_presence::Deps<Arc<S>, poster::LocalPoster, SystemClock>,
+    send: chat_send::Deps<S, poster::LocalPoster, SystemClock, push::DirectPush<S>>,
+    connections: chat_connect::connection::Deps<S, SystemClock>,
+    presence: chat_presence::Deps<S, poster::LocalPoster, SystemClock>,
     push: Arc<push::PushDeps<S>>,
     verifier: Verifier,
     secret: Vec<u8>,
@@ -167,27 +167,29 @@ pub async fn run_with_limits(
         }
         StoreChoice::DynamoDb => {
             let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
-            let client = aws_sdk_dynamodb::Client::new(&sdk);
             let tables = options.table_prefix.as_deref().map_or_else(TableNames::from_env, TableNames::with_prefix);
-            chat_dynamo::tables::ensure_tables(&client, &tables).await.context("creating the DynamoDB tables")?;
-            let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
-            serve(listener, options.clone(), limits, chat_dynamo::DynamoStore::new(client, tables), &what, shutdown)
+            let store = chat_dynamo::DynamoStore::connect(&sdk, tables);
+            let tables = store.tables();
+            chat_dynamo::tables::ensure_tables(&store.client(), tables)
                 .await
+                .context("creating the DynamoDB tables")?;
+            let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
+            serve(listener, options.clone(), limits, store, &what, shutdown).await
         }
     }
 }
 
 fn jwt_secret() -> Vec<u8> {
-    match std::env::var(chat_auth::config::env::SECRET) {
-        Ok(s) if !s.is_empty() => s.into_bytes(),
-        _ => {
+    match chat_core::config::Vars::env().get(chat_auth::config::env::SECRET) {
+        Some(s) => s.into_bytes(),
+        None => {
             tracing::warn!("CHAT_JWT_SECRET is not set: using the fixed development secret (fine for local use only)");
             chat_auth::dev::DEV_SECRET.as_bytes().to_vec()
         }
     }
 }
 
-async fn serve<S: Store + 'static>(
+async fn serve<S: Store + Clone + 'static>(
     listener: TcpListener,
     options: Options,
     limits: Limits,
@@ -196,7 +198,6 @@ async fn serve<S: Store + 'static>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let store = Arc::new(store);
     let secret = jwt_secret();
     let (stop_tx, stop_rx) = watch::channel(false);
     let callback = format!("http://{addr}/{}", options.stage);
@@ -275,7 +276,7 @@ async fn serve<S: Store + 'static>(
 
 type Gw<S> = State<Arc<Gateway<S>>>;
 
-async fn websocket<S: Store + 'static>(
+async fn websocket<S: Store + Clone + 'static>(
     State(gw): Gw<S>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     Query(query): Query<Vec<(String, String)>>,
@@ -288,7 +289,7 @@ async fn websocket<S: Store + 'static>(
     }
 }
 
-async fn staged_websocket<S: Store + 'static>(
+async fn staged_websocket<S: Store + Clone + 'static>(
     Path(stage): Path<String>,
     gw: Gw<S>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -315,7 +316,7 @@ struct TokenQuery {
 /// Longest `ttl` `/dev/token` grants: a week.
 const MAX_DEV_TTL: u64 = 7 * 24 * 60 * 60;
 
-async fn dev_token<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQuery>) -> Response {
+async fn dev_token<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQuery>) -> Response {
     let bad = |m: String| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": m}))).into_response();
     let Some(user) = q.user else { return bad("user is required".into()) };
     let user = match chat_core::ids::UserId::parse(&user) {
@@ -341,7 +342,7 @@ struct UserQuery {
     user: Option<String>,
 }
 
-async fn dev_pushes<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {
+async fn dev_pushes<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {
     let push::DevNotifier::Recording(recorder) = &gw.push.notifier else {
         let msg = "pushes go to SNS (--sns); nothing is recorded here";
         return (StatusCode::NOT_FOUND, axum::Json(json!({"error": msg}))).into_response();
@@ -353,7 +354,7 @@ async fn dev_pushes<S: Store + 'static>(State(gw): Gw<S>, Query(q): Query<UserQu
     }
 }
 
-async fn management_api<S: Store + 'static>(
+async fn management_api<S: Store + Clone + 'static>(
     State(gw): Gw<S>,
     method: Method,
     uri: axum::http::Uri,

@@ -70,11 +70,8 @@ impl Default for Options {
             store: StoreChoice::Embedded(PathBuf::from(".chat-data")),
             table_prefix: None,
             sns: false,
-            presence_debounce_ms: std::env::var("CHAT_PRESENCE_DEBOUNCE_MS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(chat_core::presence::DEFAULT_DEBOUNCE_MS),
-            send_rate: chat_core::ratelimit::RateLimit::from_env(),
+            presence_debounce_ms: chat_core::presence::DEFAULT_DEBOUNCE_MS,
+            send_rate: Some(chat_core::ratelimit::RateLimit::default()),
             help: false,
         }
     }
@@ -83,7 +80,21 @@ impl Default for Options {
 impl Options {
     /// Parses arguments (without the program name).
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        Self::parse_with(args, &chat_core::config::Vars::env())
+    }
+
+    /// [`Options::parse`] with the environment's settings (`CHAT_SEND_RATE`,
+    /// `CHAT_SEND_BURST`, `CHAT_PRESENCE_DEBOUNCE_MS`) read through `vars`; a flag wins over
+    /// a variable, and a bad value of either is an error, never silently the default.
+    pub fn parse_with(
+        args: impl IntoIterator<Item = String>,
+        vars: &chat_core::config::Vars<'_>,
+    ) -> Result<Self, String> {
         let mut o = Self::default();
+        o.send_rate = chat_core::ratelimit::RateLimit::from_vars(vars).map_err(|e| e.to_string())?;
+        o.presence_debounce_ms = vars
+            .parse_or(chat_core::schema::env::PRESENCE_DEBOUNCE_MS, o.presence_debounce_ms, "a number of milliseconds")
+            .map_err(|e| e.to_string())?;
         let (mut in_memory, mut dynamodb, mut data_dir) = (false, false, None);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {

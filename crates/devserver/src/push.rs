@@ -7,12 +7,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chat_core::BoxError;
 use chat_core::clock::SystemClock;
 use chat_core::ids::UserId;
 use chat_core::protocol::Platform;
+use chat_core::push::{Notifier, NotifyError};
 use chat_core::push::{PushEndpoint, PushQueue, PushRequest};
-use chat_core::store::{BoxError, Store};
-use chat_sns::{Notifier, NotifyError, SnsNotifier};
+use chat_core::store::Store;
+use chat_sns::SnsNotifier;
 use serde_json::{Value, json};
 
 /// Notifications that would have gone out, per user.
@@ -83,7 +85,7 @@ impl Notifier for DevNotifier {
 }
 
 /// The push function's dependencies in the devserver.
-pub type PushDeps<S> = chat_push::Deps<Arc<S>, DevNotifier, crate::poster::LocalPoster, SystemClock>;
+pub type PushDeps<S> = chat_push::Deps<S, DevNotifier, crate::poster::LocalPoster, SystemClock>;
 
 /// Hands push requests to the push function's `deliver` in the background.
 pub struct DirectPush<S> {
@@ -91,7 +93,7 @@ pub struct DirectPush<S> {
     pub deps: Arc<PushDeps<S>>,
 }
 
-impl<S: Store + 'static> PushQueue for DirectPush<S> {
+impl<S: Store + Clone + 'static> PushQueue for DirectPush<S> {
     async fn enqueue(&self, req: &PushRequest) -> Result<(), BoxError> {
         let (deps, req) = (self.deps.clone(), req.clone());
         tokio::spawn(async move {

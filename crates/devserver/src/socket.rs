@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chat_core::clock::Clock;
-use chat_core::protocol::ROUTES;
+use chat_core::protocol::{ActionKind, Function, route_of};
 use chat_core::store::Store;
 use futures_util::{SinkExt, StreamExt};
 use lambda_runtime::{Context, LambdaEvent};
@@ -59,7 +59,7 @@ fn lambda_event<T>(payload: T) -> LambdaEvent<T> {
 }
 
 /// Runs the authorizer and `$connect`; on success upgrades to a WebSocket.
-pub async fn handshake<S: Store + 'static>(
+pub async fn handshake<S: Store + Clone + 'static>(
     gw: Arc<Gateway<S>>,
     ws: WebSocketUpgrade,
     query: Vec<(String, String)>,
@@ -141,14 +141,12 @@ fn internal(what: &str, e: &dyn std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
 }
 
-/// The route key API Gateway selects for a frame: its `action` if a route has that
-/// key, else `$default`.
-pub fn route_key(body: &str) -> &'static str {
-    let action = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("action")?.as_str().map(str::to_owned));
-    action.and_then(|a| ROUTES.iter().find(|(r, _)| *r == a).map(|(r, _)| *r)).unwrap_or("$default")
-}
-
-async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInfo, socket: WebSocket, outbox: Outbox) {
+async fn connection<S: Store + Clone + 'static>(
+    gw: Arc<Gateway<S>>,
+    info: ConnectionInfo,
+    socket: WebSocket,
+    outbox: Outbox,
+) {
     let _active = gw.active.enter();
     let (mut sink, mut stream) = socket.split();
     let Outbox { tx, mut rx, handle } = outbox;
@@ -247,7 +245,7 @@ async fn connection<S: Store + 'static>(gw: Arc<Gateway<S>>, info: ConnectionInf
 
 /// The devserver's change feed: what the connections table's stream is in AWS. Each
 /// connect or disconnect hands the user to the presence function's debounced `settle`.
-fn feed_presence<S: Store + 'static>(gw: &Arc<Gateway<S>>, info: &ConnectionInfo) {
+fn feed_presence<S: Store + Clone + 'static>(gw: &Arc<Gateway<S>>, info: &ConnectionInfo) {
     let Some(user) =
         info.authorizer.get("userId").and_then(Value::as_str).and_then(|u| chat_core::ids::UserId::parse(u).ok())
     else {
@@ -262,18 +260,19 @@ fn feed_presence<S: Store + 'static>(gw: &Arc<Gateway<S>>, info: &ConnectionInfo
 }
 
 /// Invokes the function behind the frame's route, as API Gateway would.
-async fn invoke<S: Store + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body: &str) {
-    let route = route_key(body);
+async fn invoke<S: Store + Clone + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body: &str) {
+    let action = route_of(body);
+    let route = action.map_or("$default", ActionKind::name);
     let event = match events::message(info, route, body, gw.clock.now_ms()) {
         Ok(e) => e,
         Err(e) => return tracing::error!(error = %e, "message event"),
     };
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
-    let function = ROUTES.iter().find(|(r, _)| *r == route).map_or("send", |(_, f)| *f);
-    let result = match function {
-        "presence" => chat_presence::handle_route(&gw.presence, lambda_event(event)).await,
-        "push" => chat_push::handle_route(&*gw.push, lambda_event(event)).await,
-        _ => chat_send::handle(&gw.send, lambda_event(event)).await,
+    // `$default` is the send function's, as in the CDK stack.
+    let result = match action.map_or(Function::Send, ActionKind::function) {
+        Function::Presence => chat_presence::handle_route(&gw.presence, lambda_event(event)).await,
+        Function::Push => chat_push::handle_route(&*gw.push, lambda_event(event)).await,
+        Function::Send => chat_send::handle(&gw.send, lambda_event(event)).await,
     };
     if let Err(e) = result {
         // What API Gateway tells the client when an integration fails.
@@ -287,15 +286,6 @@ async fn invoke<S: Store + 'static>(gw: &Gateway<S>, info: &ConnectionInfo, body
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_route_by_action_or_fall_back_to_default() {
-        assert_eq!(route_key(r#"{"action":"send"}"#), "send");
-        assert_eq!(route_key(r#"{"action":"group.create"}"#), "group.create");
-        assert_eq!(route_key(r#"{"action":"fly"}"#), "$default");
-        assert_eq!(route_key(r#"{"action":1}"#), "$default");
-        assert_eq!(route_key("nope"), "$default");
-    }
 
     #[test]
     fn connection_ids_look_like_api_gateway_ones() {

@@ -23,6 +23,13 @@ impl DynamoStore {
         Self { client, tables, inbox_locks: Default::default() }
     }
 
+    /// A store on `tables` with a client built from `config` (an `&SdkConfig` from
+    /// `chat_lambda::sdk_config`, or a DynamoDB client config): what every function does
+    /// at cold start.
+    pub fn connect(config: impl Into<aws_sdk_dynamodb::Config>, tables: TableNames) -> Self {
+        Self::new(Client::from_conf(config.into()), tables)
+    }
+
     /// The table names in use.
     pub fn tables(&self) -> &TableNames {
         &self.tables

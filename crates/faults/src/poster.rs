@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use chat_core::BoxError;
 use chat_core::ids::ConnectionId;
 use chat_core::poster::{PostError, Poster};
 use chat_core::push::{PushQueue, PushRequest};
-use chat_core::store::BoxError;
 
 use crate::{Fault, Faults, Injected};
 

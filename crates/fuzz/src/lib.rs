@@ -16,15 +16,17 @@ use std::sync::OnceLock;
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_core::ids::UserId;
-use chat_core::protocol::{Action, MAX_BODY_BYTES, MAX_LIST, ROUTES, ServerFrame, parse_frame};
+use chat_core::protocol::{Action, ActionKind, MAX_BODY_BYTES, MAX_LIST, ServerFrame, parse_frame, route_key};
 
 /// One client frame, as text.
 pub fn frame(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let route = route_key(text);
-    assert!(route == "$default" || ROUTES.iter().any(|(r, _)| *r == route));
+    assert!(route == "$default" || ActionKind::from_name(route).is_some());
     match parse_frame(text) {
         Ok(request) => match request.action {
+            // The route the gateway picks is the one whose function serves the action.
+            ref action if action.name() != route => panic!("{} parsed from a frame routed to {route}", action.name()),
             Action::Send { body, .. } => assert!(!body.is_empty() && body.len() <= MAX_BODY_BYTES),
             Action::Receipt { msg_ids, .. } => assert!(!msg_ids.is_empty() && msg_ids.len() <= MAX_LIST),
             Action::Presence { users } => assert!(users.len() <= MAX_LIST),
@@ -35,13 +37,6 @@ pub fn frame(data: &[u8]) {
             assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok(), "error frame is JSON");
         }
     }
-}
-
-/// The devserver's and API Gateway's route selection, on `$request.body.action`.
-fn route_key(body: &str) -> &'static str {
-    let action =
-        serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v.get("action")?.as_str().map(str::to_owned));
-    action.and_then(|a| ROUTES.iter().find(|(r, _)| *r == a).map(|(r, _)| *r)).unwrap_or("$default")
 }
 
 /// One API Gateway WebSocket event, as the JSON a Lambda receives.

@@ -1,7 +1,10 @@
-//! Posting frames: the caller's reply, and fan-out to many connections at once.
+//! Posting frames: the caller's reply, and fan-out to many connections at once. Every
+//! function posts through here, so every post has the same time bound and the same
+//! handling of gone connections.
 
 use std::time::Duration;
 
+use chat_core::ids::ConnectionId;
 use chat_core::poster::{PostError, Poster};
 use chat_core::protocol::ServerFrame;
 use chat_core::store::{Connection, ConnectionStore};
@@ -10,36 +13,77 @@ use futures_util::future::join_all;
 use crate::Caller;
 
 /// No single post may hold the function longer than this (the SDK has its own budget too).
-const POST_TIMEOUT: Duration = Duration::from_secs(3);
+pub const POST_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Sends the direct reply to the calling connection. A failure is logged, not returned:
 /// there is nobody else to tell.
 pub async fn reply<P: Poster>(poster: &P, caller: &Caller, frame: &ServerFrame) {
-    match tokio::time::timeout(POST_TIMEOUT, poster.post(&caller.connection_id, &frame.to_json())).await {
-        Ok(Ok(())) => {}
-        Ok(Err(PostError::Gone)) => tracing::info!(user = %caller.user, "caller left before its reply"),
-        Ok(Err(PostError::Failed(e))) => tracing::warn!(user = %caller.user, error = %e, "reply failed"),
-        Err(_) => tracing::warn!(user = %caller.user, "reply timed out"),
+    if post_one(poster, &caller.connection_id, &frame.to_json()).await == Posted::Gone {
+        tracing::info!(user = %caller.user, "caller left before its reply");
     }
 }
 
-/// Posts each `(connection, frame)` concurrently, each within [`POST_TIMEOUT`]; a
-/// connection that is gone (410) has its record deleted. Never fails: a missed frame is
-/// recovered by `sync`.
+/// What became of one post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Posted {
+    /// Delivered, or failed in a way only logging can answer (`sync` recovers the frame).
+    Done,
+    /// The connection is gone (410).
+    Gone,
+}
+
+async fn post_one<P: Poster>(poster: &P, connection: &ConnectionId, frame: &str) -> Posted {
+    match tokio::time::timeout(POST_TIMEOUT, poster.post(connection, frame)).await {
+        Ok(Ok(())) => Posted::Done,
+        Ok(Err(PostError::Gone)) => Posted::Gone,
+        Ok(Err(PostError::Failed(e))) => {
+            tracing::warn!(error = %crate::refusal::cause_chain(&*e), "post failed");
+            Posted::Done
+        }
+        Err(_) => {
+            tracing::warn!("post timed out");
+            Posted::Done
+        }
+    }
+}
+
+/// Posts each `(target, frame)` concurrently, each within [`POST_TIMEOUT`], to the
+/// connection `id(target)` names; returns the targets whose connection is gone (410), for
+/// the caller to forget. Never fails: a missed frame is recovered by `sync`.
+pub async fn post_all<T, P: Poster>(poster: &P, targets: Vec<(T, &str)>, id: impl Fn(&T) -> &ConnectionId) -> Vec<T> {
+    let posted = join_all(targets.iter().map(|(t, frame)| post_one(poster, id(t), frame))).await;
+    targets.into_iter().zip(posted).filter(|(_, p)| *p == Posted::Gone).map(|((t, _), _)| t).collect()
+}
+
+/// [`post_all`] to live connections, deleting the record of each one that is gone.
 pub async fn fan_out<S: ConnectionStore, P: Poster>(store: &S, poster: &P, targets: Vec<(Connection, &str)>) {
-    let posts = targets.into_iter().map(|(conn, frame)| async move {
-        match tokio::time::timeout(POST_TIMEOUT, poster.post(&conn.connection_id, frame)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(PostError::Gone)) => {
-                if let Err(e) = store.delete_connection(&conn.user, &conn.connection_id).await {
-                    tracing::warn!(user = %conn.user, error = %e, "could not delete a gone connection");
-                }
-            }
-            Ok(Err(PostError::Failed(e))) => {
-                tracing::warn!(user = %conn.user, error = %e, source = ?std::error::Error::source(&*e), "post failed");
-            }
-            Err(_) => tracing::warn!(user = %conn.user, "post timed out"),
+    let gone = post_all(poster, targets, |c| &c.connection_id).await;
+    let deletes = gone.iter().map(|conn| async move {
+        if let Err(e) = store.delete_connection(&conn.user, &conn.connection_id).await {
+            tracing::warn!(user = %conn.user, error = %crate::refusal::cause_chain(&e), "could not delete a gone connection");
         }
     });
-    join_all(posts).await;
+    join_all(deletes).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{RecordingPoster, connection};
+    use chat_core::store::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn a_gone_connection_is_forgotten_and_the_others_get_their_frames() {
+        let store = MemoryStore::new();
+        let (live, gone) = (connection("bob", "live="), connection("bob", "gone="));
+        for c in [&live, &gone] {
+            store.put_connection(c).await.expect("put");
+        }
+        let poster = RecordingPoster::default();
+        poster.mark_gone("gone=");
+        fan_out(&store, &poster, vec![(live.clone(), r#"{"type":"ok"}"#), (gone, r#"{"type":"ok"}"#)]).await;
+        assert_eq!(poster.frames_to("live=").len(), 1);
+        let left = store.connections(&live.user, 0).await.expect("connections");
+        assert_eq!(left, vec![live]);
+    }
 }

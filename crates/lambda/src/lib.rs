@@ -5,8 +5,15 @@
 //! - [`init_tracing`]: JSON logs for CloudWatch.
 //! - [`ok`]: the integration response every route returns.
 //! - [`deliver`]: posting replies and fanning frames out through `@connections`.
+//! - [`Refusal`]: why a route refused a frame; one `error` frame at the edge.
+//! - `testing` (feature): the test kit, event builders and a recording poster.
 
 pub mod deliver;
+pub mod refusal;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use refusal::Refusal;
 
 use std::time::Duration;
 
@@ -105,12 +112,18 @@ pub async fn sdk_config(budget: Budget) -> SdkConfig {
     sdk_config_with(budget, |k| std::env::var(k).ok()).await
 }
 
+/// Both SDK configs a function that posts needs: ([`Budget::Data`], [`Budget::Post`]).
+pub async fn sdk_configs() -> (SdkConfig, SdkConfig) {
+    tokio::join!(sdk_config(Budget::Data), sdk_config(Budget::Post))
+}
+
 /// [`sdk_config`], reading variables through `get` (the environment, or a map in tests).
 pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String>) -> SdkConfig {
     let var = |k: &str| get(k).filter(|v| !v.is_empty());
     // An emulator on a busy laptop or CI box (moto, LocalStack) answers far slower than AWS:
     // CHAT_AWS_TIMEOUT_SCALE stretches every budget (scripts/test uses 5).
-    let scale = var("CHAT_AWS_TIMEOUT_SCALE").and_then(|v| v.parse::<u32>().ok()).unwrap_or(1).clamp(1, 60);
+    let scale =
+        var(chat_core::schema::env::AWS_TIMEOUT_SCALE).and_then(|v| v.parse::<u32>().ok()).unwrap_or(1).clamp(1, 60);
     let (attempts, attempt, total) = match budget {
         Budget::Data => (3, Duration::from_secs(2), Duration::from_secs(5)),
         Budget::Post => (2, Duration::from_millis(1500), Duration::from_secs(3)),
@@ -137,7 +150,7 @@ pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String
         if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
             b = b.endpoint_url(endpoint);
         }
-        if var("CHAT_TLS_NATIVE_ROOTS").is_none() {
+        if var(chat_core::schema::env::TLS_NATIVE_ROOTS).is_none() {
             match amazon_trust_context() {
                 Ok(tls) => {
                     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -188,10 +201,7 @@ mod tests {
     use super::*;
 
     fn event(authorizer: serde_json::Value) -> ApiGatewayWebsocketProxyRequest {
-        let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../fixtures/websocket-message.json")).expect("fixture");
-        v["requestContext"]["authorizer"] = authorizer;
-        serde_json::from_value(v).expect("event")
+        testing::event(testing::fixtures::MESSAGE, |v| v["requestContext"]["authorizer"] = authorizer)
     }
 
     #[test]

@@ -2,24 +2,12 @@
 //!
 //! - [`TopicQueue`]: the send path publishes each push request to the push topic (the push
 //!   function subscribes to it), so a notification is never on the path of an ack.
-//! - [`Notifier`] and [`SnsNotifier`]: platform endpoints (FCM, APNs) and publishing to them.
+//! - [`SnsNotifier`]: `chat_core::push::Notifier` on SNS platform endpoints (FCM, APNs).
 
 use aws_sdk_sns::Client;
+use chat_core::BoxError;
 use chat_core::protocol::Platform;
-use chat_core::push::{PushEndpoint, PushQueue, PushRequest};
-use chat_core::store::BoxError;
-
-/// Environment variables naming the SNS resources.
-pub mod env {
-    /// The topic push requests go to.
-    pub const TOPIC_ARN: &str = "CHAT_PUSH_TOPIC_ARN";
-    /// Platform application for FCM.
-    pub const FCM_APP_ARN: &str = "CHAT_PUSH_FCM_APP_ARN";
-    /// Platform application for APNs.
-    pub const APNS_APP_ARN: &str = "CHAT_PUSH_APNS_APP_ARN";
-    /// Platform application for the APNs sandbox.
-    pub const APNS_SANDBOX_APP_ARN: &str = "CHAT_PUSH_APNS_SANDBOX_APP_ARN";
-}
+use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushQueue, PushRequest};
 
 /// Publishes push requests to the push topic.
 #[derive(Debug, Clone)]
@@ -43,38 +31,6 @@ impl PushQueue for TopicQueue {
     }
 }
 
-/// Why a push operation failed; the variant says what the caller does next.
-#[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    /// This deployment has no platform application for that platform: refuse the device.
-    #[error("push platform {0:?} is not configured for this deployment")]
-    NotConfigured(Platform),
-    /// The endpoint is disabled (the token expired or the app was uninstalled): forget it.
-    #[error("push endpoint is disabled")]
-    Disabled,
-    /// Anything else: log it; the message is stored and `sync` shows it.
-    #[error("push failed")]
-    Failed(#[source] BoxError),
-}
-
-/// Creates platform endpoints and publishes notifications to them.
-pub trait Notifier: Send + Sync {
-    /// Creates (or finds) the endpoint for a device token; returns its ARN.
-    fn create_endpoint(
-        &self,
-        platform: Platform,
-        token: &str,
-    ) -> impl std::future::Future<Output = Result<String, NotifyError>> + Send;
-    /// Deletes an endpoint.
-    fn delete_endpoint(&self, endpoint_arn: &str) -> impl std::future::Future<Output = Result<(), NotifyError>> + Send;
-    /// Publishes the notification for `req` to a device, in its platform's format.
-    fn publish(
-        &self,
-        endpoint: &PushEndpoint,
-        req: &PushRequest,
-    ) -> impl std::future::Future<Output = Result<(), NotifyError>> + Send;
-}
-
 /// The SNS platform applications of one deployment (any may be absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlatformApps {
@@ -89,8 +45,17 @@ pub struct PlatformApps {
 impl PlatformApps {
     /// Reads the ARNs from the environment.
     pub fn from_env() -> Self {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Self { fcm: var(env::FCM_APP_ARN), apns: var(env::APNS_APP_ARN), apns_sandbox: var(env::APNS_SANDBOX_APP_ARN) }
+        Self::from_vars(&chat_core::config::Vars::env())
+    }
+
+    /// Reads the ARNs through a lookup (`CHAT_PUSH_*_APP_ARN`).
+    pub fn from_vars(vars: &chat_core::config::Vars<'_>) -> Self {
+        use chat_core::schema::env;
+        Self {
+            fcm: vars.get(env::PUSH_FCM_APP_ARN),
+            apns: vars.get(env::PUSH_APNS_APP_ARN),
+            apns_sandbox: vars.get(env::PUSH_APNS_SANDBOX_APP_ARN),
+        }
     }
 
     fn arn(&self, platform: Platform) -> Option<&str> {

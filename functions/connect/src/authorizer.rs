@@ -16,7 +16,7 @@ pub const UNAUTHORIZED: &str = "Unauthorized";
 
 /// The variable naming a Secrets Manager secret that holds the HS256 secret (the CDK
 /// stack sets it, so the secret never sits in a plain environment variable).
-pub const SECRET_ARN_ENV: &str = "CHAT_JWT_SECRET_ARN";
+pub const SECRET_ARN_ENV: &str = chat_core::schema::env::JWT_SECRET_ARN;
 
 /// The verifier for this deployment, built once per cold start: the HS256 secret read
 /// from Secrets Manager when `CHAT_JWT_SECRET_ARN` is set, else `CHAT_JWT_SECRET` or a
@@ -83,12 +83,10 @@ mod tests {
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
     fn event(query: serde_json::Value) -> LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest> {
-        let mut v: serde_json::Value = serde_json::from_str(include_str!(
-            "../../../crates/lambda/fixtures/apigw-v2-custom-authorizer-websocket-request.json"
-        ))
-        .expect("fixture");
-        v["queryStringParameters"] = query;
-        LambdaEvent::new(serde_json::from_value(v).expect("event"), Default::default())
+        let event = chat_lambda::testing::event(chat_lambda::testing::fixtures::AUTHORIZER, |v| {
+            v["queryStringParameters"] = query;
+        });
+        LambdaEvent::new(event, Default::default())
     }
 
     fn token(user: &str) -> String {

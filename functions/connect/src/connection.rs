@@ -50,26 +50,26 @@ mod tests {
     use chat_core::clock::ManualClock;
     use chat_core::ids::UserId;
     use chat_core::store::memory::MemoryStore;
+    use chat_lambda::testing::{self, fixtures};
 
     fn event(fixture: &str, route: &str) -> LambdaEvent<ApiGatewayWebsocketProxyRequest> {
-        let mut v: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
-        v["requestContext"]["routeKey"] = route.into();
-        v["requestContext"]["authorizer"] = serde_json::json!({"principalId":"alice","userId":"alice"});
-        LambdaEvent::new(serde_json::from_value(v).expect("event"), Default::default())
+        let event = testing::event(fixture, |v| {
+            v["requestContext"]["routeKey"] = route.into();
+            v["requestContext"]["authorizer"] = serde_json::json!({"principalId":"alice","userId":"alice"});
+        });
+        LambdaEvent::new(event, Default::default())
     }
 
     #[tokio::test]
     async fn connect_records_and_disconnect_forgets_the_connection() {
         let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(1_700_000_000_000) };
-        let connect = include_str!("../../../crates/lambda/fixtures/apigw-websocket-request.json");
-        let disconnect = include_str!("../../../crates/lambda/fixtures/apigw-websocket-request-disconnect-route.json");
-        handle(&deps, event(connect, "$connect")).await.expect("connect");
+        handle(&deps, event(fixtures::CONNECT, "$connect")).await.expect("connect");
         let alice = UserId::parse("alice").expect("valid");
         let conns = deps.store.connections(&alice, 0).await.expect("list");
         assert_eq!(conns.len(), 1);
         assert_eq!(conns[0].connection_id.as_str(), "TWegAcC4EowCHnA=");
         assert_eq!(conns[0].expires_at, 1_547_230_720 + TTL_SECS);
-        let mut ev = event(disconnect, "$disconnect");
+        let mut ev = event(fixtures::DISCONNECT, "$disconnect");
         ev.payload.request_context.connection_id = Some("TWegAcC4EowCHnA=".into());
         handle(&deps, ev).await.expect("disconnect");
         assert!(deps.store.connections(&alice, 0).await.expect("list").is_empty());
@@ -78,7 +78,7 @@ mod tests {
     #[tokio::test]
     async fn an_event_without_authorizer_context_fails() {
         let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(0) };
-        let mut ev = event(include_str!("../../../crates/lambda/fixtures/apigw-websocket-request.json"), "$connect");
+        let mut ev = event(fixtures::CONNECT, "$connect");
         ev.payload.request_context.authorizer = Default::default();
         assert!(handle(&deps, ev).await.is_err());
     }

@@ -3,6 +3,7 @@
 
 use chat_connect::connection::{Deps, handle};
 use chat_core::clock::SystemClock;
+use chat_core::config::Vars;
 use chat_core::schema::TableNames;
 use chat_dynamo::DynamoStore;
 use chat_lambda::Budget;
@@ -11,10 +12,8 @@ use lambda_runtime::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     chat_lambda::init_tracing();
+    let tables = TableNames::from_vars(&Vars::env());
     let sdk = chat_lambda::sdk_config(Budget::Data).await;
-    let deps = Deps {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), TableNames::from_env()),
-        clock: SystemClock,
-    };
+    let deps = Deps { store: DynamoStore::connect(&sdk, tables), clock: SystemClock };
     run(service_fn(|event| handle(&deps, event))).await
 }

@@ -17,17 +17,38 @@ use std::time::Duration;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
 use chat_core::clock::{Clock, SystemClock};
+use chat_core::config::{ConfigError, Vars};
 use chat_core::ids::UserId;
-use chat_core::poster::{PostError, Poster};
-use chat_core::presence::{PresenceState, decide, settles_at};
-use chat_core::protocol::{Action, ErrorCode, FrameError, ServerFrame, parse_frame};
+use chat_core::poster::Poster;
+use chat_core::presence::{DEFAULT_DEBOUNCE_MS, PresenceState, decide, settles_at};
+use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame, parse_frame};
 use chat_core::schema::connections::TTL_SECS;
+use chat_core::schema::{TableNames, env};
 use chat_core::store::{ConnectionStore, PresenceStore, StoreError, Subscription};
-use chat_lambda::{Caller, deliver};
+use chat_lambda::{Caller, Refusal, deliver};
 use lambda_runtime::LambdaEvent;
 
-/// The variable setting the debounce window in ms (default 3000).
-pub const DEBOUNCE_ENV: &str = "CHAT_PRESENCE_DEBOUNCE_MS";
+/// The presence function's settings, read once per cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The tables.
+    pub tables: TableNames,
+    /// The `@connections` endpoint.
+    pub callback_url: String,
+    /// The debounce window, ms (`CHAT_PRESENCE_DEBOUNCE_MS`, default 3000).
+    pub window_ms: u64,
+}
+
+impl Config {
+    /// Reads the settings through `vars`; names the variable that is missing or wrong.
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            tables: TableNames::from_vars(vars),
+            callback_url: vars.require(env::CALLBACK_URL)?,
+            window_ms: vars.parse_or(env::PRESENCE_DEBOUNCE_MS, DEFAULT_DEBOUNCE_MS, "a number of milliseconds")?,
+        })
+    }
+}
 
 /// What the presence function needs.
 #[derive(Debug)]
@@ -49,28 +70,17 @@ pub async fn handle_route<S: ConnectionStore + PresenceStore, P: Poster, C: Cloc
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let caller = Caller::from_event(&event.payload)?;
     let frame = match parse_frame(event.payload.body.as_deref().unwrap_or("")) {
-        Ok(req) => match req.action {
-            Action::Presence { users } => match query(deps, &caller, &users).await {
-                Ok(views) => ServerFrame::Presence { id: req.id, users: views },
-                Err(e) => {
-                    tracing::error!(user = %caller.user, error = %e, "presence query failed");
-                    let message = "the server could not read presence; retry".to_owned();
-                    ServerFrame::from_error(FrameError {
-                        id: req.id,
-                        client_msg_id: None,
-                        code: ErrorCode::Internal,
-                        message,
-                    })
-                }
-            },
-            _ => ServerFrame::from_error(FrameError {
-                id: req.id,
-                client_msg_id: None,
-                code: ErrorCode::BadRequest,
-                message: "the presence route serves only the presence action".into(),
-            }),
-        },
         Err(e) => ServerFrame::from_error(e),
+        Ok(req) => {
+            let result = match req.action {
+                Action::Presence { users } => query(deps, &caller, &users).await.map_err(Refusal::from),
+                _ => Err(Refusal::client(ErrorCode::BadRequest, "the presence route serves only the presence action")),
+            };
+            match result {
+                Ok(users) => ServerFrame::Presence { id: req.id, users },
+                Err(refusal) => refusal.into_frame(&caller, req.id, None),
+            }
+        }
     };
     deliver::reply(&deps.poster, &caller, &frame).await;
     Ok(chat_lambda::ok())
@@ -80,7 +90,7 @@ async fn query<S: PresenceStore, P, C: Clock>(
     deps: &Deps<S, P, C>,
     caller: &Caller,
     users: &[UserId],
-) -> Result<Vec<chat_core::protocol::PresenceView>, StoreError> {
+) -> Result<Vec<PresenceView>, StoreError> {
     let sub = Subscription {
         subscriber: caller.user.clone(),
         connection_id: caller.connection_id.clone(),
@@ -132,19 +142,15 @@ async fn announce_if_changed<S: ConnectionStore + PresenceStore, P: Poster, C: C
     let frame =
         ServerFrame::Presence { id: None, users: vec![PresenceState::view(Some(&new), user.clone())] }.to_json();
     let subscribers = deps.store.subscribers(user, now_s).await?;
-    let posts = subscribers.iter().map(|sub| async {
-        match deps.poster.post(&sub.connection_id, &frame).await {
-            Ok(()) => {}
-            Err(PostError::Gone) => {
-                if let Err(e) = deps.store.unsubscribe(user, &sub.connection_id).await {
-                    tracing::warn!(error = %e, "could not drop a gone subscription");
-                }
-            }
-            Err(PostError::Failed(e)) => tracing::warn!(error = %e, "presence post failed"),
+    let count = subscribers.len();
+    let targets = subscribers.into_iter().map(|sub| (sub, frame.as_str())).collect();
+    let gone = deliver::post_all(&deps.poster, targets, |sub| &sub.connection_id).await;
+    for sub in gone {
+        if let Err(e) = deps.store.unsubscribe(user, &sub.connection_id).await {
+            tracing::warn!(error = %chat_lambda::refusal::cause_chain(&e), "could not drop a gone subscription");
         }
-    });
-    futures_util::future::join_all(posts).await;
-    tracing::info!(%user, online = new.online, subscribers = subscribers.len(), "presence announced");
+    }
+    tracing::info!(%user, online = new.online, subscribers = count, "presence announced");
     Ok(true)
 }
 

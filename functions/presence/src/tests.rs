@@ -1,46 +1,24 @@
 //! Debounce tests with an injected clock: time is set, never slept through.
 
-use std::sync::Mutex;
-
 use chat_core::clock::ManualClock;
-use chat_core::ids::{ConnectionId, UserId};
-use chat_core::poster::{PostError, Poster};
+use chat_core::ids::ConnectionId;
 use chat_core::store::memory::MemoryStore;
-use chat_core::store::{Connection, ConnectionStore, PresenceStore, Subscription};
+use chat_core::store::{ConnectionStore, PresenceStore, Subscription};
+use chat_lambda::testing::{RecordingPoster, connection as conn, fixtures, user};
 
 use super::*;
 
-#[derive(Default)]
-struct Recorder(Mutex<Vec<(String, serde_json::Value)>>);
-
-impl Poster for Recorder {
-    async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
-        let v = serde_json::from_str(data).map_err(|e| PostError::Failed(Box::new(e)))?;
-        self.0.lock().expect("lock").push((connection.to_string(), v));
-        Ok(())
-    }
-}
-
-fn user(s: &str) -> UserId {
-    UserId::parse(s).expect("valid")
-}
-
-fn conn(u: &str, id: &str) -> Connection {
-    Connection {
-        user: user(u),
-        connection_id: ConnectionId::parse(id).expect("valid"),
-        device: None,
-        connected_at: 0,
-        expires_at: u64::MAX / 2,
-    }
-}
-
 /// Deps whose clock already stands past every window, so `settle` never sleeps.
-fn deps() -> Deps<MemoryStore, Recorder, ManualClock> {
-    Deps { store: MemoryStore::new(), poster: Recorder::default(), clock: ManualClock::at(1_000_000), window_ms: 3_000 }
+fn deps() -> Deps<MemoryStore, RecordingPoster, ManualClock> {
+    Deps {
+        store: MemoryStore::new(),
+        poster: RecordingPoster::default(),
+        clock: ManualClock::at(1_000_000),
+        window_ms: 3_000,
+    }
 }
 
-async fn watch(d: &Deps<MemoryStore, Recorder, ManualClock>, watcher_conn: &str, who: &str) {
+async fn watch(d: &Deps<MemoryStore, RecordingPoster, ManualClock>, watcher_conn: &str, who: &str) {
     let sub = Subscription {
         subscriber: user("watcher"),
         connection_id: ConnectionId::parse(watcher_conn).expect("valid"),
@@ -49,8 +27,8 @@ async fn watch(d: &Deps<MemoryStore, Recorder, ManualClock>, watcher_conn: &str,
     d.store.subscribe(&[user(who)], &sub).await.expect("subscribe");
 }
 
-fn posted(d: &Deps<MemoryStore, Recorder, ManualClock>) -> Vec<(String, serde_json::Value)> {
-    d.poster.0.lock().expect("lock").clone()
+fn posted(d: &Deps<MemoryStore, RecordingPoster, ManualClock>) -> Vec<(String, serde_json::Value)> {
+    d.poster.posts().into_iter().map(|p| (p.connection, p.frame)).collect()
 }
 
 #[tokio::test]
@@ -90,7 +68,7 @@ async fn changes_still_inside_the_window_wait_for_it() {
     tokio::time::pause();
     let d = Deps {
         store: MemoryStore::new(),
-        poster: Recorder::default(),
+        poster: RecordingPoster::default(),
         clock: ManualClock::at(1_000),
         window_ms: 3_000,
     };
@@ -106,13 +84,8 @@ async fn changes_still_inside_the_window_wait_for_it() {
 
 #[tokio::test]
 async fn a_gone_subscriber_is_dropped() {
-    struct Gone;
-    impl Poster for Gone {
-        async fn post(&self, _: &ConnectionId, _: &str) -> Result<(), PostError> {
-            Err(PostError::Gone)
-        }
-    }
-    let d = Deps { store: MemoryStore::new(), poster: Gone, clock: ManualClock::at(1_000_000), window_ms: 3_000 };
+    let d = deps();
+    d.poster.mark_gone("w1=");
     let sub = Subscription {
         subscriber: user("w"),
         connection_id: ConnectionId::parse("w1=").expect("valid"),
@@ -126,10 +99,9 @@ async fn a_gone_subscriber_is_dropped() {
 
 #[test]
 fn stream_records_name_the_user_and_time() {
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/dynamodb-event.json")).expect("fixture");
-    v["Records"][0]["dynamodb"]["Keys"] = serde_json::json!({"userId":{"S":"bob"},"connectionId":{"S":"c1="}});
-    let event: DynamoDbEvent = serde_json::from_value(v).expect("event");
+    let event: DynamoDbEvent = chat_lambda::testing::event(fixtures::DYNAMODB_STREAM, |v| {
+        v["Records"][0]["dynamodb"]["Keys"] = serde_json::json!({"userId":{"S":"bob"},"connectionId":{"S":"c1="}});
+    });
     let changes = changes_from_stream(&event);
     assert_eq!(changes[0].0, user("bob"));
     assert!(changes[0].1 > 0);

@@ -11,14 +11,33 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::sns::SnsEvent;
 use chat_core::clock::{Clock, SystemClock};
+use chat_core::config::{ConfigError, Vars};
 use chat_core::ids::UserId;
 use chat_core::poster::Poster;
-use chat_core::protocol::{Action, ErrorCode, FrameError, Platform, ServerFrame, parse_frame};
-use chat_core::push::{PushEndpoint, PushRequest};
+use chat_core::protocol::{Action, ErrorCode, Platform, ServerFrame, parse_frame};
+use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
+use chat_core::schema::{TableNames, env};
 use chat_core::store::{PushStore, StoreError};
-use chat_lambda::{Caller, deliver as post};
-use chat_sns::{Notifier, NotifyError};
+use chat_lambda::refusal::cause_chain;
+use chat_lambda::{Caller, Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
+
+/// The push function's settings, read once per cold start. The platform applications
+/// (`CHAT_PUSH_*_APP_ARN`) are read by `chat_sns::PlatformApps` where the notifier is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The tables.
+    pub tables: TableNames,
+    /// The `@connections` endpoint.
+    pub callback_url: String,
+}
+
+impl Config {
+    /// Reads the settings through `vars`; names the variable that is missing.
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self { tables: TableNames::from_vars(vars), callback_url: vars.require(env::CALLBACK_URL)? })
+    }
+}
 
 /// What the push function needs.
 #[derive(Debug)]
@@ -33,10 +52,6 @@ pub struct Deps<S, N, P, C = SystemClock> {
     pub clock: C,
 }
 
-fn error(id: Option<String>, code: ErrorCode, message: impl Into<String>) -> ServerFrame {
-    ServerFrame::from_error(FrameError { id, client_msg_id: None, code, message: message.into() })
-}
-
 /// The `push.register` and `push.unregister` routes.
 pub async fn handle_route<S: PushStore, N: Notifier, P: Poster, C: Clock>(
     deps: &Deps<S, N, P, C>,
@@ -45,27 +60,23 @@ pub async fn handle_route<S: PushStore, N: Notifier, P: Poster, C: Clock>(
     let caller = Caller::from_event(&event.payload)?;
     let frame = match parse_frame(event.payload.body.as_deref().unwrap_or("")) {
         Err(e) => ServerFrame::from_error(e),
-        Ok(req) => match req.action {
-            Action::PushRegister { platform, token } => {
-                register(deps, &caller.user, platform, token).await.map_or_else(
-                    |(code, message)| error(req.id.clone(), code, message),
-                    |()| ServerFrame::Ok { id: req.id.clone() },
-                )
+        Ok(req) => {
+            let result = match req.action {
+                Action::PushRegister { platform, token } => register(deps, &caller.user, platform, token).await,
+                Action::PushUnregister { token } => unregister(deps, &caller.user, &token).await,
+                _ => Err(Refusal::client(
+                    ErrorCode::BadRequest,
+                    "the push routes serve only push.register and push.unregister",
+                )),
+            };
+            match result {
+                Ok(()) => ServerFrame::Ok { id: req.id },
+                Err(refusal) => refusal.into_frame(&caller, req.id, None),
             }
-            Action::PushUnregister { token } => unregister(deps, &caller.user, &token).await.map_or_else(
-                |(code, message)| error(req.id.clone(), code, message),
-                |()| ServerFrame::Ok { id: req.id.clone() },
-            ),
-            _ => error(req.id, ErrorCode::BadRequest, "the push routes serve only push.register and push.unregister"),
-        },
+        }
     };
     post::reply(&deps.poster, &caller, &frame).await;
     Ok(chat_lambda::ok())
-}
-
-fn internal(e: &dyn std::fmt::Display) -> (ErrorCode, String) {
-    tracing::error!(error = %e, "push registration failed");
-    (ErrorCode::Internal, "the server could not update push devices; retry".into())
 }
 
 async fn register<S: PushStore, N: Notifier, P, C>(
@@ -73,25 +84,21 @@ async fn register<S: PushStore, N: Notifier, P, C>(
     user: &UserId,
     platform: Platform,
     token: String,
-) -> Result<(), (ErrorCode, String)> {
-    let endpoint_arn = match deps.notifier.create_endpoint(platform, &token).await {
-        Ok(arn) => arn,
-        Err(e @ NotifyError::NotConfigured(_)) => return Err((ErrorCode::BadRequest, e.to_string())),
-        Err(e) => return Err(internal(&e)),
-    };
+) -> Result<(), Refusal> {
+    let endpoint_arn = deps.notifier.create_endpoint(platform, &token).await?;
     let endpoint = PushEndpoint { user: user.clone(), token, platform, endpoint_arn };
-    deps.store.put_endpoint(&endpoint).await.map_err(|e| internal(&e))
+    Ok(deps.store.put_endpoint(&endpoint).await?)
 }
 
 async fn unregister<S: PushStore, N: Notifier, P, C>(
     deps: &Deps<S, N, P, C>,
     user: &UserId,
     token: &str,
-) -> Result<(), (ErrorCode, String)> {
-    if let Some(gone) = deps.store.delete_endpoint(user, token).await.map_err(|e| internal(&e))?
+) -> Result<(), Refusal> {
+    if let Some(gone) = deps.store.delete_endpoint(user, token).await?
         && let Err(e) = deps.notifier.delete_endpoint(&gone.endpoint_arn).await
     {
-        tracing::warn!(error = %e, "could not delete the SNS endpoint; it stays orphaned");
+        tracing::warn!(error = %cause_chain(&e), "could not delete the SNS endpoint; it stays orphaned");
     }
     Ok(())
 }
@@ -117,10 +124,10 @@ pub async fn deliver<S: PushStore, N: Notifier, P, C: Clock>(
                 tracing::info!(user = %req.user, "push endpoint disabled; forgetting the device");
                 deps.store.delete_endpoint(&req.user, &endpoint.token).await?;
                 if let Err(e) = deps.notifier.delete_endpoint(&endpoint.endpoint_arn).await {
-                    tracing::warn!(error = %e, "could not delete a disabled SNS endpoint");
+                    tracing::warn!(error = %cause_chain(&e), "could not delete a disabled SNS endpoint");
                 }
             }
-            Err(e) => tracing::warn!(user = %req.user, error = %e, "push failed"),
+            Err(e) => tracing::warn!(user = %req.user, error = %cause_chain(&e), "push failed"),
         }
     }
     Ok(sent)

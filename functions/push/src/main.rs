@@ -1,23 +1,23 @@
 //! The push Lambda: device registration routes and the push topic's subscription.
 
-use chat_apigw::{ApiGwPoster, CALLBACK_URL_ENV};
+use chat_apigw::ApiGwPoster;
 use chat_core::clock::SystemClock;
-use chat_core::schema::TableNames;
+use chat_core::config::Vars;
 use chat_dynamo::DynamoStore;
-use chat_lambda::Budget;
-use chat_push::{Deps, handle};
+use chat_push::{Config, Deps, handle};
 use chat_sns::{PlatformApps, SnsNotifier};
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     chat_lambda::init_tracing();
-    let callback = std::env::var(CALLBACK_URL_ENV).map_err(|_| format!("{CALLBACK_URL_ENV} is not set"))?;
-    let (data, post) = tokio::join!(chat_lambda::sdk_config(Budget::Data), chat_lambda::sdk_config(Budget::Post));
+    let vars = Vars::env();
+    let config = Config::from_vars(&vars)?;
+    let (data, post) = chat_lambda::sdk_configs().await;
     let deps = Deps {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&data), TableNames::from_env()),
-        notifier: SnsNotifier::new(aws_sdk_sns::Client::new(&data), PlatformApps::from_env()),
-        poster: ApiGwPoster::new(&post, &callback),
+        store: DynamoStore::connect(&data, config.tables),
+        notifier: SnsNotifier::new(aws_sdk_sns::Client::new(&data), PlatformApps::from_vars(&vars)),
+        poster: ApiGwPoster::new(&post, &config.callback_url),
         clock: SystemClock,
     };
     run(service_fn(|event| handle(&deps, event))).await

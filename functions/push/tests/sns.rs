@@ -2,29 +2,17 @@
 //! registration creates a platform endpoint, the send path's push request reaches the push
 //! topic's subscribers, and a disabled endpoint is forgotten.
 
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_sns::Client as Sns;
 use chat_core::clock::SystemClock;
-use chat_core::ids::{ConnectionId, Conversation, MsgId, UserId};
-use chat_core::poster::{PostError, Poster};
+use chat_core::ids::{Conversation, MsgId, UserId};
 use chat_core::protocol::Platform;
 use chat_core::push::{PushQueue, PushRequest};
 use chat_core::store::PushStore;
 use chat_core::store::memory::MemoryStore;
+use chat_lambda::testing::{self, RecordingPoster};
 use chat_push::{Deps, deliver, handle_route};
 use chat_sns::{PlatformApps, SnsNotifier, TopicQueue};
 use lambda_runtime::LambdaEvent;
-
-#[derive(Default, Clone)]
-struct Replies(Arc<Mutex<Vec<serde_json::Value>>>);
-
-impl Poster for Replies {
-    async fn post(&self, _: &ConnectionId, data: &str) -> Result<(), PostError> {
-        self.0.lock().expect("lock").push(serde_json::from_str(data).map_err(|e| PostError::Failed(Box::new(e)))?);
-        Ok(())
-    }
-}
 
 async fn sns() -> Sns {
     assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at an SNS API (scripts/test)");
@@ -44,11 +32,9 @@ async fn fcm_app(sns: &Sns) -> String {
     out.platform_application_arn().expect("arn").to_owned()
 }
 
+/// alice's route event carrying `body`.
 fn route_event(body: serde_json::Value) -> LambdaEvent<aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest> {
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
-    v["body"] = serde_json::json!(body.to_string());
-    LambdaEvent::new(serde_json::from_value(v).expect("event"), Default::default())
+    testing::route_event("alice", "TWegAcC4EowCHnA=", &body.to_string())
 }
 
 fn request(user: &str) -> PushRequest {
@@ -66,7 +52,7 @@ fn request(user: &str) -> PushRequest {
 async fn registering_creates_a_platform_endpoint_and_a_push_reaches_it_once() {
     let sns = sns().await;
     let app = fcm_app(&sns).await;
-    let replies = Replies::default();
+    let replies = RecordingPoster::default();
     let deps = Deps {
         store: MemoryStore::new(),
         notifier: SnsNotifier::new(sns.clone(), PlatformApps { fcm: Some(app.clone()), ..Default::default() }),
@@ -80,7 +66,7 @@ async fn registering_creates_a_platform_endpoint_and_a_push_reaches_it_once() {
     )
     .await
     .expect("handled");
-    assert_eq!(replies.0.lock().expect("lock").last(), Some(&serde_json::json!({"type":"ok","id":"r"})));
+    assert_eq!(replies.posts().last().map(|p| &p.frame), Some(&serde_json::json!({"type":"ok","id":"r"})));
     let endpoints =
         sns.list_endpoints_by_platform_application().platform_application_arn(&app).send().await.expect("list");
     let tokens: Vec<_> =
@@ -98,10 +84,7 @@ async fn registering_creates_a_platform_endpoint_and_a_push_reaches_it_once() {
     )
     .await
     .expect("handled");
-    assert_eq!(
-        replies.0.lock().expect("lock").last().map(|r| r["code"].clone()),
-        Some(serde_json::json!("bad_request"))
-    );
+    assert_eq!(replies.posts().last().map(|p| p.frame["code"].clone()), Some(serde_json::json!("bad_request")));
 }
 
 #[tokio::test]
@@ -111,7 +94,7 @@ async fn a_disabled_endpoint_is_removed() {
     let deps = Deps {
         store: MemoryStore::new(),
         notifier: SnsNotifier::new(sns.clone(), PlatformApps { fcm: Some(app), ..Default::default() }),
-        poster: Replies::default(),
+        poster: RecordingPoster::default(),
         clock: SystemClock,
     };
     handle_route(

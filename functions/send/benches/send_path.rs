@@ -7,53 +7,23 @@
 
 use std::hint::black_box;
 
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use chat_core::clock::SystemClock;
-use chat_core::ids::{ConnectionId, UserId};
-use chat_core::poster::{PostError, Poster};
-use chat_core::push::NoPush;
+use chat_core::store::ConnectionStore;
 use chat_core::store::memory::MemoryStore;
-use chat_core::store::{Connection, ConnectionStore};
+use chat_lambda::testing::{DiscardingPoster, connection, route_request};
 use chat_send::{Deps, handle};
 use criterion::{Criterion, criterion_group, criterion_main};
 use lambda_runtime::LambdaEvent;
 
-struct Discard;
-
-impl Poster for Discard {
-    async fn post(&self, _: &ConnectionId, data: &str) -> Result<(), PostError> {
-        black_box(data);
-        Ok(())
-    }
-}
-
-fn event() -> ApiGatewayWebsocketProxyRequest {
-    serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture")
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let deps = Deps {
-        store: MemoryStore::new(),
-        poster: Discard,
-        clock: SystemClock,
-        push: NoPush,
-        limiter: chat_core::ratelimit::RateLimiter::new(None),
-    };
+    let deps = Deps::basic(MemoryStore::new(), DiscardingPoster);
     // bob is online on two devices, alice on a second one: three deliveries per send.
     rt.block_on(async {
         for (user, id) in [("bob", "b1="), ("bob", "b2="), ("alice", "a2=")] {
-            let conn = Connection {
-                user: UserId::parse(user).expect("valid"),
-                connection_id: ConnectionId::parse(id).expect("valid"),
-                device: None,
-                connected_at: 0,
-                expires_at: u64::MAX / 2,
-            };
-            deps.store.put_connection(&conn).await.expect("put");
+            deps.store.put_connection(&connection(user, id)).await.expect("put");
         }
     });
-    let template = event();
+    let template = route_request("alice", "TWegAcC4EowCHnA=", "");
     let mut n = 0u64;
     c.bench_function("send 1:1 (handle, in-memory store, 3 deliveries)", |b| {
         b.iter(|| {

@@ -1,30 +1,42 @@
-//! `chat-send`: the message routes (`send`, `sync`, `history`, `typing`, `ping`) and
-//! `$default`, which answers frames no route matched.
+//! `chat-send`: the message routes (`send`, `sync`, `history`, `receipt`, `typing`,
+//! `group.*`, `ping`, `whoami`) and `$default`, which answers frames no route matched.
 //!
 //! Layout:
-//! - [`handle`] (here): caller from the event, frame parsing, dispatch, the one reply.
+//! - [`handle`] (here): caller from the event, frame parsing, dispatch on the action, the
+//!   one reply. Each action is a method of [`Request`] (one request being served).
+//! - `deliver`: who gets a stored message ([`Recipient`]: user, seq, live connections),
+//!   posting it to them, and the push hand-off for those offline. Every action that tells
+//!   other users something goes through it.
 //! - `send`: store a message for every participant, ack, then deliver.
 //! - `groups`: `group.create`, `group.add`, `group.remove`, `group.leave`.
 //! - `receipts`: `receipt`.
 //! - `read`: `sync` and `history`.
+//! - `typing`: `typing`.
+//! - `config`: the function's settings, read once per cold start.
 //!
 //! Every reply goes out through `@connections` ([`Poster`]); the integration response is
-//! always a bare 200. A client mistake becomes one `error` frame; an infrastructure
-//! failure becomes one `internal` error frame plus an error log line.
+//! always a bare 200. A refused action becomes one `error` frame ([`Refusal`]); an
+//! infrastructure failure becomes one `internal` error frame plus an error log line.
 
+mod config;
+mod deliver;
 mod groups;
 mod read;
 mod receipts;
 mod send;
+mod typing;
+
+pub use config::Config;
+pub use deliver::Recipient;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::clock::{Clock, SystemClock};
 use chat_core::poster::Poster;
-use chat_core::protocol::{Action, ErrorCode, FrameError, Request, ServerFrame, Target, parse_frame};
+use chat_core::protocol::{Action, ErrorCode, ServerFrame, parse_frame};
 use chat_core::push::{NoPush, PushQueue};
 use chat_core::ratelimit::RateLimiter;
-use chat_core::store::{Store, StoreError};
-use chat_lambda::{Caller, deliver};
+use chat_core::store::Store;
+use chat_lambda::{Caller, Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
 
 /// What the handler needs; built once per cold start.
@@ -42,19 +54,20 @@ pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     pub limiter: RateLimiter,
 }
 
-/// Why a request failed after parsing.
-#[derive(Debug)]
-enum Failure {
-    /// The client asked for something it may not have, or that does not exist.
-    Refused(ErrorCode, String),
-    /// The store failed; nothing was acknowledged.
-    Store(StoreError),
+impl<S, P> Deps<S, P> {
+    /// `store` and `poster` with the system clock, no push and no rate limit; set the
+    /// other fields for more.
+    pub fn basic(store: S, poster: P) -> Self {
+        Self { store, poster, clock: SystemClock, push: NoPush, limiter: RateLimiter::new(None) }
+    }
 }
 
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
+/// One request being served: the dependencies, who asked, and the frame id every direct
+/// reply echoes. Each action is a method on it, so the bounds are written once per module.
+pub(crate) struct Request<'a, S, P, C, Q> {
+    deps: &'a Deps<S, P, C, Q>,
+    caller: &'a Caller,
+    id: Option<String>,
 }
 
 /// Runs one WebSocket route event.
@@ -69,97 +82,57 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
             tracing::info!(user = %caller.user, code = ?e.code, "frame refused");
             Some(ServerFrame::from_error(e))
         }
-        Ok(request) => serve(deps, &caller, request).await,
+        Ok(request) => {
+            let client_msg_id = match &request.action {
+                Action::Send { client_msg_id, .. } => Some(client_msg_id.to_string()),
+                _ => None,
+            };
+            let req = Request { deps, caller: &caller, id: request.id };
+            match req.serve(request.action).await {
+                Ok(reply) => reply,
+                Err(refusal) => Some(refusal.into_frame(&caller, req.id, client_msg_id)),
+            }
+        }
     };
     if let Some(frame) = reply {
-        deliver::reply(&deps.poster, &caller, &frame).await;
+        post::reply(&deps.poster, &caller, &frame).await;
     }
     Ok(chat_lambda::ok())
 }
 
-async fn serve<S: Store, P: Poster, C: Clock, Q: PushQueue>(
-    deps: &Deps<S, P, C, Q>,
-    caller: &Caller,
-    request: Request,
-) -> Option<ServerFrame> {
-    let Request { id, action } = request;
-    let client_msg_id = match &action {
-        Action::Send { client_msg_id, .. } => Some(client_msg_id.to_string()),
-        _ => None,
-    };
-    let result = match action {
-        Action::Send { .. } if !deps.limiter.allow(&caller.connection_id, deps.clock.now_ms()) => {
-            Err(Failure::Refused(ErrorCode::RateLimited, "too many messages; slow down and retry".into()))
+impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
+    /// Serves one action; `None` when the action posted its own reply (a send's `ack`) or
+    /// has none (`typing`).
+    async fn serve(&self, action: Action) -> Result<Option<ServerFrame>, Refusal> {
+        let id = self.id.clone();
+        match action {
+            Action::Send { .. } if !self.deps.limiter.allow(&self.caller.connection_id, self.deps.clock.now_ms()) => {
+                Err(Refusal::client(ErrorCode::RateLimited, "too many messages; slow down and retry"))
+            }
+            Action::Send { target, client_msg_id, body } => self.send(target, client_msg_id, body).await.map(|()| None),
+            Action::Sync { after, limit } => self.sync(after, limit).await.map(Some),
+            Action::History { conversation, before, limit } => {
+                self.history(conversation, before, limit).await.map(Some)
+            }
+            Action::Typing { target } => self.typing(target).await.map(|()| None),
+            Action::Receipt { msg_ids, status } => self.receipt(msg_ids, status).await.map(Some),
+            Action::GroupCreate { name, members } => self.group_create(name, members).await.map(Some),
+            Action::GroupAdd { group, members } => self.group_add(group, members).await.map(Some),
+            Action::GroupRemove { group, members } => self.group_remove(group, members).await.map(Some),
+            Action::GroupLeave { group } => self.group_leave(group).await.map(Some),
+            Action::Ping => Ok(Some(ServerFrame::Pong { id })),
+            Action::Whoami => {
+                Ok(Some(ServerFrame::Whoami { id, user: self.caller.user.clone(), device: self.caller.device.clone() }))
+            }
+            other @ (Action::Presence { .. } | Action::PushRegister { .. } | Action::PushUnregister { .. }) => {
+                Err(Refusal::client(
+                    ErrorCode::UnknownAction,
+                    format!("{} is served by its own route, not this one", other.name()),
+                ))
+            }
         }
-        Action::Send { target, client_msg_id, body } => {
-            send::send(deps, caller, id.clone(), target, client_msg_id, body).await.map(|()| None)
-        }
-        Action::Sync { after, limit } => read::sync(deps, caller, id.clone(), after, limit).await.map(Some),
-        Action::History { conversation, before, limit } => {
-            read::history(deps, caller, id.clone(), conversation, before, limit).await.map(Some)
-        }
-        Action::Typing { target } => typing(deps, caller, target).await.map(|()| None),
-        Action::Ping => Ok(Some(ServerFrame::Pong { id: id.clone() })),
-        Action::Receipt { msg_ids, status } => {
-            receipts::receipt(deps, caller, id.clone(), msg_ids, status).await.map(Some)
-        }
-        Action::GroupCreate { name, members } => {
-            groups::create(deps, caller, id.clone(), name, members).await.map(Some)
-        }
-        Action::GroupAdd { group, members } => groups::add(deps, caller, id.clone(), group, members).await.map(Some),
-        Action::GroupRemove { group, members } => {
-            groups::remove(deps, caller, id.clone(), group, members).await.map(Some)
-        }
-        Action::GroupLeave { group } => groups::leave(deps, caller, id.clone(), group).await.map(Some),
-        other => Err(Failure::Refused(
-            ErrorCode::UnknownAction,
-            format!("{} is served by its own route, not this one", action_name(&other)),
-        )),
-    };
-    match result {
-        Ok(frame) => frame,
-        Err(failure) => Some(error_frame(caller, id, client_msg_id, failure)),
     }
 }
 
-fn error_frame(caller: &Caller, id: Option<String>, client_msg_id: Option<String>, failure: Failure) -> ServerFrame {
-    let (code, message) = match failure {
-        Failure::Refused(code, message) => (code, message),
-        Failure::Store(e) => {
-            tracing::error!(user = %caller.user, error = %e, source = ?std::error::Error::source(&e), "store failed");
-            (ErrorCode::Internal, "the server could not complete the request; retry it (a send with the same clientMsgId is safe to retry)".to_owned())
-        }
-    };
-    ServerFrame::from_error(FrameError { id, client_msg_id, code, message })
-}
-
-fn action_name(action: &Action) -> &'static str {
-    match action {
-        Action::Presence { .. } => "presence",
-        Action::PushRegister { .. } => "push.register",
-        Action::PushUnregister { .. } => "push.unregister",
-        _ => "this action",
-    }
-}
-
-/// Typing indicators go to the other side's live connections (every other member, for a
-/// group) and are never stored: no write, only connection lookups.
-async fn typing<S: Store, P: Poster, C: Clock, Q: PushQueue>(
-    deps: &Deps<S, P, C, Q>,
-    caller: &Caller,
-    target: Target,
-) -> Result<(), Failure> {
-    let (conversation, others) = match target {
-        Target::User(to) => (chat_core::ids::Conversation::direct(&caller.user, &to), vec![to]),
-        Target::Group(gid) => {
-            let group = groups::member_group(deps, &caller.user, &gid).await?;
-            (chat_core::ids::Conversation::Group(gid), group.members)
-        }
-    };
-    let others: Vec<_> = others.into_iter().filter(|u| *u != caller.user).collect();
-    let frame = ServerFrame::Typing { conversation, from: caller.user.clone() }.to_json();
-    let conns = send::lookup_connections(deps, &others).await;
-    deliver::fan_out(&deps.store, &deps.poster, conns.into_iter().flatten().map(|c| (c, frame.as_str())).collect())
-        .await;
-    Ok(())
-}
+#[cfg(test)]
+mod tests;

@@ -4,47 +4,44 @@
 
 use chat_core::ids::Conversation;
 use chat_core::protocol::{ErrorCode, MessageView, ServerFrame, fit_page};
-use chat_core::store::Store;
-use chat_lambda::Caller;
+use chat_core::store::{GroupStore, InboxStore, Page};
+use chat_lambda::Refusal;
 
-use crate::{Deps, Failure};
+use crate::Request;
 
-/// Inbox entries after `after`, ascending.
-pub(crate) async fn sync<S: Store, P, C, Q>(
-    deps: &Deps<S, P, C, Q>,
-    caller: &Caller,
-    id: Option<String>,
-    after: u64,
-    limit: u32,
-) -> Result<ServerFrame, Failure> {
-    let page = deps.store.sync(&caller.user, after, limit).await?;
+/// The page's entries as clients see them, cut to fit one frame.
+fn views(page: Page) -> (Vec<MessageView>, Option<u64>) {
     let (mut messages, mut next): (Vec<MessageView>, _) =
         (page.entries.into_iter().map(Into::into).collect(), page.next);
     fit_page(&mut messages, &mut next);
-    Ok(ServerFrame::Sync { id, messages, next })
+    (messages, next)
 }
 
-/// One conversation of the caller's inbox, newest first.
-pub(crate) async fn history<S: Store, P, C, Q>(
-    deps: &Deps<S, P, C, Q>,
-    caller: &Caller,
-    id: Option<String>,
-    conversation: Conversation,
-    before: Option<u64>,
-    limit: u32,
-) -> Result<ServerFrame, Failure> {
-    match &conversation {
-        Conversation::Direct(..) if !conversation.is_direct_participant(&caller.user) => {
-            return Err(Failure::Refused(ErrorCode::Forbidden, "you are not part of this conversation".into()));
-        }
-        Conversation::Group(gid) => {
-            crate::groups::member_group(deps, &caller.user, gid).await?;
-        }
-        Conversation::Direct(..) => {}
+impl<S: InboxStore + GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
+    /// Inbox entries after `after`, ascending.
+    pub(crate) async fn sync(&self, after: u64, limit: u32) -> Result<ServerFrame, Refusal> {
+        let (messages, next) = views(self.deps.store.sync(&self.caller.user, after, limit).await?);
+        Ok(ServerFrame::Sync { id: self.id.clone(), messages, next })
     }
-    let page = deps.store.history(&caller.user, &conversation, before, limit).await?;
-    let (mut messages, mut next): (Vec<MessageView>, _) =
-        (page.entries.into_iter().map(Into::into).collect(), page.next);
-    fit_page(&mut messages, &mut next);
-    Ok(ServerFrame::History { id, conversation, messages, next })
+
+    /// One conversation of the caller's inbox, newest first.
+    pub(crate) async fn history(
+        &self,
+        conversation: Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<ServerFrame, Refusal> {
+        match &conversation {
+            Conversation::Direct(..) if !conversation.is_direct_participant(&self.caller.user) => {
+                return Err(Refusal::client(ErrorCode::Forbidden, "you are not part of this conversation"));
+            }
+            Conversation::Group(gid) => {
+                self.member_group(gid).await?;
+            }
+            Conversation::Direct(..) => {}
+        }
+        let page = self.deps.store.history(&self.caller.user, &conversation, before, limit).await?;
+        let (messages, next) = views(page);
+        Ok(ServerFrame::History { id: self.id.clone(), conversation, messages, next })
+    }
 }

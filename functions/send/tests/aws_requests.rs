@@ -8,11 +8,11 @@ use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use chat_core::clock::SystemClock;
-use chat_core::ids::{ConnectionId, UserId};
-use chat_core::poster::{PostError, Poster};
+use chat_core::ids::UserId;
 use chat_core::schema::TableNames;
-use chat_core::store::{Connection, ConnectionStore};
+use chat_core::store::ConnectionStore;
 use chat_dynamo::DynamoStore;
+use chat_lambda::testing::{self, RecordingPoster, connection, route_event};
 use chat_send::{Deps, handle};
 use lambda_runtime::LambdaEvent;
 
@@ -46,25 +46,16 @@ impl Intercept for Log {
     }
 }
 
-struct RecordingPoster(Log);
-
-impl Poster for RecordingPoster {
-    async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
-        let ty: serde_json::Value = serde_json::from_str(data).map_err(|e| PostError::Failed(Box::new(e)))?;
-        self.0.push(format!("post:{}:{}", ty["type"].as_str().unwrap_or("?"), connection));
-        Ok(())
-    }
+/// A recording poster that writes each post into `log`, between the DynamoDB requests.
+fn poster(log: &Log) -> RecordingPoster {
+    let log = log.clone();
+    RecordingPoster::observed(move |p| {
+        log.push(format!("post:{}:{}", p.frame["type"].as_str().unwrap_or("?"), p.connection))
+    })
 }
 
-fn conn(user: &str, id: &str) -> Connection {
-    Connection {
-        user: UserId::parse(user).expect("valid"),
-        connection_id: ConnectionId::parse(id).expect("valid"),
-        device: None,
-        connected_at: 0,
-        expires_at: u64::MAX / 2,
-    }
-}
+/// The send fixture's caller: alice on the captured event's connection.
+const ALICE: &str = "TWegAcC4EowCHnA=";
 
 /// Fresh tables, a store to set them up with, and a store on the same tables whose every
 /// DynamoDB request is written to the returned log.
@@ -72,32 +63,28 @@ async fn stores() -> (DynamoStore, DynamoStore, Log) {
     assert!(std::env::var("AWS_ENDPOINT_URL").is_ok(), "AWS_ENDPOINT_URL must point at a DynamoDB API (scripts/test)");
     let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
     let tables = TableNames::with_prefix(&format!("req{}-", ulid::Ulid::new().to_string().to_lowercase()));
-    let setup = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
+    let setup = DynamoStore::connect(&sdk, tables.clone());
     chat_dynamo::tables::ensure_tables(&setup.client(), &tables).await.expect("tables");
     let log = Log::default();
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(log.clone()).build();
-    (setup, DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), tables), log)
+    (setup, DynamoStore::connect(config, tables), log)
 }
 
 #[tokio::test]
 async fn a_one_to_one_send_makes_four_dynamodb_requests_and_acks_before_delivering() {
     let (setup, counted, log) = stores().await;
     // alice sends from the fixture's connection; she has a laptop too, bob has two devices.
-    for c in
-        [conn("alice", "TWegAcC4EowCHnA="), conn("alice", "laptop="), conn("bob", "phone="), conn("bob", "tablet=")]
-    {
+    for c in [
+        connection("alice", ALICE),
+        connection("alice", "laptop="),
+        connection("bob", "phone="),
+        connection("bob", "tablet="),
+    ] {
         setup.put_connection(&c).await.expect("put");
     }
-    let deps = Deps {
-        store: counted,
-        poster: RecordingPoster(log.clone()),
-        clock: SystemClock,
-        push: chat_core::push::NoPush,
-        limiter: chat_core::ratelimit::RateLimiter::new(None),
-    };
-    let event =
-        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
-    handle(&deps, LambdaEvent::new(event, Default::default())).await.expect("handled");
+    let deps = Deps::basic(counted, poster(&log));
+    let body = r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#;
+    handle(&deps, route_event("alice", ALICE, body)).await.expect("handled");
 
     let entries = log.entries();
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
@@ -127,23 +114,13 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
     let group = Group::create(GroupId::parse("ten").expect("valid"), "ten".into(), members[0].clone(), &members[1..])
         .expect("group");
     setup.create_group(&group).await.expect("create");
-    setup.put_connection(&conn("alice", "TWegAcC4EowCHnA=")).await.expect("put");
+    setup.put_connection(&connection("alice", ALICE)).await.expect("put");
     for m in &members[1..] {
-        setup.put_connection(&conn(m.as_str(), &format!("{m}="))).await.expect("put");
+        setup.put_connection(&connection(m.as_str(), &format!("{m}="))).await.expect("put");
     }
-    let deps = Deps {
-        store: counted,
-        poster: RecordingPoster(log.clone()),
-        clock: SystemClock,
-        push: chat_core::push::NoPush,
-        limiter: chat_core::ratelimit::RateLimiter::new(None),
-    };
-    let mut event: serde_json::Value =
-        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
-    event["body"] = serde_json::json!(r#"{"action":"send","group":"ten","clientMsgId":"g1","body":"hi all"}"#);
-    handle(&deps, LambdaEvent::new(serde_json::from_value(event).expect("event"), Default::default()))
-        .await
-        .expect("handled");
+    let deps = Deps::basic(counted, poster(&log));
+    let body = r#"{"action":"send","group":"ten","clientMsgId":"g1","body":"hi all"}"#;
+    handle(&deps, route_event("alice", ALICE, body)).await.expect("handled");
     let entries = log.entries();
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
     let count = |name: &str| entries[..ack_at].iter().filter(|e| *e == name).count();
@@ -159,40 +136,24 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
 async fn a_sync_page_connect_and_disconnect_make_one_dynamodb_request_each() {
     let (_, counted, log) = stores().await;
     let store = counted;
-    let fixture = || -> serde_json::Value {
-        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture")
-    };
 
     let connect_deps = chat_connect::connection::Deps { store: store.clone(), clock: SystemClock };
     for route in ["$connect", "$disconnect"] {
-        let mut e = fixture();
-        e["requestContext"]["routeKey"] = serde_json::json!(route);
+        let e =
+            testing::event(testing::fixtures::MESSAGE, |e| e["requestContext"]["routeKey"] = serde_json::json!(route));
         let before = log.entries().len();
-        chat_connect::connection::handle(
-            &connect_deps,
-            LambdaEvent::new(serde_json::from_value(e).expect("event"), Default::default()),
-        )
-        .await
-        .expect("handled");
+        chat_connect::connection::handle(&connect_deps, LambdaEvent::new(e, Default::default()))
+            .await
+            .expect("handled");
         let made: Vec<String> =
             log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
         let expected = if route == "$connect" { "dynamodb:PutItem" } else { "dynamodb:DeleteItem" };
         assert_eq!(made, vec![expected.to_owned()], "{route}");
     }
 
-    let deps = Deps {
-        store,
-        poster: RecordingPoster(log.clone()),
-        clock: SystemClock,
-        push: chat_core::push::NoPush,
-        limiter: chat_core::ratelimit::RateLimiter::new(None),
-    };
-    let mut e = fixture();
-    e["body"] = serde_json::json!(r#"{"action":"sync","after":0,"limit":100}"#);
+    let deps = Deps::basic(store, poster(&log));
     let before = log.entries().len();
-    handle(&deps, LambdaEvent::new(serde_json::from_value(e).expect("event"), Default::default()))
-        .await
-        .expect("handled");
+    handle(&deps, route_event("alice", ALICE, r#"{"action":"sync","after":0,"limit":100}"#)).await.expect("handled");
     let made: Vec<String> = log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
     assert_eq!(made, vec!["dynamodb:Query".to_owned()], "a sync page is one Query");
 }

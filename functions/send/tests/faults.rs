@@ -17,37 +17,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use chat_core::BoxError;
 use chat_core::clock::SystemClock;
 use chat_core::group::Group;
-use chat_core::ids::{ConnectionId, GroupId, UserId};
-use chat_core::poster::{PostError, Poster};
+use chat_core::ids::{GroupId, UserId};
 use chat_core::push::{PushQueue, PushRequest};
 use chat_core::ratelimit::RateLimiter;
-use chat_core::store::{BoxError, Connection, Store};
+use chat_core::store::Store;
 use chat_faults::{Fault, Faults, FaultyPoster, FaultyPush, FaultyStore};
+use chat_lambda::testing::{Post, RecordingPoster, connection, route_event};
 use chat_send::{Deps, handle};
-use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use tokio::time::Instant;
-
-/// Every frame posted, with when (Tokio time) and to whom.
-#[derive(Debug, Clone, Default)]
-struct Posts(Arc<Mutex<Vec<(Instant, String, Value)>>>);
-
-impl Posts {
-    fn all(&self) -> Vec<(Instant, String, Value)> {
-        self.0.lock().expect("posts").clone()
-    }
-}
-
-impl Poster for Posts {
-    async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
-        let frame: Value = serde_json::from_str(data).map_err(|e| PostError::Failed(Box::new(e)))?;
-        self.0.lock().expect("posts").push((Instant::now(), connection.to_string(), frame));
-        Ok(())
-    }
-}
 
 /// Every push request handed off.
 #[derive(Debug, Clone, Default)]
@@ -120,14 +101,7 @@ impl Cast {
         for (user, conn) in [(&self.alice, "a1"), (&self.alice, "a2"), (&self.bob, "b1"), (&self.dave, "d1")]
             .map(|(u, c)| (u, self.conn(c)))
         {
-            let c = Connection {
-                user: user.clone(),
-                connection_id: ConnectionId::parse(&conn).expect("valid connection id"),
-                device: None,
-                connected_at: 0,
-                expires_at: u64::MAX / 2,
-            };
-            store.put_connection(&c).await.expect("put connection");
+            store.put_connection(&connection(user.as_str(), &conn)).await.expect("put connection");
         }
         let group = Group::create(
             self.group.clone(),
@@ -158,15 +132,6 @@ impl Cast {
     }
 }
 
-fn event(user: &UserId, connection: &str, body: &Value) -> ApiGatewayWebsocketProxyRequest {
-    let mut e: Value =
-        serde_json::from_str(include_str!("../../../crates/lambda/fixtures/websocket-message.json")).expect("fixture");
-    e["requestContext"]["connectionId"] = json!(connection);
-    e["requestContext"]["authorizer"] = json!({"principalId": user, "userId": user});
-    e["body"] = json!(body.to_string());
-    serde_json::from_value(e).expect("event")
-}
-
 /// What happened to one send.
 #[derive(Debug)]
 struct Sent {
@@ -179,13 +144,9 @@ struct Sent {
 }
 
 /// Runs the scenario over `inner` with `plan`; returns the sends and all posts.
-async fn run<S: Store>(
-    inner: S,
-    cast: &Cast,
-    plan: &Plan,
-) -> (Vec<Sent>, Vec<(Instant, String, Value)>, FaultyStore<S>) {
+async fn run<S: Store>(inner: S, cast: &Cast, plan: &Plan) -> (Vec<Sent>, Vec<Post>, FaultyStore<S>) {
     cast.set_up(&inner).await;
-    let posts = Posts::default();
+    let posts = RecordingPoster::default();
     let deps = Deps {
         store: FaultyStore::new(inner, plan.store.clone()),
         poster: FaultyPoster::new(posts.clone(), plan.poster.clone()),
@@ -201,11 +162,14 @@ async fn run<S: Store>(
         let acked = loop {
             attempts += 1;
             assert!(attempts <= 3, "{cid}: not acked after {} attempts", attempts - 1);
-            let seen = posts.all().len();
+            let seen = posts.posts().len();
             let start = Instant::now();
-            handle(&deps, LambdaEvent::new(event(&user, &conn, &body), Default::default())).await.expect("handled");
-            let replies: Vec<(Instant, Value)> =
-                posts.all()[seen..].iter().filter(|(_, c, _)| *c == conn).map(|(t, _, f)| (*t, f.clone())).collect();
+            handle(&deps, route_event(user.as_str(), &conn, &body.to_string())).await.expect("handled");
+            let replies: Vec<(Instant, Value)> = posts.posts()[seen..]
+                .iter()
+                .filter(|p| p.connection == conn)
+                .map(|p| (p.at, p.frame.clone()))
+                .collect();
             if let Some((at, ack)) = replies.iter().find(|(_, f)| f["type"] == "ack") {
                 assert_eq!(ack["clientMsgId"], cid);
                 if attempts == 1 {
@@ -228,7 +192,7 @@ async fn run<S: Store>(
             first_ack_after,
         });
     }
-    (sent, posts.all(), deps.store)
+    (sent, posts.posts(), deps.store)
 }
 
 /// The properties every run must keep, whatever was injected.
@@ -268,7 +232,7 @@ async fn census<S: Store>(store: S, cast: &Cast) -> (usize, usize, usize, BTreeS
     let (sent, posts, store) = run(store, cast, &plan).await;
     check(store.inner(), cast, &sent, "no faults").await;
     assert!(sent.iter().all(|s| s.attempts == 1));
-    let acks = posts.iter().enumerate().filter(|(_, (_, _, f))| f["type"] == "ack").map(|(i, _)| i).collect();
+    let acks = posts.iter().enumerate().filter(|(_, p)| p.frame["type"] == "ack").map(|(i, _)| i).collect();
     (plan.store.calls(), plan.poster.calls(), plan.push.calls(), acks)
 }
 
@@ -314,7 +278,7 @@ async fn store_faults_against_dynamodb_keep_the_same_promises() {
     let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
     let tables =
         chat_core::schema::TableNames::with_prefix(&format!("faults{}-", ulid::Ulid::new().to_string().to_lowercase()));
-    let store = chat_dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables.clone());
+    let store = chat_dynamo::DynamoStore::connect(&sdk, tables.clone());
     chat_dynamo::tables::ensure_tables(&store.client(), &tables).await.expect("tables");
 
     let (store_calls, ..) = census(store.clone(), &Cast::new("x")).await;

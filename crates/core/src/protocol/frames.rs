@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorCode, FrameError, ReceiptStatus};
-use crate::ids::{Conversation, GroupId, MsgId, UserId};
+use crate::ids::{Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::InboxEntry;
 
 /// A message as clients see it, in `message` frames and in `sync`/`history` pages.
@@ -192,6 +192,16 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
+    /// Reply to `whoami`: the caller's ids from the authorizer context.
+    Whoami {
+        /// Echo of the frame id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The verified user id.
+        user: UserId,
+        /// The device named on connect, or null.
+        device: Option<DeviceId>,
+    },
     /// The frame was refused or failed.
     Error {
         /// Echo of the frame id.
@@ -279,6 +289,18 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"type":"ack","id":"r1","clientMsgId":"c1","msgId":"01ARZ3NDEKTSV4RRFFQ69G5FAV","seq":3,"conversation":"dm:a:b","ts":42})
+        );
+    }
+
+    #[test]
+    fn whoami_frames_carry_the_user_and_a_null_device_when_none_was_named() {
+        let user = UserId::parse("alice").expect("valid");
+        let frame = ServerFrame::Whoami { id: Some("w".into()), user: user.clone(), device: None };
+        assert_eq!(frame.to_json(), r#"{"type":"whoami","id":"w","user":"alice","device":null}"#);
+        let device = Some(DeviceId::parse("phone").expect("valid"));
+        assert_eq!(
+            ServerFrame::Whoami { id: None, user, device }.to_json(),
+            r#"{"type":"whoami","user":"alice","device":"phone"}"#
         );
     }
 

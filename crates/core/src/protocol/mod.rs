@@ -1,33 +1,17 @@
-//! The wire protocol (docs/protocol.md): client frames parsed into validated requests
-//! (`request`), and the frames the server sends (`frames`). Both are pure: no I/O.
+//! The wire protocol (docs/protocol.md): the table of actions and the functions serving
+//! them (`actions`), client frames parsed into validated requests (`request`), and the
+//! frames the server sends (`frames`). All pure: no I/O.
 
+mod actions;
 mod frames;
 mod request;
 
+pub use actions::{ActionKind, Function, route_key, route_of, routes};
 pub use frames::{GroupView, MAX_REPLY_BYTES, MessageView, PresenceView, ServerFrame, fit_page};
 pub use request::{
     Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, Platform, ReceiptStatus, Request, Target,
     parse_frame,
 };
-
-/// The routes of the WebSocket API besides `$connect`, `$disconnect` and `$default` (which
-/// the send function serves): one per action, with the function that serves it. The
-/// devserver routes by it and the CDK stack creates it (through `infra/cdk/lib/schema.json`).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("send", "send"),
-    ("sync", "send"),
-    ("history", "send"),
-    ("receipt", "send"),
-    ("typing", "send"),
-    ("group.create", "send"),
-    ("group.add", "send"),
-    ("group.remove", "send"),
-    ("group.leave", "send"),
-    ("ping", "send"),
-    ("presence", "presence"),
-    ("push.register", "push"),
-    ("push.unregister", "push"),
-];
 
 /// The error codes of `error` frames; the set is fixed by the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

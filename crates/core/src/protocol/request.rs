@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::ErrorCode;
+use super::{ActionKind, ErrorCode};
 use crate::ids::{ClientMsgId, Conversation, GroupId, IdError, MsgId, UserId};
 
 /// Largest message body, in bytes of UTF-8.
@@ -144,6 +144,35 @@ pub enum Action {
     },
     /// Keep-alive.
     Ping,
+    /// The caller's own ids.
+    Whoami,
+}
+
+impl Action {
+    /// Which action this is (its name and serving function come from the action table).
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Self::Send { .. } => ActionKind::Send,
+            Self::Sync { .. } => ActionKind::Sync,
+            Self::History { .. } => ActionKind::History,
+            Self::Receipt { .. } => ActionKind::Receipt,
+            Self::Typing { .. } => ActionKind::Typing,
+            Self::Presence { .. } => ActionKind::Presence,
+            Self::GroupCreate { .. } => ActionKind::GroupCreate,
+            Self::GroupAdd { .. } => ActionKind::GroupAdd,
+            Self::GroupRemove { .. } => ActionKind::GroupRemove,
+            Self::GroupLeave { .. } => ActionKind::GroupLeave,
+            Self::PushRegister { .. } => ActionKind::PushRegister,
+            Self::PushUnregister { .. } => ActionKind::PushUnregister,
+            Self::Ping => ActionKind::Ping,
+            Self::Whoami => ActionKind::Whoami,
+        }
+    }
+
+    /// The action's wire name.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
 }
 
 /// A frame that cannot be served, with everything its `error` reply needs.
@@ -193,7 +222,11 @@ pub fn parse_frame(text: &str) -> Result<Request, FrameError> {
         Some(_) => return Err(with_context(FrameError::bad("action must be a string"))),
         None => return Err(with_context(FrameError::bad("frame has no action"))),
     };
-    let action = parse_action(action, Value::Object(obj.clone())).map_err(with_context)?;
+    let Some(kind) = ActionKind::from_name(action) else {
+        let message = format!("unknown action {:?}", truncate(action, 64));
+        return Err(with_context(FrameError::new(ErrorCode::UnknownAction, message)));
+    };
+    let action = parse_action(kind, Value::Object(obj.clone())).map_err(with_context)?;
     Ok(Request { id, action })
 }
 
@@ -274,14 +307,15 @@ struct PushFields {
     token: Option<String>,
 }
 
-fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
-    match action {
-        "send" => parse_send(fields(action, v)?),
-        "sync" => {
+fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
+    let action = kind.name();
+    match kind {
+        ActionKind::Send => parse_send(fields(action, v)?),
+        ActionKind::Sync => {
             let f: SyncFields = fields(action, v)?;
             Ok(Action::Sync { after: f.after.unwrap_or(0), limit: limit(f.limit, DEFAULT_SYNC_LIMIT)? })
         }
-        "history" => {
+        ActionKind::History => {
             let f: HistoryFields = fields(action, v)?;
             let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
             Ok(Action::History {
@@ -290,7 +324,7 @@ fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
                 limit: limit(f.limit, DEFAULT_HISTORY_LIMIT)?,
             })
         }
-        "receipt" => {
+        ActionKind::Receipt => {
             let f: ReceiptFields = fields(action, v)?;
             let ids = list(f.msg_ids, "msgIds", MAX_LIST)?;
             let msg_ids = ids
@@ -300,12 +334,12 @@ fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
             let status = f.status.ok_or_else(|| FrameError::bad("status must be delivered or read"))?;
             Ok(Action::Receipt { msg_ids, status })
         }
-        "typing" => Ok(Action::Typing { target: fields::<TargetFields>(action, v)?.target()? }),
-        "presence" => {
+        ActionKind::Typing => Ok(Action::Typing { target: fields::<TargetFields>(action, v)?.target()? }),
+        ActionKind::Presence => {
             let f: UsersFields = fields(action, v)?;
             Ok(Action::Presence { users: users(list(f.users, "users", MAX_LIST)?, "users")? })
         }
-        "group.create" => {
+        ActionKind::GroupCreate => {
             let f: GroupFields = fields(action, v)?;
             let name = f.name.unwrap_or_default();
             if name.trim().is_empty() || name.chars().count() > MAX_GROUP_NAME {
@@ -317,21 +351,21 @@ fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
             }
             Ok(Action::GroupCreate { name, members })
         }
-        "group.add" | "group.remove" => {
+        ActionKind::GroupAdd | ActionKind::GroupRemove => {
             let f: GroupFields = fields(action, v)?;
             let group = group_id(f.group)?;
             let members = users(list(f.members, "members", MAX_GROUP_MEMBERS)?, "members")?;
-            Ok(if action == "group.add" {
+            Ok(if kind == ActionKind::GroupAdd {
                 Action::GroupAdd { group, members }
             } else {
                 Action::GroupRemove { group, members }
             })
         }
-        "group.leave" => {
+        ActionKind::GroupLeave => {
             let f: GroupFields = fields(action, v)?;
             Ok(Action::GroupLeave { group: group_id(f.group)? })
         }
-        "push.register" => {
+        ActionKind::PushRegister => {
             let f: PushFields = fields(action, v)?;
             let platform = f
                 .platform
@@ -339,12 +373,12 @@ fn parse_action(action: &str, v: Value) -> Result<Action, FrameError> {
                 .ok_or_else(|| FrameError::bad("platform must be fcm, apns or apns_sandbox"))?;
             Ok(Action::PushRegister { platform, token: push_token(f.token)? })
         }
-        "push.unregister" => {
+        ActionKind::PushUnregister => {
             let f: PushFields = fields(action, v)?;
             Ok(Action::PushUnregister { token: push_token(f.token)? })
         }
-        "ping" => Ok(Action::Ping),
-        other => Err(FrameError::new(ErrorCode::UnknownAction, format!("unknown action {:?}", truncate(other, 64)))),
+        ActionKind::Ping => Ok(Action::Ping),
+        ActionKind::Whoami => Ok(Action::Whoami),
     }
 }
 
@@ -505,7 +539,20 @@ mod tests {
     }
 
     #[test]
-    fn ping_is_parsed() {
+    fn ping_and_whoami_are_parsed() {
         assert_eq!(parse_frame(r#"{"action":"ping","id":"p"}"#).map(|r| r.action), Ok(Action::Ping));
+        assert_eq!(parse_frame(r#"{"action":"whoami"}"#).map(|r| r.action), Ok(Action::Whoami));
+    }
+
+    #[test]
+    fn every_action_in_the_table_is_parsed_by_its_name() {
+        // Every name reaches its own arm of the parser: none is answered `unknown_action`.
+        for kind in ActionKind::ALL {
+            let frame = serde_json::json!({"action": kind.name()}).to_string();
+            match parse_frame(&frame) {
+                Ok(r) => assert_eq!(r.action.kind(), *kind),
+                Err(e) => assert_ne!(e.code, ErrorCode::UnknownAction, "{}", kind.name()),
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+use crate::BoxError;
 use crate::group::Group;
 use crate::ids::{ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, InboxEntry, NewMessage, ReceiptUpdate};
@@ -14,14 +15,10 @@ use crate::presence::PresenceState;
 use crate::protocol::ReceiptStatus;
 use crate::push::PushEndpoint;
 
-mod arc;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod journal;
 pub mod memory;
-
-/// A boxed error from a storage backend, kept as the source of a [`StoreError`].
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a store call failed. The caller answers `internal`; the request may be retried.
 #[derive(Debug, thiserror::Error)]

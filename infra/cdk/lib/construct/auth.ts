@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { JwtConfig } from '../config';
+import { ENV } from '../env';
 
 export interface AuthProps {
   readonly jwt: JwtConfig;
@@ -19,9 +20,9 @@ export class Auth extends Construct {
     super(scope, id);
     const { jwt, authorizer } = props;
     if (jwt.kind === 'jwks') {
-      authorizer.addEnvironment('CHAT_JWT_JWKS_URL', jwt.url);
-      if (jwt.issuer) authorizer.addEnvironment('CHAT_JWT_ISSUER', jwt.issuer);
-      if (jwt.audience) authorizer.addEnvironment('CHAT_JWT_AUDIENCE', jwt.audience);
+      authorizer.addEnvironment(ENV.jwtJwksUrl, jwt.url);
+      if (jwt.issuer) authorizer.addEnvironment(ENV.jwtIssuer, jwt.issuer);
+      if (jwt.audience) authorizer.addEnvironment(ENV.jwtAudience, jwt.audience);
       return;
     }
     this.secret = jwt.secretArn
@@ -31,6 +32,6 @@ export class Auth extends Construct {
           generateSecretString: { passwordLength: 64, excludePunctuation: true },
         });
     this.secret.grantRead(authorizer);
-    authorizer.addEnvironment('CHAT_JWT_SECRET_ARN', this.secret.secretArn);
+    authorizer.addEnvironment(ENV.jwtSecretArn, this.secret.secretArn);
   }
 }

@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { ENV } from '../env';
 
 export interface PushProps {
   readonly push: ChatConfig['push'];
@@ -28,12 +29,12 @@ export class Push extends Construct {
     });
     this.topic.addSubscription(new subs.LambdaSubscription(props.pusher));
     this.topic.grantPublish(props.sender);
-    props.sender.addEnvironment('CHAT_PUSH_TOPIC_ARN', this.topic.topicArn);
+    props.sender.addEnvironment(ENV.pushTopicArn, this.topic.topicArn);
 
     const apps: Array<[string, string | undefined]> = [
-      ['CHAT_PUSH_FCM_APP_ARN', props.push.fcmAppArn],
-      ['CHAT_PUSH_APNS_APP_ARN', props.push.apnsAppArn],
-      ['CHAT_PUSH_APNS_SANDBOX_APP_ARN', props.push.apnsSandboxAppArn],
+      [ENV.pushFcmAppArn, props.push.fcmAppArn],
+      [ENV.pushApnsAppArn, props.push.apnsAppArn],
+      [ENV.pushApnsSandboxAppArn, props.push.apnsSandboxAppArn],
     ];
     const configured = apps.filter((a): a is [string, string] => a[1] !== undefined);
     for (const [env, arn] of configured) props.pusher.addEnvironment(env, arn);

@@ -15,6 +15,7 @@ import { TableRole, Tables } from '../construct/tables';
 import { WebSocketApi } from '../construct/websocket-api';
 import schema from '../schema.json';
 import { suppressFindings } from './nag';
+import { ENV } from '../env';
 
 export interface ChatStackProps extends StackProps {
   readonly config: ChatConfig;
@@ -54,10 +55,10 @@ export class ChatStack extends Stack {
       destroyData: config.destroyData,
     });
     for (const name of ['connect', 'send', 'presence', 'push'] as const) {
-      fns[name].addEnvironment('CHAT_CALLBACK_URL', ws.stage.callbackUrl);
+      fns[name].addEnvironment(ENV.callbackUrl, ws.stage.callbackUrl);
     }
     for (const name of ['send', 'presence', 'push'] as const) ws.api.grantManageConnections(fns[name]);
-    fns.presence.addEnvironment('CHAT_PRESENCE_DEBOUNCE_MS', String(config.presenceDebounceMs));
+    fns.presence.addEnvironment(ENV.presenceDebounceMs, String(config.presenceDebounceMs));
     grantTables(fns, tables.byRole);
     fns.presence.addEventSource(
       new DynamoEventSource(tables.byRole.connections, {

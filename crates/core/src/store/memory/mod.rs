@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -67,10 +67,12 @@ struct State {
     journal: Option<Journal>,
 }
 
-/// The in-memory store, optionally backed by a journal file.
-#[derive(Debug, Default)]
+/// The in-memory store, optionally backed by a journal file. A cheap handle: clones share
+/// one state (as mini-redis's `Db`), so the devserver hands the same store to every
+/// function without wrapping it.
+#[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
 }
 
 impl MemoryStore {
@@ -84,7 +86,7 @@ impl MemoryStore {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let mut data = Data::default();
         let journal = Journal::open(&dir.join(JOURNAL_FILE), |r: Record| data.apply(r))?;
-        Ok(Self { state: Mutex::new(State { data, journal: Some(journal) }) })
+        Ok(Self { state: Arc::new(Mutex::new(State { data, journal: Some(journal) })) })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -1,0 +1,148 @@
+//! One test per action, through [`handle`] on the memory store with the test kit's
+//! recording poster: the templates for a new action's tests.
+
+use chat_core::store::ConnectionStore;
+use chat_core::store::memory::MemoryStore;
+use chat_lambda::testing::{RecordingPoster, connection, route_event, route_request_from_device};
+use serde_json::{Value, json};
+
+use super::*;
+
+struct Harness {
+    deps: Deps<MemoryStore, RecordingPoster>,
+}
+
+impl Harness {
+    /// alice on `a1=`, bob on `b1=` and `b2=`, carol on `c1=`.
+    async fn new() -> Self {
+        let deps = Deps::basic(MemoryStore::new(), RecordingPoster::default());
+        for (user, conn) in [("alice", "a1="), ("bob", "b1="), ("bob", "b2="), ("carol", "c1=")] {
+            deps.store.put_connection(&connection(user, conn)).await.expect("put");
+        }
+        Self { deps }
+    }
+
+    /// Runs one frame from `user` on `conn`; returns what that connection was sent.
+    async fn frame(&self, user: &str, conn: &str, body: Value) -> Vec<Value> {
+        self.deps.poster.take();
+        handle(&self.deps, route_event(user, conn, &body.to_string())).await.expect("handled");
+        self.deps.poster.frames_to(conn)
+    }
+
+    /// What `conn` was sent by the last frame.
+    fn sent_to(&self, conn: &str) -> Vec<Value> {
+        self.deps.poster.frames_to(conn)
+    }
+}
+
+/// The direct reply among `frames` (the caller's own devices also get stored notices).
+fn reply(frames: Vec<Value>) -> Value {
+    only(frames.into_iter().filter(|f| f["type"] != "message").collect())
+}
+
+fn only(frames: Vec<Value>) -> Value {
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    frames.into_iter().next().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn send_acks_the_sender_and_reaches_every_device_of_the_recipient() {
+    let h = Harness::new().await;
+    let ack = only(
+        h.frame("alice", "a1=", json!({"action":"send","id":"1","to":"bob","clientMsgId":"m1","body":"hi"})).await,
+    );
+    assert_eq!((ack["type"].as_str(), ack["seq"].as_u64(), ack["id"].as_str()), (Some("ack"), Some(1), Some("1")));
+    for conn in ["b1=", "b2="] {
+        let m = only(h.sent_to(conn));
+        assert_eq!((m["type"].as_str(), m["body"].as_str(), m["seq"].as_u64()), (Some("message"), Some("hi"), Some(1)));
+    }
+    let again = only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"hi"})).await);
+    assert_eq!(again["msgId"], ack["msgId"], "a resend gets the first ack");
+    assert!(h.sent_to("b1=").is_empty(), "and delivers nothing");
+}
+
+#[tokio::test]
+async fn sync_and_history_read_only_the_callers_inbox() {
+    let h = Harness::new().await;
+    h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"one"})).await;
+    let sync = only(h.frame("bob", "b1=", json!({"action":"sync","id":"s","after":0})).await);
+    assert_eq!((sync["type"].as_str(), sync["messages"][0]["body"].as_str()), (Some("sync"), Some("one")));
+    let history = only(h.frame("bob", "b1=", json!({"action":"history","conversation":"dm:alice:bob"})).await);
+    assert_eq!(history["messages"].as_array().map(Vec::len), Some(1));
+    let refused = only(h.frame("carol", "c1=", json!({"action":"history","conversation":"dm:alice:bob"})).await);
+    assert_eq!(refused["code"], "forbidden");
+}
+
+#[tokio::test]
+async fn receipts_reach_the_sender() {
+    let h = Harness::new().await;
+    let ack = only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"x"})).await);
+    let ok = only(h.frame("bob", "b1=", json!({"action":"receipt","msgIds":[ack["msgId"]],"status":"read"})).await);
+    assert_eq!(ok["type"], "ok");
+    let r = only(h.sent_to("a1="));
+    assert_eq!(
+        (r["type"].as_str(), r["status"].as_str(), r["by"].as_str()),
+        (Some("receipt"), Some("read"), Some("bob"))
+    );
+}
+
+#[tokio::test]
+async fn typing_goes_to_the_other_side_and_is_not_stored() {
+    let h = Harness::new().await;
+    assert!(h.frame("alice", "a1=", json!({"action":"typing","to":"bob"})).await.is_empty());
+    assert_eq!(only(h.sent_to("b2="))["type"], "typing");
+    let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
+    assert_eq!(sync["messages"], json!([]));
+}
+
+#[tokio::test]
+async fn group_actions_announce_changes_to_the_members() {
+    let h = Harness::new().await;
+    let g = reply(h.frame("alice", "a1=", json!({"action":"group.create","name":"g","members":["bob"]})).await);
+    assert_eq!(g["type"], "group");
+    let gid = g["groupId"].clone();
+    assert_eq!(only(h.sent_to("b1="))["from"], "system");
+    let added = reply(h.frame("alice", "a1=", json!({"action":"group.add","group":gid,"members":["carol"]})).await);
+    assert_eq!(added["members"].as_array().map(Vec::len), Some(3));
+    let refused = only(h.frame("bob", "b1=", json!({"action":"group.remove","group":gid,"members":["carol"]})).await);
+    assert_eq!(refused["code"], "forbidden", "only the creator removes");
+    let left = only(h.frame("carol", "c1=", json!({"action":"group.leave","group":gid})).await);
+    assert_eq!(left["type"], "ok");
+    let gone = only(h.frame("carol", "c1=", json!({"action":"send","group":gid,"clientMsgId":"x","body":"hi"})).await);
+    assert_eq!(gone["code"], "not_found");
+}
+
+#[tokio::test]
+async fn ping_is_answered_with_pong() {
+    let h = Harness::new().await;
+    assert_eq!(only(h.frame("alice", "a1=", json!({"action":"ping","id":"p"})).await), json!({"type":"pong","id":"p"}));
+}
+
+#[tokio::test]
+async fn whoami_answers_the_callers_ids_from_the_authorizer_context() {
+    let h = Harness::new().await;
+    let me = only(h.frame("alice", "a1=", json!({"action":"whoami","id":"w"})).await);
+    assert_eq!(me, json!({"type":"whoami","id":"w","user":"alice","device":null}));
+    h.deps.poster.take();
+    let event = route_request_from_device("bob", Some("phone"), "b1=", r#"{"action":"whoami"}"#);
+    handle(&h.deps, LambdaEvent::new(event, Default::default())).await.expect("handled");
+    assert_eq!(only(h.sent_to("b1=")), json!({"type":"whoami","user":"bob","device":"phone"}));
+}
+
+#[tokio::test]
+async fn bad_frames_and_other_functions_actions_get_one_error_each() {
+    let h = Harness::new().await;
+    for (body, code) in [
+        (json!("hello"), "bad_request"),
+        (json!({"action":"fly","id":"f"}), "unknown_action"),
+        (json!({"action":"presence","users":["bob"]}), "unknown_action"),
+        (json!({"action":"send","to":"bob","clientMsgId":"c","body":""}), "bad_request"),
+    ] {
+        let body = if let Value::String(s) = &body { s.clone() } else { body.to_string() };
+        h.deps.poster.take();
+        handle(&h.deps, route_event("alice", "a1=", &body)).await.expect("handled");
+        assert_eq!(only(h.sent_to("a1="))["code"], code, "{body}");
+    }
+    let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
+    assert_eq!(sync["messages"], json!([]), "nothing was stored");
+}
