@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ClientMsgId, Conversation, MsgId, UserId};
-use crate::protocol::ReceiptStatus;
 
 /// How long a `(sender, clientMsgId)` pair is remembered for idempotent resends.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 60 * 60 * 1000;
@@ -14,8 +13,20 @@ pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 /// The sender name of server-generated notices in group conversations.
 pub const SYSTEM_SENDER: &str = "system";
 
-/// One message in one user's inbox.
+/// A receipt status; `Read` implies `Delivered`, so statuses are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptStatus {
+    /// The message reached one of the recipient's devices.
+    Delivered,
+    /// The recipient has seen the message.
+    Read,
+}
+
+/// One message in one user's inbox: what the stores keep, and, as is, what clients see in
+/// `message` frames and `sync`/`history` pages (`protocol::MessageView`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InboxEntry {
     /// Position in this user's inbox (1, 2, 3, ... with no gaps).
     pub seq: u64,
@@ -30,9 +41,10 @@ pub struct InboxEntry {
     /// Server time, ms since the epoch.
     pub ts: u64,
     /// The sender's client id, when a user sent it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_msg_id: Option<String>,
     /// On the sender's own entry: latest receipt status per recipient.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub receipts: BTreeMap<UserId, ReceiptStatus>,
 }
 

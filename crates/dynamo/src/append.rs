@@ -14,62 +14,26 @@
 //!
 //! Optimistic retries cost O(n²) attempts when n writers race for one inbox, so appends
 //! that one process makes to the same inboxes are first serialized in-process
-//! ([`InboxLocks`]): the devserver, and a Lambda instance, never race themselves. Races
+//! (`locks::InboxLocks`): the devserver, and a Lambda instance, never race themselves. Races
 //! between Lambda instances remain and are resolved by the retries above.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, StoredAck};
-use chat_core::schema::{messages as m, state as st};
+use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
-use crate::items::{self, Item, get_n, n, s};
+use crate::items::{self, get_n, n};
 use crate::store::DynamoStore;
+use crate::txn::{MAX_ROUNDS, backoff, build, counter_write, entry_write, is_retryable_cancel, read_state};
 use crate::unavailable;
 
-/// How many read-then-write rounds a contended append may take before giving up.
-pub(crate) const MAX_ROUNDS: u32 = 60;
 /// DynamoDB's limit on items in one transaction: idempotency + 2 per participant.
 pub(crate) const MAX_PARTICIPANTS_PER_TRANSACTION: usize = 49;
-
-pub(crate) fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Unavailable(Box::new(e)))
-}
 
 /// What one round found out.
 enum Round {
     Done(AppendOutcome),
     Retry,
-}
-
-/// Striped in-process locks over inboxes: a user id hashes to one of 256 stripes.
-#[derive(Debug)]
-pub(crate) struct InboxLocks([tokio::sync::Mutex<()>; 256]);
-
-impl Default for InboxLocks {
-    fn default() -> Self {
-        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
-    }
-}
-
-impl InboxLocks {
-    /// Locks the stripes of all `users`, in ascending order so two callers never deadlock.
-    async fn lock_all(&self, users: &[chat_core::ids::UserId]) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hasher = BuildHasherDefault::<DefaultHasher>::default();
-        let mut stripes: Vec<usize> = users.iter().map(|u| (hasher.hash_one(u) % 256) as usize).collect();
-        stripes.sort_unstable();
-        stripes.dedup();
-        let mut guards = Vec::with_capacity(stripes.len());
-        for i in stripes {
-            guards.push(self.0[i].lock().await);
-        }
-        guards
-    }
 }
 
 pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
@@ -84,13 +48,6 @@ pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<Appe
         }
     }
     Err(StoreError::Contention)
-}
-
-/// Exponential backoff with full jitter, capped at 200 ms.
-pub(crate) fn backoff(round: u32) -> Duration {
-    let cap = 5u64.saturating_mul(1 << round.min(6)).min(200);
-    let jitter = u64::from(ulid::Ulid::new().random() as u32) % (cap + 1);
-    Duration::from_millis(jitter)
 }
 
 async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, StoreError> {
@@ -140,62 +97,6 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
     }
 }
 
-/// Reads state items (counters, idempotency records, markers; at most 100) in one
-/// consistent batch, keyed by `pk`.
-pub(crate) async fn read_state(store: &DynamoStore, keys: Vec<String>) -> Result<HashMap<String, Item>, StoreError> {
-    let keys: Vec<Item> = keys.into_iter().map(|k| Item::from([(st::PK.to_owned(), s(k))])).collect();
-    let mut found = HashMap::new();
-    for item in store.batch_get(&store.tables.state, keys).await? {
-        if let Ok(pk) = items::get_s(&item, st::PK, "state item") {
-            found.insert(pk.to_owned(), item);
-        }
-    }
-    Ok(found)
-}
-
-impl DynamoStore {
-    /// Reads up to 100 items of `table` in one consistent `BatchGetItem`, asking again for
-    /// keys DynamoDB leaves unprocessed (it does under throttling).
-    pub(crate) async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::with_capacity(keys.len());
-        let mut pending = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
-        for _ in 0..5 {
-            let Some(request) = pending.take() else { break };
-            let out = self.client.batch_get_item().request_items(table, request).send().await.map_err(unavailable)?;
-            found.extend(out.responses().and_then(|r| r.get(table)).into_iter().flatten().cloned());
-            pending = out.unprocessed_keys().and_then(|u| u.get(table)).cloned();
-        }
-        if pending.is_some() {
-            return Err(StoreError::Contention);
-        }
-        Ok(found)
-    }
-}
-
-pub(crate) fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
-        .table_name(table)
-        .key(st::PK, s(key))
-        .update_expression("SET #seq = :next")
-        .expression_attribute_names("#seq", st::SEQ)
-        .expression_attribute_values(":next", n(next));
-    let update = if current == 0 {
-        update.condition_expression("attribute_not_exists(#seq)")
-    } else {
-        update.condition_expression("#seq = :current").expression_attribute_values(":current", n(current))
-    };
-    Ok(TransactWriteItem::builder().update(build(update.build())?).build())
-}
-
-pub(crate) fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(#sk)")
-        .expression_attribute_names("#sk", m::SK);
-    Ok(TransactWriteItem::builder().put(build(put.build())?).build())
-}
-
 fn idempotency_write(
     table: &str,
     key: &str,
@@ -212,17 +113,4 @@ fn idempotency_write(
         .expression_attribute_names("#ts", st::TS)
         .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(IDEMPOTENCY_TTL_MS)));
     Ok(TransactWriteItem::builder().put(build(put.build())?).build())
-}
-
-/// A cancellation caused by a failed condition or a conflicting transaction: someone
-/// else wrote first, so reading again and retrying will make progress.
-pub(crate) fn is_retryable_cancel<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
-    match e.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
-            .cancellation_reasons()
-            .iter()
-            .filter_map(|r| r.code())
-            .all(|code| matches!(code, "None" | "ConditionalCheckFailed" | "TransactionConflict")),
-        _ => false,
-    }
 }

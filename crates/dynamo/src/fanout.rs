@@ -22,9 +22,9 @@ use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, StoredAc
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
-use crate::append::{self, MAX_ROUNDS, backoff, build};
 use crate::items::{self, Item, get_n, n, s};
 use crate::store::DynamoStore;
+use crate::txn::{MAX_ROUNDS, backoff, build, counter_write, entry_write, is_retryable_cancel, read_state};
 use crate::unavailable;
 
 const CHUNK: usize = 30;
@@ -124,7 +124,7 @@ async fn write_chunk(
             .iter()
             .flat_map(|u| [st::counter_key(u.as_str()), st::delivery_key(msg.msg_id.as_str(), u.as_str())])
             .collect();
-        let state = append::read_state(store, keys).await?;
+        let state = read_state(store, keys).await?;
         let mut writes = Vec::with_capacity(3 * remaining.len());
         let mut planned = Vec::with_capacity(remaining.len());
         for user in &remaining {
@@ -138,8 +138,8 @@ async fn write_chunk(
                 None => 0,
             };
             let next = current + 1;
-            writes.push(append::counter_write(&store.tables.state, &counter_key, current, next)?);
-            writes.push(append::entry_write(&store.tables.messages, items::entry_item(user, &msg.entry_at(next)))?);
+            writes.push(counter_write(&store.tables.state, &counter_key, current, next)?);
+            writes.push(entry_write(&store.tables.messages, items::entry_item(user, &msg.entry_at(next)))?);
             writes.push(marker_write(&store.tables.state, msg, user, next)?);
             planned.push((user.clone(), next));
         }
@@ -152,7 +152,7 @@ async fn write_chunk(
                 done.extend(planned);
                 return Ok(done);
             }
-            Err(e) if append::is_retryable_cancel(&e) => tokio::time::sleep(backoff(round)).await,
+            Err(e) if is_retryable_cancel(&e) => tokio::time::sleep(backoff(round)).await,
             Err(e) => return Err(unavailable(e)),
         }
     }

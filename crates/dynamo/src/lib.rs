@@ -2,8 +2,9 @@
 //!
 //! - [`DynamoStore`]: connections and inboxes, implementing `chat_core`'s store traits.
 //! - [`items`]: item <-> domain conversions, each with a unit test.
-//! - `append` / `fanout`: storing a message for every participant, gap-free and once
-//!   (one transaction up to 49 participants; resumable chunks beyond).
+//! - `inbox`: the inbox store; `append` / `fanout` store a message for every participant,
+//!   gap-free and once (one transaction up to 49 participants; resumable chunks beyond),
+//!   from `txn`'s building blocks, serialized in-process by `locks`.
 //! - `groups`, `receipts`, `social`: the group, receipt, presence and push stores.
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
@@ -11,11 +12,14 @@
 mod append;
 mod fanout;
 mod groups;
+mod inbox;
 pub mod items;
+mod locks;
 mod receipts;
 mod social;
 mod store;
 pub mod tables;
+mod txn;
 
 pub use store::DynamoStore;
 

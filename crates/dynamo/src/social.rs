@@ -11,9 +11,9 @@ use chat_core::push::PushEndpoint;
 use chat_core::schema::{presence as p, push as pu, state as st};
 use chat_core::store::{PresenceStore, PushStore, StoreError, Subscription};
 
-use crate::append::build;
 use crate::items::{Item, get_n, get_s, n, s};
 use crate::store::DynamoStore;
+use crate::txn::build;
 use crate::unavailable;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

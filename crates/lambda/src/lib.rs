@@ -6,12 +6,14 @@
 //! - [`ok`]: the integration response every route returns.
 //! - [`deliver`]: posting replies and fanning frames out through `@connections`.
 //! - [`Refusal`]: why a route refused a frame; one `error` frame at the edge.
+//! - [`trigger`]: one entry point for functions with a route and another trigger.
 //! - `testing` (feature): the test kit, event builders and a recording poster.
 
 pub mod deliver;
 pub mod refusal;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod trigger;
 
 pub use refusal::Refusal;
 

@@ -25,6 +25,7 @@ use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame, parse_fr
 use chat_core::schema::connections::TTL_SECS;
 use chat_core::schema::{TableNames, env};
 use chat_core::store::{ConnectionStore, PresenceStore, StoreError, Subscription};
+use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Caller, Refusal, deliver};
 use lambda_runtime::LambdaEvent;
 
@@ -178,28 +179,15 @@ pub async fn handle_stream<S: ConnectionStore + PresenceStore, P: Poster, C: Clo
     Ok(())
 }
 
-/// Either event the presence Lambda receives.
-#[derive(Debug, serde::Deserialize)]
-#[serde(untagged)]
-pub enum Event {
-    /// A batch from the connections table's stream.
-    Stream(DynamoDbEvent),
-    /// The `presence` route.
-    Route(Box<ApiGatewayWebsocketProxyRequest>),
-}
+/// Either event the Lambda receives: a route, or a batch from the connections stream.
+pub type Event = RouteOr<DynamoDbEvent>;
 
 /// The Lambda entry point: dispatches on the event's shape.
 pub async fn handle<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
     deps: &Deps<S, P, C>,
     event: LambdaEvent<Event>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {
-    match event.payload {
-        Event::Stream(e) => {
-            handle_stream(deps, LambdaEvent::new(e, event.context)).await?;
-            Ok(serde_json::Value::Null)
-        }
-        Event::Route(e) => Ok(serde_json::to_value(handle_route(deps, LambdaEvent::new(*e, event.context)).await?)?),
-    }
+    dispatch(event, |e| handle_route(deps, e), |e| handle_stream(deps, e)).await
 }
 
 #[cfg(test)]

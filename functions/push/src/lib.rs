@@ -19,6 +19,7 @@ use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
 use chat_core::schema::{TableNames, env};
 use chat_core::store::{PushStore, StoreError};
 use chat_lambda::refusal::cause_chain;
+use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Caller, Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
 
@@ -149,26 +150,13 @@ pub async fn handle_sns<S: PushStore, N: Notifier, P, C: Clock>(
     Ok(())
 }
 
-/// Either event the push Lambda receives.
-#[derive(Debug, serde::Deserialize)]
-#[serde(untagged)]
-pub enum Event {
-    /// Push requests from the push topic.
-    Sns(SnsEvent),
-    /// `push.register` / `push.unregister`.
-    Route(Box<ApiGatewayWebsocketProxyRequest>),
-}
+/// Either event the Lambda receives: a route, or a delivery from the push topic.
+pub type Event = RouteOr<SnsEvent>;
 
 /// The Lambda entry point: dispatches on the event's shape.
 pub async fn handle<S: PushStore, N: Notifier, P: Poster, C: Clock>(
     deps: &Deps<S, N, P, C>,
     event: LambdaEvent<Event>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {
-    match event.payload {
-        Event::Sns(e) => {
-            handle_sns(deps, LambdaEvent::new(e, event.context)).await?;
-            Ok(serde_json::Value::Null)
-        }
-        Event::Route(e) => Ok(serde_json::to_value(handle_route(deps, LambdaEvent::new(*e, event.context)).await?)?),
-    }
+    dispatch(event, |e| handle_route(deps, e), |e| handle_sns(deps, e)).await
 }

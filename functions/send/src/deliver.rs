@@ -11,7 +11,7 @@ use chat_core::clock::Clock;
 use chat_core::ids::{ConnectionId, UserId};
 use chat_core::message::{AppendOutcome, NewMessage, StoredAck};
 use chat_core::poster::Poster;
-use chat_core::protocol::{MessageView, ServerFrame};
+use chat_core::protocol::ServerFrame;
 use chat_core::push::{PREVIEW_CHARS, PushQueue, PushRequest, preview};
 use chat_core::store::{Connection, ConnectionStore, InboxStore};
 use chat_lambda::{Refusal, deliver as post};
@@ -70,7 +70,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
     /// `skip` (the sending connection, which has its ack).
     pub(crate) async fn deliver(&self, msg: &NewMessage, recipients: &[Recipient], skip: Option<&ConnectionId>) {
         let frames: Vec<String> =
-            recipients.iter().map(|r| ServerFrame::Message(MessageView::from(msg.entry_at(r.seq))).to_json()).collect();
+            recipients.iter().map(|r| ServerFrame::Message(msg.entry_at(r.seq)).to_json()).collect();
         let targets = recipients
             .iter()
             .zip(&frames)

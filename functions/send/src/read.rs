@@ -11,8 +11,7 @@ use crate::Request;
 
 /// The page's entries as clients see them, cut to fit one frame.
 fn views(page: Page) -> (Vec<MessageView>, Option<u64>) {
-    let (mut messages, mut next): (Vec<MessageView>, _) =
-        (page.entries.into_iter().map(Into::into).collect(), page.next);
+    let Page { entries: mut messages, mut next } = page;
     fit_page(&mut messages, &mut next);
     (messages, next)
 }

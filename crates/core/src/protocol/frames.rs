@@ -1,37 +1,15 @@
 //! Frames the server sends. Serialized with `type` as the tag and camelCase fields, exactly
 //! as docs/protocol.md lists them.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorCode, FrameError, ReceiptStatus};
+use super::{ErrorCode, FrameError};
 use crate::ids::{Conversation, DeviceId, GroupId, MsgId, UserId};
-use crate::message::InboxEntry;
+use crate::message::{InboxEntry, ReceiptStatus};
 
-/// A message as clients see it, in `message` frames and in `sync`/`history` pages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageView {
-    /// The seq of this message in the receiving user's inbox.
-    pub seq: u64,
-    /// The message id, the same for every participant.
-    pub msg_id: MsgId,
-    /// The conversation it belongs to.
-    pub conversation: Conversation,
-    /// The sender's user id, or `system` for group notices.
-    pub from: String,
-    /// The text.
-    pub body: String,
-    /// Server time of the send, ms since the epoch.
-    pub ts: u64,
-    /// The sender's client id for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_msg_id: Option<String>,
-    /// On messages the reader sent: the latest status each recipient reported.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
-    pub receipts: BTreeMap<UserId, ReceiptStatus>,
-}
+/// A message as clients see it, in `message` frames and in `sync`/`history` pages: the
+/// receiving user's inbox entry, as is (`seq` is that user's).
+pub type MessageView = InboxEntry;
 
 /// The largest frame the gateway posts to a connection (API Gateway's `@connections` limit).
 pub const MAX_REPLY_BYTES: usize = 128 * 1024;
@@ -57,21 +35,6 @@ pub fn fit_page(messages: &mut Vec<MessageView>, next: &mut Option<u64>) {
     if keep < messages.len() {
         messages.truncate(keep);
         *next = messages.last().map(|m| m.seq);
-    }
-}
-
-impl From<InboxEntry> for MessageView {
-    fn from(e: InboxEntry) -> Self {
-        Self {
-            seq: e.seq,
-            msg_id: e.msg_id,
-            conversation: e.conversation,
-            from: e.from,
-            body: e.body,
-            ts: e.ts,
-            client_msg_id: e.client_msg_id,
-            receipts: e.receipts,
-        }
     }
 }
 
@@ -235,6 +198,8 @@ impl ServerFrame {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn view(seq: u64, body_len: usize, c: char) -> MessageView {

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{ActionKind, ErrorCode};
 use crate::ids::{ClientMsgId, Conversation, GroupId, IdError, MsgId, UserId};
+use crate::message::ReceiptStatus;
 
 /// Largest message body, in bytes of UTF-8.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -35,16 +36,6 @@ pub enum Target {
     User(UserId),
     /// A group the caller belongs to.
     Group(GroupId),
-}
-
-/// A receipt status; `Read` implies `Delivered`, so statuses are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReceiptStatus {
-    /// The message reached one of the recipient's devices.
-    Delivered,
-    /// The recipient has seen the message.
-    Read,
 }
 
 /// A push platform, naming the SNS platform application to use.

@@ -113,7 +113,7 @@ async fn push_registration_refuses_bad_input_and_unregister_stops_pushes(server:
     assert!(pushes(&server, "bob").await.is_empty());
 }
 
-chat_e2e::suite!(crate::server;
+chat_e2e::suite!(crate::presence_push::server;
     a_never_seen_user_is_offline_with_null_last_seen,
     subscribers_are_told_of_online_then_offline_with_last_seen,
     a_quick_disconnect_and_reconnect_is_not_announced,

@@ -1,0 +1,76 @@
+//! Inboxes on DynamoDB: the append (`append`, `fanout`), sync and history.
+
+use chat_core::ids::{Conversation, UserId};
+use chat_core::message::{AppendOutcome, NewMessage};
+use chat_core::schema::messages as m;
+use chat_core::store::{InboxStore, Page, StoreError};
+
+use crate::items::{self, n, s};
+use crate::store::DynamoStore;
+use crate::unavailable;
+
+impl DynamoStore {
+    /// Runs a Query of `limit + 1` items and turns it into a page whose `next` is the
+    /// sort key of the last returned entry when there is more. Asking for one more than
+    /// needed tells "there is more" without a second request.
+    async fn page(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let out = query.limit(limit as i32 + 1).consistent_read(true).send().await.map_err(unavailable)?;
+        let mut entries = out.items().iter().map(items::entry_from).collect::<Result<Vec<_>, _>>()?;
+        let more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let next = if more { entries.last().map(|e| e.seq) } else { None };
+        Ok(Page { entries, next })
+    }
+}
+
+impl InboxStore for DynamoStore {
+    async fn append(&self, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
+        crate::append::append(self, msg).await
+    }
+
+    async fn sync(&self, user: &UserId, after: u64, limit: u32) -> Result<Page, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.messages)
+            .key_condition_expression("#pk = :pk AND #sk > :after")
+            .expression_attribute_names("#pk", m::PK)
+            .expression_attribute_names("#sk", m::SK)
+            .expression_attribute_values(":pk", s(user.as_str()))
+            .expression_attribute_values(":after", n(after))
+            .scan_index_forward(true);
+        self.page(query, limit).await
+    }
+
+    async fn history(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let conv = conversation.to_string();
+        let upper = match before {
+            Some(0) => return Ok(Page::default()),
+            Some(b) => m::conv_seq(&conv, b - 1),
+            None => m::conv_seq(&conv, u64::MAX),
+        };
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.messages)
+            .index_name(m::BY_CONVERSATION_INDEX)
+            .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
+            .expression_attribute_names("#pk", m::PK)
+            .expression_attribute_names("#cs", m::CONV_SEQ)
+            .expression_attribute_values(":pk", s(user.as_str()))
+            .expression_attribute_values(":lo", s(m::conv_seq(&conv, 0)))
+            .expression_attribute_values(":hi", s(upper))
+            .scan_index_forward(false);
+        self.page(query, limit).await
+    }
+}

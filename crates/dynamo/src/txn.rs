@@ -1,0 +1,99 @@
+//! The building blocks both append paths share (`append`: one transaction; `fanout`:
+//! resumable chunks): consistent state reads, the conditional counter and entry writes, and
+//! the retry policy for cancelled transactions.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use chat_core::schema::{messages as m, state as st};
+use chat_core::store::StoreError;
+
+use crate::items::{self, Item, n, s};
+use crate::store::DynamoStore;
+use crate::unavailable;
+
+/// How many read-then-write rounds a contended append may take before giving up.
+pub(crate) const MAX_ROUNDS: u32 = 60;
+/// Turns an SDK builder's error into a store error.
+pub(crate) fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(Box::new(e)))
+}
+
+/// Exponential backoff with full jitter, capped at 200 ms.
+pub(crate) fn backoff(round: u32) -> Duration {
+    let cap = 5u64.saturating_mul(1 << round.min(6)).min(200);
+    let jitter = u64::from(ulid::Ulid::new().random() as u32) % (cap + 1);
+    Duration::from_millis(jitter)
+}
+
+/// Reads state items (counters, idempotency records, markers; at most 100) in one
+/// consistent batch, keyed by `pk`.
+pub(crate) async fn read_state(store: &DynamoStore, keys: Vec<String>) -> Result<HashMap<String, Item>, StoreError> {
+    let keys: Vec<Item> = keys.into_iter().map(|k| Item::from([(st::PK.to_owned(), s(k))])).collect();
+    let mut found = HashMap::new();
+    for item in store.batch_get(&store.tables.state, keys).await? {
+        if let Ok(pk) = items::get_s(&item, st::PK, "state item") {
+            found.insert(pk.to_owned(), item);
+        }
+    }
+    Ok(found)
+}
+
+impl DynamoStore {
+    /// Reads up to 100 items of `table` in one consistent `BatchGetItem`, asking again for
+    /// keys DynamoDB leaves unprocessed (it does under throttling).
+    pub(crate) async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        let mut pending = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?);
+        for _ in 0..5 {
+            let Some(request) = pending.take() else { break };
+            let out = self.client.batch_get_item().request_items(table, request).send().await.map_err(unavailable)?;
+            found.extend(out.responses().and_then(|r| r.get(table)).into_iter().flatten().cloned());
+            pending = out.unprocessed_keys().and_then(|u| u.get(table)).cloned();
+        }
+        if pending.is_some() {
+            return Err(StoreError::Contention);
+        }
+        Ok(found)
+    }
+}
+
+pub(crate) fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .key(st::PK, s(key))
+        .update_expression("SET #seq = :next")
+        .expression_attribute_names("#seq", st::SEQ)
+        .expression_attribute_values(":next", n(next));
+    let update = if current == 0 {
+        update.condition_expression("attribute_not_exists(#seq)")
+    } else {
+        update.condition_expression("#seq = :current").expression_attribute_values(":current", n(current))
+    };
+    Ok(TransactWriteItem::builder().update(build(update.build())?).build())
+}
+
+pub(crate) fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#sk)")
+        .expression_attribute_names("#sk", m::SK);
+    Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+}
+
+/// A cancellation caused by a failed condition or a conflicting transaction: someone
+/// else wrote first, so reading again and retrying will make progress.
+pub(crate) fn is_retryable_cancel<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+            .cancellation_reasons()
+            .iter()
+            .filter_map(|r| r.code())
+            .all(|code| matches!(code, "None" | "ConditionalCheckFailed" | "TransactionConflict")),
+        _ => false,
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests over real WebSockets against the devserver: one test binary (as
+//! zero2prod's `tests/api/main.rs`), one module per area. Each suite runs twice, on the
+//! embedded store and with `--dynamodb` against a DynamoDB API (moto in CI); the helpers
+//! (`spawn`, `TestServer`, `Client`, `suite!`) are the `chat_e2e` library in `support/`.
+
+mod chat;
+mod devserver;
+mod groups;
+mod presence_push;
+mod reliability;
