@@ -89,6 +89,31 @@ impl NewMessage {
         self.from.as_str() == SYSTEM_SENDER
     }
 
+    /// A fingerprint of what this send asks for (conversation and body), kept in the
+    /// idempotency record: a `clientMsgId` reused for a different message is told apart
+    /// from a resend. FNV-1a, 64 bits: stable across builds and toolchains, unlike std's
+    /// hasher; it guards a client against its own mistakes, not against forgery.
+    pub fn digest(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let conversation = self.conversation.to_string();
+        for b in conversation.bytes().chain([0u8]).chain(self.body.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
+    /// The ack of this message when it took `seq` in the sender's inbox.
+    pub fn ack(&self, seq: u64) -> StoredAck {
+        StoredAck {
+            msg_id: self.msg_id.clone(),
+            seq,
+            conversation: self.conversation.clone(),
+            ts: self.ts,
+            digest: self.digest(),
+        }
+    }
+
     /// The entry for one participant at `seq`.
     pub fn entry_at(&self, seq: u64) -> InboxEntry {
         InboxEntry {
@@ -115,6 +140,18 @@ pub struct StoredAck {
     pub conversation: Conversation,
     /// Server time of the first send.
     pub ts: u64,
+    /// [`NewMessage::digest`] of the first send; empty in records written before digests
+    /// were kept, which then match any resend.
+    #[serde(default)]
+    pub digest: String,
+}
+
+impl StoredAck {
+    /// Whether `msg` asks for the same message as the one this ack was for: a resend, not
+    /// a `clientMsgId` reused for something else.
+    pub fn matches(&self, msg: &NewMessage) -> bool {
+        self.digest.is_empty() || self.digest == msg.digest()
+    }
 }
 
 /// A receipt that changed what the original sender sees.
@@ -140,4 +177,7 @@ pub enum AppendOutcome {
     },
     /// The same `(from, clientMsgId)` was stored before: nothing new was written.
     Duplicate(StoredAck),
+    /// The `(from, clientMsgId)` was used within 24 hours for a different message (another
+    /// conversation or body): nothing was written.
+    Conflict,
 }

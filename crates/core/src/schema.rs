@@ -144,6 +144,8 @@ pub mod state {
     pub const STATUS: &str = "status";
     /// First send's time, ms (N) on idempotency items.
     pub const TS: &str = "ts";
+    /// The first send's `NewMessage::digest` (S) on idempotency items.
+    pub const DIGEST: &str = "digest";
 
     /// Key of a user's seq counter.
     pub fn counter_key(user: &str) -> String {

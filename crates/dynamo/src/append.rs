@@ -34,6 +34,8 @@ pub(crate) const MAX_PARTICIPANTS_PER_TRANSACTION: usize = 49;
 enum Round {
     Done(AppendOutcome),
     Retry,
+    /// An interrupted chunked fan-out of this send must be finished.
+    Resume,
 }
 
 pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
@@ -44,6 +46,7 @@ pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<Appe
     for round in 0..MAX_ROUNDS {
         match append_round(store, msg).await? {
             Round::Done(outcome) => return Ok(outcome),
+            Round::Resume => return crate::fanout::append_chunked(store, msg).await,
             Round::Retry => tokio::time::sleep(backoff(round)).await,
         }
     }
@@ -59,13 +62,19 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
     let state = read_state(store, keys).await?;
     if let Some(item) = state.get(&idem_key) {
         let ack = items::ack_from(item)?;
+        if items::is_pending(item) {
+            // A chunked fan-out of this send was interrupted: only the chunked path may
+            // finish it (whatever the membership is now), never ack it half stored.
+            return Ok(Round::Resume);
+        }
         if ack.msg_id == msg.msg_id {
             // Our own write from an earlier round: its response was lost (a timeout, or an
             // SDK retry of a transaction that had committed), but the write stands.
             return Ok(Round::Done(AppendOutcome::Stored { ack, seqs: items::seqs_from(item)? }));
         }
         if ack.ts + IDEMPOTENCY_TTL_MS > msg.ts {
-            return Ok(Round::Done(AppendOutcome::Duplicate(ack)));
+            let outcome = if ack.matches(msg) { AppendOutcome::Duplicate(ack) } else { AppendOutcome::Conflict };
+            return Ok(Round::Done(outcome));
         }
     }
     let mut seqs = Vec::with_capacity(msg.participants.len());
@@ -84,8 +93,7 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
         writes.push(entry_write(&store.tables.messages, entry)?);
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, s)| *s);
-    let ack =
-        StoredAck { msg_id: msg.msg_id.clone(), seq: sender_seq, conversation: msg.conversation.clone(), ts: msg.ts };
+    let ack = msg.ack(sender_seq);
     if !msg.is_system() {
         writes.insert(0, idempotency_write(&store.tables.state, &idem_key, &ack, &seqs, msg.ts)?);
     }

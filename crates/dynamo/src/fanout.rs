@@ -18,7 +18,7 @@ use futures_util::future::join_all;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chat_core::ids::{MsgId, UserId};
-use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, StoredAck};
+use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
@@ -29,7 +29,6 @@ use crate::unavailable;
 
 const CHUNK: usize = 30;
 const CONCURRENT_CHUNKS: usize = 4;
-const PENDING: &str = "pending";
 
 enum Claim {
     Fresh,
@@ -56,8 +55,7 @@ pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Res
         }
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, q)| *q);
-    let ack =
-        StoredAck { msg_id: msg.msg_id.clone(), seq: sender_seq, conversation: msg.conversation.clone(), ts: msg.ts };
+    let ack = msg.ack(sender_seq);
     if !msg.is_system() {
         let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000);
         store
@@ -74,9 +72,8 @@ pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Res
 
 async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim, StoreError> {
     let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000);
-    let pending = StoredAck { msg_id: msg.msg_id.clone(), seq: 0, conversation: msg.conversation.clone(), ts: msg.ts };
-    let mut item = items::ack_item(key, &pending, &[], ttl);
-    item.insert(st::STATUS.to_owned(), s(PENDING));
+    let mut item = items::ack_item(key, &msg.ack(0), &[], ttl);
+    item.insert(st::STATUS.to_owned(), s(items::PENDING));
     let put = store
         .client
         .put_item()
@@ -104,7 +101,10 @@ async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim
         .map_err(unavailable)?;
     let Some(existing) = out.item() else { return Err(StoreError::Contention) };
     let ack = items::ack_from(existing)?;
-    if existing.get(st::STATUS).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(PENDING) {
+    if !ack.matches(msg) {
+        return Ok(Claim::Done(AppendOutcome::Conflict));
+    }
+    if items::is_pending(existing) {
         return Ok(Claim::Resume { msg_id: ack.msg_id, ts: ack.ts });
     }
     Ok(Claim::Done(AppendOutcome::Duplicate(ack)))

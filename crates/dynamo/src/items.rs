@@ -138,7 +138,16 @@ pub fn ack_item(key: &str, ack: &StoredAck, seqs: &[(UserId, u64)], ttl_s: u64) 
         (st::CONVERSATION.to_owned(), s(ack.conversation.to_string())),
         (st::TS.to_owned(), n(ack.ts)),
         (st::TTL.to_owned(), n(ttl_s)),
+        (st::DIGEST.to_owned(), s(&ack.digest)),
     ])
+}
+
+/// `status` of an idempotency record whose chunked fan-out is still being written.
+pub const PENDING: &str = "pending";
+
+/// Whether an idempotency record belongs to a chunked fan-out still being written.
+pub fn is_pending(item: &Item) -> bool {
+    item.get(st::STATUS).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(PENDING)
 }
 
 /// Every participant's seq from an idempotency item.
@@ -163,6 +172,7 @@ pub fn ack_from(item: &Item) -> Result<StoredAck, StoreError> {
         conversation: Conversation::parse(get_s(item, st::CONVERSATION, what)?)
             .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?,
         ts: get_n(item, st::TS, what)?,
+        digest: item.get(st::DIGEST).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default(),
     })
 }
 
@@ -234,6 +244,7 @@ mod tests {
             seq: 4,
             conversation: Conversation::parse("group:g").expect("valid"),
             ts: 3,
+            digest: "00ff00ff00ff00ff".into(),
         };
         let seqs = vec![(user("a"), 4), (user("b"), 9)];
         let item = ack_item("k", &ack, &seqs, 99);

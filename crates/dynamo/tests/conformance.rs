@@ -33,7 +33,7 @@ async fn creating_the_tables_twice_is_harmless() {
 #[tokio::test]
 async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
     use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
-    use chat_core::message::{AppendOutcome, NewMessage, StoredAck};
+    use chat_core::message::{AppendOutcome, NewMessage};
     use chat_core::schema::state as st;
     use chat_core::store::InboxStore;
 
@@ -51,9 +51,16 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
     let AppendOutcome::Stored { seqs: first, .. } = store.append(&msg).await.expect("append") else { panic!("stored") };
     // Put the record back to `pending`, as if the process had died before completing it.
     let key = st::idempotency_key("u0", "big");
-    let pending = StoredAck { msg_id: msg.msg_id.clone(), seq: 0, conversation: msg.conversation.clone(), ts: 1_000 };
-    let mut item = chat_dynamo::items::ack_item(&key, &pending, &[], 999_999);
-    item.insert(st::STATUS.to_owned(), chat_dynamo::items::s("pending"));
+    let mut item = chat_dynamo::items::ack_item(&key, &msg.ack(0), &[], 999_999);
+    item.insert(st::STATUS.to_owned(), chat_dynamo::items::s(chat_dynamo::items::PENDING));
+    store.client().put_item().table_name(&store.tables().state).set_item(Some(item.clone())).send().await.expect("put");
+    // A retry after 20 members left: the group is now small enough for one transaction,
+    // but the half-written fan-out must still be finished, never acked as it stands.
+    let shrunk =
+        NewMessage { msg_id: MsgId::generate(1_500), ts: 1_500, participants: members[..40].to_vec(), ..msg.clone() };
+    let AppendOutcome::Stored { ack, .. } = store.append(&shrunk).await.expect("append") else { panic!("stored") };
+    assert_eq!(ack.msg_id, msg.msg_id, "the first attempt's message is finished");
+    assert_eq!(ack.seq, 1, "a real seq in the sender's inbox, never the pending record's 0");
     store.client().put_item().table_name(&store.tables().state).set_item(Some(item)).send().await.expect("put");
     // The retry comes with a fresh server msgId; the claimed one wins.
     let retry = NewMessage { msg_id: MsgId::generate(2_000), ts: 2_000, ..msg.clone() };

@@ -70,6 +70,7 @@ async fn run(
         m.msg_id = MsgId::generate(1_000 + attempts);
         match faulty.append(&m).await {
             Ok(AppendOutcome::Stored { ack, .. } | AppendOutcome::Duplicate(ack)) => break ack,
+            Ok(AppendOutcome::Conflict) => panic!("{tag}: a resend of the same message is no conflict"),
             Err(e) => eprintln!("{tag}: attempt {attempts} failed: {e}"),
         }
     };

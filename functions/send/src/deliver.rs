@@ -11,7 +11,7 @@ use chat_core::clock::Clock;
 use chat_core::ids::{ConnectionId, UserId};
 use chat_core::message::{AppendOutcome, NewMessage, StoredAck};
 use chat_core::poster::Poster;
-use chat_core::protocol::ServerFrame;
+use chat_core::protocol::{ErrorCode, ServerFrame};
 use chat_core::push::{PREVIEW_CHARS, PushQueue, PushRequest, preview};
 use chat_core::store::{Connection, ConnectionStore, InboxStore};
 use chat_lambda::{Refusal, deliver as post};
@@ -52,6 +52,12 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
             tokio::join!(self.deps.store.append(msg), self.connections_of(&msg.participants));
         Ok(match outcome? {
             AppendOutcome::Duplicate(ack) => Stored { ack, recipients: Vec::new() },
+            AppendOutcome::Conflict => {
+                return Err(Refusal::client(
+                    ErrorCode::Conflict,
+                    "this clientMsgId was used for a different message in the last 24 hours; use a new one",
+                ));
+            }
             AppendOutcome::Stored { ack, seqs } => {
                 let recipients = seqs
                     .into_iter()

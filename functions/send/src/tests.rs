@@ -146,3 +146,23 @@ async fn bad_frames_and_other_functions_actions_get_one_error_each() {
     let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
     assert_eq!(sync["messages"], json!([]), "nothing was stored");
 }
+
+#[tokio::test]
+async fn a_client_msg_id_reused_for_a_different_message_is_a_conflict_and_stores_nothing() {
+    let h = Harness::new().await;
+    let ack = only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"one"})).await);
+    let refused = only(
+        h.frame("alice", "a1=", json!({"action":"send","id":"x","to":"carol","clientMsgId":"m1","body":"one"})).await,
+    );
+    assert_eq!((refused["code"].as_str(), refused["id"].as_str()), (Some("conflict"), Some("x")));
+    assert_eq!(refused["clientMsgId"], "m1");
+    assert!(h.sent_to("c1=").is_empty(), "carol is told nothing");
+    let other_body =
+        only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"two"})).await);
+    assert_eq!(other_body["code"], "conflict");
+    let sync = only(h.frame("carol", "c1=", json!({"action":"sync"})).await);
+    assert_eq!(sync["messages"], json!([]), "nothing stored for carol");
+    let resend =
+        only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"one"})).await);
+    assert_eq!(resend["msgId"], ack["msgId"], "the real resend still gets the first ack");
+}

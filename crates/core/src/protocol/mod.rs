@@ -31,6 +31,8 @@ pub enum ErrorCode {
     TooLarge,
     /// The caller sends faster than allowed.
     RateLimited,
+    /// The request reuses an idempotency key (`clientMsgId`) for something else.
+    Conflict,
     /// The server failed; the request may be retried.
     Internal,
 }

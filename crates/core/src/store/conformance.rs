@@ -67,13 +67,42 @@ pub async fn append_assigns_gap_free_seqs_per_user<S: Store>(store: &S) {
 pub async fn a_resend_returns_the_first_ack_and_stores_nothing<S: Store>(store: &S) {
     let first = dm("alice", "bob", "same", 100);
     let AppendOutcome::Stored { ack, .. } = store.append(&first).await.expect("append") else { panic!("stored") };
-    let mut again = dm("alice", "bob", "same", 200);
-    again.body = "different body".into();
+    let again = dm("alice", "bob", "same", 200);
     assert_eq!(store.append(&again).await.expect("append"), AppendOutcome::Duplicate(ack.clone()));
     assert_eq!(ack.msg_id, first.msg_id);
     assert_eq!(seqs_of(store, "bob").await, vec![1]);
     let other_sender = dm("carol", "bob", "same", 300);
     assert!(matches!(store.append(&other_sender).await.expect("append"), AppendOutcome::Stored { .. }));
+}
+
+/// A `clientMsgId` reused within 24 hours for another body or another recipient is a
+/// conflict, and stores nothing; the original resend still gets its ack.
+pub async fn a_client_msg_id_reused_for_another_message_is_a_conflict<S: Store>(store: &S) {
+    let first = dm("alice", "bob", "reused", 100);
+    let AppendOutcome::Stored { ack, .. } = store.append(&first).await.expect("append") else { panic!("stored") };
+    let mut other_body = dm("alice", "bob", "reused", 200);
+    other_body.body = "a different body".into();
+    assert_eq!(store.append(&other_body).await.expect("append"), AppendOutcome::Conflict);
+    let other_recipient = dm("alice", "carol", "reused", 300);
+    assert_eq!(store.append(&other_recipient).await.expect("append"), AppendOutcome::Conflict);
+    assert_eq!(seqs_of(store, "carol").await, Vec::<u64>::new(), "nothing stored for the conflict");
+    assert_eq!(seqs_of(store, "alice").await, vec![1]);
+    assert_eq!(store.append(&dm("alice", "bob", "reused", 400)).await.expect("append"), AppendOutcome::Duplicate(ack));
+    // The same holds on the chunked path of a large group.
+    let members: Vec<UserId> = (0..60).map(|i| user(&format!("r{i:02}"))).collect();
+    let group = NewMessage {
+        msg_id: MsgId::generate(500),
+        conversation: Conversation::Group(GroupId::parse("sixty").expect("valid")),
+        from: members[0].clone(),
+        client_msg_id: ClientMsgId::parse("g-reused").expect("valid"),
+        body: "first".into(),
+        ts: 500,
+        participants: members.clone(),
+    };
+    assert!(matches!(store.append(&group).await.expect("append"), AppendOutcome::Stored { .. }));
+    let changed = NewMessage { msg_id: MsgId::generate(600), body: "second".into(), ts: 600, ..group.clone() };
+    assert_eq!(store.append(&changed).await.expect("append"), AppendOutcome::Conflict);
+    assert_eq!(seqs_of(store, "r59").await, vec![1]);
 }
 
 /// Idempotency records are forgotten after 24 hours.
@@ -331,6 +360,7 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@each $make;
             append_assigns_gap_free_seqs_per_user,
             a_resend_returns_the_first_ack_and_stores_nothing,
+            a_client_msg_id_reused_for_another_message_is_a_conflict,
             idempotency_expires_after_24_hours,
             concurrent_appends_leave_no_gap_and_no_duplicate,
             a_note_to_self_is_stored_once,

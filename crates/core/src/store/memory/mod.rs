@@ -122,15 +122,7 @@ impl Data {
                     return;
                 }
                 let sender_seq = seqs.iter().find(|(u, _)| *u == message.from).map_or(0, |(_, s)| *s);
-                self.idempotency.insert(
-                    (message.from.clone(), message.client_msg_id.clone()),
-                    StoredAck {
-                        msg_id: message.msg_id,
-                        seq: sender_seq,
-                        conversation: message.conversation,
-                        ts: message.ts,
-                    },
-                );
+                self.idempotency.insert((message.from.clone(), message.client_msg_id.clone()), message.ack(sender_seq));
             }
             Record::CreateGroup { group } => {
                 for m in &group.members {
@@ -219,13 +211,12 @@ impl InboxStore for MemoryStore {
         if m.is_system() {
             let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
             state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
-            let ack = StoredAck { msg_id: m.msg_id.clone(), seq: 0, conversation: m.conversation.clone(), ts: m.ts };
-            return Ok(AppendOutcome::Stored { ack, seqs });
+            return Ok(AppendOutcome::Stored { ack: m.ack(0), seqs });
         }
         if let Some(ack) = state.data.idempotency.get(&key)
             && ack.ts + IDEMPOTENCY_TTL_MS > m.ts
         {
-            return Ok(AppendOutcome::Duplicate(ack.clone()));
+            return Ok(if ack.matches(m) { AppendOutcome::Duplicate(ack.clone()) } else { AppendOutcome::Conflict });
         }
         let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
         state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
