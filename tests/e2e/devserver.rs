@@ -203,9 +203,9 @@ async fn a_frame_posted_the_moment_a_client_connects_is_delivered() {
 }
 
 #[tokio::test]
-async fn sends_over_the_per_connection_rate_limit_are_refused_and_not_stored() {
+async fn sends_over_the_per_user_rate_limit_are_refused_and_not_stored() {
     let mut opts = options(Backend::Embedded);
-    opts.send_rate = Some(chat_core::ratelimit::RateLimit { rate: 0.5, burst: 3.0 });
+    opts.limits.send = Some(chat_core::ratelimit::RateLimit { rate: 0.5, burst: 3.0 });
     let server = spawn_with(opts, Default::default()).await;
     let mut alice = server.connect("alice", "phone").await;
     for i in 0..3 {
@@ -214,12 +214,12 @@ async fn sends_over_the_per_connection_rate_limit_are_refused_and_not_stored() {
     let refused = alice.send_to("bob", "too-many", "one more").await;
     assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("rate_limited")));
     assert_eq!(refused["clientMsgId"], "too-many");
+    assert!(refused["retryAfterMs"].as_u64().is_some_and(|ms| ms > 0 && ms <= 2_000), "{refused}");
     let mut other_device = server.connect("alice", "laptop").await;
-    assert_eq!(
-        other_device.send_to("bob", "own-bucket", "hi").await["type"],
-        "ack",
-        "each connection has its own bucket"
-    );
+    let again = other_device.send_to("bob", "other-device", "hi").await;
+    assert_eq!(again["code"], "rate_limited", "the bucket is the user's, not the connection's");
+    let mut carol = server.connect("carol", "phone").await;
+    assert_eq!(carol.send_to("bob", "carol", "hi").await["type"], "ack", "each user has its own bucket");
     let mut bob = server.connect("bob", "phone").await;
-    assert_eq!(bob.sync_all(0).await.len(), 4, "the refused send stored nothing");
+    assert_eq!(bob.sync_all(0).await.len(), 4, "the refused sends stored nothing");
 }

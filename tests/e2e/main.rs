@@ -3,6 +3,7 @@
 //! embedded store and with `--dynamodb` against a DynamoDB API (moto in CI); the helpers
 //! (`spawn`, `TestServer`, `Client`, `suite!`) are the `chat_e2e` library in `support/`.
 
+mod abuse;
 mod chat;
 mod devserver;
 mod groups;

@@ -179,7 +179,7 @@ async fn no_log_line_contains_a_token_or_a_message_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_stalls_nobody_else() {
     let mut options = chat_e2e::options(Backend::Embedded);
-    options.send_rate = None;
+    options.limits = chat_core::ratelimit::Limits::none();
     let server = chat_e2e::spawn_with(options, chat_devserver::Limits::default()).await;
     let mut alice = server.connect("alice", "phone").await;
     let stalled = server.connect("bob", "phone").await;

@@ -76,7 +76,7 @@ async fn compare(args: &Args) -> anyhow::Result<()> {
         listen: "127.0.0.1:0".into(),
         store: chat_devserver::StoreChoice::Embedded(dir.clone()),
         // The benchmark measures throughput, which the per-connection limit would cap.
-        send_rate: None,
+        limits: chat_core::ratelimit::Limits::none(),
         ..Default::default()
     };
     let dev_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

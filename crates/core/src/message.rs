@@ -49,7 +49,7 @@ pub struct InboxEntry {
 }
 
 /// A message to store for every participant, all at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewMessage {
     /// Server id of the message.
     pub msg_id: MsgId,
@@ -65,6 +65,10 @@ pub struct NewMessage {
     pub ts: u64,
     /// Everyone who gets an inbox entry, the sender included, without duplicates.
     pub participants: Vec<UserId>,
+    /// The sender's send limit, charged with this message by the store in the same write
+    /// (not for resends, which store nothing). `None`: unlimited.
+    #[serde(skip)]
+    pub limit: Option<crate::ratelimit::RateLimit>,
 }
 
 impl NewMessage {
@@ -81,6 +85,7 @@ impl NewMessage {
             body,
             ts,
             participants,
+            limit: None,
         }
     }
 
@@ -180,4 +185,9 @@ pub enum AppendOutcome {
     /// The `(from, clientMsgId)` was used within 24 hours for a different message (another
     /// conversation or body): nothing was written.
     Conflict,
+    /// The sender's send limit is used up: nothing was written.
+    RateLimited {
+        /// When a token will be there, ms from now.
+        retry_after_ms: u64,
+    },
 }

@@ -34,6 +34,16 @@ pub mod env {
     pub const SEND_RATE: &str = "CHAT_SEND_RATE";
     /// Sends allowed at once per connection (send).
     pub const SEND_BURST: &str = "CHAT_SEND_BURST";
+    /// `group.*` requests per user per minute; 0 turns the limit off (send).
+    pub const GROUP_PER_MINUTE: &str = "CHAT_GROUP_PER_MINUTE";
+    /// `receipt` requests per user per minute (send).
+    pub const RECEIPT_PER_MINUTE: &str = "CHAT_RECEIPT_PER_MINUTE";
+    /// `typing` frames per user per minute; the excess is dropped (send).
+    pub const TYPING_PER_MINUTE: &str = "CHAT_TYPING_PER_MINUTE";
+    /// `presence` requests per user per minute (presence).
+    pub const PRESENCE_PER_MINUTE: &str = "CHAT_PRESENCE_PER_MINUTE";
+    /// `push.register` requests per user per minute (push).
+    pub const PUSH_REGISTER_PER_MINUTE: &str = "CHAT_PUSH_REGISTER_PER_MINUTE";
     /// HS256 secret (authorizer, devserver).
     pub const JWT_SECRET: &str = "CHAT_JWT_SECRET";
     /// Secrets Manager ARN holding the HS256 secret (authorizer in AWS).
@@ -66,6 +76,11 @@ pub mod env {
         ("presenceDebounceMs", PRESENCE_DEBOUNCE_MS),
         ("sendRate", SEND_RATE),
         ("sendBurst", SEND_BURST),
+        ("groupPerMinute", GROUP_PER_MINUTE),
+        ("receiptPerMinute", RECEIPT_PER_MINUTE),
+        ("typingPerMinute", TYPING_PER_MINUTE),
+        ("presencePerMinute", PRESENCE_PER_MINUTE),
+        ("pushRegisterPerMinute", PUSH_REGISTER_PER_MINUTE),
         ("jwtSecret", JWT_SECRET),
         ("jwtSecretArn", JWT_SECRET_ARN),
         ("jwtJwksUrl", JWT_JWKS_URL),
@@ -146,6 +161,12 @@ pub mod state {
     pub const TS: &str = "ts";
     /// The first send's `NewMessage::digest` (S) on idempotency items.
     pub const DIGEST: &str = "digest";
+    /// Send tokens left (N), on a user's seq counter (`ratelimit::Bucket`).
+    pub const TOKENS: &str = "tokens";
+    /// When the tokens were counted, ms (N), on a user's seq counter.
+    pub const TOKENS_AT: &str = "tokensAt";
+    /// Requests counted (N), on a budget item.
+    pub const COUNT: &str = "n";
 
     /// Key of a user's seq counter.
     pub fn counter_key(user: &str) -> String {
@@ -160,6 +181,11 @@ pub mod state {
     /// Key of the claim on pushing one message to one user.
     pub fn push_claim_key(claim: &str) -> String {
         format!("push#{claim}")
+    }
+
+    /// Key of the budget item of `user` for `route` in window `window`.
+    pub fn budget_key(route: &str, user: &str, window: u64) -> String {
+        format!("rate#{route}#{user}#{window}")
     }
 
     /// Key of the marker saying `user`'s inbox holds message `msg_id` (large fan-outs).

@@ -211,8 +211,13 @@ async fn serve<S: Store + Clone + 'static>(
     } else {
         push::DevNotifier::Recording(Default::default())
     };
-    let push_deps =
-        Arc::new(chat_push::Deps { store: store.clone(), notifier, poster: poster.clone(), clock: SystemClock });
+    let push_deps = Arc::new(chat_push::Deps {
+        store: store.clone(),
+        notifier,
+        poster: poster.clone(),
+        clock: SystemClock,
+        limits: options.limits,
+    });
     let gw = Arc::new(Gateway {
         registry: Default::default(),
         send: chat_send::Deps {
@@ -220,13 +225,14 @@ async fn serve<S: Store + Clone + 'static>(
             poster: poster.clone(),
             clock: SystemClock,
             push: push::DirectPush { deps: push_deps.clone() },
-            limiter: chat_core::ratelimit::RateLimiter::new(options.send_rate),
+            limits: options.limits,
         },
         presence: chat_presence::Deps {
             store: store.clone(),
             poster,
             clock: SystemClock,
             window_ms: options.presence_debounce_ms,
+            limits: options.limits,
         },
         push: push_deps,
         connections: chat_connect::connection::Deps { store, clock: SystemClock },

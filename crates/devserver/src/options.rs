@@ -56,8 +56,8 @@ pub struct Options {
     pub sns: bool,
     /// `--presence-debounce-ms`.
     pub presence_debounce_ms: u64,
-    /// `--send-rate` (`None`: unlimited).
-    pub send_rate: Option<chat_core::ratelimit::RateLimit>,
+    /// Per-user limits: the `CHAT_*` variables, `send` also from `--send-rate`.
+    pub limits: chat_core::ratelimit::Limits,
     /// `--help`.
     pub help: bool,
 }
@@ -71,7 +71,7 @@ impl Default for Options {
             table_prefix: None,
             sns: false,
             presence_debounce_ms: chat_core::presence::DEFAULT_DEBOUNCE_MS,
-            send_rate: Some(chat_core::ratelimit::RateLimit::default()),
+            limits: chat_core::ratelimit::Limits::default(),
             help: false,
         }
     }
@@ -83,15 +83,16 @@ impl Options {
         Self::parse_with(args, &chat_core::config::Vars::env())
     }
 
-    /// [`Options::parse`] with the environment's settings (`CHAT_SEND_RATE`,
-    /// `CHAT_SEND_BURST`, `CHAT_PRESENCE_DEBOUNCE_MS`) read through `vars`; a flag wins over
+    /// [`Options::parse`] with the environment's settings (the per-user limits'
+    /// `CHAT_SEND_RATE`, `CHAT_SEND_BURST`, `CHAT_*_PER_MINUTE`, and
+    /// `CHAT_PRESENCE_DEBOUNCE_MS`) read through `vars`; a flag wins over
     /// a variable, and a bad value of either is an error, never silently the default.
     pub fn parse_with(
         args: impl IntoIterator<Item = String>,
         vars: &chat_core::config::Vars<'_>,
     ) -> Result<Self, String> {
         let mut o = Self::default();
-        o.send_rate = chat_core::ratelimit::RateLimit::from_vars(vars).map_err(|e| e.to_string())?;
+        o.limits = chat_core::ratelimit::Limits::from_vars(vars).map_err(|e| e.to_string())?;
         o.presence_debounce_ms = vars
             .parse_or(chat_core::schema::env::PRESENCE_DEBOUNCE_MS, o.presence_debounce_ms, "a number of milliseconds")
             .map_err(|e| e.to_string())?;
@@ -107,7 +108,7 @@ impl Options {
                 "--dynamodb" => dynamodb = true,
                 "--table-prefix" => o.table_prefix = Some(value("--table-prefix")?),
                 "--sns" => o.sns = true,
-                "--send-rate" => o.send_rate = parse_rate(&value("--send-rate")?)?,
+                "--send-rate" => o.limits.send = parse_rate(&value("--send-rate")?)?,
                 "--presence-debounce-ms" => {
                     o.presence_debounce_ms = value("--presence-debounce-ms")?
                         .parse()
@@ -178,9 +179,9 @@ mod tests {
         assert!(parse(&["--listen"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--stage", "a/b"]).is_err());
-        let limited = parse(&["--send-rate", "5:10"]).expect("valid").send_rate.expect("limited");
+        let limited = parse(&["--send-rate", "5:10"]).expect("valid").limits.send.expect("limited");
         assert_eq!((limited.rate, limited.burst), (5.0, 10.0));
-        assert_eq!(parse(&["--send-rate", "0"]).expect("valid").send_rate, None);
+        assert_eq!(parse(&["--send-rate", "0"]).expect("valid").limits.send, None);
         assert!(parse(&["--send-rate", "fast"]).is_err());
     }
 }

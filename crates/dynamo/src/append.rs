@@ -24,7 +24,9 @@ use chat_core::store::StoreError;
 
 use crate::items::{self, get_n, n};
 use crate::store::DynamoStore;
-use crate::txn::{MAX_ROUNDS, backoff, build, counter_write, entry_write, is_retryable_cancel, read_state};
+use crate::txn::{
+    BucketWrite, MAX_ROUNDS, backoff, build, counter_write, entry_write, is_retryable_cancel, read_state,
+};
 use crate::unavailable;
 
 /// DynamoDB's limit on items in one transaction: idempotency + 2 per participant.
@@ -79,6 +81,18 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
     }
     let mut seqs = Vec::with_capacity(msg.participants.len());
     let mut writes = Vec::with_capacity(1 + 2 * msg.participants.len());
+    // The sender's send limit rides on its counter, which this transaction writes anyway.
+    let sender_counter = state.get(&st::counter_key(msg.from.as_str()));
+    let bucket = match msg.limit {
+        None => None,
+        Some(limit) => {
+            let read = sender_counter.and_then(items::bucket_from);
+            match limit.take(read, msg.ts) {
+                Err(retry_after_ms) => return Ok(Round::Done(AppendOutcome::RateLimited { retry_after_ms })),
+                Ok(new) => Some(BucketWrite { read_at: read.map(|b| b.at_ms), new }),
+            }
+        }
+    };
     for user in &msg.participants {
         let key = st::counter_key(user.as_str());
         let current = match state.get(&key) {
@@ -87,7 +101,8 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
         };
         let next = current + 1;
         seqs.push((user.clone(), next));
-        writes.push(counter_write(&store.tables.state, &key, current, next)?);
+        let charge = if *user == msg.from { bucket } else { None };
+        writes.push(counter_write(&store.tables.state, &key, current, next, charge)?);
         let mut entry = items::entry_item(user, &msg.entry_at(next));
         entry.shrink_to_fit();
         writes.push(entry_write(&store.tables.messages, entry)?);

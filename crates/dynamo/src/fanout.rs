@@ -19,6 +19,7 @@ use futures_util::future::join_all;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chat_core::ids::{MsgId, UserId};
 use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
+use chat_core::ratelimit::RateLimit;
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
@@ -38,6 +39,13 @@ enum Claim {
 
 pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
+    if let Some(limit) = msg.limit
+        && !msg.is_system()
+        && !recorded(store, msg, &idem_key).await?
+        && let Err(retry_after_ms) = charge(store, msg, limit).await?
+    {
+        return Ok(AppendOutcome::RateLimited { retry_after_ms });
+    }
     let msg = if msg.is_system() {
         msg.clone()
     } else {
@@ -68,6 +76,53 @@ pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Res
             .map_err(unavailable)?;
     }
     Ok(AppendOutcome::Stored { ack, seqs })
+}
+
+/// Whether a live idempotency record of this `(from, clientMsgId)` exists: a resend (or
+/// a conflict, or a resume) is answered without charging the send limit.
+async fn recorded(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<bool, StoreError> {
+    let state = read_state(store, vec![key.to_owned()]).await?;
+    Ok(match state.get(key) {
+        Some(item) => items::ack_from(item)?.ts + IDEMPOTENCY_TTL_MS > msg.ts,
+        None => false,
+    })
+}
+
+/// Takes one send token from the sender's bucket on its counter item, with a conditional
+/// update of the tokens alone (this path writes the counter in a later chunk). Returns
+/// how long to wait when the bucket is empty.
+async fn charge(store: &DynamoStore, msg: &NewMessage, limit: RateLimit) -> Result<Result<(), u64>, StoreError> {
+    let key = st::counter_key(msg.from.as_str());
+    for round in 0..MAX_ROUNDS {
+        let state = read_state(store, vec![key.clone()]).await?;
+        let read = state.get(&key).and_then(items::bucket_from);
+        let new = match limit.take(read, msg.ts) {
+            Ok(new) => new,
+            Err(retry_after_ms) => return Ok(Err(retry_after_ms)),
+        };
+        let mut update = store
+            .client
+            .update_item()
+            .table_name(&store.tables.state)
+            .key(st::PK, s(&key))
+            .update_expression("SET #tok = :tok, #tat = :tat")
+            .expression_attribute_names("#tok", st::TOKENS)
+            .expression_attribute_names("#tat", st::TOKENS_AT)
+            .expression_attribute_values(":tok", items::f(new.tokens))
+            .expression_attribute_values(":tat", n(new.at_ms));
+        update = match read {
+            None => update.condition_expression("attribute_not_exists(#tat)"),
+            Some(b) => update.condition_expression("#tat = :readAt").expression_attribute_values(":readAt", n(b.at_ms)),
+        };
+        match update.send().await {
+            Ok(_) => return Ok(Ok(())),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                tokio::time::sleep(backoff(round)).await;
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    Err(StoreError::Contention)
 }
 
 async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim, StoreError> {
@@ -138,7 +193,7 @@ async fn write_chunk(
                 None => 0,
             };
             let next = current + 1;
-            writes.push(counter_write(&store.tables.state, &counter_key, current, next)?);
+            writes.push(counter_write(&store.tables.state, &counter_key, current, next, None)?);
             writes.push(entry_write(&store.tables.messages, items::entry_item(user, &msg.entry_at(next)))?);
             writes.push(marker_write(&store.tables.state, msg, user, next)?);
             planned.push((user.clone(), next));

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chat_core::ids::{ConnectionId, Conversation, DeviceId, MsgId, UserId};
 use chat_core::message::{InboxEntry, StoredAck};
 use chat_core::protocol::ReceiptStatus;
+use chat_core::ratelimit::Bucket;
 use chat_core::schema::{connections as c, messages as m, state as st};
 use chat_core::store::{Connection, StoreError};
 
@@ -16,6 +17,18 @@ pub type Item = HashMap<String, AttributeValue>;
 /// A string attribute.
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
+}
+
+/// A number attribute from a float (send tokens).
+pub fn f(v: f64) -> AttributeValue {
+    AttributeValue::N(format!("{v}"))
+}
+
+/// The send-limit bucket kept on a seq counter item, if one was stored.
+pub fn bucket_from(item: &Item) -> Option<Bucket> {
+    let tokens = item.get(st::TOKENS)?.as_n().ok()?.parse().ok()?;
+    let at_ms = item.get(st::TOKENS_AT)?.as_n().ok()?.parse().ok()?;
+    Some(Bucket { tokens, at_ms })
 }
 
 /// A number attribute.

@@ -5,11 +5,13 @@
 //! - `inbox`: the inbox store; `append` / `fanout` store a message for every participant,
 //!   gap-free and once (one transaction up to 49 participants; resumable chunks beyond),
 //!   from `txn`'s building blocks, serialized in-process by `locks`.
-//! - `groups`, `receipts`, `social`: the group, receipt, presence and push stores.
+//! - `groups`, `receipts`, `social`, `budgets`: the group, receipt, presence, push and
+//!   request-budget stores.
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
 mod append;
+mod budgets;
 mod fanout;
 mod groups;
 mod inbox;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use chat_core::ratelimit::Bucket;
 use chat_core::schema::{messages as m, state as st};
 use chat_core::store::StoreError;
 
@@ -61,19 +62,54 @@ impl DynamoStore {
     }
 }
 
-pub(crate) fn counter_write(table: &str, key: &str, current: u64, next: u64) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
+/// A send-limit bucket to write with a counter: the new state, and the `at` of the state
+/// it was computed from (the write's condition), `None` for a bucket never stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BucketWrite {
+    pub(crate) read_at: Option<u64>,
+    pub(crate) new: Bucket,
+}
+
+/// Moves a seq counter from `current` (0: absent) to `next`, conditionally; with a bucket,
+/// also the sender's send tokens, conditional on the bucket being the one read.
+pub(crate) fn counter_write(
+    table: &str,
+    key: &str,
+    current: u64,
+    next: u64,
+    bucket: Option<BucketWrite>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut update = Update::builder()
         .table_name(table)
         .key(st::PK, s(key))
-        .update_expression("SET #seq = :next")
         .expression_attribute_names("#seq", st::SEQ)
         .expression_attribute_values(":next", n(next));
-    let update = if current == 0 {
-        update.condition_expression("attribute_not_exists(#seq)")
-    } else {
-        update.condition_expression("#seq = :current").expression_attribute_values(":current", n(current))
-    };
-    Ok(TransactWriteItem::builder().update(build(update.build())?).build())
+    let mut condition =
+        if current == 0 { "attribute_not_exists(#seq)".to_owned() } else { "#seq = :current".to_owned() };
+    if current != 0 {
+        update = update.expression_attribute_values(":current", n(current));
+    }
+    match bucket {
+        None => update = update.update_expression("SET #seq = :next"),
+        Some(b) => {
+            update = update
+                .update_expression("SET #seq = :next, #tok = :tok, #tat = :tat")
+                .expression_attribute_names("#tok", st::TOKENS)
+                .expression_attribute_names("#tat", st::TOKENS_AT)
+                .expression_attribute_values(":tok", items::f(b.new.tokens))
+                .expression_attribute_values(":tat", n(b.new.at_ms));
+            // The bucket must still be the one read: another writer of these tokens (the
+            // chunked path's charge) changes `tokensAt` without moving the seq.
+            match b.read_at {
+                None => condition.push_str(" AND attribute_not_exists(#tat)"),
+                Some(at) => {
+                    update = update.expression_attribute_values(":readAt", n(at));
+                    condition.push_str(" AND #tat = :readAt");
+                }
+            }
+        }
+    }
+    Ok(TransactWriteItem::builder().update(build(update.condition_expression(condition).build())?).build())
 }
 
 pub(crate) fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {

@@ -47,6 +47,7 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
         body: "hello".into(),
         ts: 1_000,
         participants: members.clone(),
+        limit: None,
     };
     let AppendOutcome::Stored { seqs: first, .. } = store.append(&msg).await.expect("append") else { panic!("stored") };
     // Put the record back to `pending`, as if the process had died before completing it.

@@ -33,6 +33,7 @@ fn message(from: &UserId, conversation: Conversation, participants: Vec<UserId>,
         body: format!("{cid} body"),
         ts: 1_000,
         participants,
+        limit: None,
     }
 }
 
@@ -70,7 +71,7 @@ async fn run(
         m.msg_id = MsgId::generate(1_000 + attempts);
         match faulty.append(&m).await {
             Ok(AppendOutcome::Stored { ack, .. } | AppendOutcome::Duplicate(ack)) => break ack,
-            Ok(AppendOutcome::Conflict) => panic!("{tag}: a resend of the same message is no conflict"),
+            Ok(other @ (AppendOutcome::Conflict | AppendOutcome::RateLimited { .. })) => panic!("{tag}: {other:?}"),
             Err(e) => eprintln!("{tag}: attempt {attempts} failed: {e}"),
         }
     };

@@ -8,9 +8,10 @@ use chat_core::message::{AppendOutcome, NewMessage, ReceiptUpdate};
 use chat_core::presence::PresenceState;
 use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
+use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    Connection, ConnectionStore, GroupStore, InboxStore, Page, PresenceStore, PushStore, ReceiptStore, StoreError,
-    Subscription,
+    BudgetStore, Connection, ConnectionStore, GroupStore, InboxStore, Page, PresenceStore, PushStore, ReceiptStore,
+    Spend, StoreError, Subscription,
 };
 
 use crate::Faults;
@@ -132,5 +133,11 @@ impl<S: PushStore> PushStore for FaultyStore<S> {
     }
     async fn claim_push(&self, key: &str, now_ms: u64) -> Result<bool, StoreError> {
         self.faults.run("claim_push", self.inner.claim_push(key, now_ms), store_error).await
+    }
+}
+
+impl<S: BudgetStore> BudgetStore for FaultyStore<S> {
+    async fn spend(&self, user: &UserId, route: Route, budget: &Budget, now_ms: u64) -> Result<Spend, StoreError> {
+        self.faults.run("spend", self.inner.spend(user, route, budget, now_ms), store_error).await
     }
 }

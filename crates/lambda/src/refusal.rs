@@ -3,9 +3,11 @@
 
 use chat_core::BoxError;
 use chat_core::group::GroupError;
+use chat_core::ids::UserId;
 use chat_core::protocol::{ErrorCode, FrameError, ServerFrame};
 use chat_core::push::NotifyError;
-use chat_core::store::StoreError;
+use chat_core::ratelimit::{Limits, Route};
+use chat_core::store::{BudgetStore, Spend, StoreError};
 
 use crate::Caller;
 
@@ -24,6 +26,12 @@ pub enum Refusal {
         code: ErrorCode,
         /// Plain words for the client.
         message: String,
+    },
+    /// Over a per-user limit: `rate_limited`, with when to retry; nothing was changed.
+    #[error("rate limited for {retry_after_ms} ms")]
+    RateLimited {
+        /// When the request may succeed, ms from now.
+        retry_after_ms: u64,
     },
     /// Infrastructure failed: the client sees `internal`; the log gets the cause chain.
     #[error("{what}")]
@@ -52,6 +60,17 @@ impl Refusal {
     pub fn into_frame(self, caller: &Caller, id: Option<String>, client_msg_id: Option<String>) -> ServerFrame {
         let (code, message) = match self {
             Self::Client { code, message } => (code, message),
+            Self::RateLimited { retry_after_ms } => {
+                tracing::info!(user = %caller.user, retry_after_ms, "rate limited");
+                let message = format!("too many requests; retry in {retry_after_ms} ms");
+                return ServerFrame::Error {
+                    id,
+                    client_msg_id,
+                    code: ErrorCode::RateLimited,
+                    message,
+                    retry_after_ms: Some(retry_after_ms),
+                };
+            }
             Self::Internal { what, source } => {
                 tracing::error!(user = %caller.user, error = %cause_chain(&*source), "{what}");
                 (ErrorCode::Internal, INTERNAL_MESSAGE.to_owned())
@@ -71,6 +90,22 @@ pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = s.source();
     }
     out
+}
+
+/// Spends one request of `user`'s budget for `route`, if the route has one: a refusal
+/// says when to retry. Every function checks its routes' budgets through here.
+pub async fn spend_budget<S: BudgetStore>(
+    store: &S,
+    limits: &Limits,
+    route: Route,
+    user: &UserId,
+    now_ms: u64,
+) -> Result<(), Refusal> {
+    let Some(budget) = limits.budget(route) else { return Ok(()) };
+    match store.spend(user, route, &budget, now_ms).await? {
+        Spend::Allowed => Ok(()),
+        Spend::Refused { retry_after_ms } => Err(Refusal::RateLimited { retry_after_ms }),
+    }
 }
 
 impl From<StoreError> for Refusal {

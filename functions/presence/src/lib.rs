@@ -22,15 +22,17 @@ use chat_core::ids::UserId;
 use chat_core::poster::Poster;
 use chat_core::presence::{DEFAULT_DEBOUNCE_MS, PresenceState, decide, settles_at};
 use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame, parse_frame};
+use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::connections::TTL_SECS;
 use chat_core::schema::{TableNames, env};
-use chat_core::store::{ConnectionStore, PresenceStore, StoreError, Subscription};
+use chat_core::store::{BudgetStore, ConnectionStore, PresenceStore, StoreError, Subscription};
+use chat_lambda::refusal::spend_budget;
 use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Caller, Refusal, deliver};
 use lambda_runtime::LambdaEvent;
 
 /// The presence function's settings, read once per cold start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The tables.
     pub tables: TableNames,
@@ -38,6 +40,8 @@ pub struct Config {
     pub callback_url: String,
     /// The debounce window, ms (`CHAT_PRESENCE_DEBOUNCE_MS`, default 3000).
     pub window_ms: u64,
+    /// Per-user limits.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
             tables: TableNames::from_vars(vars),
             callback_url: vars.require(env::CALLBACK_URL)?,
             window_ms: vars.parse_or(env::PRESENCE_DEBOUNCE_MS, DEFAULT_DEBOUNCE_MS, "a number of milliseconds")?,
+            limits: Limits::from_vars(vars)?,
         })
     }
 }
@@ -62,10 +67,12 @@ pub struct Deps<S, P, C = SystemClock> {
     pub clock: C,
     /// The debounce window, ms.
     pub window_ms: u64,
+    /// Per-user limits (`presence` requests).
+    pub limits: Limits,
 }
 
 /// The `presence` route.
-pub async fn handle_route<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+pub async fn handle_route<S: ConnectionStore + PresenceStore + BudgetStore, P: Poster, C: Clock>(
     deps: &Deps<S, P, C>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
@@ -74,7 +81,13 @@ pub async fn handle_route<S: ConnectionStore + PresenceStore, P: Poster, C: Cloc
         Err(e) => ServerFrame::from_error(e),
         Ok(req) => {
             let result = match req.action {
-                Action::Presence { users } => query(deps, &caller, &users).await.map_err(Refusal::from),
+                Action::Presence { users } => {
+                    let now = deps.clock.now_ms();
+                    match spend_budget(&deps.store, &deps.limits, Route::Presence, &caller.user, now).await {
+                        Ok(()) => query(deps, &caller, &users).await.map_err(Refusal::from),
+                        Err(refusal) => Err(refusal),
+                    }
+                }
                 _ => Err(Refusal::client(ErrorCode::BadRequest, "the presence route serves only the presence action")),
             };
             match result {
@@ -183,7 +196,7 @@ pub async fn handle_stream<S: ConnectionStore + PresenceStore, P: Poster, C: Clo
 pub type Event = RouteOr<DynamoDbEvent>;
 
 /// The Lambda entry point: dispatches on the event's shape.
-pub async fn handle<S: ConnectionStore + PresenceStore, P: Poster, C: Clock>(
+pub async fn handle<S: ConnectionStore + PresenceStore + BudgetStore, P: Poster, C: Clock>(
     deps: &Deps<S, P, C>,
     event: LambdaEvent<Event>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {

@@ -17,6 +17,7 @@ async fn main() -> Result<(), Error> {
         poster: ApiGwPoster::new(&post, &config.callback_url),
         clock: SystemClock,
         window_ms: config.window_ms,
+        limits: config.limits,
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

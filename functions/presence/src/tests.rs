@@ -2,6 +2,7 @@
 
 use chat_core::clock::ManualClock;
 use chat_core::ids::ConnectionId;
+use chat_core::ratelimit::Limits;
 use chat_core::store::memory::MemoryStore;
 use chat_core::store::{ConnectionStore, PresenceStore, Subscription};
 use chat_lambda::testing::{RecordingPoster, connection as conn, fixtures, user};
@@ -15,6 +16,7 @@ fn deps() -> Deps<MemoryStore, RecordingPoster, ManualClock> {
         poster: RecordingPoster::default(),
         clock: ManualClock::at(1_000_000),
         window_ms: 3_000,
+        limits: Limits::none(),
     }
 }
 
@@ -71,6 +73,7 @@ async fn changes_still_inside_the_window_wait_for_it() {
         poster: RecordingPoster::default(),
         clock: ManualClock::at(1_000),
         window_ms: 3_000,
+        limits: Limits::none(),
     };
     d.store.put_connection(&conn("bob", "b1=")).await.expect("put");
     let started = tokio::time::Instant::now();

@@ -16,27 +16,34 @@ use chat_core::ids::UserId;
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, Platform, ServerFrame, parse_frame};
 use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
+use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::{TableNames, env};
-use chat_core::store::{PushStore, StoreError};
-use chat_lambda::refusal::cause_chain;
+use chat_core::store::{BudgetStore, PushStore, StoreError};
+use chat_lambda::refusal::{cause_chain, spend_budget};
 use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Caller, Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
 
 /// The push function's settings, read once per cold start. The platform applications
 /// (`CHAT_PUSH_*_APP_ARN`) are read by `chat_sns::PlatformApps` where the notifier is built.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The tables.
     pub tables: TableNames,
     /// The `@connections` endpoint.
     pub callback_url: String,
+    /// Per-user limits.
+    pub limits: Limits,
 }
 
 impl Config {
     /// Reads the settings through `vars`; names the variable that is missing.
     pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
-        Ok(Self { tables: TableNames::from_vars(vars), callback_url: vars.require(env::CALLBACK_URL)? })
+        Ok(Self {
+            tables: TableNames::from_vars(vars),
+            callback_url: vars.require(env::CALLBACK_URL)?,
+            limits: Limits::from_vars(vars)?,
+        })
     }
 }
 
@@ -51,10 +58,12 @@ pub struct Deps<S, N, P, C = SystemClock> {
     pub poster: P,
     /// Wall-clock time.
     pub clock: C,
+    /// Per-user limits (`push.register`).
+    pub limits: Limits,
 }
 
 /// The `push.register` and `push.unregister` routes.
-pub async fn handle_route<S: PushStore, N: Notifier, P: Poster, C: Clock>(
+pub async fn handle_route<S: PushStore + BudgetStore, N: Notifier, P: Poster, C: Clock>(
     deps: &Deps<S, N, P, C>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
@@ -63,7 +72,13 @@ pub async fn handle_route<S: PushStore, N: Notifier, P: Poster, C: Clock>(
         Err(e) => ServerFrame::from_error(e),
         Ok(req) => {
             let result = match req.action {
-                Action::PushRegister { platform, token } => register(deps, &caller.user, platform, token).await,
+                Action::PushRegister { platform, token } => {
+                    let now = deps.clock.now_ms();
+                    match spend_budget(&deps.store, &deps.limits, Route::PushRegister, &caller.user, now).await {
+                        Ok(()) => register(deps, &caller.user, platform, token).await,
+                        Err(refusal) => Err(refusal),
+                    }
+                }
                 Action::PushUnregister { token } => unregister(deps, &caller.user, &token).await,
                 _ => Err(Refusal::client(
                     ErrorCode::BadRequest,
@@ -154,7 +169,7 @@ pub async fn handle_sns<S: PushStore, N: Notifier, P, C: Clock>(
 pub type Event = RouteOr<SnsEvent>;
 
 /// The Lambda entry point: dispatches on the event's shape.
-pub async fn handle<S: PushStore, N: Notifier, P: Poster, C: Clock>(
+pub async fn handle<S: PushStore + BudgetStore, N: Notifier, P: Poster, C: Clock>(
     deps: &Deps<S, N, P, C>,
     event: LambdaEvent<Event>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {

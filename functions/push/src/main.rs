@@ -19,6 +19,7 @@ async fn main() -> Result<(), Error> {
         notifier: SnsNotifier::new(aws_sdk_sns::Client::new(&data), PlatformApps::from_vars(&vars)),
         poster: ApiGwPoster::new(&post, &config.callback_url),
         clock: SystemClock,
+        limits: config.limits,
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

@@ -58,6 +58,7 @@ async fn registering_creates_a_platform_endpoint_and_a_push_reaches_it_once() {
         notifier: SnsNotifier::new(sns.clone(), PlatformApps { fcm: Some(app.clone()), ..Default::default() }),
         poster: replies.clone(),
         clock: SystemClock,
+        limits: chat_core::ratelimit::Limits::none(),
     };
     let token = format!("device-{}", ulid::Ulid::new());
     handle_route(
@@ -96,6 +97,7 @@ async fn a_disabled_endpoint_is_removed() {
         notifier: SnsNotifier::new(sns.clone(), PlatformApps { fcm: Some(app), ..Default::default() }),
         poster: RecordingPoster::default(),
         clock: SystemClock,
+        limits: chat_core::ratelimit::Limits::none(),
     };
     handle_route(
         &deps,

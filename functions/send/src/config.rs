@@ -1,7 +1,7 @@
 //! The send function's settings, read once per cold start.
 
 use chat_core::config::{ConfigError, Vars};
-use chat_core::ratelimit::RateLimit;
+use chat_core::ratelimit::Limits;
 use chat_core::schema::{TableNames, env};
 
 /// Everything the send function reads from its environment.
@@ -13,8 +13,8 @@ pub struct Config {
     pub callback_url: String,
     /// The push topic, if push is on.
     pub push_topic_arn: Option<String>,
-    /// The per-connection send limit (`None`: off).
-    pub send_limit: Option<RateLimit>,
+    /// The per-user limits.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -24,7 +24,7 @@ impl Config {
             tables: TableNames::from_vars(vars),
             callback_url: vars.require(env::CALLBACK_URL)?,
             push_topic_arn: vars.get(env::PUSH_TOPIC_ARN),
-            send_limit: RateLimit::from_vars(vars)?,
+            limits: Limits::from_vars(vars)?,
         })
     }
 }
@@ -50,6 +50,6 @@ mod tests {
             _ => None,
         };
         let c = Config::from_vars(&Vars::new(&off)).expect("valid");
-        assert_eq!((c.send_limit, c.tables.messages.as_str(), c.push_topic_arn), (None, "m", None));
+        assert_eq!((c.limits.send, c.tables.messages.as_str(), c.push_topic_arn), (None, "m", None));
     }
 }

@@ -52,6 +52,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
             tokio::join!(self.deps.store.append(msg), self.connections_of(&msg.participants));
         Ok(match outcome? {
             AppendOutcome::Duplicate(ack) => Stored { ack, recipients: Vec::new() },
+            AppendOutcome::RateLimited { retry_after_ms } => return Err(Refusal::RateLimited { retry_after_ms }),
             AppendOutcome::Conflict => {
                 return Err(Refusal::client(
                     ErrorCode::Conflict,

@@ -34,7 +34,7 @@ use chat_core::clock::{Clock, SystemClock};
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, ServerFrame, parse_frame};
 use chat_core::push::{NoPush, PushQueue};
-use chat_core::ratelimit::RateLimiter;
+use chat_core::ratelimit::{Limits, Route};
 use chat_core::store::Store;
 use chat_lambda::{Caller, Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
@@ -50,15 +50,15 @@ pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     pub clock: C,
     /// Where push requests for offline recipients go.
     pub push: Q,
-    /// Per-connection send rate limits.
-    pub limiter: RateLimiter,
+    /// Per-user limits (kept in the store, so they hold across connections and instances).
+    pub limits: Limits,
 }
 
 impl<S, P> Deps<S, P> {
-    /// `store` and `poster` with the system clock, no push and no rate limit; set the
-    /// other fields for more.
+    /// `store` and `poster` with the system clock, no push and no limits; set the other
+    /// fields for more.
     pub fn basic(store: S, poster: P) -> Self {
-        Self { store, poster, clock: SystemClock, push: NoPush, limiter: RateLimiter::new(None) }
+        Self { store, poster, clock: SystemClock, push: NoPush, limits: Limits::none() }
     }
 }
 
@@ -105,10 +105,14 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// has none (`typing`).
     async fn serve(&self, action: Action) -> Result<Option<ServerFrame>, Refusal> {
         let id = self.id.clone();
-        match action {
-            Action::Send { .. } if !self.deps.limiter.allow(&self.caller.connection_id, self.deps.clock.now_ms()) => {
-                Err(Refusal::client(ErrorCode::RateLimited, "too many messages; slow down and retry"))
+        if let Some(route) = budget_of(&action) {
+            match self.spend(route).await {
+                // Typing is ephemeral: past its budget it is dropped without a word.
+                Err(Refusal::RateLimited { .. }) if route == Route::Typing => return Ok(None),
+                other => other?,
             }
+        }
+        match action {
             Action::Send { target, client_msg_id, body } => self.send(target, client_msg_id, body).await.map(|()| None),
             Action::Sync { after, limit } => self.sync(after, limit).await.map(Some),
             Action::History { conversation, before, limit } => {
@@ -131,6 +135,27 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 ))
             }
         }
+    }
+}
+
+/// The per-user budget an action spends (`send` has its token bucket in the append).
+fn budget_of(action: &Action) -> Option<Route> {
+    match action {
+        Action::GroupCreate { .. }
+        | Action::GroupAdd { .. }
+        | Action::GroupRemove { .. }
+        | Action::GroupLeave { .. } => Some(Route::Group),
+        Action::Receipt { .. } => Some(Route::Receipt),
+        Action::Typing { .. } => Some(Route::Typing),
+        _ => None,
+    }
+}
+
+impl<S: Store, P, C: Clock, Q> Request<'_, S, P, C, Q> {
+    /// Spends one request of the caller's budget for `route`.
+    async fn spend(&self, route: Route) -> Result<(), Refusal> {
+        let now = self.deps.clock.now_ms();
+        chat_lambda::refusal::spend_budget(&self.deps.store, &self.deps.limits, route, &self.caller.user, now).await
     }
 }
 

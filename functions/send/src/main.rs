@@ -4,7 +4,6 @@
 use chat_apigw::ApiGwPoster;
 use chat_core::clock::SystemClock;
 use chat_core::config::Vars;
-use chat_core::ratelimit::RateLimiter;
 use chat_dynamo::DynamoStore;
 use chat_send::{Config, Deps, handle};
 use chat_sns::TopicQueue;
@@ -20,7 +19,7 @@ async fn main() -> Result<(), Error> {
         poster: ApiGwPoster::new(&post, &config.callback_url),
         clock: SystemClock,
         push: config.push_topic_arn.map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),
-        limiter: RateLimiter::new(config.send_limit),
+        limits: config.limits,
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

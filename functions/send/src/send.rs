@@ -40,6 +40,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             body,
             ts: now,
             participants,
+            limit: self.deps.limits.send,
         };
         let stored = self.store(&msg).await?;
         let ack = stored.ack;

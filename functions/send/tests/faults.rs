@@ -22,7 +22,7 @@ use chat_core::clock::SystemClock;
 use chat_core::group::Group;
 use chat_core::ids::{GroupId, UserId};
 use chat_core::push::{PushQueue, PushRequest};
-use chat_core::ratelimit::RateLimiter;
+use chat_core::ratelimit::Limits;
 use chat_core::store::Store;
 use chat_faults::{Fault, Faults, FaultyPoster, FaultyPush, FaultyStore};
 use chat_lambda::testing::{Post, RecordingPoster, connection, route_event};
@@ -152,7 +152,7 @@ async fn run<S: Store>(inner: S, cast: &Cast, plan: &Plan) -> (Vec<Sent>, Vec<Po
         poster: FaultyPoster::new(posts.clone(), plan.poster.clone()),
         clock: SystemClock,
         push: FaultyPush::new(Pushes::default(), plan.push.clone()),
-        limiter: RateLimiter::new(None),
+        limits: Limits::none(),
     };
     let mut sent = Vec::new();
     for (user, conn, field, target, cid) in cast.sends() {

@@ -177,6 +177,9 @@ pub enum ServerFrame {
         code: ErrorCode,
         /// Plain words.
         message: String,
+        /// With `rate_limited`: when the request may succeed, ms from now.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
@@ -192,7 +195,7 @@ impl ServerFrame {
 
     /// An `error` frame for a refused frame.
     pub fn from_error(e: FrameError) -> Self {
-        Self::Error { id: e.id, client_msg_id: e.client_msg_id, code: e.code, message: e.message }
+        Self::Error { id: e.id, client_msg_id: e.client_msg_id, code: e.code, message: e.message, retry_after_ms: None }
     }
 }
 
@@ -271,8 +274,13 @@ mod tests {
 
     #[test]
     fn error_frames_leave_out_absent_ids_and_use_snake_case_codes() {
-        let frame =
-            ServerFrame::Error { id: None, client_msg_id: None, code: ErrorCode::UnknownAction, message: "no".into() };
+        let frame = ServerFrame::Error {
+            id: None,
+            client_msg_id: None,
+            code: ErrorCode::UnknownAction,
+            message: "no".into(),
+            retry_after_ms: None,
+        };
         assert_eq!(frame.to_json(), r#"{"type":"error","code":"unknown_action","message":"no"}"#);
     }
 

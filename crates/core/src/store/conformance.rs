@@ -5,11 +5,12 @@
 
 use futures_util::future::join_all;
 
-use super::{Connection, Store, Subscription};
+use super::{Connection, Spend, Store, Subscription};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
 use crate::protocol::ReceiptStatus;
+use crate::ratelimit::{Budget, RateLimit, Route};
 
 /// A user id for tests; panics on an invalid literal.
 pub fn user(s: &str) -> UserId {
@@ -31,6 +32,7 @@ pub fn dm(from: &str, to: &str, cid: &str, ts: u64) -> NewMessage {
         body: format!("{cid} from {from}"),
         ts,
         participants,
+        limit: None,
     }
 }
 
@@ -98,11 +100,58 @@ pub async fn a_client_msg_id_reused_for_another_message_is_a_conflict<S: Store>(
         body: "first".into(),
         ts: 500,
         participants: members.clone(),
+        limit: None,
     };
     assert!(matches!(store.append(&group).await.expect("append"), AppendOutcome::Stored { .. }));
     let changed = NewMessage { msg_id: MsgId::generate(600), body: "second".into(), ts: 600, ..group.clone() };
     assert_eq!(store.append(&changed).await.expect("append"), AppendOutcome::Conflict);
     assert_eq!(seqs_of(store, "r59").await, vec![1]);
+}
+
+/// The send limit is the sender's, whichever connection or instance appends: concurrent
+/// appends never overspend it, a refused one stores nothing, and a resend is not charged.
+pub async fn the_send_limit_holds_per_user_under_concurrent_appends<S: Store>(store: &S) {
+    let limit = RateLimit { rate: 0.001, burst: 5.0 };
+    let sends: Vec<NewMessage> = (0..20)
+        .map(|i| NewMessage { limit: Some(limit), ..dm("alice", "bob", &format!("burst-{i}"), 10_000) })
+        .collect();
+    let outcomes = join_all(sends.iter().map(|m| store.append(m))).await;
+    let stored = outcomes.iter().filter(|o| matches!(o, Ok(AppendOutcome::Stored { .. }))).count();
+    let limited = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(AppendOutcome::RateLimited { retry_after_ms }) if *retry_after_ms > 0))
+        .count();
+    assert_eq!((stored, limited), (5, 15), "{outcomes:?}");
+    assert_eq!(seqs_of(store, "bob").await, vec![1, 2, 3, 4, 5], "refused sends store nothing");
+    let first_stored = sends.iter().zip(&outcomes).find(|(_, o)| matches!(o, Ok(AppendOutcome::Stored { .. })));
+    let (stored_one, _) = first_stored.expect("one was stored");
+    // A client's resend: same clientMsgId and body, a fresh server msgId.
+    let resend = NewMessage { msg_id: MsgId::generate(20_000), ts: 20_000, ..stored_one.clone() };
+    let outcome = store.append(&resend).await.expect("append");
+    assert!(matches!(outcome, AppendOutcome::Duplicate(_)), "a resend is answered, never limited: {outcome:?}");
+    let carol = NewMessage { limit: Some(limit), ..dm("carol", "bob", "carol-1", 10_000) };
+    assert!(
+        matches!(store.append(&carol).await.expect("append"), AppendOutcome::Stored { .. }),
+        "another user has its own"
+    );
+    let later = NewMessage { limit: Some(limit), ..dm("alice", "bob", "later", 10_000 + 1_000_000) };
+    assert!(matches!(store.append(&later).await.expect("append"), AppendOutcome::Stored { .. }), "tokens refill");
+}
+
+/// A budget is per user and route; concurrent requests spend it exactly once each.
+pub async fn budgets_hold_per_user_under_concurrent_requests<S: Store>(store: &S) {
+    let budget = Budget::per_minute(10);
+    let now = 120_000;
+    let alice = user("alice");
+    let spends = join_all((0..30).map(|_| store.spend(&alice, Route::Group, &budget, now))).await;
+    let allowed = spends.iter().filter(|s| matches!(s, Ok(Spend::Allowed))).count();
+    assert_eq!(allowed, 10, "{spends:?}");
+    assert!(spends.iter().all(|s| matches!(s, Ok(Spend::Allowed) | Ok(Spend::Refused { retry_after_ms: 60_000 }))));
+    let other_route = store.spend(&alice, Route::Typing, &budget, now).await.expect("spend");
+    let other_user = store.spend(&user("bob"), Route::Group, &budget, now).await.expect("spend");
+    assert_eq!((other_route, other_user), (Spend::Allowed, Spend::Allowed));
+    let next_window = store.spend(&alice, Route::Group, &budget, now + 60_000).await.expect("spend");
+    assert_eq!(next_window, Spend::Allowed);
 }
 
 /// Idempotency records are forgotten after 24 hours.
@@ -233,6 +282,7 @@ pub async fn a_message_to_100_participants_is_stored_once_for_each<S: Store>(sto
         body: "to everyone".into(),
         ts: 10,
         participants: members.clone(),
+        limit: None,
     };
     let AppendOutcome::Stored { ack, seqs } = store.append(&msg).await.expect("append") else { panic!("stored") };
     assert_eq!(ack.seq, 1);
@@ -361,6 +411,8 @@ macro_rules! store_conformance_tests {
             append_assigns_gap_free_seqs_per_user,
             a_resend_returns_the_first_ack_and_stores_nothing,
             a_client_msg_id_reused_for_another_message_is_a_conflict,
+            the_send_limit_holds_per_user_under_concurrent_appends,
+            budgets_hold_per_user_under_concurrent_requests,
             idempotency_expires_after_24_hours,
             concurrent_appends_leave_no_gap_and_no_duplicate,
             a_note_to_self_is_stored_once,

@@ -14,6 +14,7 @@ use crate::message::{AppendOutcome, InboxEntry, NewMessage, ReceiptUpdate};
 use crate::presence::PresenceState;
 use crate::protocol::ReceiptStatus;
 use crate::push::PushEndpoint;
+use crate::ratelimit::{Budget, Route};
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -192,6 +193,38 @@ pub trait PushStore: Send + Sync {
     fn claim_push(&self, key: &str, now_ms: u64) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// Whether a request fit in its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// Counted; go ahead.
+    Allowed,
+    /// Over the budget; nothing was counted.
+    Refused {
+        /// When the next window opens, ms from now.
+        retry_after_ms: u64,
+    },
+}
+
+/// Per-user request budgets (`ratelimit::Budget`), shared by all of a user's connections
+/// and every function instance.
+pub trait BudgetStore: Send + Sync {
+    /// Counts one request of `user` on `route` at `now_ms`, unless the window's budget is
+    /// spent; check and count are one atomic step, so concurrent requests cannot overspend.
+    fn spend(
+        &self,
+        user: &UserId,
+        route: Route,
+        budget: &Budget,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Spend, StoreError>> + Send;
+}
+
 /// Everything the chat functions need from storage.
-pub trait Store: ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore {}
-impl<T: ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore> Store for T {}
+pub trait Store:
+    ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore + BudgetStore
+{
+}
+impl<T: ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore + BudgetStore> Store
+    for T
+{
+}

@@ -46,6 +46,9 @@ struct Data {
     endpoints: HashMap<UserId, BTreeMap<String, crate::push::PushEndpoint>>,
     /// Push claims are not journaled: a restart may at worst repeat one notification.
     push_claims: HashMap<String, u64>,
+    /// Send buckets and request budgets are not journaled: a restart refills them.
+    buckets: HashMap<UserId, crate::ratelimit::Bucket>,
+    budgets: HashMap<(UserId, crate::ratelimit::Route, u64), u32>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -218,8 +221,16 @@ impl InboxStore for MemoryStore {
         {
             return Ok(if ack.matches(m) { AppendOutcome::Duplicate(ack.clone()) } else { AppendOutcome::Conflict });
         }
+        let bucket = match m.limit.map(|l| l.take(state.data.buckets.get(&m.from).copied(), m.ts)) {
+            Some(Err(retry_after_ms)) => return Ok(AppendOutcome::RateLimited { retry_after_ms }),
+            Some(Ok(b)) => Some(b),
+            None => None,
+        };
         let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
         state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
+        if let Some(b) = bucket {
+            state.data.buckets.insert(m.from.clone(), b);
+        }
         let ack = state
             .data
             .idempotency

@@ -1,11 +1,12 @@
-//! The memory store's presence and push parts.
+//! The memory store's presence, push and budget parts.
 
 use super::{MemoryStore, Record};
 use crate::ids::{ConnectionId, UserId};
 use crate::message::IDEMPOTENCY_TTL_MS;
 use crate::presence::PresenceState;
 use crate::push::PushEndpoint;
-use crate::store::{PresenceStore, PushStore, StoreError, Subscription};
+use crate::ratelimit::{Budget, Route};
+use crate::store::{BudgetStore, PresenceStore, PushStore, Spend, StoreError, Subscription};
 
 impl PresenceStore for MemoryStore {
     async fn presence(&self, users: &[UserId]) -> Result<Vec<Option<PresenceState>>, StoreError> {
@@ -51,6 +52,26 @@ impl PresenceStore for MemoryStore {
             s.remove(connection);
         }
         Ok(())
+    }
+}
+
+/// Budget counters kept before the oldest are dropped (a dropped one restarts at 0).
+const MAX_BUDGETS: usize = 100_000;
+
+impl BudgetStore for MemoryStore {
+    async fn spend(&self, user: &UserId, route: Route, budget: &Budget, now_ms: u64) -> Result<Spend, StoreError> {
+        let window = budget.window(now_ms);
+        let mut state = self.lock();
+        let budgets = &mut state.data.budgets;
+        if budgets.len() >= MAX_BUDGETS {
+            budgets.retain(|(_, _, w), _| *w >= window);
+        }
+        let used = budgets.entry((user.clone(), route, window)).or_default();
+        if *used >= budget.max {
+            return Ok(Spend::Refused { retry_after_ms: budget.retry_after(now_ms) });
+        }
+        *used += 1;
+        Ok(Spend::Allowed)
     }
 }
 

@@ -1,0 +1,99 @@
+//! Hostile clients, end to end on both stores: limits hold per user across all of a
+//! user's connections (the state is in the store, as in AWS across Lambda instances), not
+//! per socket.
+
+use chat_core::ratelimit::{Budget, Limits, RateLimit};
+use chat_e2e::{Backend, Client, TestServer, options, spawn_with};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+/// A server with small limits: sends in bursts of 3 (refilled far slower than a test
+/// runs), 5 group actions and 4 typing frames a minute.
+pub(crate) async fn limited(backend: Backend) -> TestServer {
+    let mut o = options(backend);
+    o.limits = Limits {
+        send: Some(RateLimit { rate: 0.001, burst: 3.0 }),
+        group: Some(Budget::per_minute(5)),
+        typing: Some(Budget::per_minute(4)),
+        ..Limits::default()
+    };
+    spawn_with(o, Default::default()).await
+}
+
+/// Sends every frame at once (each with its own id), then collects the direct replies.
+async fn fire(client: &mut Client, frames: Vec<Value>) -> Vec<Value> {
+    let ids: Vec<String> = (0..frames.len()).map(|i| format!("f{i}")).collect();
+    for (mut f, id) in frames.into_iter().zip(&ids) {
+        f["id"] = json!(id);
+        client.send(f).await;
+    }
+    let mut replies = Vec::new();
+    while replies.len() < ids.len() {
+        let f = client.recv().await;
+        if f["id"].as_str().is_some_and(|id| ids.iter().any(|i| i == id)) {
+            replies.push(f);
+        }
+    }
+    replies
+}
+
+fn codes(replies: &[Value]) -> (usize, usize) {
+    let ok = replies.iter().filter(|r| r["type"] != "error").count();
+    let limited = replies
+        .iter()
+        .filter(|r| r["code"] == "rate_limited" && r["retryAfterMs"].as_u64().is_some_and(|ms| ms > 0))
+        .count();
+    (ok, limited)
+}
+
+async fn the_send_limit_is_per_user_across_connections(server: TestServer) {
+    let mut devices = Vec::new();
+    for d in ["a", "b", "c", "d"] {
+        devices.push(server.connect("alice", d).await);
+    }
+    let bursts = devices.iter_mut().enumerate().map(|(n, c)| {
+        let frames = (0..10)
+            .map(|i| json!({"action":"send","to":"bob","clientMsgId":format!("d{n}-{i}"),"body":"spam"}))
+            .collect();
+        fire(c, frames)
+    });
+    let replies: Vec<Value> = join_all(bursts).await.into_iter().flatten().collect();
+    assert_eq!(codes(&replies), (3, 37), "one bucket for all four connections: {replies:?}");
+    let mut bob = server.connect("bob", "phone").await;
+    assert_eq!(bob.sync_all(0).await.len(), 3, "refused sends stored nothing");
+    let mut carol = server.connect("carol", "phone").await;
+    assert_eq!(carol.send_to("bob", "c1", "hi").await["type"], "ack", "another user has its own bucket");
+}
+
+async fn group_actions_are_limited_per_user_and_refusals_notify_nobody(server: TestServer) {
+    let mut a1 = server.connect("alice", "a").await;
+    let mut a2 = server.connect("alice", "b").await;
+    let create = |i: usize| json!({"action":"group.create","name":format!("g{i}"),"members":["bob"]});
+    let (r1, r2) =
+        tokio::join!(fire(&mut a1, (0..4).map(create).collect()), fire(&mut a2, (4..8).map(create).collect()));
+    let replies: Vec<Value> = r1.into_iter().chain(r2).collect();
+    assert_eq!(codes(&replies), (5, 3), "{replies:?}");
+    let mut bob = server.connect("bob", "phone").await;
+    assert_eq!(bob.sync_all(0).await.len(), 5, "only the allowed groups wrote a notice to bob");
+}
+
+async fn typing_past_its_budget_is_dropped_silently(server: TestServer) {
+    let mut alice = server.connect("alice", "a").await;
+    let mut bob = server.connect("bob", "b").await;
+    for _ in 0..6 {
+        alice.send(json!({"action":"typing","to":"bob"})).await;
+    }
+    alice.assert_quiet().await;
+    // Frames of one connection are handled concurrently: give the last ones time to land.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    bob.send(json!({"action":"ping","id":"end"})).await;
+    let (_, before) = bob.until("pong").await;
+    let typing = before.iter().filter(|f| f["type"] == "typing").count();
+    assert_eq!(typing, 4, "the budget's worth reaches bob, the rest is dropped without an error");
+}
+
+chat_e2e::suite!(crate::abuse::limited;
+    the_send_limit_is_per_user_across_connections,
+    group_actions_are_limited_per_user_and_refusals_notify_nobody,
+    typing_past_its_budget_is_dropped_silently,
+);
