@@ -8,12 +8,12 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 /// A server with small limits: sends in bursts of 3 (refilled far slower than a test
-/// runs), 5 group actions and 4 typing frames a minute.
+/// runs), 10 group actions and 4 typing frames a minute.
 pub(crate) async fn limited(backend: Backend) -> TestServer {
     let mut o = options(backend);
     o.limits = Limits {
         send: Some(RateLimit { rate: 0.001, burst: 3.0 }),
-        group: Some(Budget::per_minute(5)),
+        group: Some(Budget::per_minute(10)),
         typing: Some(Budget::per_minute(4)),
         ..Limits::default()
     };
@@ -70,11 +70,11 @@ async fn group_actions_are_limited_per_user_and_refusals_notify_nobody(server: T
     let mut a2 = server.connect("alice", "b").await;
     let create = |i: usize| json!({"action":"group.create","name":format!("g{i}"),"members":["bob"]});
     let (r1, r2) =
-        tokio::join!(fire(&mut a1, (0..4).map(create).collect()), fire(&mut a2, (4..8).map(create).collect()));
+        tokio::join!(fire(&mut a1, (0..6).map(create).collect()), fire(&mut a2, (6..12).map(create).collect()));
     let replies: Vec<Value> = r1.into_iter().chain(r2).collect();
-    assert_eq!(codes(&replies), (5, 3), "{replies:?}");
+    assert_eq!(codes(&replies), (10, 2), "{replies:?}");
     let mut bob = server.connect("bob", "phone").await;
-    assert_eq!(bob.sync_all(0).await.len(), 5, "only the allowed groups wrote a notice to bob");
+    assert_eq!(bob.sync_all(0).await.len(), 10, "only the allowed groups wrote a notice to bob");
 }
 
 async fn typing_past_its_budget_is_dropped_silently(server: TestServer) {
@@ -92,7 +92,30 @@ async fn typing_past_its_budget_is_dropped_silently(server: TestServer) {
     assert_eq!(typing, 4, "the budget's worth reaches bob, the rest is dropped without an error");
 }
 
+async fn concurrent_adds_never_push_a_group_past_100_members(server: TestServer) {
+    let mut owner = server.connect("owner", "a").await;
+    let group = owner.request(json!({"action":"group.create","name":"big","members":["first"]})).await;
+    let gid = group["groupId"].clone();
+    let adds = (0..5)
+        .map(|b| {
+            let members: Vec<String> = (0..30).map(|i| format!("u{b}-{i:02}")).collect();
+            json!({"action":"group.add","group":gid,"members":members})
+        })
+        .collect();
+    let replies = fire(&mut owner, adds).await;
+    let added = replies.iter().filter(|r| r["type"] == "group").count();
+    let refused = replies.iter().filter(|r| r["code"] == "too_large").count();
+    assert_eq!((added, refused), (3, 2), "{replies:?}");
+    let largest = replies.iter().filter_map(|r| r["members"].as_array().map(Vec::len)).max();
+    assert_eq!(largest, Some(92), "each reply is the group as stored, not a shared snapshot");
+    let conversation = format!("group:{}", gid.as_str().unwrap_or_default());
+    let mut first = server.connect("first", "a").await;
+    let history = first.request(json!({"action":"history","conversation":conversation})).await;
+    assert_eq!(history["messages"].as_array().map(Vec::len), Some(4), "the creation and three adds: {history}");
+}
+
 chat_e2e::suite!(crate::abuse::limited;
+    concurrent_adds_never_push_a_group_past_100_members,
     the_send_limit_is_per_user_across_connections,
     group_actions_are_limited_per_user_and_refusals_notify_nobody,
     typing_past_its_budget_is_dropped_silently,

@@ -206,6 +206,8 @@ pub mod groups {
     pub const NAME: &str = "name";
     /// Creator (S), on the metadata item.
     pub const CREATOR: &str = "creator";
+    /// Member count (N), on the metadata item: the cap's condition in every change.
+    pub const COUNT: &str = "memberCount";
     /// Member user id (S), on member items: the partition key of [`BY_MEMBER_INDEX`].
     pub const MEMBER: &str = "memberId";
     /// Join order (N), on member items.

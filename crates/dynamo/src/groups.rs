@@ -3,11 +3,13 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, PutRequest, TransactWriteItem, Update, WriteRequest};
 use chat_core::group::Group;
 use chat_core::ids::{GroupId, UserId};
+use chat_core::protocol::MAX_GROUP_MEMBERS;
 use chat_core::schema::groups as g;
-use chat_core::store::{GroupStore, StoreError};
+use chat_core::store::{GroupStore, MembersChange, StoreError};
 
 use crate::items::{Item, get_n, get_s, n, s};
 use crate::store::DynamoStore;
@@ -37,6 +39,12 @@ fn member_item(id: &GroupId, user: &UserId, joined: u64) -> Item {
     ])
 }
 
+/// The member items of `users` joining now, in the order given.
+fn member_items<'a>(id: &'a GroupId, users: &'a [UserId]) -> impl Iterator<Item = Item> + 'a {
+    let first = join_order(0);
+    users.iter().enumerate().map(move |(i, u)| member_item(id, u, first + i as u64))
+}
+
 impl DynamoStore {
     /// Writes `requests` with `BatchWriteItem`, 25 at a time, re-sending unprocessed ones.
     pub(crate) async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
@@ -60,12 +68,10 @@ impl DynamoStore {
         Ok(())
     }
 
-    fn puts(id: &GroupId, users: &[UserId], first: u64) -> Result<Vec<WriteRequest>, StoreError> {
-        users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                let put = build(PutRequest::builder().set_item(Some(member_item(id, u, first + i as u64))).build())?;
+    fn puts(id: &GroupId, users: &[UserId]) -> Result<Vec<WriteRequest>, StoreError> {
+        member_items(id, users)
+            .map(|item| {
+                let put = build(PutRequest::builder().set_item(Some(item)).build())?;
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect()
@@ -75,12 +81,13 @@ impl DynamoStore {
 impl GroupStore for DynamoStore {
     async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
         // Members first, metadata last: until the metadata exists the group does not.
-        self.batch_write(&self.tables.groups, Self::puts(&group.id, &group.members, join_order(0))?).await?;
+        self.batch_write(&self.tables.groups, Self::puts(&group.id, &group.members)?).await?;
         let meta = Item::from([
             (g::PK.to_owned(), s(group.id.as_str())),
             (g::SK.to_owned(), s(g::META)),
             (g::NAME.to_owned(), s(group.name.as_str())),
             (g::CREATOR.to_owned(), s(group.creator.as_str())),
+            (g::COUNT.to_owned(), n(group.members.len() as u64)),
         ]);
         self.client
             .put_item()
@@ -135,15 +142,69 @@ impl GroupStore for DynamoStore {
         Ok(Some(Group { id: id.clone(), name, creator, members: members.into_iter().map(|(_, u)| u).collect() }))
     }
 
-    async fn update_members(&self, id: &GroupId, added: &[UserId], removed: &[UserId]) -> Result<(), StoreError> {
-        let mut requests = Self::puts(id, added, join_order(0))?;
-        for u in removed {
-            let del = build(
-                DeleteRequest::builder().key(g::PK, s(id.as_str())).key(g::SK, s(g::member_sk(u.as_str()))).build(),
-            )?;
-            requests.push(WriteRequest::builder().delete_request(del).build());
+    /// One transaction: the metadata item's member count, moved by the net change on the
+    /// condition that the result stays within the cap, and each member put (only if absent)
+    /// or deleted (only if present). Any failed condition cancels it all. A group created
+    /// before counts were kept gets its count from the members read now.
+    async fn update_members(
+        &self,
+        id: &GroupId,
+        added: &[UserId],
+        removed: &[UserId],
+    ) -> Result<MembersChange, StoreError> {
+        let Some(current) = self.group(id).await? else { return Ok(MembersChange::Stale) };
+        let delta = added.len() as i64 - removed.len() as i64;
+        let highest_before = MAX_GROUP_MEMBERS as i64 - delta;
+        if current.members.len() as i64 > highest_before {
+            return Ok(MembersChange::TooLarge);
         }
-        self.batch_write(&self.tables.groups, requests).await
+        let meta = Update::builder()
+            .table_name(&self.tables.groups)
+            .key(g::PK, s(id.as_str()))
+            .key(g::SK, s(g::META))
+            .update_expression("SET #count = if_not_exists(#count, :read) + :delta")
+            .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#count) OR #count <= :highest)")
+            .expression_attribute_names("#count", g::COUNT)
+            .expression_attribute_names("#pk", g::PK)
+            .expression_attribute_values(":read", n(current.members.len() as u64))
+            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+            .expression_attribute_values(":highest", n(highest_before as u64));
+        let mut writes = vec![TransactWriteItem::builder().update(build(meta.build())?).build()];
+        for item in member_items(id, added) {
+            let put = Put::builder()
+                .table_name(&self.tables.groups)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#sk)")
+                .expression_attribute_names("#sk", g::SK);
+            writes.push(TransactWriteItem::builder().put(build(put.build())?).build());
+        }
+        for u in removed {
+            let delete = Delete::builder()
+                .table_name(&self.tables.groups)
+                .key(g::PK, s(id.as_str()))
+                .key(g::SK, s(g::member_sk(u.as_str())))
+                .condition_expression("attribute_exists(#sk)")
+                .expression_attribute_names("#sk", g::SK);
+            writes.push(TransactWriteItem::builder().delete(build(delete.build())?).build());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(MembersChange::Done),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(t)) => {
+                    let failed =
+                        |r: &aws_sdk_dynamodb::types::CancellationReason| r.code() == Some("ConditionalCheckFailed");
+                    let reasons = t.cancellation_reasons();
+                    let members_changed = reasons.iter().skip(1).any(failed);
+                    if reasons.first().is_some_and(failed) && !members_changed {
+                        Ok(MembersChange::TooLarge)
+                    } else {
+                        // A member changed under us, or a concurrent transaction: re-plan.
+                        Ok(MembersChange::Stale)
+                    }
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
     }
 
     async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {

@@ -10,8 +10,8 @@ use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    BudgetStore, Connection, ConnectionStore, GroupStore, InboxStore, Page, PresenceStore, PushStore, ReceiptStore,
-    Spend, StoreError, Subscription,
+    BudgetStore, Connection, ConnectionStore, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore,
+    ReceiptStore, Spend, StoreError, Subscription,
 };
 
 use crate::Faults;
@@ -76,7 +76,12 @@ impl<S: GroupStore> GroupStore for FaultyStore<S> {
     async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
         self.faults.run("group", self.inner.group(id), store_error).await
     }
-    async fn update_members(&self, id: &GroupId, added: &[UserId], removed: &[UserId]) -> Result<(), StoreError> {
+    async fn update_members(
+        &self,
+        id: &GroupId,
+        added: &[UserId],
+        removed: &[UserId],
+    ) -> Result<MembersChange, StoreError> {
         self.faults.run("update_members", self.inner.update_members(id, added, removed), store_error).await
     }
     async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {

@@ -9,10 +9,13 @@ use chat_core::message::NewMessage;
 use chat_core::poster::Poster;
 use chat_core::protocol::ServerFrame;
 use chat_core::push::PushQueue;
-use chat_core::store::{GroupStore, Store};
+use chat_core::store::{GroupStore, MembersChange, Store, StoreError};
 use chat_lambda::Refusal;
 
 use crate::Request;
+
+/// How many times a membership change is re-planned after the group changed under it.
+const REPLANS: usize = 5;
 
 fn names(users: &[UserId]) -> String {
     users.iter().map(UserId::as_str).collect::<Vec<_>>().join(", ")
@@ -60,14 +63,39 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         Ok(self.group_frame(&group))
     }
 
+    /// Re-plans and applies a membership change until it applies to the group as stored:
+    /// `plan` gives (added, removed) for the group as read; the store refuses the change if
+    /// the group changed in between, and the cap is checked there, atomically. Returns the
+    /// group as stored after the change (read again: concurrent changes by others are in
+    /// it, so the reply never shows a stale snapshot), and the change.
+    async fn change_members(
+        &self,
+        gid: &GroupId,
+        plan: impl Fn(&Group) -> Result<(Vec<UserId>, Vec<UserId>), GroupError>,
+    ) -> Result<(Group, Vec<UserId>, Vec<UserId>), Refusal> {
+        for _ in 0..REPLANS {
+            let group = self.member_group(gid).await?;
+            let (added, removed) = plan(&group)?;
+            if added.is_empty() && removed.is_empty() {
+                return Ok((group, added, removed));
+            }
+            match self.deps.store.update_members(gid, &added, &removed).await? {
+                MembersChange::Done => {
+                    let after = self.deps.store.group(gid).await?;
+                    return Ok((after.unwrap_or_else(|| group.with_changes(&added, &removed)), added, removed));
+                }
+                MembersChange::TooLarge => return Err(GroupError::TooLarge.into()),
+                MembersChange::Stale => continue,
+            }
+        }
+        Err(Refusal::internal("the group kept changing while it was updated", StoreError::Contention))
+    }
+
     /// `group.add`: creator only; already-members are skipped.
     pub(crate) async fn group_add(&self, gid: GroupId, members: Vec<UserId>) -> Result<ServerFrame, Refusal> {
         let me = &self.caller.user;
-        let group = self.member_group(&gid).await?;
-        let added = group.plan_add(me, &members)?;
-        let group = group.with_changes(&added, &[]);
+        let (group, added, _) = self.change_members(&gid, |g| Ok((g.plan_add(me, &members)?, Vec::new()))).await?;
         if !added.is_empty() {
-            self.deps.store.update_members(&gid, &added, &[]).await?;
             self.announce(&gid, group.members.clone(), format!("{me} added {}", names(&added))).await?;
         }
         Ok(self.group_frame(&group))
@@ -77,24 +105,22 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// nothing.
     pub(crate) async fn group_remove(&self, gid: GroupId, members: Vec<UserId>) -> Result<ServerFrame, Refusal> {
         let me = &self.caller.user;
-        let group = self.member_group(&gid).await?;
-        let removed = group.plan_remove(me, &members)?;
+        let (group, _, removed) = self.change_members(&gid, |g| Ok((Vec::new(), g.plan_remove(me, &members)?))).await?;
         if !removed.is_empty() {
-            self.deps.store.update_members(&gid, &[], &removed).await?;
-            self.announce(&gid, group.members.clone(), format!("{me} removed {}", names(&removed))).await?;
+            let told = group.with_changes(&removed, &[]).members;
+            self.announce(&gid, told, format!("{me} removed {}", names(&removed))).await?;
         }
-        Ok(self.group_frame(&group.with_changes(&[], &removed)))
+        Ok(self.group_frame(&group))
     }
 
     /// `group.leave`: any member; the others are told.
     pub(crate) async fn group_leave(&self, gid: GroupId) -> Result<ServerFrame, Refusal> {
-        let me = std::slice::from_ref(&self.caller.user);
-        let group = self.member_group(&gid).await?;
-        group.plan_leave(&self.caller.user)?;
-        self.deps.store.update_members(&gid, &[], me).await?;
-        let rest = group.with_changes(&[], me).members;
+        let me = &self.caller.user;
+        let leave = |g: &Group| g.plan_leave(me).map(|()| (Vec::new(), vec![me.clone()]));
+        let (group, _, _) = self.change_members(&gid, leave).await?;
+        let rest = group.members;
         if !rest.is_empty() {
-            self.announce(&gid, rest, format!("{} left", self.caller.user)).await?;
+            self.announce(&gid, rest, format!("{me} left")).await?;
         }
         Ok(ServerFrame::Ok { id: self.id.clone() })
     }

@@ -5,11 +5,11 @@
 
 use futures_util::future::join_all;
 
-use super::{Connection, Spend, Store, Subscription};
+use super::{Connection, MembersChange, Spend, Store, Subscription};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
-use crate::protocol::ReceiptStatus;
+use crate::protocol::{MAX_GROUP_MEMBERS, ReceiptStatus};
 use crate::ratelimit::{Budget, RateLimit, Route};
 
 /// A user id for tests; panics on an invalid literal.
@@ -259,7 +259,8 @@ pub async fn groups_are_created_read_updated_and_indexed_by_member<S: Store>(sto
     store.create_group(&g).await.expect("create");
     assert_eq!(store.group(&id).await.expect("read"), Some(g.clone()));
     assert_eq!(store.groups_of(&user("bob")).await.expect("index"), vec![id.clone()]);
-    store.update_members(&id, &[user("dave")], &[user("bob")]).await.expect("update");
+    let change = store.update_members(&id, &[user("dave")], &[user("bob")]).await.expect("update");
+    assert_eq!(change, MembersChange::Done);
     let after = store.group(&id).await.expect("read").expect("exists");
     assert_eq!(after.members, vec![user("alice"), user("carol"), user("dave")]);
     assert_eq!(after.creator, user("alice"));
@@ -267,6 +268,40 @@ pub async fn groups_are_created_read_updated_and_indexed_by_member<S: Store>(sto
     assert!(store.groups_of(&user("bob")).await.expect("index").is_empty());
     assert_eq!(store.groups_of(&user("dave")).await.expect("index"), vec![id]);
     assert_eq!(store.group(&GroupId::parse("nope").expect("valid")).await.expect("read"), None);
+}
+
+/// Concurrent adds never push a group past its cap, and a change planned on a stale read
+/// (adding a member twice, removing one already gone) applies nothing.
+pub async fn the_member_cap_holds_under_concurrent_adds<S: Store>(store: &S) {
+    let id = GroupId::parse("g-cap").expect("valid");
+    let g = Group::create(id.clone(), "big".into(), user("owner"), &[user("first")]).expect("valid");
+    store.create_group(&g).await.expect("create");
+    let batches: Vec<Vec<UserId>> = (0..5).map(|b| (0..30).map(|i| user(&format!("u{b}-{i:02}"))).collect()).collect();
+    // A stale answer (a concurrent transaction won) is retried, as the handler does.
+    let changes = join_all(batches.iter().map(|added| async {
+        for _ in 0..20 {
+            match store.update_members(&id, added, &[]).await {
+                Ok(MembersChange::Stale) => continue,
+                other => return other,
+            }
+        }
+        Ok(MembersChange::Stale)
+    }))
+    .await;
+    let done = changes.iter().filter(|c| matches!(c, Ok(MembersChange::Done))).count();
+    let members = store.group(&id).await.expect("read").expect("exists").members;
+    assert_eq!(members.len(), 2 + 30 * done, "every applied batch is whole: {changes:?}");
+    assert!(members.len() <= MAX_GROUP_MEMBERS, "{} members", members.len());
+    assert_eq!(done, 3, "three batches of 30 fit beside the first two members, a fourth never: {changes:?}");
+    assert!(
+        changes.iter().all(|c| matches!(c, Ok(MembersChange::Done | MembersChange::TooLarge | MembersChange::Stale)))
+    );
+    let again = store.update_members(&id, &[user("first")], &[]).await.expect("update");
+    assert_eq!(again, MembersChange::Stale, "adding a member twice applies nothing");
+    let gone = store.update_members(&id, &[], &[user("nobody")]).await.expect("update");
+    assert_eq!(gone, MembersChange::Stale, "removing a non-member applies nothing");
+    let len = store.group(&id).await.expect("read").expect("exists").members.len();
+    assert_eq!(len, members.len());
 }
 
 /// A message to 100 participants gives each the next seq of its own inbox, once.
@@ -420,6 +455,7 @@ macro_rules! store_conformance_tests {
             history_pages_one_conversation_newest_first,
             connections_are_listed_per_user_and_deleted,
             groups_are_created_read_updated_and_indexed_by_member,
+            the_member_cap_holds_under_concurrent_adds,
             a_message_to_100_participants_is_stored_once_for_each,
             system_notices_are_stored_for_each_participant,
             receipts_only_move_forward_and_only_for_received_messages,

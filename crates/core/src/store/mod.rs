@@ -99,19 +99,34 @@ pub trait InboxStore: Send + Sync {
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 }
 
+/// What an atomic membership change came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembersChange {
+    /// Applied.
+    Done,
+    /// The group changed since it was read (or is gone): nothing was applied.
+    Stale,
+    /// The group would exceed its cap: nothing was applied.
+    TooLarge,
+}
+
 /// Groups and their members, partitioned by group id, with a per-user index.
 pub trait GroupStore: Send + Sync {
     /// Stores a new group with its members.
     fn create_group(&self, g: &Group) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A group with its current members (strongly consistent), if it exists.
     fn group(&self, id: &GroupId) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
-    /// Adds and removes members.
+    /// Adds and removes members in one atomic step, checked against the group as stored
+    /// (not a snapshot the caller read): nothing changes if a user to add is already a
+    /// member or one to remove is not ([`MembersChange::Stale`]: read again and re-plan),
+    /// or if the group would have more than `MAX_GROUP_MEMBERS` ([`MembersChange::TooLarge`]).
+    /// Concurrent changes can therefore never push a group past its cap.
     fn update_members(
         &self,
         id: &GroupId,
         added: &[UserId],
         removed: &[UserId],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<MembersChange, StoreError>> + Send;
     /// The groups `user` is a member of, without a scan.
     fn groups_of(&self, user: &UserId) -> impl Future<Output = Result<Vec<GroupId>, StoreError>> + Send;
 }

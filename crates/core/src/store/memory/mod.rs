@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 mod social;
 
 use super::journal::Journal;
-use super::{Connection, ConnectionStore, GroupStore, InboxStore, Page, ReceiptStore, StoreError};
+use super::{Connection, ConnectionStore, GroupStore, InboxStore, MembersChange, Page, ReceiptStore, StoreError};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, ReceiptUpdate, StoredAck};
+use crate::protocol::MAX_GROUP_MEMBERS;
 use crate::protocol::ReceiptStatus;
 
 /// The journal's file name inside the data dir.
@@ -290,8 +291,23 @@ impl GroupStore for MemoryStore {
         Ok(self.lock().data.groups.get(id).cloned())
     }
 
-    async fn update_members(&self, id: &GroupId, added: &[UserId], removed: &[UserId]) -> Result<(), StoreError> {
-        self.lock().commit(Record::UpdateMembers { id: id.clone(), added: added.to_vec(), removed: removed.to_vec() })
+    async fn update_members(
+        &self,
+        id: &GroupId,
+        added: &[UserId],
+        removed: &[UserId],
+    ) -> Result<MembersChange, StoreError> {
+        // Checked and applied under one lock: no await between the check and the write.
+        let mut state = self.lock();
+        let Some(group) = state.data.groups.get(id) else { return Ok(MembersChange::Stale) };
+        if added.iter().any(|u| group.is_member(u)) || removed.iter().any(|u| !group.is_member(u)) {
+            return Ok(MembersChange::Stale);
+        }
+        if group.members.len() + added.len() - removed.len() > MAX_GROUP_MEMBERS {
+            return Ok(MembersChange::TooLarge);
+        }
+        state.commit(Record::UpdateMembers { id: id.clone(), added: added.to_vec(), removed: removed.to_vec() })?;
+        Ok(MembersChange::Done)
     }
 
     async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {
