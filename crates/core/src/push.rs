@@ -56,7 +56,8 @@ pub enum NotifyError {
     /// This deployment has no platform application for that platform: refuse the device.
     #[error("push platform {0:?} is not configured for this deployment")]
     NotConfigured(Platform),
-    /// The endpoint is disabled (the token expired or the app was uninstalled): forget it.
+    /// The endpoint is disabled (the token expired or the app was uninstalled) or gone from
+    /// SNS: forget it.
     #[error("push endpoint is disabled")]
     Disabled,
     /// Anything else: log it; the message is stored and `sync` shows it.

@@ -183,6 +183,14 @@ pub mod state {
         format!("push#{claim}")
     }
 
+    /// Key of the item naming the one user a push device token belongs to.
+    pub fn push_owner_key(token: &str) -> String {
+        format!("pushowner#{token}")
+    }
+
+    /// Owner (S), on a push owner item.
+    pub const OWNER: &str = "owner";
+
     /// Key of the budget item of `user` for `route` in window `window`.
     pub fn budget_key(route: &str, user: &str, window: u64) -> String {
         format!("rate#{route}#{user}#{window}")

@@ -2,7 +2,7 @@
 //! plus one item per subscription, expiring with its connection), push devices under
 //! their user: every read is a key lookup or a one-partition Query.
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chat_core::ids::{ConnectionId, UserId};
 use chat_core::message::IDEMPOTENCY_TTL_MS;
 use chat_core::presence::PresenceState;
@@ -13,7 +13,7 @@ use chat_core::store::{PresenceStore, PushStore, StoreError, Subscription};
 
 use crate::items::{Item, get_n, get_s, n, s};
 use crate::store::DynamoStore;
-use crate::txn::build;
+use crate::txn::{MAX_ROUNDS, backoff, build, is_retryable_cancel, read_state};
 use crate::unavailable;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -158,15 +158,46 @@ impl PresenceStore for DynamoStore {
 }
 
 impl PushStore for DynamoStore {
+    /// One transaction: the token's owner item (conditioned on the owner read), the new
+    /// owner's device item, and the delete of the previous owner's; a concurrent
+    /// registration makes it cancel and read again.
     async fn put_endpoint(&self, e: &PushEndpoint) -> Result<(), StoreError> {
-        let item = Item::from([
-            (pu::PK.to_owned(), s(e.user.as_str())),
-            (pu::SK.to_owned(), s(e.token.as_str())),
-            (pu::PLATFORM.to_owned(), s(platform_name(e.platform))),
-            (pu::ENDPOINT.to_owned(), s(e.endpoint_arn.as_str())),
-        ]);
-        self.client.put_item().table_name(&self.tables.push).set_item(Some(item)).send().await.map_err(unavailable)?;
-        Ok(())
+        let owner_key = st::push_owner_key(&e.token);
+        for round in 0..MAX_ROUNDS {
+            let state = read_state(self, vec![owner_key.clone()]).await?;
+            let previous =
+                state.get(&owner_key).and_then(|i| get_s(i, st::OWNER, "push owner").ok()).map(str::to_owned);
+            let owner = Put::builder()
+                .table_name(&self.tables.state)
+                .item(st::PK, s(owner_key.as_str()))
+                .item(st::OWNER, s(e.user.as_str()))
+                .expression_attribute_names("#o", st::OWNER);
+            let owner = match &previous {
+                None => owner.condition_expression("attribute_not_exists(#o)"),
+                Some(p) => owner.condition_expression("#o = :previous").expression_attribute_values(":previous", s(p)),
+            };
+            let device = Put::builder().table_name(&self.tables.push).set_item(Some(Item::from([
+                (pu::PK.to_owned(), s(e.user.as_str())),
+                (pu::SK.to_owned(), s(e.token.as_str())),
+                (pu::PLATFORM.to_owned(), s(platform_name(e.platform))),
+                (pu::ENDPOINT.to_owned(), s(e.endpoint_arn.as_str())),
+            ])));
+            let mut writes = vec![
+                TransactWriteItem::builder().put(build(owner.build())?).build(),
+                TransactWriteItem::builder().put(build(device.build())?).build(),
+            ];
+            if let Some(p) = previous.filter(|p| p.as_str() != e.user.as_str()) {
+                let moved =
+                    Delete::builder().table_name(&self.tables.push).key(pu::PK, s(p)).key(pu::SK, s(e.token.as_str()));
+                writes.push(TransactWriteItem::builder().delete(build(moved.build())?).build());
+            }
+            match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+                Ok(_) => return Ok(()),
+                Err(err) if is_retryable_cancel(&err) => tokio::time::sleep(backoff(round)).await,
+                Err(err) => return Err(unavailable(err)),
+            }
+        }
+        Err(StoreError::Contention)
     }
 
     async fn endpoints(&self, user: &UserId) -> Result<Vec<PushEndpoint>, StoreError> {
@@ -194,6 +225,22 @@ impl PushStore for DynamoStore {
     }
 
     async fn delete_endpoint(&self, user: &UserId, token: &str) -> Result<Option<PushEndpoint>, StoreError> {
+        // The owner item goes only if it is still this user's.
+        let released = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.state)
+            .key(st::PK, s(st::push_owner_key(token)))
+            .condition_expression("#o = :user")
+            .expression_attribute_names("#o", st::OWNER)
+            .expression_attribute_values(":user", s(user.as_str()))
+            .send()
+            .await;
+        match released {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
         let out = self
             .client
             .delete_item()

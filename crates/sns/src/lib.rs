@@ -115,7 +115,12 @@ impl Notifier for SnsNotifier {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_endpoint_disabled_exception()) => {
+            // A disabled endpoint (token expired, app uninstalled) and one SNS no longer has
+            // (deleted elsewhere) are both gone for good: the device is forgotten.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_endpoint_disabled_exception() || s.is_not_found_exception()) =>
+            {
                 Err(NotifyError::Disabled)
             }
             Err(e) => Err(failed(e)),

@@ -119,6 +119,39 @@ async fn a_disabled_endpoint_is_removed() {
 }
 
 #[tokio::test]
+async fn a_device_token_moves_to_the_user_who_registers_it_last_and_unregister_touches_only_the_callers() {
+    let sns = sns().await;
+    let app = fcm_app(&sns).await;
+    let deps = Deps {
+        store: MemoryStore::new(),
+        notifier: SnsNotifier::new(sns.clone(), PlatformApps { fcm: Some(app.clone()), ..Default::default() }),
+        poster: RecordingPoster::default(),
+        clock: SystemClock,
+        limits: chat_core::ratelimit::Limits::none(),
+    };
+    let token = format!("shared-{}", ulid::Ulid::new());
+    let register = |user: &str| {
+        let body = serde_json::json!({"action":"push.register","platform":"fcm","token":token}).to_string();
+        testing::route_event(user, "TWegAcC4EowCHnA=", &body)
+    };
+    handle_route(&deps, register("alice")).await.expect("handled");
+    handle_route(&deps, register("bob")).await.expect("handled");
+    assert_eq!(deliver(&deps, &request("alice")).await.expect("deliver"), 0, "alice's pushes stop going there");
+    assert_eq!(deliver(&deps, &request("bob")).await.expect("deliver"), 1);
+    let unregister = serde_json::json!({"action":"push.unregister","token":token}).to_string();
+    handle_route(&deps, testing::route_event("alice", "TWegAcC4EowCHnA=", &unregister)).await.expect("handled");
+    let endpoints = |sns: Sns, app: String| async move {
+        let out = sns.list_endpoints_by_platform_application().platform_application_arn(app).send().await;
+        out.expect("list").endpoints().len()
+    };
+    assert_eq!(endpoints(sns.clone(), app.clone()).await, 1, "alice's unregister leaves bob's device alone");
+    let bob = UserId::parse("bob").expect("valid");
+    assert_eq!(deps.store.endpoints(&bob).await.expect("list").len(), 1);
+    handle_route(&deps, testing::route_event("bob", "TWegAcC4EowCHnA=", &unregister)).await.expect("handled");
+    assert_eq!(endpoints(sns, app).await, 0, "the owner's unregister deletes the SNS endpoint");
+}
+
+#[tokio::test]
 async fn a_push_request_reaches_the_push_topics_subscribers() {
     let sns = sns().await;
     let topic = sns.create_topic().name(format!("chat-push-{}", ulid::Ulid::new())).send().await.expect("topic");

@@ -10,7 +10,8 @@ pub use crate::message::ReceiptStatus;
 pub use actions::{ActionKind, Function, route_key, route_of, routes};
 pub use frames::{GroupView, MAX_REPLY_BYTES, MessageView, PresenceView, ServerFrame, fit_page};
 pub use request::{
-    Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, Platform, Request, Target, parse_frame,
+    Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, MAX_PUSH_TOKEN, Platform, Request, Target,
+    parse_frame,
 };
 
 /// The error codes of `error` frames; the set is fixed by the protocol.

@@ -16,7 +16,8 @@ pub const MAX_LIST: usize = 100;
 pub const MAX_GROUP_MEMBERS: usize = 100;
 const MAX_FRAME_ID: usize = 64;
 const MAX_GROUP_NAME: usize = 128;
-const MAX_PUSH_TOKEN: usize = 4096;
+/// Longest push device token, in bytes: DynamoDB's limit on a sort key (the token is one).
+pub const MAX_PUSH_TOKEN: usize = 1024;
 const DEFAULT_SYNC_LIMIT: u32 = 100;
 const DEFAULT_HISTORY_LIMIT: u32 = 50;
 
@@ -428,7 +429,9 @@ fn group_id(g: Option<String>) -> Result<GroupId, FrameError> {
 fn push_token(t: Option<String>) -> Result<String, FrameError> {
     match t {
         Some(t) if !t.trim().is_empty() && t.len() <= MAX_PUSH_TOKEN => Ok(t),
-        Some(t) if t.len() > MAX_PUSH_TOKEN => Err(FrameError::new(ErrorCode::TooLarge, "token is too long")),
+        Some(t) if t.len() > MAX_PUSH_TOKEN => {
+            Err(FrameError::bad(format!("token is {} bytes; a device token is at most {MAX_PUSH_TOKEN}", t.len())))
+        }
         _ => Err(FrameError::bad("token must be a non-empty string")),
     }
 }
@@ -527,6 +530,11 @@ mod tests {
         assert_eq!(err(r#"{"action":"push.register","platform":"sms","token":"t"}"#).code, ErrorCode::BadRequest);
         assert_eq!(err(r#"{"action":"push.register","platform":"fcm","token":""}"#).code, ErrorCode::BadRequest);
         assert!(parse_frame(r#"{"action":"push.register","platform":"apns_sandbox","token":"t"}"#).is_ok());
+        let long =
+            serde_json::json!({"action":"push.register","platform":"fcm","token":"x".repeat(MAX_PUSH_TOKEN + 1)});
+        assert_eq!(err(&long.to_string()).code, ErrorCode::BadRequest, "over 1,024 bytes, before any SNS call");
+        let longest = serde_json::json!({"action":"push.unregister","token":"x".repeat(MAX_PUSH_TOKEN)});
+        assert!(parse_frame(&longest.to_string()).is_ok());
     }
 
     #[test]

@@ -437,6 +437,36 @@ pub async fn push_endpoints_and_claims<S: Store>(store: &S) {
     assert!(store.claim_push("m1#bob", 1_000 + IDEMPOTENCY_TTL_MS + 1).await.expect("claim"), "claims expire");
 }
 
+/// A device token has one owner: registering it for another user moves it (the first
+/// user's pushes stop going there), concurrent registrations leave exactly one owner, and
+/// a user can only release a token it owns.
+pub async fn a_push_token_has_one_owner<S: Store>(store: &S) {
+    use crate::protocol::Platform;
+    use crate::push::PushEndpoint;
+    let ep = |who: &str, token: &str| PushEndpoint {
+        user: user(who),
+        token: token.into(),
+        platform: Platform::Fcm,
+        endpoint_arn: format!("arn:{token}"),
+    };
+    store.put_endpoint(&ep("alice", "shared")).await.expect("put");
+    store.put_endpoint(&ep("bob", "shared")).await.expect("put");
+    assert!(store.endpoints(&user("alice")).await.expect("list").is_empty(), "moved away from alice");
+    assert_eq!(store.endpoints(&user("bob")).await.expect("list"), vec![ep("bob", "shared")]);
+    assert_eq!(store.delete_endpoint(&user("alice"), "shared").await.expect("delete"), None, "not alice's to release");
+    assert_eq!(store.endpoints(&user("bob")).await.expect("list").len(), 1, "bob keeps it");
+    let racers = ["r1", "r2", "r3", "r4", "r5", "r6"];
+    join_all(racers.iter().map(|who| async move { store.put_endpoint(&ep(who, "raced")).await })).await;
+    let mut holders = 0;
+    for who in racers {
+        holders += store.endpoints(&user(who)).await.expect("list").iter().filter(|e| e.token == "raced").count();
+    }
+    assert_eq!(holders, 1, "exactly one owner after concurrent registrations");
+    assert_eq!(store.delete_endpoint(&user("bob"), "shared").await.expect("delete"), Some(ep("bob", "shared")));
+    store.put_endpoint(&ep("alice", "shared")).await.expect("put");
+    assert_eq!(store.endpoints(&user("alice")).await.expect("list").len(), 1, "a released token can be taken again");
+}
+
 /// Expands to one `#[tokio::test]` per conformance check; `$make` is an async expression
 /// that builds a fresh, empty store.
 #[macro_export]
@@ -462,6 +492,7 @@ macro_rules! store_conformance_tests {
             presence_is_compare_and_set,
             subscriptions_are_per_watched_user_and_lapse,
             push_endpoints_and_claims,
+            a_push_token_has_one_owner,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -193,7 +193,9 @@ pub trait PresenceStore: Send + Sync {
 
 /// Registered push devices, and the marks that stop a push being sent twice.
 pub trait PushStore: Send + Sync {
-    /// Records a device (replacing one with the same user and token).
+    /// Records a device for its user. A device token has one owner: registering it moves
+    /// it from whoever had it (whose pushes stop going there), atomically, so concurrent
+    /// registrations of one token leave it with exactly one user.
     fn put_endpoint(&self, e: &PushEndpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A user's devices.
     fn endpoints(&self, user: &UserId) -> impl Future<Output = Result<Vec<PushEndpoint>, StoreError>> + Send;

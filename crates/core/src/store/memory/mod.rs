@@ -45,6 +45,8 @@ struct Data {
     /// Subscriptions are not journaled: they die with their connections.
     subscriptions: HashMap<UserId, BTreeMap<ConnectionId, super::Subscription>>,
     endpoints: HashMap<UserId, BTreeMap<String, crate::push::PushEndpoint>>,
+    /// Who each device token belongs to (one owner per token).
+    token_owner: HashMap<String, UserId>,
     /// Push claims are not journaled: a restart may at worst repeat one notification.
     push_claims: HashMap<String, u64>,
     /// Send buckets and request budgets are not journaled: a restart refills them.
@@ -155,11 +157,20 @@ impl Data {
                 self.presence.insert(user, state);
             }
             Record::PutEndpoint { endpoint } => {
+                let previous = self.token_owner.insert(endpoint.token.clone(), endpoint.user.clone());
+                if let Some(previous) = previous.filter(|p| *p != endpoint.user)
+                    && let Some(e) = self.endpoints.get_mut(&previous)
+                {
+                    e.remove(&endpoint.token);
+                }
                 self.endpoints.entry(endpoint.user.clone()).or_default().insert(endpoint.token.clone(), endpoint);
             }
             Record::DeleteEndpoint { user, token } => {
                 if let Some(e) = self.endpoints.get_mut(&user) {
                     e.remove(&token);
+                }
+                if self.token_owner.get(&token) == Some(&user) {
+                    self.token_owner.remove(&token);
                 }
             }
         }
