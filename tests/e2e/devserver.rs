@@ -104,6 +104,28 @@ async fn a_post_to_a_gone_connection_deletes_its_record() {
 }
 
 #[tokio::test]
+async fn a_410_for_a_connection_still_in_its_connect_keeps_its_record() {
+    let server = spawn(Backend::DynamoDb).await;
+    let store = store_of(&server).await;
+    // A record written a moment ago by `$connect`, for a socket the gateway does not serve
+    // yet: posts to it are 410 until the handshake completes.
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64;
+    let connecting = Connection {
+        user: UserId::parse("bob").expect("valid"),
+        connection_id: chat_core::ids::ConnectionId::parse("connecting00000=").expect("valid"),
+        device: None,
+        connected_at: now_ms,
+        expires_at: u64::MAX / 2,
+    };
+    store.put_connection(&connecting).await.expect("put");
+    let mut alice = server.connect("alice", "phone").await;
+    assert_eq!(alice.send_to("bob", "m1", "hi").await["type"], "ack");
+    alice.assert_quiet().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(connections(&store, "bob").await.len(), 1, "the young record survives the 410");
+}
+
+#[tokio::test]
 async fn shutdown_sends_a_close_frame_and_runs_disconnect_for_every_connection() {
     let server = spawn(Backend::DynamoDb).await;
     let store = store_of(&server).await;

@@ -5,7 +5,7 @@ use chat_core::ids::{ConnectionId, UserId};
 use chat_core::schema::{TableNames, connections as c};
 use chat_core::store::{Connection, ConnectionStore, StoreError};
 
-use crate::items::{self, s};
+use crate::items::{self, n, s};
 use crate::unavailable;
 
 /// The chat store on DynamoDB. Cheap to clone (the SDK client is an `Arc` inside).
@@ -57,6 +57,30 @@ impl ConnectionStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn delete_stale_connection(
+        &self,
+        user: &UserId,
+        id: &ConnectionId,
+        connected_before_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.connections)
+            .key(c::PK, s(user.as_str()))
+            .key(c::SK, s(id.as_str()))
+            .condition_expression("#at < :before")
+            .expression_attribute_names("#at", c::CONNECTED_AT)
+            .expression_attribute_values(":before", n(connected_before_ms))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn connections(&self, user: &UserId, now_s: u64) -> Result<Vec<Connection>, StoreError> {

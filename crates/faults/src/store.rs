@@ -46,6 +46,16 @@ impl<S: ConnectionStore> ConnectionStore for FaultyStore<S> {
     async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> Result<(), StoreError> {
         self.faults.run("delete_connection", self.inner.delete_connection(user, id), store_error).await
     }
+    async fn delete_stale_connection(
+        &self,
+        user: &UserId,
+        id: &ConnectionId,
+        connected_before_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let deleted = self.inner.delete_stale_connection(user, id, connected_before_ms);
+        self.faults.run("delete_stale_connection", deleted, store_error).await
+    }
+
     async fn connections(&self, user: &UserId, now_s: u64) -> Result<Vec<Connection>, StoreError> {
         self.faults.run("connections", self.inner.connections(user, now_s), store_error).await
     }

@@ -55,11 +55,22 @@ pub async fn post_all<T, P: Poster>(poster: &P, targets: Vec<(T, &str)>, id: imp
     targets.into_iter().zip(posted).filter(|(_, p)| *p == Posted::Gone).map(|((t, _), _)| t).collect()
 }
 
-/// [`post_all`] to live connections, deleting the record of each one that is gone.
-pub async fn fan_out<S: ConnectionStore, P: Poster>(store: &S, poster: &P, targets: Vec<(Connection, &str)>) {
+/// How long a connection's record is safe from a 410: a record is written in `$connect`,
+/// before the gateway accepts posts to the socket.
+pub const GONE_GRACE_MS: u64 = 10_000;
+
+/// [`post_all`] to live connections, deleting the record of each one that is gone (unless
+/// it connected within [`GONE_GRACE_MS`] of `now_ms`: it may still be in its `$connect`).
+pub async fn fan_out<S: ConnectionStore, P: Poster>(
+    store: &S,
+    poster: &P,
+    now_ms: u64,
+    targets: Vec<(Connection, &str)>,
+) {
     let gone = post_all(poster, targets, |c| &c.connection_id).await;
+    let cutoff = now_ms.saturating_sub(GONE_GRACE_MS);
     let deletes = gone.iter().map(|conn| async move {
-        if let Err(e) = store.delete_connection(&conn.user, &conn.connection_id).await {
+        if let Err(e) = store.delete_stale_connection(&conn.user, &conn.connection_id, cutoff).await {
             tracing::warn!(user = %conn.user, error = %crate::refusal::cause_chain(&e), "could not delete a gone connection");
         }
     });
@@ -81,9 +92,24 @@ mod tests {
         }
         let poster = RecordingPoster::default();
         poster.mark_gone("gone=");
-        fan_out(&store, &poster, vec![(live.clone(), r#"{"type":"ok"}"#), (gone, r#"{"type":"ok"}"#)]).await;
+        let now = 1_000_000;
+        fan_out(&store, &poster, now, vec![(live.clone(), r#"{"type":"ok"}"#), (gone, r#"{"type":"ok"}"#)]).await;
         assert_eq!(poster.frames_to("live=").len(), 1);
         let left = store.connections(&live.user, 0).await.expect("connections");
         assert_eq!(left, vec![live]);
+    }
+
+    #[tokio::test]
+    async fn a_410_for_a_connection_still_in_its_connect_keeps_the_record() {
+        let store = MemoryStore::new();
+        let now = 1_000_000;
+        let young = Connection { connected_at: now - 2_000, ..connection("bob", "young=") };
+        store.put_connection(&young).await.expect("put");
+        let poster = RecordingPoster::default();
+        poster.mark_gone("young=");
+        fan_out(&store, &poster, now, vec![(young.clone(), r#"{"type":"ok"}"#)]).await;
+        assert_eq!(store.connections(&young.user, 0).await.expect("connections"), vec![young.clone()]);
+        fan_out(&store, &poster, now + GONE_GRACE_MS, vec![(young.clone(), r#"{"type":"ok"}"#)]).await;
+        assert!(store.connections(&young.user, 0).await.expect("connections").is_empty(), "once old, it goes");
     }
 }

@@ -84,7 +84,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
             .flat_map(|(r, frame)| r.connections.iter().map(move |c| (c.clone(), frame.as_str())))
             .filter(|(c, _)| Some(&c.connection_id) != skip)
             .collect();
-        post::fan_out(&self.deps.store, &self.deps.poster, targets).await;
+        post::fan_out(&self.deps.store, &self.deps.poster, self.deps.clock.now_ms(), targets).await;
     }
 
     /// Posts each user's frames to every live connection of that user (for frames that
@@ -99,7 +99,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
                 conns.into_iter().flat_map(move |c| frames.iter().map(move |f| (c.clone(), f.as_str())))
             })
             .collect();
-        post::fan_out(&self.deps.store, &self.deps.poster, targets).await;
+        post::fan_out(&self.deps.store, &self.deps.poster, self.deps.clock.now_ms(), targets).await;
     }
 
     /// Hands a push request for each recipient other than the sender with no live

@@ -71,6 +71,17 @@ pub trait ConnectionStore: Send + Sync {
         user: &UserId,
         id: &ConnectionId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forgets a connection that `@connections` reported gone, but only if it connected
+    /// before `connected_before_ms` (checked and deleted in one conditional step): a post
+    /// can reach a connection whose `$connect` wrote its record before the socket went
+    /// live, and that 410 must not delete the record of a connection about to be used.
+    /// Returns whether it deleted.
+    fn delete_stale_connection(
+        &self,
+        user: &UserId,
+        id: &ConnectionId,
+        connected_before_ms: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// A user's live connections (strongly consistent), expired records left out.
     fn connections(
         &self,

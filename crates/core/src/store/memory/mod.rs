@@ -208,6 +208,21 @@ impl ConnectionStore for MemoryStore {
         Ok(())
     }
 
+    async fn delete_stale_connection(
+        &self,
+        user: &UserId,
+        id: &ConnectionId,
+        connected_before_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let Some(conns) = state.data.connections.get_mut(user) else { return Ok(false) };
+        if conns.get(id).is_some_and(|c| c.connected_at < connected_before_ms) {
+            conns.remove(id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     async fn connections(&self, user: &UserId, now_s: u64) -> Result<Vec<Connection>, StoreError> {
         let state = self.lock();
         Ok(state
