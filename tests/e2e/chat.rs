@@ -206,7 +206,21 @@ async fn ping_answers_pong_with_the_id(server: TestServer) {
     assert_eq!(alice.request(json!({"action":"ping"})).await["type"], "pong");
 }
 
+async fn a_session_ends_when_its_token_expires(server: TestServer) {
+    let token = chat_auth::dev::mint(chat_auth::dev::DEV_SECRET.as_bytes(), "alice", now_s(), 2).expect("mint");
+    let mut alice = chat_e2e::Client::connect(&server.url(&format!("token={token}"))).await.expect("connects");
+    assert_eq!(alice.request(json!({"action":"ping"})).await["type"], "pong");
+    tokio::time::sleep(std::time::Duration::from_millis(2_600)).await;
+    alice.send(json!({"action":"send","id":"late","to":"bob","clientMsgId":"late","body":"after expiry"})).await;
+    let refused = alice.recv().await;
+    assert_eq!((refused["code"].as_str(), refused["id"].as_str()), (Some("unauthorized"), Some("late")), "{refused}");
+    assert_eq!(alice.close_code().await, Some(1000), "the connection is closed");
+    let mut bob = server.connect("bob", "phone").await;
+    assert!(bob.sync_all(0).await.is_empty(), "nothing was stored after expiry");
+}
+
 chat_e2e::suite!(chat_e2e::spawn;
+    a_session_ends_when_its_token_expires,
     connections_are_refused_with_401_for_bad_tokens,
     a_send_is_acked_then_delivered_to_every_device_of_both_users,
     an_offline_recipient_syncs_everything_without_gaps,

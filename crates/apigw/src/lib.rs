@@ -37,9 +37,22 @@ impl Poster for ApiGwPoster {
             Err(e) => Err(PostError::Failed(Box::new(e))),
         }
     }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PostError> {
+        self.delete(connection).await
+    }
 }
 
 impl ApiGwPoster {
+    /// `DELETE @connections/{id}`: the gateway closes the socket (and runs `$disconnect`).
+    async fn delete(&self, connection: &ConnectionId) -> Result<(), PostError> {
+        match self.client.delete_connection().connection_id(connection.as_str()).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_gone_exception()) => Ok(()),
+            Err(e) => Err(PostError::Failed(Box::new(e))),
+        }
+    }
+
     /// A poster for a local gateway (the devserver) at `endpoint`: fixed dummy
     /// credentials and region, since the local `@connections` API does not check
     /// signatures, and nothing read from the environment (where `AWS_ENDPOINT_URL` may

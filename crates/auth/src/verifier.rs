@@ -47,6 +47,7 @@ pub enum AuthError {
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
+    exp: f64,
 }
 
 enum Keys {
@@ -70,7 +71,7 @@ impl Verifier {
     /// A verifier for `config`; with a JWKS, fetches the key set now.
     pub async fn new(config: &AuthConfig) -> Result<Self, AuthError> {
         match config {
-            AuthConfig::Hs256 { secret } => Ok(Self::hs256(secret)),
+            AuthConfig::Hs256 { secret, issuer } => Ok(Self::hs256(secret, issuer)),
             AuthConfig::Jwks { url, issuer, audience } => {
                 let set = jwks::fetch(url).await.map_err(AuthError::Jwks)?;
                 Ok(Self::with_jwks(url.clone(), set, issuer.as_deref(), audience.as_deref()))
@@ -78,11 +79,11 @@ impl Verifier {
         }
     }
 
-    /// A verifier of HS256 tokens signed with `secret`.
-    pub fn hs256(secret: &[u8]) -> Self {
+    /// A verifier of HS256 tokens signed with `secret` and issued by `issuer` (`iss`).
+    pub fn hs256(secret: &[u8], issuer: &str) -> Self {
         Self {
             keys: Keys::Secret(DecodingKey::from_secret(secret)),
-            validation: validation(Algorithm::HS256, None, None),
+            validation: validation(Algorithm::HS256, Some(issuer), None),
         }
     }
 
@@ -97,6 +98,12 @@ impl Verifier {
 
     /// Checks `token` and returns the user it names.
     pub async fn verify(&self, token: &str) -> Result<UserId, AuthError> {
+        Ok(self.verify_identity(token).await?.0)
+    }
+
+    /// [`Verifier::verify`], with the token's `exp` (s since the epoch): a session ends
+    /// when its token does.
+    pub async fn verify_identity(&self, token: &str) -> Result<(UserId, u64), AuthError> {
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
@@ -112,7 +119,7 @@ impl Verifier {
         if user.as_str() == SYSTEM_SENDER {
             return Err(AuthError::ReservedSubject);
         }
-        Ok(user)
+        Ok((user, data.claims.exp.max(0.0) as u64))
     }
 
     async fn jwks_key(
@@ -142,7 +149,7 @@ impl Verifier {
 
 fn validation(alg: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Validation {
     let mut v = Validation::new(alg);
-    v.set_required_spec_claims(&["exp", "sub"]);
+    v.set_required_spec_claims(if issuer.is_some() { &["exp", "sub", "iss"][..] } else { &["exp", "sub"][..] });
     v.validate_exp = true;
     v.validate_nbf = true;
     v.leeway = 30;

@@ -2,6 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use chat_auth::config::DEFAULT_ISSUER;
 use chat_auth::{AuthConfig, AuthError, Verifier, dev};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::json;
@@ -43,33 +44,47 @@ async fn rsa_verifier() -> Verifier {
 
 #[tokio::test]
 async fn a_valid_hs256_token_names_its_user() {
-    let v = Verifier::hs256(SECRET);
-    let user = v.verify(&hs(json!({"sub":"alice","exp":now()+60}))).await.expect("valid");
+    let v = Verifier::hs256(SECRET, DEFAULT_ISSUER);
+    let user = v.verify(&hs(json!({"iss":DEFAULT_ISSUER,"sub":"alice","exp":now()+60}))).await.expect("valid");
     assert_eq!(user.as_str(), "alice");
-    let minted = dev::mint(SECRET, "bob", now(), 60).expect("mint");
+    let minted = dev::mint_for(SECRET, DEFAULT_ISSUER, "bob", now(), 60).expect("mint");
     assert_eq!(v.verify(&minted).await.expect("valid").as_str(), "bob");
+    let dev = Verifier::hs256(SECRET, dev::DEV_ISSUER);
+    assert_eq!(
+        dev.verify(&dev::mint(SECRET, "carol", now(), 60).expect("mint")).await.expect("valid").as_str(),
+        "carol"
+    );
+}
+
+#[tokio::test]
+async fn an_hs256_token_from_another_issuer_or_none_is_refused_even_with_the_right_key() {
+    let deployed = Verifier::hs256(SECRET, DEFAULT_ISSUER);
+    let devserver_token = dev::mint(SECRET, "alice", now(), 60).expect("mint");
+    assert!(deployed.verify(&devserver_token).await.is_err(), "a devserver token never passes a deployed stack");
+    assert!(deployed.verify(&hs(json!({"sub":"alice","exp":now()+60}))).await.is_err(), "no iss");
+    assert!(deployed.verify(&hs(json!({"iss":"someone-else","sub":"alice","exp":now()+60}))).await.is_err());
 }
 
 #[tokio::test]
 async fn bad_hs256_tokens_are_refused() {
-    let v = Verifier::hs256(SECRET);
+    let v = Verifier::hs256(SECRET, DEFAULT_ISSUER);
     let other = encode(
         &Header::new(Algorithm::HS256),
-        &json!({"sub":"a","exp":now()+60}),
+        &json!({"iss":DEFAULT_ISSUER,"sub":"a","exp":now()+60}),
         &EncodingKey::from_secret(b"another-secret-another-secret"),
     )
     .expect("encode");
     let cases: Vec<(&str, String)> = vec![
         ("wrong key", other),
-        ("expired", hs(json!({"sub":"alice","exp":now()-3600}))),
-        ("no exp", hs(json!({"sub":"alice"}))),
-        ("not yet valid", hs(json!({"sub":"alice","exp":now()+7200,"nbf":now()+3600}))),
-        ("no sub", hs(json!({"exp":now()+60}))),
-        ("bad sub", hs(json!({"sub":"al ice","exp":now()+60}))),
-        ("reserved sub", hs(json!({"sub":"system","exp":now()+60}))),
+        ("expired", hs(json!({"iss":DEFAULT_ISSUER,"sub":"alice","exp":now()-3600}))),
+        ("no exp", hs(json!({"iss":DEFAULT_ISSUER,"sub":"alice"}))),
+        ("not yet valid", hs(json!({"iss":DEFAULT_ISSUER,"sub":"alice","exp":now()+7200,"nbf":now()+3600}))),
+        ("no sub", hs(json!({"iss":DEFAULT_ISSUER,"exp":now()+60}))),
+        ("bad sub", hs(json!({"iss":DEFAULT_ISSUER,"sub":"al ice","exp":now()+60}))),
+        ("reserved sub", hs(json!({"iss":DEFAULT_ISSUER,"sub":"system","exp":now()+60}))),
         ("garbage", "not.a.jwt".into()),
         ("empty", String::new()),
-        ("oversized", hs(json!({"sub":"alice","exp":now()+60,"pad":"x".repeat(9000)}))),
+        ("oversized", hs(json!({"iss":DEFAULT_ISSUER,"sub":"alice","exp":now()+60,"pad":"x".repeat(9000)}))),
     ];
     for (name, token) in cases {
         assert!(v.verify(&token).await.is_err(), "{name} must be refused");
@@ -82,7 +97,7 @@ async fn alg_none_is_refused() {
     let header = b64::encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = b64::encode(format!(r#"{{"sub":"alice","exp":{}}}"#, now() + 60).as_bytes());
     let token = format!("{header}.{payload}.");
-    assert!(Verifier::hs256(SECRET).verify(&token).await.is_err());
+    assert!(Verifier::hs256(SECRET, DEFAULT_ISSUER).verify(&token).await.is_err());
     assert!(rsa_verifier().await.verify(&token).await.is_err());
 }
 

@@ -21,4 +21,6 @@ pub enum PostError {
 pub trait Poster: Send + Sync {
     /// Sends `data` as one text frame to `connection`.
     fn post(&self, connection: &ConnectionId, data: &str) -> impl Future<Output = Result<(), PostError>> + Send;
+    /// Closes `connection` (`DELETE @connections/{id}`); closing a gone one is not an error.
+    fn close(&self, connection: &ConnectionId) -> impl Future<Output = Result<(), PostError>> + Send;
 }

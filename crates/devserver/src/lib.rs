@@ -236,7 +236,7 @@ async fn serve<S: Store + Clone + 'static>(
         },
         push: push_deps,
         connections: chat_connect::connection::Deps { store, clock: SystemClock },
-        verifier: Verifier::hs256(&secret),
+        verifier: Verifier::hs256(&secret, chat_auth::dev::DEV_ISSUER),
         secret,
         stage: options.stage.clone(),
         clock: SystemClock,

@@ -36,4 +36,8 @@ impl Poster for LocalPoster {
         let _slot = self.slots.acquire().await.map_err(|e| PostError::Failed(Box::new(e)))?;
         self.sdk.post(connection, data).await
     }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PostError> {
+        self.sdk.close(connection).await
+    }
 }

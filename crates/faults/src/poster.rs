@@ -36,6 +36,10 @@ impl<P: Poster> Poster for FaultyPoster<P> {
         };
         self.faults.run("post", self.inner.post(connection, data), fail).await
     }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PostError> {
+        self.inner.close(connection).await
+    }
 }
 
 /// A push queue whose hand-offs fail as its [`Faults`] plan says.

@@ -61,7 +61,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 fn verifier() -> &'static chat_auth::Verifier {
     static V: OnceLock<chat_auth::Verifier> = OnceLock::new();
-    V.get_or_init(|| chat_auth::Verifier::hs256(SECRET))
+    V.get_or_init(|| chat_auth::Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER))
 }
 
 /// A token: the input itself, and the input as the claims of a correctly signed token.
@@ -79,6 +79,7 @@ pub fn jwt(data: &[u8]) {
     if let Ok(user) = rt.block_on(verifier().verify(&token)) {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         assert_eq!(claims["sub"].as_str(), Some(user.as_str()), "accepted user is the sub claim");
+        assert_eq!(claims["iss"].as_str(), Some(chat_auth::dev::DEV_ISSUER), "accepted only from its issuer: {claims}");
         let exp = claims["exp"].as_u64().or_else(|| claims["exp"].as_f64().map(|f| f as u64));
         assert!(exp.is_some_and(|e| e + 60 >= now), "accepted without a future exp: {claims}");
         if let Some(nbf) = claims.get("nbf").and_then(serde_json::Value::as_f64) {

@@ -24,6 +24,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::ids::{ConnectionId, DeviceId, IdError, UserId};
+use chat_core::protocol::{ErrorCode, FrameError, Request, ServerFrame, parse_frame};
 
 /// Authorizer context keys: the authorizer sets them, every route reads them.
 pub mod context {
@@ -31,6 +32,8 @@ pub mod context {
     pub const USER_ID: &str = "userId";
     /// The device id from the `device` query parameter, if given.
     pub const DEVICE_ID: &str = "deviceId";
+    /// The token's `exp` (s since the epoch): the session ends with it.
+    pub const EXPIRES_AT: &str = "expiresAt";
 }
 
 /// The caller of a WebSocket route, as the gateway vouches for it.
@@ -44,6 +47,9 @@ pub struct Caller {
     pub connection_id: ConnectionId,
     /// When that connection was made, ms since the epoch.
     pub connected_at: u64,
+    /// When the token it connected with expires, s since the epoch (`None`: the
+    /// authorizer gave no expiry, as before expiries were passed on).
+    pub expires_at: Option<u64>,
 }
 
 /// Why an event does not identify its caller: a gateway misconfiguration, never a client
@@ -78,8 +84,40 @@ impl Caller {
             device,
             connection_id: ConnectionId::parse(connection_id)?,
             connected_at: u64::try_from(ctx.connected_at).unwrap_or(0),
+            // API Gateway hands context values to routes as strings or numbers.
+            expires_at: fields.get(context::EXPIRES_AT).and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())),
         })
     }
+
+    /// Whether the token this connection was opened with has expired at `now_ms`.
+    pub fn expired(&self, now_ms: u64) -> bool {
+        self.expires_at.is_some_and(|exp| exp.saturating_mul(1000) <= now_ms)
+    }
+}
+
+/// What every route does first: reads the caller from the event and parses its frame. A
+/// connection whose token has expired gets one `unauthorized` error and is closed (API
+/// Gateway keeps sockets up to two hours, longer than tokens live), and `None` is
+/// returned: the route does nothing else.
+pub async fn accept<P: chat_core::poster::Poster>(
+    event: &ApiGatewayWebsocketProxyRequest,
+    poster: &P,
+    now_ms: u64,
+) -> Result<Option<(Caller, Result<Request, FrameError>)>, EventError> {
+    let caller = Caller::from_event(event)?;
+    let parsed = parse_frame(event.body.as_deref().unwrap_or(""));
+    if !caller.expired(now_ms) {
+        return Ok(Some((caller, parsed)));
+    }
+    let id = parsed.ok().and_then(|r| r.id);
+    let message = "the token has expired; connect again with a fresh token".to_owned();
+    let frame = ServerFrame::from_error(FrameError { id, client_msg_id: None, code: ErrorCode::Unauthorized, message });
+    deliver::reply(poster, &caller, &frame).await;
+    if let Err(e) = poster.close(&caller.connection_id).await {
+        tracing::warn!(user = %caller.user, error = %refusal::cause_chain(&e), "closing an expired session failed");
+    }
+    tracing::info!(user = %caller.user, "session expired; connection closed");
+    Ok(None)
 }
 
 /// The response every route returns: replies go through `@connections`, not the

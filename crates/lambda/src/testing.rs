@@ -106,6 +106,7 @@ type Observer = Arc<dyn Fn(&Post) + Send + Sync>;
 pub struct RecordingPoster {
     posts: Arc<Mutex<Vec<Post>>>,
     gone: Arc<Mutex<HashSet<String>>>,
+    closed: Arc<Mutex<Vec<String>>>,
     observer: Option<Observer>,
 }
 
@@ -137,6 +138,11 @@ impl RecordingPoster {
         std::mem::take(&mut *self.posts.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// The connections closed so far (`DELETE @connections`), in order.
+    pub fn closed(&self) -> Vec<String> {
+        self.closed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// From now on, posts to `connection` fail as gone (HTTP 410).
     pub fn mark_gone(&self, connection: &str) {
         self.gone.lock().unwrap_or_else(|p| p.into_inner()).insert(connection.to_owned());
@@ -156,6 +162,11 @@ impl Poster for RecordingPoster {
         self.posts.lock().unwrap_or_else(|p| p.into_inner()).push(post);
         Ok(())
     }
+
+    async fn close(&self, connection: &ConnectionId) -> Result<(), PostError> {
+        self.closed.lock().unwrap_or_else(|p| p.into_inner()).push(connection.to_string());
+        Ok(())
+    }
 }
 
 /// A [`Poster`] that accepts and drops every frame: for benchmarks, where recording would
@@ -166,6 +177,10 @@ pub struct DiscardingPoster;
 impl Poster for DiscardingPoster {
     async fn post(&self, _: &ConnectionId, data: &str) -> Result<(), PostError> {
         std::hint::black_box(data);
+        Ok(())
+    }
+
+    async fn close(&self, _: &ConnectionId) -> Result<(), PostError> {
         Ok(())
     }
 }

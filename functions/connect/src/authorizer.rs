@@ -42,8 +42,8 @@ pub async fn handle(
 ) -> Result<ApiGatewayCustomAuthorizerResponse, lambda_runtime::Error> {
     let query = &event.payload.query_string_parameters;
     let token = query.first("token").unwrap_or("");
-    let user = match verifier.verify(token).await {
-        Ok(user) => user,
+    let (user, expires_at) = match verifier.verify_identity(token).await {
+        Ok(identity) => identity,
         Err(e) => {
             tracing::info!(reason = %e, "connect refused");
             return Err(UNAUTHORIZED.into());
@@ -62,6 +62,7 @@ pub async fn handle(
     let resource = event.payload.method_arn.as_deref().unwrap_or("*");
     let mut ctx = serde_json::Map::new();
     ctx.insert(context::USER_ID.into(), json!(user.as_str()));
+    ctx.insert(context::EXPIRES_AT.into(), json!(expires_at));
     if let Some(d) = &device {
         ctx.insert(context::DEVICE_ID.into(), json!(d.as_str()));
     }
@@ -96,11 +97,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_valid_token_allows_and_puts_user_and_device_in_the_context() {
-        let v = Verifier::hs256(SECRET);
+        let v = Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER);
         let r = handle(&v, event(json!({"token": token("alice"), "device": "phone-1"}))).await.expect("allowed");
         let r = serde_json::to_value(r).expect("json");
         assert_eq!(r["principalId"], "alice");
-        assert_eq!(r["context"], json!({"userId":"alice","deviceId":"phone-1"}));
+        assert_eq!(
+            (r["context"]["userId"].as_str(), r["context"]["deviceId"].as_str()),
+            (Some("alice"), Some("phone-1"))
+        );
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+        let exp = r["context"]["expiresAt"].as_u64().expect("the token's exp is passed on");
+        assert!(exp > now && exp <= now + 60, "{exp}");
         assert_eq!(r["policyDocument"]["Statement"][0]["Effect"], "Allow");
         assert_eq!(
             r["policyDocument"]["Statement"][0]["Resource"],
@@ -110,7 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_or_bad_token_or_device_is_unauthorized() {
-        let v = Verifier::hs256(SECRET);
+        let v = Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER);
         for query in [json!({}), json!({"token": "nope"}), json!({"token": token("alice"), "device": "bad device"})] {
             let err = handle(&v, event(query)).await.expect_err("refused");
             assert_eq!(err.to_string(), UNAUTHORIZED);

@@ -21,7 +21,7 @@ use chat_core::config::{ConfigError, Vars};
 use chat_core::ids::UserId;
 use chat_core::poster::Poster;
 use chat_core::presence::{DEFAULT_DEBOUNCE_MS, PresenceState, decide, settles_at};
-use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame, parse_frame};
+use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame};
 use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::connections::TTL_SECS;
 use chat_core::schema::{TableNames, env};
@@ -76,8 +76,10 @@ pub async fn handle_route<S: ConnectionStore + PresenceStore + BudgetStore, P: P
     deps: &Deps<S, P, C>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
-    let caller = Caller::from_event(&event.payload)?;
-    let frame = match parse_frame(event.payload.body.as_deref().unwrap_or("")) {
+    let Some((caller, parsed)) = chat_lambda::accept(&event.payload, &deps.poster, deps.clock.now_ms()).await? else {
+        return Ok(chat_lambda::ok());
+    };
+    let frame = match parsed {
         Err(e) => ServerFrame::from_error(e),
         Ok(req) => {
             let result = match req.action {

@@ -14,14 +14,14 @@ use chat_core::clock::{Clock, SystemClock};
 use chat_core::config::{ConfigError, Vars};
 use chat_core::ids::UserId;
 use chat_core::poster::Poster;
-use chat_core::protocol::{Action, ErrorCode, Platform, ServerFrame, parse_frame};
+use chat_core::protocol::{Action, ErrorCode, Platform, ServerFrame};
 use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
 use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::{TableNames, env};
 use chat_core::store::{BudgetStore, PushStore, StoreError};
 use chat_lambda::refusal::{cause_chain, spend_budget};
 use chat_lambda::trigger::{RouteOr, dispatch};
-use chat_lambda::{Caller, Refusal, deliver as post};
+use chat_lambda::{Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
 
 /// The push function's settings, read once per cold start. The platform applications
@@ -67,8 +67,10 @@ pub async fn handle_route<S: PushStore + BudgetStore, N: Notifier, P: Poster, C:
     deps: &Deps<S, N, P, C>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
-    let caller = Caller::from_event(&event.payload)?;
-    let frame = match parse_frame(event.payload.body.as_deref().unwrap_or("")) {
+    let Some((caller, parsed)) = chat_lambda::accept(&event.payload, &deps.poster, deps.clock.now_ms()).await? else {
+        return Ok(chat_lambda::ok());
+    };
+    let frame = match parsed {
         Err(e) => ServerFrame::from_error(e),
         Ok(req) => {
             let result = match req.action {

@@ -32,7 +32,7 @@ pub use deliver::Recipient;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::clock::{Clock, SystemClock};
 use chat_core::poster::Poster;
-use chat_core::protocol::{Action, ErrorCode, ServerFrame, parse_frame};
+use chat_core::protocol::{Action, ErrorCode, ServerFrame};
 use chat_core::push::{NoPush, PushQueue};
 use chat_core::ratelimit::{Limits, Route};
 use chat_core::store::Store;
@@ -75,9 +75,10 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     deps: &Deps<S, P, C, Q>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
-    let caller = Caller::from_event(&event.payload)?;
-    let body = event.payload.body.as_deref().unwrap_or("");
-    let reply = match parse_frame(body) {
+    let Some((caller, parsed)) = chat_lambda::accept(&event.payload, &deps.poster, deps.clock.now_ms()).await? else {
+        return Ok(chat_lambda::ok());
+    };
+    let reply = match parsed {
         Err(e) => {
             tracing::info!(user = %caller.user, code = ?e.code, "frame refused");
             Some(ServerFrame::from_error(e))

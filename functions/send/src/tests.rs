@@ -166,3 +166,21 @@ async fn a_client_msg_id_reused_for_a_different_message_is_a_conflict_and_stores
         only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"one"})).await);
     assert_eq!(resend["msgId"], ack["msgId"], "the real resend still gets the first ack");
 }
+
+#[tokio::test]
+async fn a_frame_after_the_token_expired_gets_unauthorized_and_the_connection_is_closed() {
+    let h = Harness::new().await;
+    let mut event = chat_lambda::testing::route_request(
+        "alice",
+        "a1=",
+        r#"{"action":"send","id":"late","to":"bob","clientMsgId":"m1","body":"hi"}"#,
+    );
+    event.request_context.authorizer.fields.insert("expiresAt".into(), json!(1_000));
+    handle(&h.deps, LambdaEvent::new(event, Default::default())).await.expect("handled");
+    let refused = only(h.sent_to("a1="));
+    assert_eq!((refused["code"].as_str(), refused["id"].as_str()), (Some("unauthorized"), Some("late")));
+    assert_eq!(h.deps.poster.closed(), vec!["a1=".to_owned()]);
+    assert!(h.sent_to("b1=").is_empty(), "nothing was delivered");
+    let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
+    assert_eq!(sync["messages"], json!([]), "nothing was stored");
+}

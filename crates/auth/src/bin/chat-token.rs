@@ -1,5 +1,6 @@
 //! `chat-token USER [TTL_SECONDS]`: prints an HS256 token for USER signed with
-//! `CHAT_JWT_SECRET` (default TTL one hour). For trying a deployed stack that uses the
+//! `CHAT_JWT_SECRET` and issued by `CHAT_JWT_ISSUER` (default `serverless-chat`, what the
+//! deployed stack requires) (default TTL one hour). For trying a deployed stack that uses the
 //! Secrets Manager key; real apps get tokens from their identity provider.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,7 +28,12 @@ fn main() {
         }
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match chat_auth::dev::mint(secret.as_bytes(), &user, now, ttl) {
+    // The deployed stack's issuer: CHAT_JWT_ISSUER as set there, else the default.
+    let issuer = std::env::var(chat_auth::config::env::ISSUER)
+        .ok()
+        .filter(|i| !i.is_empty())
+        .unwrap_or_else(|| chat_auth::config::DEFAULT_ISSUER.to_owned());
+    match chat_auth::dev::mint_for(secret.as_bytes(), &issuer, &user, now, ttl) {
         Ok(token) => println!("{token}"),
         Err(e) => {
             eprintln!("chat-token: {e}");
