@@ -126,6 +126,17 @@ async fn a_410_for_a_connection_still_in_its_connect_keeps_its_record() {
 }
 
 #[tokio::test]
+async fn dev_endpoints_refuse_a_host_name_a_rebinding_page_would_send() {
+    let server = spawn(Backend::Embedded).await;
+    let (status, _) = server.http_get_as("/dev/token?user=alice", "evil.example:8080").await.expect("answered");
+    assert_eq!(status, 403);
+    let (status, _) = server.http_get_as("/dev/pushes?user=alice", "evil.example").await.expect("answered");
+    assert_eq!(status, 403);
+    let (status, body) = server.http_get_as("/dev/token?user=alice", "localhost").await.expect("answered");
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
 async fn shutdown_sends_a_close_frame_and_runs_disconnect_for_every_connection() {
     let server = spawn(Backend::DynamoDb).await;
     let store = store_of(&server).await;

@@ -98,9 +98,14 @@ impl TestServer {
 
     /// A plain HTTP GET; returns status and body.
     pub async fn http_get(&self, path: &str) -> Option<(u16, String)> {
+        self.http_get_as(path, &self.addr).await
+    }
+
+    /// [`TestServer::http_get`] with this `Host` header.
+    pub async fn http_get_as(&self, path: &str, host: &str) -> Option<(u16, String)> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut s = TcpStream::connect(&self.addr).await.ok()?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).await.ok()?;
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).await.ok()?;

@@ -88,6 +88,10 @@ pub struct Gateway<S> {
     verifier: Verifier,
     secret: Vec<u8>,
     stage: String,
+    /// `--dev-endpoints`: `/dev/*` for any peer.
+    dev_endpoints: bool,
+    /// The address served, for the `Host` check of `/dev/*`.
+    addr: SocketAddr,
     clock: SystemClock,
     limits: Limits,
     shutdown: watch::Receiver<bool>,
@@ -239,6 +243,8 @@ async fn serve<S: Store + Clone + 'static>(
         verifier: Verifier::hs256(&secret, chat_auth::dev::DEV_ISSUER),
         secret,
         stage: options.stage.clone(),
+        dev_endpoints: options.dev_endpoints,
+        addr,
         clock: SystemClock,
         limits,
         shutdown: stop_rx,
@@ -254,6 +260,12 @@ async fn serve<S: Store + Clone + 'static>(
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
         .with_state(gw.clone());
+    if !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "listening on a non-loopback address: anyone who can reach it can connect; /dev/* stays loopback-only unless --dev-endpoints"
+        );
+    }
     println!(
         "chat-devserver listening on ws://{addr}/ (stage {}, store: {store_name}); callback URL {callback}",
         options.stage
@@ -322,7 +334,41 @@ struct TokenQuery {
 /// Longest `ttl` `/dev/token` grants: a week.
 const MAX_DEV_TTL: u64 = 7 * 24 * 60 * 60;
 
-async fn dev_token<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQuery>) -> Response {
+/// Why `/dev/*` may not answer this request, if it may not: from a loopback peer unless
+/// `--dev-endpoints`, and never for a `Host` that is a DNS name other than `localhost` (a
+/// page on another site whose name was rebound to this address could otherwise mint
+/// tokens from a browser on this machine).
+fn dev_refusal<S>(gw: &Gateway<S>, peer: &SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    let forbidden = |why: &str| Some((StatusCode::FORBIDDEN, axum::Json(json!({"error": why}))).into_response());
+    if !gw.dev_endpoints && !peer.ip().is_loopback() {
+        return forbidden("/dev endpoints answer loopback peers only; start with --dev-endpoints to serve others");
+    }
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if !host_is_safe(host, &gw.addr) {
+        return forbidden("Host must be localhost, an IP address or the listen address");
+    }
+    None
+}
+
+/// `localhost`, an IP literal (no DNS involved), or the listen address's own host.
+fn host_is_safe(host: &str, addr: &SocketAddr) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => host,
+    };
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok() || bare == addr.ip().to_string()
+}
+
+async fn dev_token<S: Store + Clone + 'static>(
+    State(gw): Gw<S>,
+    Query(q): Query<TokenQuery>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = dev_refusal(&gw, &peer, &headers) {
+        return refused;
+    }
     let bad = |m: String| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": m}))).into_response();
     let Some(user) = q.user else { return bad("user is required".into()) };
     let user = match chat_core::ids::UserId::parse(&user) {
@@ -348,7 +394,15 @@ struct UserQuery {
     user: Option<String>,
 }
 
-async fn dev_pushes<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {
+async fn dev_pushes<S: Store + Clone + 'static>(
+    State(gw): Gw<S>,
+    Query(q): Query<UserQuery>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = dev_refusal(&gw, &peer, &headers) {
+        return refused;
+    }
     let push::DevNotifier::Recording(recorder) = &gw.push.notifier else {
         let msg = "pushes go to SNS (--sns); nothing is recorded here";
         return (StatusCode::NOT_FOUND, axum::Json(json!({"error": msg}))).into_response();
@@ -369,5 +423,21 @@ async fn management_api<S: Store + Clone + 'static>(
     match management::connection_id(uri.path(), &gw.stage) {
         Some(id) => management::serve(&gw.registry, &method, &id, body),
         None => not_found(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_endpoints_accept_only_hosts_no_dns_rebinding_can_forge() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
+        for ok in ["localhost:8080", "LOCALHOST", "127.0.0.1:8080", "[::1]:8080", "10.0.0.5:8080"] {
+            assert!(host_is_safe(ok, &addr), "{ok}");
+        }
+        for bad in ["evil.example", "evil.example:8080", "localhost.evil.example", ""] {
+            assert!(!host_is_safe(bad, &addr), "{bad}");
+        }
     }
 }

@@ -20,8 +20,9 @@ Options:
   --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL and
                     CHAT_PUSH_*_APP_ARN); without it they are recorded at /dev/pushes
   --send-rate PER_SECOND[:BURST]
-                    per-connection send rate limit (default 20:60, or CHAT_SEND_RATE and
+                    per-user send rate limit (default 20:60, or CHAT_SEND_RATE and
                     CHAT_SEND_BURST); 0 turns it off
+  --dev-endpoints   serve /dev/token and /dev/pushes to any peer (default: loopback only)
   --presence-debounce-ms MS
                     presence debounce window (default 3000, or CHAT_PRESENCE_DEBOUNCE_MS)
   -h, --help        this text
@@ -58,6 +59,8 @@ pub struct Options {
     pub presence_debounce_ms: u64,
     /// Per-user limits: the `CHAT_*` variables, `send` also from `--send-rate`.
     pub limits: chat_core::ratelimit::Limits,
+    /// `--dev-endpoints`: serve `/dev/*` to peers other than loopback.
+    pub dev_endpoints: bool,
     /// `--help`.
     pub help: bool,
 }
@@ -72,6 +75,7 @@ impl Default for Options {
             sns: false,
             presence_debounce_ms: chat_core::presence::DEFAULT_DEBOUNCE_MS,
             limits: chat_core::ratelimit::Limits::default(),
+            dev_endpoints: false,
             help: false,
         }
     }
@@ -108,6 +112,7 @@ impl Options {
                 "--dynamodb" => dynamodb = true,
                 "--table-prefix" => o.table_prefix = Some(value("--table-prefix")?),
                 "--sns" => o.sns = true,
+                "--dev-endpoints" => o.dev_endpoints = true,
                 "--send-rate" => o.limits.send = parse_rate(&value("--send-rate")?)?,
                 "--presence-debounce-ms" => {
                     o.presence_debounce_ms = value("--presence-debounce-ms")?
