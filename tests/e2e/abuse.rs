@@ -8,13 +8,14 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 /// A server with small limits: sends in bursts of 3 (refilled far slower than a test
-/// runs), 10 group actions and 4 typing frames a minute.
+/// runs), 10 group actions and 4 typing frames a minute, 4 live connections.
 pub(crate) async fn limited(backend: Backend) -> TestServer {
     let mut o = options(backend);
     o.limits = Limits {
         send: Some(RateLimit { rate: 0.001, burst: 3.0 }),
         group: Some(Budget::per_minute(10)),
         typing: Some(Budget::per_minute(4)),
+        connections: Some(4),
         ..Limits::default()
     };
     spawn_with(o, Default::default()).await
@@ -114,7 +115,32 @@ async fn concurrent_adds_never_push_a_group_past_100_members(server: TestServer)
     assert_eq!(history["messages"].as_array().map(Vec::len), Some(4), "the creation and three adds: {history}");
 }
 
+async fn a_user_has_at_most_its_cap_of_live_connections_even_when_handshakes_race(server: TestServer) {
+    use tokio_tungstenite::tungstenite::Error;
+    let url = server.url(&format!("token={}", server.token("alice").await));
+    let attempts = join_all((0..6).map(|_| Client::connect(&url))).await;
+    let refused = attempts.iter().filter(|a| matches!(a, Err(Error::Http(r)) if r.status() == 429)).count();
+    let mut open: Vec<Client> = attempts.into_iter().filter_map(Result::ok).collect();
+    assert_eq!((open.len(), refused), (4, 2), "exactly the cap, never more");
+    assert_eq!(chat_e2e::connect_status(&url).await, Some(429), "at the cap, the next handshake is refused");
+    if let Some(one) = open.pop() {
+        one.close().await;
+    }
+    let mut freed = None;
+    for _ in 0..50 {
+        freed = chat_e2e::connect_status(&url).await;
+        if freed.is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(freed, None, "a closed connection frees its slot");
+    let mut bob = server.connect("bob", "phone").await;
+    assert_eq!(bob.request(json!({"action":"ping"})).await["type"], "pong", "another user is not affected");
+}
+
 chat_e2e::suite!(crate::abuse::limited;
+    a_user_has_at_most_its_cap_of_live_connections_even_when_handshakes_race,
     concurrent_adds_never_push_a_group_past_100_members,
     the_send_limit_is_per_user_across_connections,
     group_actions_are_limited_per_user_and_refusals_notify_nobody,

@@ -135,6 +135,8 @@ pub struct Limits {
     pub presence: Option<Budget>,
     /// `push.register`: default 10 a minute.
     pub push_register: Option<Budget>,
+    /// Live connections per user: default 20; the next handshake is refused.
+    pub connections: Option<u32>,
 }
 
 impl Default for Limits {
@@ -146,6 +148,7 @@ impl Default for Limits {
             typing: Some(Budget::per_minute(120)),
             presence: Some(Budget::per_minute(60)),
             push_register: Some(Budget::per_minute(10)),
+            connections: Some(20),
         }
     }
 }
@@ -153,7 +156,15 @@ impl Default for Limits {
 impl Limits {
     /// No limits at all (tests of other things).
     pub const fn none() -> Self {
-        Self { send: None, group: None, receipt: None, typing: None, presence: None, push_register: None }
+        Self {
+            send: None,
+            group: None,
+            receipt: None,
+            typing: None,
+            presence: None,
+            push_register: None,
+            connections: None,
+        }
     }
 
     /// The budget of `route`.
@@ -183,6 +194,10 @@ impl Limits {
             typing: per_minute(env::TYPING_PER_MINUTE, d.typing)?,
             presence: per_minute(env::PRESENCE_PER_MINUTE, d.presence)?,
             push_register: per_minute(env::PUSH_REGISTER_PER_MINUTE, d.push_register)?,
+            connections: {
+                let max: u32 = vars.parse_or(env::CONNECTIONS_PER_USER, 20, "a whole number (0: no cap)")?;
+                (max > 0).then_some(max)
+            },
         })
     }
 }

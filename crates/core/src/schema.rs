@@ -44,6 +44,8 @@ pub mod env {
     pub const PRESENCE_PER_MINUTE: &str = "CHAT_PRESENCE_PER_MINUTE";
     /// `push.register` requests per user per minute (push).
     pub const PUSH_REGISTER_PER_MINUTE: &str = "CHAT_PUSH_REGISTER_PER_MINUTE";
+    /// Live connections per user; 0 turns the cap off (connect).
+    pub const CONNECTIONS_PER_USER: &str = "CHAT_CONNECTIONS_PER_USER";
     /// HS256 secret (authorizer, devserver).
     pub const JWT_SECRET: &str = "CHAT_JWT_SECRET";
     /// Secrets Manager ARN holding the HS256 secret (authorizer in AWS).
@@ -81,6 +83,7 @@ pub mod env {
         ("typingPerMinute", TYPING_PER_MINUTE),
         ("presencePerMinute", PRESENCE_PER_MINUTE),
         ("pushRegisterPerMinute", PUSH_REGISTER_PER_MINUTE),
+        ("connectionsPerUser", CONNECTIONS_PER_USER),
         ("jwtSecret", JWT_SECRET),
         ("jwtSecretArn", JWT_SECRET_ARN),
         ("jwtJwksUrl", JWT_JWKS_URL),
@@ -181,6 +184,11 @@ pub mod state {
     /// Key of the claim on pushing one message to one user.
     pub fn push_claim_key(claim: &str) -> String {
         format!("push#{claim}")
+    }
+
+    /// Key of a user's live-connection counter (the cap's atomic check).
+    pub fn connection_count_key(user: &str) -> String {
+        format!("conns#{user}")
     }
 
     /// Key of the item naming the one user a push device token belongs to.

@@ -239,7 +239,11 @@ async fn serve<S: Store + Clone + 'static>(
             limits: options.limits,
         },
         push: push_deps,
-        connections: chat_connect::connection::Deps { store, clock: SystemClock },
+        connections: chat_connect::connection::Deps {
+            store,
+            clock: SystemClock,
+            max_connections: options.limits.connections,
+        },
         verifier: Verifier::hs256(&secret, chat_auth::dev::DEV_ISSUER),
         secret,
         stage: options.stage.clone(),

@@ -96,8 +96,19 @@ pub async fn handshake<S: Store + Clone + 'static>(
         Ok(e) => e,
         Err(e) => return internal("connect event", &e),
     };
-    if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(connect_event)).await {
-        return internal("$connect", &*e);
+    match chat_connect::connection::handle(&gw.connections, lambda_event(connect_event)).await {
+        Err(e) => return internal("$connect", &*e),
+        // A `$connect` that does not answer 2xx fails the handshake, with its status.
+        Ok(r) if !(200..300).contains(&r.status_code) => {
+            let status = StatusCode::from_u16(u16::try_from(r.status_code).unwrap_or(500))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = match r.body {
+                Some(aws_lambda_events::encodings::Body::Text(t)) => t,
+                _ => String::new(),
+            };
+            return (status, body).into_response();
+        }
+        Ok(_) => {}
     }
     feed_presence(&gw, &info);
     // Register before the 101 goes out: once the client sees its handshake succeed, posts

@@ -46,6 +46,10 @@ impl<S: ConnectionStore> ConnectionStore for FaultyStore<S> {
     async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> Result<(), StoreError> {
         self.faults.run("delete_connection", self.inner.delete_connection(user, id), store_error).await
     }
+    async fn put_connection_capped(&self, c: &Connection, max: usize, now_s: u64) -> Result<bool, StoreError> {
+        self.faults.run("put_connection_capped", self.inner.put_connection_capped(c, max, now_s), store_error).await
+    }
+
     async fn delete_stale_connection(
         &self,
         user: &UserId,

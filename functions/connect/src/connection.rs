@@ -14,6 +14,17 @@ pub struct Deps<S, C> {
     pub store: S,
     /// Wall-clock time.
     pub clock: C,
+    /// At most this many live connections per user (`None`: no cap).
+    pub max_connections: Option<u32>,
+}
+
+/// The `$connect` response that refuses the handshake (API Gateway fails the upgrade when
+/// the `$connect` integration does not answer 2xx; the devserver answers the client 429).
+fn too_many() -> ApiGatewayProxyResponse {
+    let mut r = ApiGatewayProxyResponse::default();
+    r.status_code = 429;
+    r.body = Some(aws_lambda_events::encodings::Body::Text("too many connections for this user".into()));
+    r
 }
 
 /// Handles `$connect` and `$disconnect` (by the event's route key).
@@ -32,7 +43,16 @@ pub async fn handle<S: ConnectionStore, C: Clock>(
                 connected_at,
                 expires_at: connected_at / 1000 + TTL_SECS,
             };
-            deps.store.put_connection(&conn).await?;
+            match deps.max_connections {
+                None => deps.store.put_connection(&conn).await?,
+                Some(max) => {
+                    let now_s = deps.clock.now_ms() / 1000;
+                    if !deps.store.put_connection_capped(&conn, max as usize, now_s).await? {
+                        tracing::info!(user = %caller.user, max, "connection refused: too many");
+                        return Ok(too_many());
+                    }
+                }
+            }
             tracing::info!(user = %caller.user, "connected");
         }
         Some("$disconnect") => {
@@ -62,7 +82,7 @@ mod tests {
 
     #[tokio::test]
     async fn connect_records_and_disconnect_forgets_the_connection() {
-        let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(1_700_000_000_000) };
+        let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(1_700_000_000_000), max_connections: None };
         handle(&deps, event(fixtures::CONNECT, "$connect")).await.expect("connect");
         let alice = UserId::parse("alice").expect("valid");
         let conns = deps.store.connections(&alice, 0).await.expect("list");
@@ -77,9 +97,27 @@ mod tests {
 
     #[tokio::test]
     async fn an_event_without_authorizer_context_fails() {
-        let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(0) };
+        let deps = Deps { store: MemoryStore::new(), clock: ManualClock::at(0), max_connections: None };
         let mut ev = event(fixtures::CONNECT, "$connect");
         ev.payload.request_context.authorizer = Default::default();
         assert!(handle(&deps, ev).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_a_handshake_is_refused_and_leaves_no_record_even_when_they_race() {
+        let deps =
+            Deps { store: MemoryStore::new(), clock: ManualClock::at(1_700_000_000_000), max_connections: Some(3) };
+        let connect = |i: u64| {
+            let mut ev = event(fixtures::CONNECT, "$connect");
+            ev.payload.request_context.connection_id = Some(format!("conn{i:011}="));
+            ev.payload.request_context.connected_at = 1_700_000_000_000 + i as i64;
+            handle(&deps, ev)
+        };
+        let results = futures_util::future::join_all((0..6).map(connect)).await;
+        let codes: Vec<i64> = results.into_iter().map(|r| r.expect("handled").status_code).collect();
+        assert_eq!(codes.iter().filter(|c| **c == 200).count(), 3, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 429).count(), 3, "{codes:?}");
+        let alice = UserId::parse("alice").expect("valid");
+        assert_eq!(deps.store.connections(&alice, 0).await.expect("list").len(), 3, "refused ones left nothing");
     }
 }

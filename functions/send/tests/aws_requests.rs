@@ -136,12 +136,19 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
 }
 
 #[tokio::test]
-async fn a_sync_page_connect_and_disconnect_make_one_dynamodb_request_each() {
+async fn a_sync_page_is_one_request_and_connect_and_disconnect_keep_the_connection_count() {
     let (_, counted, log) = stores().await;
     let store = counted;
 
-    let connect_deps = chat_connect::connection::Deps { store: store.clone(), clock: SystemClock };
-    for route in ["$connect", "$disconnect"] {
+    // With the default cap on live connections: `$connect` reads the user's connection
+    // counter and writes it with the record in one transaction (the very first time, the
+    // counter is made by counting the records); `$disconnect` takes one off.
+    let connect_deps =
+        chat_connect::connection::Deps { store: store.clone(), clock: SystemClock, max_connections: Some(20) };
+    let first_connect: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:TransactWriteItems"];
+    let disconnect: &[&str] = &["dynamodb:DeleteItem", "dynamodb:UpdateItem"];
+    let connect: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:TransactWriteItems"];
+    for (route, expected) in [("$connect", first_connect), ("$disconnect", disconnect), ("$connect", connect)] {
         let e =
             testing::event(testing::fixtures::MESSAGE, |e| e["requestContext"]["routeKey"] = serde_json::json!(route));
         let before = log.entries().len();
@@ -150,8 +157,7 @@ async fn a_sync_page_connect_and_disconnect_make_one_dynamodb_request_each() {
             .expect("handled");
         let made: Vec<String> =
             log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
-        let expected = if route == "$connect" { "dynamodb:PutItem" } else { "dynamodb:DeleteItem" };
-        assert_eq!(made, vec![expected.to_owned()], "{route}");
+        assert_eq!(made, expected, "{route}");
     }
 
     let deps = Deps::basic(store, poster(&log));

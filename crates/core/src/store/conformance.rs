@@ -467,6 +467,31 @@ pub async fn a_push_token_has_one_owner<S: Store>(store: &S) {
     assert_eq!(store.endpoints(&user("alice")).await.expect("list").len(), 1, "a released token can be taken again");
 }
 
+/// The cap on live connections holds for racing handshakes, counts only live records, and
+/// a closed connection frees its slot.
+pub async fn the_connection_cap_holds_for_racing_handshakes<S: Store>(store: &S) {
+    let conn = |id: &str| Connection {
+        user: user("alice"),
+        connection_id: ConnectionId::parse(id).expect("valid"),
+        device: None,
+        connected_at: 1_000,
+        expires_at: 10_000,
+    };
+    let ids: Vec<String> = (0..6).map(|i| format!("cap{i}=")).collect();
+    let puts = join_all(ids.iter().map(|id| async move { store.put_connection_capped(&conn(id), 3, 100).await })).await;
+    assert_eq!(puts.iter().filter(|p| matches!(p, Ok(true))).count(), 3, "{puts:?}");
+    assert_eq!(store.connections(&user("alice"), 100).await.expect("list").len(), 3, "refused ones left nothing");
+    assert!(!store.put_connection_capped(&conn("late="), 3, 100).await.expect("put"), "at the cap");
+    let live = store.connections(&user("alice"), 100).await.expect("list");
+    store.delete_connection(&user("alice"), &live[0].connection_id).await.expect("delete");
+    assert!(store.put_connection_capped(&conn("freed="), 3, 100).await.expect("put"), "a closed one frees its slot");
+    assert!(
+        store.put_connection_capped(&conn("later="), 3, 20_000).await.expect("put"),
+        "expired records do not count"
+    );
+    assert!(store.put_connection_capped(&Connection { user: user("bob"), ..conn("bob=") }, 3, 100).await.expect("put"));
+}
+
 /// Expands to one `#[tokio::test]` per conformance check; `$make` is an async expression
 /// that builds a fresh, empty store.
 #[macro_export]
@@ -484,6 +509,7 @@ macro_rules! store_conformance_tests {
             sync_pages_through_the_inbox,
             history_pages_one_conversation_newest_first,
             connections_are_listed_per_user_and_deleted,
+            the_connection_cap_holds_for_racing_handshakes,
             groups_are_created_read_updated_and_indexed_by_member,
             the_member_cap_holds_under_concurrent_adds,
             a_message_to_100_participants_is_stored_once_for_each,

@@ -65,6 +65,15 @@ pub struct Page {
 pub trait ConnectionStore: Send + Sync {
     /// Records a connection (overwriting one with the same id).
     fn put_connection(&self, c: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a connection only if its user has fewer than `max` live ones (expired
+    /// records, at `now_s`, do not count); check and write are one atomic step, so
+    /// concurrent handshakes can never exceed the cap. Returns whether it was recorded.
+    fn put_connection_capped(
+        &self,
+        c: &Connection,
+        max: usize,
+        now_s: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Forgets a connection; forgetting an unknown one is not an error.
     fn delete_connection(
         &self,

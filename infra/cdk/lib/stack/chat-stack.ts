@@ -23,20 +23,28 @@ export interface ChatStackProps extends StackProps {
 
 /** Which DynamoDB actions each function uses on which table: nothing more is granted. */
 export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> = {
-  connect: { connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem'] },
+  // $connect/$disconnect keep the per-user connection counter (state) beside the records.
+  connect: {
+    connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+    state: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  },
   send: {
     connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
     messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // Counters with send buckets, idempotency records, budgets, the connection counter.
     state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+    // Membership changes are one transaction: metadata count, member puts and deletes.
+    groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   },
   presence: {
     connections: ['dynamodb:Query'],
     presence: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+    state: ['dynamodb:UpdateItem'],
   },
   push: {
     push: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
-    state: ['dynamodb:PutItem'],
+    // Push claims, token owners, the push.register budget.
+    state: ['dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
   },
 };
 

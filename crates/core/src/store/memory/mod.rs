@@ -208,6 +208,17 @@ impl ConnectionStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_connection_capped(&self, c: &Connection, max: usize, now_s: u64) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let conns = state.data.connections.entry(c.user.clone()).or_default();
+        conns.retain(|_, existing| existing.expires_at > now_s);
+        if conns.len() >= max && !conns.contains_key(&c.connection_id) {
+            return Ok(false);
+        }
+        conns.insert(c.connection_id.clone(), c.clone());
+        Ok(true)
+    }
+
     async fn delete_stale_connection(
         &self,
         user: &UserId,
