@@ -39,11 +39,28 @@ export interface ChatConfig {
   readonly logRetentionDays: number;
   readonly presenceDebounceMs: number;
   readonly alarmEmail?: string;
+  /** Per-user limits set by context (`chat:sendRate`, …), by `schema.env` key; unset ones keep the functions' defaults. */
+  readonly limits: Partial<Record<LimitKey, number>>;
 }
 
+/** The per-user limits a deployment may set, by their `schema.env` key (docs/reliability.md). */
+export const LIMIT_KEYS = [
+  'sendRate',
+  'sendBurst',
+  'groupPerMinute',
+  'receiptPerMinute',
+  'typingPerMinute',
+  'presencePerMinute',
+  'pushRegisterPerMinute',
+  'connectionsPerUser',
+] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+
+// The authorizer and $connect keep reserved concurrency, so a flood of frames on `send`
+// (which shares the account's pool) can never starve new connections.
 const DEFAULT_FUNCTIONS: Record<FunctionName, FunctionSettings> = {
-  authorizer: { memoryMb: 128, timeoutSeconds: 5 },
-  connect: { memoryMb: 128, timeoutSeconds: 5 },
+  authorizer: { memoryMb: 128, timeoutSeconds: 5, reservedConcurrency: 10 },
+  connect: { memoryMb: 128, timeoutSeconds: 5, reservedConcurrency: 10 },
   send: { memoryMb: 256, timeoutSeconds: 15 },
   presence: { memoryMb: 128, timeoutSeconds: 30 },
   push: { memoryMb: 128, timeoutSeconds: 15 },
@@ -86,7 +103,13 @@ export function configFromContext(node: Node): ChatConfig {
         {
           memoryMb: num(node, `chat:${name}MemoryMb`, d.memoryMb),
           timeoutSeconds: num(node, `chat:${name}TimeoutSeconds`, d.timeoutSeconds),
-          reservedConcurrency: reserved === undefined ? undefined : num(node, `chat:${name}ReservedConcurrency`, 0),
+          // `none` leaves the function on the shared pool (accounts whose quota is too low).
+          reservedConcurrency:
+            reserved === 'none'
+              ? undefined
+              : reserved === undefined
+                ? d.reservedConcurrency
+                : num(node, `chat:${name}ReservedConcurrency`, 0),
         },
       ];
     }),
@@ -109,6 +132,9 @@ export function configFromContext(node: Node): ChatConfig {
     logRetentionDays: num(node, 'chat:logRetentionDays', 30),
     presenceDebounceMs: num(node, 'chat:presenceDebounceMs', 3000),
     alarmEmail: str(node, 'chat:alarmEmail'),
+    limits: Object.fromEntries(
+      LIMIT_KEYS.filter((k) => str(node, `chat:${k}`) !== undefined).map((k) => [k, num(node, `chat:${k}`, 0)]),
+    ),
   };
 }
 

@@ -211,7 +211,7 @@ describe('push, observability and outputs', () => {
 
   test('alarms watch function errors and throttles, table throttles and API errors; a dashboard exists', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(5 * 2 + Object.keys(schema.tables).length + 2);
+    expect(alarms.length).toBe(5 * 2 + Object.keys(schema.tables).length + 2 + 2);
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
     expect(names).toEqual(expect.arrayContaining(['Errors', 'Throttles', 'IntegrationError']));
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -220,6 +220,52 @@ describe('push, observability and outputs', () => {
   test('outputs the wss:// URL, the callback URL and the table names', () => {
     const outputs = Object.keys(template.findOutputs('*'));
     expect(outputs).toEqual(expect.arrayContaining(['WebSocketUrl', 'CallbackUrl', 'MessagesTableName', 'ConnectionsTableName']));
+  });
+});
+
+describe('abuse and failure handling', () => {
+  test('the authorizer and $connect keep reserved concurrency, so a flood on send cannot starve them', () => {
+    const fns = Object.values(resources('AWS::Lambda::Function'));
+    const reserved = (what: string) =>
+      fns.find((f) => String(f.Properties.Description ?? '').includes(what))?.Properties.ReservedConcurrentExecutions;
+    expect(reserved('authorizer')).toBe(10);
+    expect(reserved('$connect/$disconnect')).toBe(10);
+    const none = synth({ 'chat:authorizerReservedConcurrency': 'none', 'chat:connectReservedConcurrency': '25' }).template;
+    const fns2 = Object.values(none.findResources('AWS::Lambda::Function'));
+    const r2 = (what: string) =>
+      fns2.find((f) => String(f.Properties.Description ?? '').includes(what))?.Properties.ReservedConcurrentExecutions;
+    expect(r2('authorizer')).toBeUndefined();
+    expect(r2('$connect/$disconnect')).toBe(25);
+  });
+
+  test('failed stream batches and push requests go to dead-letter queues with alarms, never dropped', () => {
+    const queues = resources('AWS::SQS::Queue');
+    expect(Object.keys(queues).length).toBe(2);
+    const mapping = Object.values(resources('AWS::Lambda::EventSourceMapping'))[0];
+    expect(mapping.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda', RedrivePolicy: Match.anyValue() });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    const dlqAlarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
+    expect(dlqAlarms.length).toBe(2);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('per-user limits set in context reach every function that enforces them', () => {
+    const limited = synth({ 'chat:sendRate': '5', 'chat:connectionsPerUser': '3' }).template;
+    const fns = Object.values(limited.findResources('AWS::Lambda::Function'));
+    const vars = (what: string) =>
+      fns.find((f) => String(f.Properties.Description ?? '').includes(what))?.Properties.Environment.Variables ?? {};
+    for (const what of ['$connect/$disconnect', 'Chat messages', 'Chat presence', 'Chat push']) {
+      expect(vars(what)[schema.env.sendRate]).toBe('5');
+      expect(vars(what)[schema.env.connectionsPerUser]).toBe('3');
+    }
+    expect(() => synth({ 'chat:groupPerMinute': 'lots' })).toThrow(/chat:groupPerMinute/);
   });
 });
 

@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -17,6 +18,8 @@ export interface ObservabilityProps {
   readonly api: apigwv2.WebSocketApi;
   readonly stage: apigwv2.WebSocketStage;
   readonly alarmEmail?: string;
+  /** Queues where failed work lands: any message in one is an alarm. */
+  readonly deadLetterQueues?: Readonly<Record<string, sqs.IQueue>>;
 }
 
 const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -80,6 +83,10 @@ export class Observability extends Construct {
       });
     alarm('ApiIntegrationErrors', apiMetric('IntegrationError'), 5, 'API Gateway got errors (5xx) from the functions');
     alarm('ApiExecutionErrors', apiMetric('ExecutionError'), 5, 'API Gateway failed to run routes');
+    for (const [name, queue] of Object.entries(props.deadLetterQueues ?? {})) {
+      const waiting = queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
+      alarm(`${name}DeadLetters`, waiting, 1, `Failed ${name} work is waiting in its dead-letter queue`);
+    }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `serverless-chat-${props.stage.stageName}`,

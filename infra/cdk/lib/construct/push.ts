@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
@@ -15,6 +16,8 @@ export interface PushProps {
   readonly push: ChatConfig['push'];
   readonly sender: lambda.Function;
   readonly pusher: lambda.Function;
+  /** Where requests SNS could not deliver to the push function go. */
+  readonly deadLetterQueue: sqs.IQueue;
 }
 
 export class Push extends Construct {
@@ -27,7 +30,7 @@ export class Push extends Construct {
       enforceSSL: true,
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
-    this.topic.addSubscription(new subs.LambdaSubscription(props.pusher));
+    this.topic.addSubscription(new subs.LambdaSubscription(props.pusher, { deadLetterQueue: props.deadLetterQueue }));
     this.topic.grantPublish(props.sender);
     props.sender.addEnvironment(ENV.pushTopicArn, this.topic.topicArn);
 

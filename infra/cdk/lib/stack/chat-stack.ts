@@ -3,11 +3,12 @@
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
+import { ChatConfig, LimitKey } from '../config';
 import { Auth } from '../construct/auth';
+import { DeadLetters } from '../construct/dead-letters';
 import { Functions } from '../construct/functions';
 import { Observability } from '../construct/observability';
 import { Push } from '../construct/push';
@@ -67,6 +68,10 @@ export class ChatStack extends Stack {
     }
     for (const name of ['send', 'presence', 'push'] as const) ws.api.grantManageConnections(fns[name]);
     fns.presence.addEnvironment(ENV.presenceDebounceMs, String(config.presenceDebounceMs));
+    for (const [key, value] of Object.entries(config.limits)) {
+      for (const name of ['connect', 'send', 'presence', 'push'] as const) fns[name].addEnvironment(ENV[key as LimitKey], String(value));
+    }
+    const deadLetters = new DeadLetters(this, 'DeadLetters', { pusher: fns.push });
     grantTables(fns, tables.byRole);
     fns.presence.addEventSource(
       new DynamoEventSource(tables.byRole.connections, {
@@ -75,16 +80,23 @@ export class ChatStack extends Stack {
         maxBatchingWindow: Duration.seconds(1),
         retryAttempts: 3,
         bisectBatchOnError: true,
+        onFailure: new SqsDlq(deadLetters.presenceStream),
       }),
     );
     const auth = new Auth(this, 'Auth', { jwt: config.jwt, authorizer: fns.authorizer });
-    const push = new Push(this, 'Push', { push: config.push, sender: fns.send, pusher: fns.push });
+    const push = new Push(this, 'Push', {
+      push: config.push,
+      sender: fns.send,
+      pusher: fns.push,
+      deadLetterQueue: deadLetters.push,
+    });
     new Observability(this, 'Observability', {
       functions: fns,
       tables: tables.byRole,
       api: ws.api,
       stage: ws.stage,
       alarmEmail: config.alarmEmail,
+      deadLetterQueues: deadLetters.all(),
     });
 
     new CfnOutput(this, 'WebSocketUrl', { value: ws.stage.url, description: 'Connect clients here (wss://)' });
