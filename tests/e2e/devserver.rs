@@ -136,6 +136,56 @@ async fn dev_endpoints_refuse_a_host_name_a_rebinding_page_would_send() {
     assert_eq!(status, 200, "{body}");
 }
 
+/// 200 `sync` frames sent at once to a connection handled one frame at a time, then a ping:
+/// the socket is read on while frames wait, so the pong does not wait behind them.
+#[tokio::test]
+async fn a_ping_is_answered_while_data_frames_wait_their_turn() {
+    let limits = chat_devserver::Limits { in_flight: 1, ..Default::default() };
+    let server = spawn_with(options(Backend::Embedded), limits).await;
+    let mut alice = server.connect("alice", "phone").await;
+    for i in 0..200 {
+        alice.send(json!({"action":"sync","id":format!("s{i}")})).await;
+    }
+    alice.ping(b"still there?").await;
+    let (mut replies, mut pong_after) = (0, None);
+    while replies < 200 {
+        match alice.next_raw().await {
+            Some(tokio_tungstenite::tungstenite::Message::Pong(_)) => pong_after = Some(replies),
+            Some(tokio_tungstenite::tungstenite::Message::Text(_)) => replies += 1,
+            Some(_) => {}
+            None => panic!("closed"),
+        }
+    }
+    let pong_after = pong_after.expect("the ping was answered");
+    assert!(pong_after < 200, "the pong came after {pong_after} of 200 replies, not behind all of them");
+}
+
+/// Past the waiting bound, a data frame gets API Gateway's throttling answer and is not
+/// handled; every frame gets exactly one answer either way.
+#[tokio::test]
+async fn frames_past_the_waiting_bound_are_refused_like_api_gateway_throttling() {
+    let limits = chat_devserver::Limits { in_flight: 1, queued: 4, ..Default::default() };
+    let server = spawn_with(options(Backend::Embedded), limits).await;
+    let mut alice = server.connect("alice", "phone").await;
+    for i in 0..60 {
+        alice
+            .send(json!({"action":"send","id":format!("m{i}"),"to":"bob","clientMsgId":format!("c{i}"),"body":"x"}))
+            .await;
+    }
+    let (mut acks, mut throttled) = (0, 0);
+    while acks + throttled < 60 {
+        let f = alice.recv().await;
+        if f["type"] == "ack" {
+            acks += 1;
+        } else if f["message"] == "Too Many Requests" {
+            throttled += 1;
+        }
+    }
+    assert!(throttled > 0 && acks > 0, "{acks} acked, {throttled} throttled");
+    let mut bob = server.connect("bob", "phone").await;
+    assert_eq!(bob.sync_all(0).await.len(), acks, "a throttled frame stored nothing");
+}
+
 #[tokio::test]
 async fn shutdown_sends_a_close_frame_and_runs_disconnect_for_every_connection() {
     let server = spawn(Backend::DynamoDb).await;

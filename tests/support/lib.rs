@@ -195,6 +195,16 @@ impl Client {
         self.send_text(&frame.to_string()).await;
     }
 
+    /// Sends a WebSocket ping (a control frame, answered by the gateway itself).
+    pub async fn ping(&mut self, payload: &'static [u8]) {
+        self.ws.send(Message::Ping(payload.into())).await.expect("ping");
+    }
+
+    /// The next message of any kind (text, pong, close), within [`WAIT`].
+    pub async fn next_raw(&mut self) -> Option<Message> {
+        tokio::time::timeout(WAIT, self.ws.next()).await.expect("a message in time")?.ok()
+    }
+
     /// The next text frame as JSON, within [`WAIT`]; `None` if the socket closed.
     pub async fn next(&mut self) -> Option<Value> {
         loop {

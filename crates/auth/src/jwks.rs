@@ -36,6 +36,21 @@ pub enum JwksError {
 
 /// Fetches and parses the key set at `url` (http or https), within 5 seconds.
 pub async fn fetch(url: &str) -> Result<JwkSet, JwksError> {
+    Ok(fetch_with_max_age(url).await?.0)
+}
+
+/// The `max-age` of a `Cache-Control` header, if it has one.
+fn max_age(headers: &http::HeaderMap) -> Option<std::time::Duration> {
+    let value = headers.get(http::header::CACHE_CONTROL)?.to_str().ok()?;
+    value.split(',').find_map(|d| {
+        let (k, v) = d.trim().split_once('=')?;
+        k.eq_ignore_ascii_case("max-age").then(|| v.trim().parse().ok().map(std::time::Duration::from_secs))?
+    })
+}
+
+/// [`fetch`], with how long the server says the set may be cached (`Cache-Control:
+/// max-age`), if it says.
+pub async fn fetch_with_max_age(url: &str) -> Result<(JwkSet, Option<std::time::Duration>), JwksError> {
     let uri: http::Uri = url.parse().map_err(JwksError::Url)?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
@@ -49,9 +64,10 @@ pub async fn fetch(url: &str) -> Result<JwkSet, JwksError> {
         if resp.status() != http::StatusCode::OK {
             return Err(JwksError::Status(resp.status()));
         }
+        let max_age = max_age(resp.headers());
         let body =
             Limited::new(resp.into_body(), MAX_JWKS_BYTES).collect().await.map_err(|_| JwksError::Body)?.to_bytes();
-        serde_json::from_slice(&body).map_err(JwksError::Parse)
+        Ok((serde_json::from_slice(&body).map_err(JwksError::Parse)?, max_age))
     };
     tokio::time::timeout(std::time::Duration::from_secs(5), request).await.map_err(|_| JwksError::Timeout)?
 }

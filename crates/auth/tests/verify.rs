@@ -149,3 +149,65 @@ async fn an_unreachable_jwks_fails_at_start_up() {
     let config = AuthConfig::Jwks { url: "http://127.0.0.1:9/jwks.json".into(), issuer: None, audience: None };
     assert!(matches!(Verifier::new(&config).await, Err(AuthError::Jwks(_))));
 }
+
+/// A JWKS server whose key set can be swapped, sent with `Cache-Control: max-age=1`.
+async fn serve_changing_jwks() -> (String, std::sync::Arc<std::sync::Mutex<&'static str>>) {
+    let body = std::sync::Arc::new(std::sync::Mutex::new(JWKS));
+    let served = body.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move {
+                let body = *served.lock().expect("lock");
+                ([(axum::http::header::CACHE_CONTROL, "public, max-age=1")], body)
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/jwks.json"), body)
+}
+
+#[tokio::test]
+async fn a_key_the_jwks_stops_serving_stops_being_trusted_once_the_set_is_due() {
+    let (url, body) = serve_changing_jwks().await;
+    let config =
+        AuthConfig::Jwks { url, issuer: Some("https://issuer.example".into()), audience: Some("chat-app".into()) };
+    let v = Verifier::new(&config).await.expect("jwks verifier");
+    let claims = json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example","aud":"chat-app"});
+    let token = rs(claims, RSA_PRIVATE, "test-key-1");
+    assert!(v.verify(&token).await.is_ok());
+    *body.lock().expect("lock") = r#"{"keys":[]}"#;
+    assert!(v.verify(&token).await.is_ok(), "trusted until the set is due (max-age=1)");
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert!(v.verify(&token).await.is_err(), "the revoked key is no longer trusted");
+}
+
+#[tokio::test]
+async fn cognito_access_tokens_are_checked_by_client_id_and_id_tokens_by_aud() {
+    let v = rsa_verifier().await;
+    let base = json!({"sub":"carol","exp":now()+60,"iss":"https://issuer.example"});
+    let with = |extra: serde_json::Value| {
+        let mut c = base.clone();
+        for (k, val) in extra.as_object().expect("object") {
+            c[k] = val.clone();
+        }
+        rs(c, RSA_PRIVATE, "test-key-1")
+    };
+    let access = with(json!({"token_use":"access","client_id":"chat-app","scope":"openid"}));
+    assert_eq!(v.verify(&access).await.expect("a Cognito access token").as_str(), "carol");
+    let id = with(json!({"token_use":"id","aud":"chat-app"}));
+    assert!(v.verify(&id).await.is_ok(), "a Cognito ID token");
+    let listed = with(json!({"aud":["other","chat-app"]}));
+    assert!(v.verify(&listed).await.is_ok(), "an aud list naming the app");
+    for (name, token) in [
+        ("access token for another client", with(json!({"token_use":"access","client_id":"other-app"}))),
+        ("access token without client_id", with(json!({"token_use":"access","aud":"chat-app"}))),
+        ("id token for another app", with(json!({"token_use":"id","aud":"other-app"}))),
+        ("no audience at all", with(json!({}))),
+    ] {
+        assert!(matches!(v.verify(&token).await, Err(AuthError::WrongAudience)), "{name} must be refused");
+    }
+}

@@ -32,8 +32,12 @@ pub struct Limits {
     pub idle: Duration,
     /// Longest connection (2 hours).
     pub max_age: Duration,
-    /// Frames of one connection handled at once; reading pauses beyond this.
+    /// Frames of one connection handled at once.
     pub in_flight: usize,
+    /// Frames of one connection waiting for a handler slot. The socket is read on while
+    /// frames wait, so pings and close frames are answered at once; past this bound a data
+    /// frame is refused the way API Gateway's throttling answers it ("Too Many Requests").
+    pub queued: usize,
 }
 
 impl Default for Limits {
@@ -44,6 +48,7 @@ impl Default for Limits {
             idle: Duration::from_secs(10 * 60),
             max_age: Duration::from_secs(2 * 60 * 60),
             in_flight: 32,
+            queued: 256,
         }
     }
 }
@@ -190,6 +195,22 @@ async fn connection<S: Store + Clone + 'static>(
     });
     let info = Arc::new(info);
     let permits = Arc::new(Semaphore::new(gw.limits.in_flight));
+    // Data frames wait here for a handler slot; the loop below only reads, so control
+    // frames (ping, close) never wait behind data.
+    let (frames, mut waiting) = mpsc::channel::<String>(gw.limits.queued.max(1));
+    let dispatcher = {
+        let (gw, info, permits) = (gw.clone(), info.clone(), permits.clone());
+        tokio::spawn(async move {
+            while let Some(text) = waiting.recv().await {
+                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let (gw, info) = (gw.clone(), info.clone());
+                tokio::spawn(async move {
+                    invoke(&gw, &info, &text).await;
+                    drop(permit);
+                });
+            }
+        })
+    };
     let deadline = tokio::time::Instant::now() + gw.limits.max_age;
     let mut shutdown = gw.shutdown.clone();
     let (code, reason, server_closed) = loop {
@@ -225,13 +246,15 @@ async fn connection<S: Store + Clone + 'static>(
             Ok(Some(Ok(_))) => continue,
         };
         handle.touch(gw.clock.now_ms());
-        let Ok(permit) = permits.clone().acquire_owned().await else { break (1011, "Internal error", true) };
-        let (gw, info) = (gw.clone(), info.clone());
-        tokio::spawn(async move {
-            invoke(&gw, &info, &text).await;
-            drop(permit);
-        });
+        match frames.try_send(text) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => throttled(&gw, &info),
+            Err(mpsc::error::TrySendError::Closed(_)) => break (1011, "Internal error", true),
+        }
     };
+    // Frames already read are still handled, then `$disconnect` runs, as in API Gateway.
+    drop(frames);
+    let _ = dispatcher.await;
     gw.registry.remove(&info.connection_id);
     if server_closed {
         let _ = tx.send(Outbound::Close(code, reason)).await;
@@ -268,6 +291,14 @@ fn feed_presence<S: Store + Clone + 'static>(gw: &Arc<Gateway<S>>, info: &Connec
             tracing::warn!(error = %e, "presence settle failed");
         }
     });
+}
+
+/// What API Gateway answers a frame its throttling refuses: the frame is not handled.
+fn throttled<S>(gw: &Gateway<S>, info: &ConnectionInfo) {
+    tracing::info!(connection = %info.connection_id, "frame refused: too many waiting");
+    let request_id = ulid::Ulid::new().to_string();
+    let msg = json!({"message": "Too Many Requests", "connectionId": info.connection_id, "requestId": request_id});
+    let _ = gw.registry.send(&info.connection_id, Outbound::Text(msg.to_string()));
 }
 
 /// Invokes the function behind the frame's route, as API Gateway would.
