@@ -99,13 +99,7 @@ impl NewMessage {
     /// from a resend. FNV-1a, 64 bits: stable across builds and toolchains, unlike std's
     /// hasher; it guards a client against its own mistakes, not against forgery.
     pub fn digest(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let conversation = self.conversation.to_string();
-        for b in conversation.bytes().chain([0u8]).chain(self.body.bytes()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        fingerprint(&[&self.conversation.to_string(), &self.body])
     }
 
     /// The ack of this message when it took `seq` in the sender's inbox.
@@ -132,6 +126,22 @@ impl NewMessage {
             receipts: BTreeMap::new(),
         }
     }
+}
+
+/// A stable fingerprint of a request's parts (FNV-1a, 64 bits, parts separated by a NUL):
+/// the same on every build and toolchain, unlike std's hasher. It tells a client's resend
+/// from a different request under the same idempotency key; it is no defence against
+/// forgery, and needs none (a client only collides with its own requests).
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let separator = (i > 0).then_some(0u8);
+        for b in separator.into_iter().chain(part.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 /// What the sender was told when a message was first stored; a resend gets it again.

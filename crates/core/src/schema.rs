@@ -191,6 +191,14 @@ pub mod state {
         format!("conns#{user}")
     }
 
+    /// Key of the idempotency claim of a `group.create` by `user` with `client_msg_id`.
+    pub fn group_claim_key(user: &str, client_msg_id: &str) -> String {
+        format!("gidem#{user}#{client_msg_id}")
+    }
+
+    /// The group id (S), on a `group.create` claim.
+    pub const GROUP_ID: &str = "groupId";
+
     /// Key of the item naming the one user a push device token belongs to.
     pub fn push_owner_key(token: &str) -> String {
         format!("pushowner#{token}")

@@ -6,13 +6,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, PutRequest, TransactWriteItem, Update, WriteRequest};
 use chat_core::group::Group;
+use chat_core::ids::ClientMsgId;
 use chat_core::ids::{GroupId, UserId};
+use chat_core::message::IDEMPOTENCY_TTL_MS;
 use chat_core::protocol::MAX_GROUP_MEMBERS;
 use chat_core::schema::groups as g;
-use chat_core::store::{GroupStore, MembersChange, StoreError};
+use chat_core::schema::state as st;
+use chat_core::store::{GroupCreated, GroupStore, MembersChange, StoreError};
 
 use crate::items::{Item, get_n, get_s, n, s};
 use crate::store::DynamoStore;
+use crate::txn::read_state;
 use crate::unavailable;
 
 fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
@@ -99,6 +103,65 @@ impl GroupStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    /// Claims the key first (a conditional put of the group id it will create), then
+    /// creates the group. A repeat finds the claim: the same group (created now if the first
+    /// attempt died between claim and creation), or a conflict for another digest.
+    async fn create_group_once(
+        &self,
+        group: &Group,
+        key: &ClientMsgId,
+        digest: &str,
+        now_ms: u64,
+    ) -> Result<GroupCreated, StoreError> {
+        let claim_key = st::group_claim_key(group.creator.as_str(), key.as_str());
+        let claim = Item::from([
+            (st::PK.to_owned(), s(claim_key.as_str())),
+            (st::GROUP_ID.to_owned(), s(group.id.as_str())),
+            (st::DIGEST.to_owned(), s(digest)),
+            (st::TS.to_owned(), n(now_ms)),
+            (st::TTL.to_owned(), n((now_ms + IDEMPOTENCY_TTL_MS).div_ceil(1000))),
+        ]);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.tables.state)
+            .set_item(Some(claim))
+            .condition_expression("attribute_not_exists(#pk) OR #ts <= :cutoff")
+            .expression_attribute_names("#pk", st::PK)
+            .expression_attribute_names("#ts", st::TS)
+            .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(IDEMPOTENCY_TTL_MS)))
+            .send()
+            .await;
+        match put {
+            Ok(_) => {
+                return match self.create_group(group).await {
+                    Ok(()) => Ok(GroupCreated::New),
+                    // A concurrent repeat saw the claim first and created it.
+                    Err(_) if self.group(&group.id).await?.is_some() => Ok(GroupCreated::Existing(group.id.clone())),
+                    Err(e) => Err(e),
+                };
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        let state = read_state(self, vec![claim_key]).await?;
+        let Some(existing) = state.values().next() else { return Err(StoreError::Contention) };
+        if get_s(existing, st::DIGEST, "group claim")? != digest {
+            return Ok(GroupCreated::Conflict);
+        }
+        let id = GroupId::parse(get_s(existing, st::GROUP_ID, "group claim")?).map_err(corrupt)?;
+        if self.group(&id).await?.is_some() {
+            return Ok(GroupCreated::Existing(id));
+        }
+        // The first attempt claimed and died before creating: create its group now.
+        let group = Group { id, ..group.clone() };
+        match self.create_group(&group).await {
+            Ok(()) => Ok(GroupCreated::New),
+            Err(_) if self.group(&group.id).await?.is_some() => Ok(GroupCreated::Existing(group.id)),
+            Err(e) => Err(e),
+        }
     }
 
     async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {

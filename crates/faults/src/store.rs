@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use chat_core::group::Group;
-use chat_core::ids::{ConnectionId, Conversation, GroupId, MsgId, UserId};
+use chat_core::ids::{ClientMsgId, ConnectionId, Conversation, GroupId, MsgId, UserId};
 use chat_core::message::{AppendOutcome, NewMessage, ReceiptUpdate};
 use chat_core::presence::PresenceState;
 use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    BudgetStore, Connection, ConnectionStore, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore,
-    ReceiptStore, Spend, StoreError, Subscription,
+    BudgetStore, Connection, ConnectionStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore,
+    PushStore, ReceiptStore, Spend, StoreError, Subscription,
 };
 
 use crate::Faults;
@@ -90,6 +90,16 @@ impl<S: GroupStore> GroupStore for FaultyStore<S> {
     async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
         self.faults.run("group", self.inner.group(id), store_error).await
     }
+    async fn create_group_once(
+        &self,
+        g: &Group,
+        key: &ClientMsgId,
+        digest: &str,
+        now_ms: u64,
+    ) -> Result<GroupCreated, StoreError> {
+        self.faults.run("create_group_once", self.inner.create_group_once(g, key, digest, now_ms), store_error).await
+    }
+
     async fn update_members(
         &self,
         id: &GroupId,

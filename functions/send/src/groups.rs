@@ -4,12 +4,12 @@
 
 use chat_core::clock::Clock;
 use chat_core::group::{Group, GroupError};
-use chat_core::ids::{Conversation, GroupId, MsgId, UserId};
-use chat_core::message::NewMessage;
+use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
+use chat_core::message::{NewMessage, fingerprint};
 use chat_core::poster::Poster;
-use chat_core::protocol::ServerFrame;
+use chat_core::protocol::{ErrorCode, ServerFrame};
 use chat_core::push::PushQueue;
-use chat_core::store::{GroupStore, MembersChange, Store, StoreError};
+use chat_core::store::{GroupCreated, GroupStore, MembersChange, Store, StoreError};
 use chat_lambda::Refusal;
 
 use crate::Request;
@@ -46,13 +46,39 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         ServerFrame::Group { id: self.id.clone(), group: group.view() }
     }
 
-    /// `group.create`: the caller becomes creator and first member.
-    pub(crate) async fn group_create(&self, name: String, members: Vec<UserId>) -> Result<ServerFrame, Refusal> {
+    /// `group.create`: the caller becomes creator and first member. With a `clientMsgId`,
+    /// a retry within 24 hours gets the first group (nothing created or announced again);
+    /// the same id for a different group is `conflict`.
+    pub(crate) async fn group_create(
+        &self,
+        name: String,
+        members: Vec<UserId>,
+        client_msg_id: Option<ClientMsgId>,
+    ) -> Result<ServerFrame, Refusal> {
         let me = &self.caller.user;
-        let gid = GroupId::parse(MsgId::generate(self.deps.clock.now_ms()).as_str())
-            .map_err(|e| Refusal::internal("a new group id", e))?;
+        let now = self.deps.clock.now_ms();
+        let gid = GroupId::parse(MsgId::generate(now).as_str()).map_err(|e| Refusal::internal("a new group id", e))?;
         let group = Group::create(gid, name, me.clone(), &members)?;
-        self.deps.store.create_group(&group).await?;
+        if let Some(key) = client_msg_id {
+            let mut sorted: Vec<&str> = group.members.iter().map(UserId::as_str).collect();
+            sorted.sort_unstable();
+            let digest = fingerprint(&[&group.name, &sorted.join(",")]);
+            match self.deps.store.create_group_once(&group, &key, &digest, now).await? {
+                GroupCreated::New => {}
+                GroupCreated::Existing(id) => {
+                    let first = self.deps.store.group(&id).await?.ok_or(GroupError::NotFound)?;
+                    return Ok(self.group_frame(&first));
+                }
+                GroupCreated::Conflict => {
+                    return Err(Refusal::client(
+                        ErrorCode::Conflict,
+                        "this clientMsgId created a different group in the last 24 hours; use a new one",
+                    ));
+                }
+            }
+        } else {
+            self.deps.store.create_group(&group).await?;
+        }
         let others = &group.members[1..];
         let text = if others.is_empty() {
             format!("{me} created the group")

@@ -86,6 +86,7 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
         Ok(request) => {
             let client_msg_id = match &request.action {
                 Action::Send { client_msg_id, .. } => Some(client_msg_id.to_string()),
+                Action::GroupCreate { client_msg_id, .. } => client_msg_id.as_ref().map(ToString::to_string),
                 _ => None,
             };
             let req = Request { deps, caller: &caller, id: request.id };
@@ -121,7 +122,9 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             }
             Action::Typing { target } => self.typing(target).await.map(|()| None),
             Action::Receipt { msg_ids, status } => self.receipt(msg_ids, status).await.map(Some),
-            Action::GroupCreate { name, members } => self.group_create(name, members).await.map(Some),
+            Action::GroupCreate { name, members, client_msg_id } => {
+                self.group_create(name, members, client_msg_id).await.map(Some)
+            }
             Action::GroupAdd { group, members } => self.group_add(group, members).await.map(Some),
             Action::GroupRemove { group, members } => self.group_remove(group, members).await.map(Some),
             Action::GroupLeave { group } => self.group_leave(group).await.map(Some),

@@ -184,3 +184,18 @@ async fn a_frame_after_the_token_expired_gets_unauthorized_and_the_connection_is
     let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
     assert_eq!(sync["messages"], json!([]), "nothing was stored");
 }
+
+#[tokio::test]
+async fn a_group_create_retried_with_its_client_msg_id_gets_the_first_group() {
+    let h = Harness::new().await;
+    let create = json!({"action":"group.create","name":"g","members":["bob"],"clientMsgId":"mk-1"});
+    let first = reply(h.frame("alice", "a1=", create.clone()).await);
+    let again = reply(h.frame("alice", "a1=", create).await);
+    assert_eq!(first["groupId"], again["groupId"]);
+    assert!(h.sent_to("b1=").is_empty(), "the retry announced nothing");
+    let other = json!({"action":"group.create","name":"g","members":["carol"],"clientMsgId":"mk-1","id":"x"});
+    let refused = reply(h.frame("alice", "a1=", other).await);
+    assert_eq!((refused["code"].as_str(), refused["clientMsgId"].as_str()), (Some("conflict"), Some("mk-1")));
+    let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
+    assert_eq!(sync["messages"].as_array().map(Vec::len), Some(1), "one group, one notice");
+}

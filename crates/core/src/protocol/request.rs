@@ -102,6 +102,9 @@ pub enum Action {
         name: String,
         /// Initial members besides the creator.
         members: Vec<UserId>,
+        /// The client's id for this creation: a retry with it within 24 hours gets the
+        /// same group instead of a second one.
+        client_msg_id: Option<ClientMsgId>,
     },
     /// Add members (creator only).
     GroupAdd {
@@ -287,10 +290,12 @@ struct UsersFields {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct GroupFields {
     group: Option<String>,
     name: Option<String>,
     members: Option<Vec<String>>,
+    client_msg_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -341,7 +346,11 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             if members.len() >= MAX_GROUP_MEMBERS {
                 return Err(FrameError::new(ErrorCode::TooLarge, "a group has at most 100 members"));
             }
-            Ok(Action::GroupCreate { name, members })
+            let client_msg_id = match f.client_msg_id {
+                None => None,
+                Some(c) => Some(ClientMsgId::parse(&c).map_err(|e| id_error("clientMsgId", e))?),
+            };
+            Ok(Action::GroupCreate { name, members, client_msg_id })
         }
         ActionKind::GroupAdd | ActionKind::GroupRemove => {
             let f: GroupFields = fields(action, v)?;

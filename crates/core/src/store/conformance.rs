@@ -492,6 +492,38 @@ pub async fn the_connection_cap_holds_for_racing_handshakes<S: Store>(store: &S)
     assert!(store.put_connection_capped(&Connection { user: user("bob"), ..conn("bob=") }, 3, 100).await.expect("put"));
 }
 
+/// `group.create` with a key: a repeat gets the first group, concurrent repeats create one,
+/// the same key for another group is a conflict.
+pub async fn a_group_is_created_once_per_key<S: Store>(store: &S) {
+    use crate::store::GroupCreated;
+    let key = ClientMsgId::parse("make-team").expect("valid");
+    let group = |id: &str| {
+        Group::create(GroupId::parse(id).expect("valid"), "team".into(), user("owner"), &[user("bob")]).expect("valid")
+    };
+    let attempts: Vec<Group> = (0..5).map(|i| group(&format!("g-once-{i}"))).collect();
+    let outcomes = join_all(attempts.iter().map(|g| store.create_group_once(g, &key, "digest-1", 1_000))).await;
+    let created = outcomes.iter().filter(|o| matches!(o, Ok(GroupCreated::New))).count();
+    assert_eq!(created, 1, "{outcomes:?}");
+    let ids: std::collections::BTreeSet<GroupId> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Ok(GroupCreated::Existing(id)) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(ids.len() <= 1, "every repeat names the one group: {ids:?}");
+    assert_eq!(store.groups_of(&user("bob")).await.expect("index").len(), 1, "one group, not five");
+    let other = store.create_group_once(&group("g-other"), &key, "digest-2", 2_000).await.expect("create");
+    assert_eq!(other, GroupCreated::Conflict);
+    let fresh_key = ClientMsgId::parse("another").expect("valid");
+    assert_eq!(
+        store.create_group_once(&group("g-new"), &fresh_key, "digest-2", 2_000).await.expect("create"),
+        GroupCreated::New
+    );
+    let later = store.create_group_once(&group("g-later"), &key, "digest-3", 1_000 + IDEMPOTENCY_TTL_MS + 1).await;
+    assert_eq!(later.expect("create"), GroupCreated::New, "after 24 hours the key is free again");
+}
+
 /// Expands to one `#[tokio::test]` per conformance check; `$make` is an async expression
 /// that builds a fresh, empty store.
 #[macro_export]
@@ -512,6 +544,7 @@ macro_rules! store_conformance_tests {
             the_connection_cap_holds_for_racing_handshakes,
             groups_are_created_read_updated_and_indexed_by_member,
             the_member_cap_holds_under_concurrent_adds,
+            a_group_is_created_once_per_key,
             a_message_to_100_participants_is_stored_once_for_each,
             system_notices_are_stored_for_each_participant,
             receipts_only_move_forward_and_only_for_received_messages,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::BoxError;
 use crate::group::Group;
-use crate::ids::{ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
+use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, InboxEntry, NewMessage, ReceiptUpdate};
 use crate::presence::PresenceState;
 use crate::protocol::ReceiptStatus;
@@ -119,6 +119,17 @@ pub trait InboxStore: Send + Sync {
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 }
 
+/// What creating a group under an idempotency key came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupCreated {
+    /// Created now.
+    New,
+    /// The key was used for the same group within 24 hours: that group, not a new one.
+    Existing(GroupId),
+    /// The key was used within 24 hours for a different group (name or members).
+    Conflict,
+}
+
 /// What an atomic membership change came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MembersChange {
@@ -134,6 +145,16 @@ pub enum MembersChange {
 pub trait GroupStore: Send + Sync {
     /// Stores a new group with its members.
     fn create_group(&self, g: &Group) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Creates `g` once per `(creator, key)` within 24 hours: a repeat with the same
+    /// `digest` gets the first group, one with another digest is a conflict. The claim and
+    /// the creation hold under concurrent repeats: one group at most.
+    fn create_group_once(
+        &self,
+        g: &Group,
+        key: &ClientMsgId,
+        digest: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<GroupCreated, StoreError>> + Send;
     /// A group with its current members (strongly consistent), if it exists.
     fn group(&self, id: &GroupId) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
     /// Adds and removes members in one atomic step, checked against the group as stored

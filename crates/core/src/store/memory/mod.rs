@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 mod social;
 
 use super::journal::Journal;
-use super::{Connection, ConnectionStore, GroupStore, InboxStore, MembersChange, Page, ReceiptStore, StoreError};
+use super::{
+    Connection, ConnectionStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page, ReceiptStore, StoreError,
+};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, GroupId, MsgId, UserId};
 use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, ReceiptUpdate, StoredAck};
@@ -40,6 +42,8 @@ struct Data {
     /// Where each message sits in each participant's inbox: receipts without a scan.
     by_msg: HashMap<MsgId, Vec<(UserId, u64)>>,
     groups: HashMap<GroupId, Group>,
+    /// `group.create` idempotency: (creator, clientMsgId) -> (group, digest, ts).
+    group_claims: HashMap<(UserId, ClientMsgId), (GroupId, String, u64)>,
     member_of: HashMap<UserId, BTreeSet<GroupId>>,
     presence: HashMap<UserId, crate::presence::PresenceState>,
     /// Subscriptions are not journaled: they die with their connections.
@@ -58,13 +62,38 @@ struct Data {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Record {
-    Append { message: NewMessage, seqs: Vec<(UserId, u64)> },
-    CreateGroup { group: Group },
-    UpdateMembers { id: GroupId, added: Vec<UserId>, removed: Vec<UserId> },
-    Receipt { user: UserId, seq: u64, by: UserId, status: ReceiptStatus },
-    SetPresence { user: UserId, state: crate::presence::PresenceState },
-    PutEndpoint { endpoint: crate::push::PushEndpoint },
-    DeleteEndpoint { user: UserId, token: String },
+    Append {
+        message: NewMessage,
+        seqs: Vec<(UserId, u64)>,
+    },
+    CreateGroup {
+        group: Group,
+        /// The creator's idempotency claim: `(clientMsgId, digest, ts)`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claim: Option<(ClientMsgId, String, u64)>,
+    },
+    UpdateMembers {
+        id: GroupId,
+        added: Vec<UserId>,
+        removed: Vec<UserId>,
+    },
+    Receipt {
+        user: UserId,
+        seq: u64,
+        by: UserId,
+        status: ReceiptStatus,
+    },
+    SetPresence {
+        user: UserId,
+        state: crate::presence::PresenceState,
+    },
+    PutEndpoint {
+        endpoint: crate::push::PushEndpoint,
+    },
+    DeleteEndpoint {
+        user: UserId,
+        token: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -130,7 +159,10 @@ impl Data {
                 let sender_seq = seqs.iter().find(|(u, _)| *u == message.from).map_or(0, |(_, s)| *s);
                 self.idempotency.insert((message.from.clone(), message.client_msg_id.clone()), message.ack(sender_seq));
             }
-            Record::CreateGroup { group } => {
+            Record::CreateGroup { group, claim } => {
+                if let Some((key, digest, ts)) = claim {
+                    self.group_claims.insert((group.creator.clone(), key), (group.id.clone(), digest, ts));
+                }
                 for m in &group.members {
                     self.member_of.entry(m.clone()).or_default().insert(group.id.clone());
                 }
@@ -321,7 +353,25 @@ impl InboxStore for MemoryStore {
 
 impl GroupStore for MemoryStore {
     async fn create_group(&self, g: &Group) -> Result<(), StoreError> {
-        self.lock().commit(Record::CreateGroup { group: g.clone() })
+        self.lock().commit(Record::CreateGroup { group: g.clone(), claim: None })
+    }
+
+    async fn create_group_once(
+        &self,
+        g: &Group,
+        key: &ClientMsgId,
+        digest: &str,
+        now_ms: u64,
+    ) -> Result<GroupCreated, StoreError> {
+        let mut state = self.lock();
+        if let Some((id, first, ts)) = state.data.group_claims.get(&(g.creator.clone(), key.clone()))
+            && ts + IDEMPOTENCY_TTL_MS > now_ms
+        {
+            return Ok(if first == digest { GroupCreated::Existing(id.clone()) } else { GroupCreated::Conflict });
+        }
+        let claim = Some((key.clone(), digest.to_owned(), now_ms));
+        state.commit(Record::CreateGroup { group: g.clone(), claim })?;
+        Ok(GroupCreated::New)
     }
 
     async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
