@@ -25,7 +25,9 @@ use chat_core::store::StoreError;
 
 use crate::items::{self, Item, get_n, n, s};
 use crate::store::DynamoStore;
-use crate::txn::{MAX_ROUNDS, backoff, build, counter_write, entry_write, is_retryable_cancel, read_state};
+use crate::txn::{
+    MAX_ROUNDS, backoff, build, claim_for_a_day, counter_write, entry_write, is_retryable_cancel, read_state,
+};
 use crate::unavailable;
 
 const CHUNK: usize = 30;
@@ -126,24 +128,10 @@ async fn charge(store: &DynamoStore, msg: &NewMessage, limit: RateLimit) -> Resu
 }
 
 async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim, StoreError> {
-    let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000);
-    let mut item = items::ack_item(key, &msg.ack(0), &[], ttl);
+    let mut item = items::ack_item(key, &msg.ack(0), &[], 0);
     item.insert(st::STATUS.to_owned(), s(items::PENDING));
-    let put = store
-        .client
-        .put_item()
-        .table_name(&store.tables.state)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(#pk) OR #ts <= :cutoff")
-        .expression_attribute_names("#pk", st::PK)
-        .expression_attribute_names("#ts", st::TS)
-        .expression_attribute_values(":cutoff", n(msg.ts.saturating_sub(IDEMPOTENCY_TTL_MS)))
-        .send()
-        .await;
-    match put {
-        Ok(_) => return Ok(Claim::Fresh),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-        Err(e) => return Err(unavailable(e)),
+    if claim_for_a_day(store, item, msg.ts).await? {
+        return Ok(Claim::Fresh);
     }
     let out = store
         .client

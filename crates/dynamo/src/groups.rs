@@ -8,7 +8,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, PutRequest, TransactW
 use chat_core::group::Group;
 use chat_core::ids::ClientMsgId;
 use chat_core::ids::{GroupId, UserId};
-use chat_core::message::IDEMPOTENCY_TTL_MS;
 use chat_core::protocol::MAX_GROUP_MEMBERS;
 use chat_core::schema::groups as g;
 use chat_core::schema::state as st;
@@ -16,7 +15,7 @@ use chat_core::store::{GroupCreated, GroupStore, MembersChange, StoreError};
 
 use crate::items::{Item, get_n, get_s, n, s};
 use crate::store::DynamoStore;
-use crate::txn::read_state;
+use crate::txn::{claim_for_a_day, read_state};
 use crate::unavailable;
 
 fn build<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
@@ -120,31 +119,14 @@ impl GroupStore for DynamoStore {
             (st::PK.to_owned(), s(claim_key.as_str())),
             (st::GROUP_ID.to_owned(), s(group.id.as_str())),
             (st::DIGEST.to_owned(), s(digest)),
-            (st::TS.to_owned(), n(now_ms)),
-            (st::TTL.to_owned(), n((now_ms + IDEMPOTENCY_TTL_MS).div_ceil(1000))),
         ]);
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.tables.state)
-            .set_item(Some(claim))
-            .condition_expression("attribute_not_exists(#pk) OR #ts <= :cutoff")
-            .expression_attribute_names("#pk", st::PK)
-            .expression_attribute_names("#ts", st::TS)
-            .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(IDEMPOTENCY_TTL_MS)))
-            .send()
-            .await;
-        match put {
-            Ok(_) => {
-                return match self.create_group(group).await {
-                    Ok(()) => Ok(GroupCreated::New),
-                    // A concurrent repeat saw the claim first and created it.
-                    Err(_) if self.group(&group.id).await?.is_some() => Ok(GroupCreated::Existing(group.id.clone())),
-                    Err(e) => Err(e),
-                };
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-            Err(e) => return Err(unavailable(e)),
+        if claim_for_a_day(self, claim, now_ms).await? {
+            return match self.create_group(group).await {
+                Ok(()) => Ok(GroupCreated::New),
+                // A concurrent repeat saw the claim first and created it.
+                Err(_) if self.group(&group.id).await?.is_some() => Ok(GroupCreated::Existing(group.id.clone())),
+                Err(e) => Err(e),
+            };
         }
         let state = read_state(self, vec![claim_key]).await?;
         let Some(existing) = state.values().next() else { return Err(StoreError::Contention) };

@@ -4,7 +4,6 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chat_core::ids::{ConnectionId, UserId};
-use chat_core::message::IDEMPOTENCY_TTL_MS;
 use chat_core::presence::PresenceState;
 use chat_core::protocol::Platform;
 use chat_core::push::PushEndpoint;
@@ -13,7 +12,7 @@ use chat_core::store::{PresenceStore, PushStore, StoreError, Subscription};
 
 use crate::items::{Item, get_n, get_s, n, s};
 use crate::store::DynamoStore;
-use crate::txn::{MAX_ROUNDS, backoff, build, is_retryable_cancel, read_state};
+use crate::txn::{MAX_ROUNDS, backoff, build, claim_for_a_day, is_retryable_cancel, read_state};
 use crate::unavailable;
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -261,26 +260,6 @@ impl PushStore for DynamoStore {
     }
 
     async fn claim_push(&self, key: &str, now_ms: u64) -> Result<bool, StoreError> {
-        let item = Item::from([
-            (st::PK.to_owned(), s(st::push_claim_key(key))),
-            (st::TS.to_owned(), n(now_ms)),
-            (st::TTL.to_owned(), n((now_ms + IDEMPOTENCY_TTL_MS).div_ceil(1000))),
-        ]);
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.tables.state)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk) OR #ts <= :cutoff")
-            .expression_attribute_names("#pk", st::PK)
-            .expression_attribute_names("#ts", st::TS)
-            .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(IDEMPOTENCY_TTL_MS)))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        claim_for_a_day(self, Item::from([(st::PK.to_owned(), s(st::push_claim_key(key)))]), now_ms).await
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use chat_core::message::IDEMPOTENCY_TTL_MS;
 use chat_core::ratelimit::Bucket;
 use chat_core::schema::{messages as m, state as st};
 use chat_core::store::StoreError;
@@ -59,6 +60,30 @@ impl DynamoStore {
             return Err(StoreError::Contention);
         }
         Ok(found)
+    }
+}
+
+/// Puts `item` (a state item keyed by `pk`, with its `ts`) unless a live one is there: an
+/// idempotency claim for 24 hours from `now_ms` (it gets the matching TTL). Returns whether
+/// this call made the claim.
+pub(crate) async fn claim_for_a_day(store: &DynamoStore, mut item: Item, now_ms: u64) -> Result<bool, StoreError> {
+    item.insert(st::TS.to_owned(), n(now_ms));
+    item.insert(st::TTL.to_owned(), n((now_ms + IDEMPOTENCY_TTL_MS).div_ceil(1000)));
+    let put = store
+        .client
+        .put_item()
+        .table_name(&store.tables.state)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#pk) OR #ts <= :cutoff")
+        .expression_attribute_names("#pk", st::PK)
+        .expression_attribute_names("#ts", st::TS)
+        .expression_attribute_values(":cutoff", n(now_ms.saturating_sub(IDEMPOTENCY_TTL_MS)))
+        .send()
+        .await;
+    match put {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+        Err(e) => Err(unavailable(e)),
     }
 }
 

@@ -4,11 +4,13 @@
 //! - [`sdk_config`]: AWS SDK settings chosen on purpose (retries, timeouts).
 //! - [`init_tracing`]: JSON logs for CloudWatch.
 //! - [`ok`]: the integration response every route returns.
+//! - [`config`]: the settings every route-serving function reads.
 //! - [`deliver`]: posting replies and fanning frames out through `@connections`.
 //! - [`Refusal`]: why a route refused a frame; one `error` frame at the edge.
 //! - [`trigger`]: one entry point for functions with a route and another trigger.
 //! - `testing` (feature): the test kit, event builders and a recording poster.
 
+pub mod config;
 pub mod deliver;
 pub mod refusal;
 #[cfg(any(test, feature = "testing"))]

@@ -24,8 +24,9 @@ use chat_core::presence::{DEFAULT_DEBOUNCE_MS, PresenceState, decide, settles_at
 use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame};
 use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::connections::TTL_SECS;
-use chat_core::schema::{TableNames, env};
+use chat_core::schema::env;
 use chat_core::store::{BudgetStore, ConnectionStore, PresenceStore, StoreError, Subscription};
+use chat_lambda::config::RouteConfig;
 use chat_lambda::refusal::spend_budget;
 use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Caller, Refusal, deliver};
@@ -34,24 +35,18 @@ use lambda_runtime::LambdaEvent;
 /// The presence function's settings, read once per cold start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// The tables.
-    pub tables: TableNames,
-    /// The `@connections` endpoint.
-    pub callback_url: String,
+    /// Tables, `@connections` endpoint, per-user limits.
+    pub route: RouteConfig,
     /// The debounce window, ms (`CHAT_PRESENCE_DEBOUNCE_MS`, default 3000).
     pub window_ms: u64,
-    /// Per-user limits.
-    pub limits: Limits,
 }
 
 impl Config {
     /// Reads the settings through `vars`; names the variable that is missing or wrong.
     pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
-            tables: TableNames::from_vars(vars),
-            callback_url: vars.require(env::CALLBACK_URL)?,
+            route: RouteConfig::from_vars(vars)?,
             window_ms: vars.parse_or(env::PRESENCE_DEBOUNCE_MS, DEFAULT_DEBOUNCE_MS, "a number of milliseconds")?,
-            limits: Limits::from_vars(vars)?,
         })
     }
 }

@@ -13,11 +13,11 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_vars(&Vars::env())?;
     let (data, post) = chat_lambda::sdk_configs().await;
     let deps = Deps {
-        store: DynamoStore::connect(&data, config.tables),
-        poster: ApiGwPoster::new(&post, &config.callback_url),
+        store: DynamoStore::connect(&data, config.route.tables),
+        poster: ApiGwPoster::new(&post, &config.route.callback_url),
         clock: SystemClock,
         window_ms: config.window_ms,
-        limits: config.limits,
+        limits: config.route.limits,
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

@@ -11,41 +11,22 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::sns::SnsEvent;
 use chat_core::clock::{Clock, SystemClock};
-use chat_core::config::{ConfigError, Vars};
 use chat_core::ids::UserId;
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, Platform, ServerFrame};
 use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
 use chat_core::ratelimit::{Limits, Route};
-use chat_core::schema::{TableNames, env};
 use chat_core::store::{BudgetStore, PushStore, StoreError};
+use chat_lambda::config::RouteConfig;
 use chat_lambda::refusal::{cause_chain, spend_budget};
 use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Refusal, deliver as post};
 use lambda_runtime::LambdaEvent;
 
-/// The push function's settings, read once per cold start. The platform applications
-/// (`CHAT_PUSH_*_APP_ARN`) are read by `chat_sns::PlatformApps` where the notifier is built.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// The tables.
-    pub tables: TableNames,
-    /// The `@connections` endpoint.
-    pub callback_url: String,
-    /// Per-user limits.
-    pub limits: Limits,
-}
-
-impl Config {
-    /// Reads the settings through `vars`; names the variable that is missing.
-    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            tables: TableNames::from_vars(vars),
-            callback_url: vars.require(env::CALLBACK_URL)?,
-            limits: Limits::from_vars(vars)?,
-        })
-    }
-}
+/// The push function's settings: what every route-serving function reads. The platform
+/// applications (`CHAT_PUSH_*_APP_ARN`) are read by `chat_sns::PlatformApps` where the
+/// notifier is built.
+pub type Config = RouteConfig;
 
 /// What the push function needs.
 #[derive(Debug)]

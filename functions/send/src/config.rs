@@ -1,31 +1,22 @@
 //! The send function's settings, read once per cold start.
 
 use chat_core::config::{ConfigError, Vars};
-use chat_core::ratelimit::Limits;
-use chat_core::schema::{TableNames, env};
+use chat_core::schema::env;
+use chat_lambda::config::RouteConfig;
 
 /// Everything the send function reads from its environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// The tables.
-    pub tables: TableNames,
-    /// The `@connections` endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
-    pub callback_url: String,
+    /// Tables, `@connections` endpoint, per-user limits.
+    pub route: RouteConfig,
     /// The push topic, if push is on.
     pub push_topic_arn: Option<String>,
-    /// The per-user limits.
-    pub limits: Limits,
 }
 
 impl Config {
     /// Reads the settings through `vars`; names the variable that is missing or wrong.
     pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            tables: TableNames::from_vars(vars),
-            callback_url: vars.require(env::CALLBACK_URL)?,
-            push_topic_arn: vars.get(env::PUSH_TOPIC_ARN),
-            limits: Limits::from_vars(vars)?,
-        })
+        Ok(Self { route: RouteConfig::from_vars(vars)?, push_topic_arn: vars.get(env::PUSH_TOPIC_ARN) })
     }
 }
 
@@ -50,6 +41,6 @@ mod tests {
             _ => None,
         };
         let c = Config::from_vars(&Vars::new(&off)).expect("valid");
-        assert_eq!((c.limits.send, c.tables.messages.as_str(), c.push_topic_arn), (None, "m", None));
+        assert_eq!((c.route.limits.send, c.route.tables.messages.as_str(), c.push_topic_arn), (None, "m", None));
     }
 }
