@@ -39,6 +39,8 @@ export interface ChatConfig {
   readonly logRetentionDays: number;
   readonly presenceDebounceMs: number;
   readonly alarmEmail?: string;
+  /** Create the account-level API Gateway CloudWatch Logs role (`chat:apiGatewayAccountRole=false` skips it). */
+  readonly apiGatewayAccountRole: boolean;
   /** Per-user limits set by context (`chat:sendRate`, …), by `schema.env` key; unset ones keep the functions' defaults. */
   readonly limits: Partial<Record<LimitKey, number>>;
 }
@@ -132,6 +134,7 @@ export function configFromContext(node: Node): ChatConfig {
     logRetentionDays: num(node, 'chat:logRetentionDays', 30),
     presenceDebounceMs: num(node, 'chat:presenceDebounceMs', 3000),
     alarmEmail: str(node, 'chat:alarmEmail'),
+    apiGatewayAccountRole: str(node, 'chat:apiGatewayAccountRole') !== 'false',
     limits: Object.fromEntries(
       LIMIT_KEYS.filter((k) => str(node, `chat:${k}`) !== undefined).map((k) => [k, num(node, `chat:${k}`, 0)]),
     ),

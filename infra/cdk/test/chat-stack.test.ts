@@ -269,6 +269,57 @@ describe('abuse and failure handling', () => {
   });
 });
 
+describe('first deploy in a fresh account', () => {
+  test('the account-level API Gateway logs role is set (kept on delete), and can be skipped', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Account', { CloudWatchRoleArn: Match.anyValue() });
+    const account = Object.entries(resources('AWS::ApiGateway::Account'))[0];
+    expect(account[1].DeletionPolicy).toBe('Retain');
+    const stage = Object.values(resources('AWS::ApiGatewayV2::Stage'))[0];
+    expect(JSON.stringify(stage.DependsOn ?? [])).toContain(account[0]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })] },
+    });
+    const skipped = synth({ 'chat:apiGatewayAccountRole': 'false' }).template;
+    skipped.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  test('the alarm topic uses a customer-managed key CloudWatch may use, so alarm actions are delivered', () => {
+    const alarmed = synth({ 'chat:alarmEmail': 'ops@example.com' }).template;
+    const topics = Object.values(alarmed.findResources('AWS::SNS::Topic'));
+    const alarmTopic = topics.find((t) => t.Properties.DisplayName === 'chat alarms');
+    expect(JSON.stringify(alarmTopic!.Properties.KmsMasterKeyId)).toContain('AlarmKey');
+    alarmed.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: Match.arrayWith(['kms:Decrypt']),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('the dashboard is named after the stack, so two stacks in one account do not collide', () => {
+    const app = new App({ context: { 'chat:stubAssets': 'true' } });
+    const config = configFromContext(app.node);
+    const stacks = ['ChatStaging', 'ChatProduction'].map((id) => new ChatStack(app, id, { config }));
+    const names = stacks.map((stack) => {
+      const t = Template.fromStack(stack);
+      return JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardName);
+    });
+    expect(names[0]).toContain('ChatStaging');
+    expect(names[1]).toContain('ChatProduction');
+  });
+
+  test('every function has active X-Ray tracing', () => {
+    for (const f of Object.values(resources('AWS::Lambda::Function'))) {
+      expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+  });
+});
+
 describe('cdk-nag', () => {
   test('AwsSolutionsChecks pass with every acknowledged finding explained', () => {
     const { app } = synth();

@@ -63,6 +63,8 @@ export class Functions extends Construct {
         reservedConcurrentExecutions: settings.reservedConcurrency,
         environment: name === 'authorizer' ? { RUST_LOG: 'info' } : { ...props.environment, RUST_LOG: 'info' },
         loggingFormat: lambda.LoggingFormat.JSON,
+        // X-Ray: each invocation's trace (init, handler time, errors) in the service map.
+        tracing: lambda.Tracing.ACTIVE,
         logGroup,
       });
     }

@@ -1,10 +1,11 @@
 // Alarms and a dashboard: function errors and throttles, DynamoDB throttling, API Gateway
 // integration (5xx) errors; optionally e-mailed.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -31,13 +32,24 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const period = Duration.minutes(5);
-    const alarmTopic = props.alarmEmail
-      ? new sns.Topic(this, 'AlarmTopic', {
-          displayName: 'chat alarms',
-          enforceSSL: true,
-          masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-        })
-      : undefined;
+    // CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key
+    // (its policy cannot be changed): the topic gets its own key that lets CloudWatch in.
+    let alarmTopic: sns.Topic | undefined;
+    if (props.alarmEmail) {
+      const key = new kms.Key(this, 'AlarmKey', {
+        description: 'Encrypts the chat alarm topic; CloudWatch may use it to publish alarms',
+        enableKeyRotation: true,
+      });
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
+      );
+      alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'chat alarms', enforceSSL: true, masterKey: key });
+    }
     if (alarmTopic && props.alarmEmail) alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
     const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const a = new cloudwatch.Alarm(this, name, {
@@ -89,7 +101,8 @@ export class Observability extends Construct {
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `serverless-chat-${props.stage.stageName}`,
+      // Per stack: two stacks in one account (staging, production) must not collide.
+      dashboardName: `${Stack.of(this).stackName}-${props.stage.stageName}`,
       widgets: [
         [
           new cloudwatch.GraphWidget({

@@ -62,6 +62,7 @@ export class ChatStack extends Stack {
       throttle: config.throttle,
       logRetentionDays: config.logRetentionDays,
       destroyData: config.destroyData,
+      accountLogsRole: config.apiGatewayAccountRole,
     });
     for (const name of ['connect', 'send', 'presence', 'push'] as const) {
       fns[name].addEnvironment(ENV.callbackUrl, ws.stage.callbackUrl);

@@ -40,10 +40,14 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
       reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
     });
   }
-  Validations.of(functions.roles.presence).acknowledge({
-    id: ack('AwsSolutions-IAM5[Resource::*]'),
-    reason: 'dynamodb:ListStreams, granted by the stream event source, has no resource-level permissions.',
-  });
+  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push'] as const) {
+    Validations.of(functions.roles[name]).acknowledge({
+      id: ack('AwsSolutions-IAM5[Resource::*]'),
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions' +
+        (name === 'presence' ? '; nor does dynamodb:ListStreams, granted by the stream event source.' : '.'),
+    });
+  }
   Validations.of(stack).acknowledge({
     id: ack('AwsSolutions-SMG4'),
     reason:
