@@ -138,7 +138,18 @@ pub async fn cli(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
         return Ok(());
     }
     init_logging();
-    let listener = TcpListener::bind(&options.listen).await?;
+    let listener = match TcpListener::bind(&options.listen).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!(
+                "chat-devserver: {} is already in use (another devserver?); stop it, or pick another \
+                 address, e.g. --listen 127.0.0.1:0 for a free port",
+                options.listen
+            );
+            std::process::exit(2);
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("listening on {}", options.listen))),
+    };
     run(listener, options, shutdown_signal()).await
 }
 

@@ -10,9 +10,17 @@ fn help_lists_every_flag() {
     let out = Command::new(BIN).arg("--help").output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for flag in
-        ["--listen", "--stage", "--data-dir", "--in-memory", "--dynamodb", "--sns", "--table-prefix", "--send-rate"]
-    {
+    for flag in [
+        "--listen",
+        "--stage",
+        "--data-dir",
+        "--in-memory",
+        "--dynamodb",
+        "--sns",
+        "--table-prefix",
+        "--send-rate",
+        "--dev-endpoints",
+    ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
 }
@@ -42,4 +50,25 @@ fn it_prints_its_address_when_ready_and_stops_on_sigterm() {
     assert!(status.success());
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "clean shutdown on SIGTERM: {exit:?}");
+}
+
+#[test]
+fn a_port_in_use_is_named_with_a_way_out() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = Command::new(BIN).args(["--listen", &addr, "--in-memory"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&addr) && err.contains("--listen 127.0.0.1:0"), "{err}");
+}
+
+#[test]
+fn a_bad_limit_in_the_environment_is_an_error_not_a_silent_default() {
+    let out = Command::new(BIN)
+        .args(["--in-memory", "--listen", "127.0.0.1:0"])
+        .env("CHAT_SEND_RATE", "fast")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CHAT_SEND_RATE"));
 }
