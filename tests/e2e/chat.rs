@@ -219,7 +219,23 @@ async fn a_session_ends_when_its_token_expires(server: TestServer) {
     assert!(bob.sync_all(0).await.is_empty(), "nothing was stored after expiry");
 }
 
+async fn users_named_by_common_identity_providers_chat_like_anyone(server: TestServer) {
+    let (a, b) = ("auth0|64f1c2a9", "ann+chat@example.com");
+    let mut auth0 = server.connect(a, "phone").await;
+    let mut email = server.connect(b, "laptop").await;
+    assert_eq!(auth0.request(json!({"action":"whoami"})).await["user"], a);
+    let ack = auth0.send_to(b, "c1", "hi").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let conversation = ack["conversation"].as_str().expect("conversation").to_owned();
+    assert_eq!(conversation, format!("dm:{b}:{a}"), "sorted bytewise, still dm:<a>:<b>");
+    let (m, _) = email.until("message").await;
+    assert_eq!((m["from"].as_str(), m["body"].as_str()), (Some(a), Some("hi")));
+    let history = email.request(json!({"action":"history","conversation":conversation})).await;
+    assert_eq!(history["messages"].as_array().map(Vec::len), Some(1), "{history}");
+}
+
 chat_e2e::suite!(chat_e2e::spawn;
+    users_named_by_common_identity_providers_chat_like_anyone,
     a_session_ends_when_its_token_expires,
     connections_are_refused_with_401_for_bad_tokens,
     a_send_is_acked_then_delivered_to_every_device_of_both_users,

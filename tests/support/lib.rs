@@ -117,6 +117,17 @@ impl TestServer {
 
     /// A token for `user` from `/dev/token`.
     pub async fn token(&self, user: &str) -> String {
+        // `+` means a space in a query string, and `|` and `@` are safer encoded too.
+        let user: String = user
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c.to_string()
+                } else {
+                    format!("%{:02X}", c as u32)
+                }
+            })
+            .collect();
         let (status, body) = self.http_get(&format!("/dev/token?user={user}")).await.expect("token request");
         assert_eq!(status, 200, "{body}");
         let v: Value = serde_json::from_str(&body).expect("json");

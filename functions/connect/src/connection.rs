@@ -2,6 +2,9 @@
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::clock::Clock;
+use chat_core::config::{ConfigError, Vars};
+use chat_core::ratelimit::Limits;
+use chat_core::schema::TableNames;
 use chat_core::schema::connections::TTL_SECS;
 use chat_core::store::{Connection, ConnectionStore};
 use chat_lambda::Caller;
@@ -16,6 +19,22 @@ pub struct Deps<S, C> {
     pub clock: C,
     /// At most this many live connections per user (`None`: no cap).
     pub max_connections: Option<u32>,
+}
+
+/// The connection routes' settings, read once per cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The tables.
+    pub tables: TableNames,
+    /// `CHAT_CONNECTIONS_PER_USER` (default 20; 0: no cap).
+    pub max_connections: Option<u32>,
+}
+
+impl Config {
+    /// Reads the settings through `vars`; names the variable that is wrong.
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        Ok(Self { tables: TableNames::from_vars(vars), max_connections: Limits::from_vars(vars)?.connections })
+    }
 }
 
 /// The `$connect` response that refuses the handshake (API Gateway fails the upgrade when

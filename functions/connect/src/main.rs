@@ -1,11 +1,9 @@
 //! The `connect` Lambda (`$connect`, `$disconnect`): wires DynamoDB into
 //! [`chat_connect::connection::handle`].
 
-use chat_connect::connection::{Deps, handle};
+use chat_connect::connection::{Config, Deps, handle};
 use chat_core::clock::SystemClock;
 use chat_core::config::Vars;
-use chat_core::ratelimit::Limits;
-use chat_core::schema::TableNames;
 use chat_dynamo::DynamoStore;
 use chat_lambda::Budget;
 use lambda_runtime::{Error, run, service_fn};
@@ -13,10 +11,12 @@ use lambda_runtime::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     chat_lambda::init_tracing();
-    let vars = Vars::env();
-    let tables = TableNames::from_vars(&vars);
-    let max_connections = Limits::from_vars(&vars)?.connections;
+    let config = Config::from_vars(&Vars::env())?;
     let sdk = chat_lambda::sdk_config(Budget::Data).await;
-    let deps = Deps { store: DynamoStore::connect(&sdk, tables), clock: SystemClock, max_connections };
+    let deps = Deps {
+        store: DynamoStore::connect(&sdk, config.tables),
+        clock: SystemClock,
+        max_connections: config.max_connections,
+    };
     run(service_fn(|event| handle(&deps, event))).await
 }
