@@ -98,7 +98,7 @@ impl<S: Store + Clone + 'static> PushQueue for DirectPush<S> {
         let (deps, req) = (self.deps.clone(), req.clone());
         tokio::spawn(async move {
             if let Err(e) = chat_push::deliver(&deps, &req).await {
-                tracing::warn!(error = %e, "push delivery failed");
+                tracing::warn!(error = %chat_lambda::refusal::cause_chain(&e), "push delivery failed");
             }
         });
         Ok(())

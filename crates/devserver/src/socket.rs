@@ -269,7 +269,7 @@ async fn connection<S: Store + Clone + 'static>(
     match events::disconnect(&info, code, reason, gw.clock.now_ms()) {
         Ok(e) => {
             if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(e)).await {
-                tracing::warn!(error = %e, "$disconnect failed");
+                tracing::warn!(error = %chat_lambda::refusal::cause_chain(&*e), "$disconnect failed");
             }
         }
         Err(e) => tracing::error!(error = %e, "disconnect event"),
@@ -288,7 +288,7 @@ fn feed_presence<S: Store + Clone + 'static>(gw: &Arc<Gateway<S>>, info: &Connec
     let (gw, at) = (gw.clone(), gw.clock.now_ms());
     tokio::spawn(async move {
         if let Err(e) = chat_presence::settle(&gw.presence, &[(user, at)]).await {
-            tracing::warn!(error = %e, "presence settle failed");
+            tracing::warn!(error = %chat_lambda::refusal::cause_chain(&e), "presence settle failed");
         }
     });
 }
@@ -318,7 +318,7 @@ async fn invoke<S: Store + Clone + 'static>(gw: &Gateway<S>, info: &ConnectionIn
     };
     if let Err(e) = result {
         // What API Gateway tells the client when an integration fails.
-        tracing::error!(route, error = %e, "function failed");
+        tracing::error!(route, error = %chat_lambda::refusal::cause_chain(&*e), "function failed");
         let msg =
             json!({"message": "Internal server error", "connectionId": info.connection_id, "requestId": request_id});
         let _ = gw.registry.send(&info.connection_id, Outbound::Text(msg.to_string()));

@@ -224,18 +224,12 @@ fn amazon_trust_context() -> Result<aws_smithy_http_client::tls::TlsContext, aws
     TlsContext::builder().with_trust_store(trust).build()
 }
 
-/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default `info`), without
-/// timestamps (CloudWatch adds them) and without ANSI colours.
+/// Logs through the runtime's own tracing setup, which follows Lambda's advanced logging
+/// controls: the level from `AWS_LAMBDA_LOG_LEVEL` (what the CDK's `chat:logLevel` sets;
+/// else `RUST_LOG`, else `info`), JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON`, no
+/// timestamps (CloudWatch adds them).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_target(false)
-        .without_time()
-        .with_ansi(false)
-        .try_init();
+    lambda_runtime::tracing::init_default_subscriber();
 }
 
 #[cfg(test)]

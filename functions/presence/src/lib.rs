@@ -185,7 +185,11 @@ pub async fn handle_stream<S: ConnectionStore + PresenceStore, P: Poster, C: Clo
     event: LambdaEvent<DynamoDbEvent>,
 ) -> Result<(), lambda_runtime::Error> {
     let changes = changes_from_stream(&event.payload);
-    settle(deps, &changes).await?;
+    // The runtime logs only an error's top line: hand it the whole chain, and the batch is
+    // retried (then sent to the dead-letter queue).
+    settle(deps, &changes)
+        .await
+        .map_err(|e| format!("presence settle failed: {}", chat_lambda::refusal::cause_chain(&e)))?;
     Ok(())
 }
 

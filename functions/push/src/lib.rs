@@ -140,7 +140,7 @@ pub async fn handle_sns<S: PushStore, N: Notifier, P, C: Clock>(
     for record in &event.payload.records {
         match serde_json::from_str::<PushRequest>(&record.sns.message) {
             Ok(req) => {
-                deliver(deps, &req).await?;
+                deliver(deps, &req).await.map_err(|e| format!("push delivery failed: {}", cause_chain(&e)))?;
             }
             Err(e) => tracing::error!(error = %e, "a push topic message is not a push request; dropped"),
         }

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Node } from 'constructs';
 
 /** The Rust functions, by binary name. */
@@ -37,6 +38,8 @@ export interface ChatConfig {
   readonly functions: Record<FunctionName, FunctionSettings>;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetentionDays: number;
+  /** The functions' log level (`chat:logLevel`: TRACE, DEBUG, INFO, WARN, ERROR, FATAL). */
+  readonly logLevel: lambda.ApplicationLogLevel;
   readonly presenceDebounceMs: number;
   readonly alarmEmail?: string;
   /** Create the account-level API Gateway CloudWatch Logs role (`chat:apiGatewayAccountRole=false` skips it). */
@@ -79,6 +82,12 @@ function num(node: Node, key: string, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`context ${key} must be a non-negative number, got ${v}`);
   return n;
+}
+
+function logLevel(v: string): lambda.ApplicationLogLevel {
+  const level = (lambda.ApplicationLogLevel as Record<string, lambda.ApplicationLogLevel>)[v.toUpperCase()];
+  if (!level) throw new Error(`chat:logLevel must be TRACE, DEBUG, INFO, WARN, ERROR or FATAL, got ${v}`);
+  return level;
 }
 
 function bool(node: Node, key: string): boolean {
@@ -132,6 +141,7 @@ export function configFromContext(node: Node): ChatConfig {
     functions,
     throttle: { rateLimit: num(node, 'chat:throttleRate', 500), burstLimit: num(node, 'chat:throttleBurst', 1000) },
     logRetentionDays: num(node, 'chat:logRetentionDays', 30),
+    logLevel: logLevel(str(node, 'chat:logLevel') ?? 'INFO'),
     presenceDebounceMs: num(node, 'chat:presenceDebounceMs', 3000),
     alarmEmail: str(node, 'chat:alarmEmail'),
     apiGatewayAccountRole: str(node, 'chat:apiGatewayAccountRole') !== 'false',

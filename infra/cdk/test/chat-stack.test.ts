@@ -122,6 +122,18 @@ describe('the functions', () => {
     for (const f of Object.values(x86.findResources('AWS::Lambda::Function'))) expect(f.Properties.Architectures).toEqual(['x86_64']);
   });
 
+  test('log level comes from Lambda\'s logging controls (chat:logLevel), not a baked-in RUST_LOG', () => {
+    for (const f of Object.values(resources('AWS::Lambda::Function'))) {
+      expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBe('INFO');
+      expect(f.Properties.Environment?.Variables?.RUST_LOG).toBeUndefined();
+    }
+    const debug = synth({ 'chat:logLevel': 'debug' }).template;
+    for (const f of Object.values(debug.findResources('AWS::Lambda::Function'))) {
+      expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
+    }
+    expect(() => synth({ 'chat:logLevel': 'loud' })).toThrow(/chat:logLevel/);
+  });
+
   test('memory and timeouts come from the typed config', () => {
     const t = synth({ 'chat:sendMemoryMb': '512', 'chat:sendReservedConcurrency': '20' }).template;
     t.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, ReservedConcurrentExecutions: 20, Timeout: 15 });

@@ -61,8 +61,12 @@ export class Functions extends Construct {
         memorySize: settings.memoryMb,
         timeout: Duration.seconds(settings.timeoutSeconds),
         reservedConcurrentExecutions: settings.reservedConcurrency,
-        environment: name === 'authorizer' ? { RUST_LOG: 'info' } : { ...props.environment, RUST_LOG: 'info' },
+        environment: name === 'authorizer' ? {} : { ...props.environment },
+        // Lambda's advanced logging controls: JSON lines, and the level the functions read
+        // from AWS_LAMBDA_LOG_LEVEL (chat:logLevel), changeable without a code change.
         loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: props.config.logLevel,
+        systemLogLevelV2: lambda.SystemLogLevel.WARN,
         // X-Ray: each invocation's trace (init, handler time, errors) in the service map.
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
