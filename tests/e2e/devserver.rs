@@ -187,6 +187,24 @@ async fn frames_past_the_waiting_bound_are_refused_like_api_gateway_throttling()
 }
 
 #[tokio::test]
+async fn dev_metrics_count_what_the_functions_did_in_prometheus_text() {
+    let server = spawn(Backend::Embedded).await;
+    let mut alice = server.connect("alice", "phone").await;
+    assert_eq!(alice.send_to("bob", "m1", "hi").await["type"], "ack");
+    alice.send_text("not json").await;
+    alice.recv().await;
+    let (status, body) = server.http_get("/dev/metrics").await.expect("answered");
+    assert_eq!(status, 200);
+    let value = |name: &str| {
+        body.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    assert!(value("chat_messages_stored_total").is_some_and(|n| n >= 1), "{body}");
+    assert!(value("chat_deliveries_total").is_some_and(|n| n >= 1), "{body}");
+    assert!(value("chat_refused_total").is_some_and(|n| n >= 1), "{body}");
+    assert!(body.contains("# TYPE chat_inbox_entries_total counter"));
+}
+
+#[tokio::test]
 async fn shutdown_sends_a_close_frame_and_runs_disconnect_for_every_connection() {
     let server = spawn(Backend::DynamoDb).await;
     let store = store_of(&server).await;

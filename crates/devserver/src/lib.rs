@@ -272,6 +272,7 @@ async fn serve<S: Store + Clone + 'static>(
         .route("/app.css", get(|| async { web::page("app.css") }))
         .route("/dev/token", get(dev_token::<S>))
         .route("/dev/pushes", get(dev_pushes::<S>))
+        .route("/dev/metrics", get(dev_metrics::<S>))
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
         .with_state(gw.clone());
@@ -427,6 +428,20 @@ async fn dev_pushes<S: Store + Clone + 'static>(
         Some(Err(e)) => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": format!("user: {e}")}))).into_response(),
         None => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "user is required"}))).into_response(),
     }
+}
+
+/// The functions' counters (the metrics the deployed functions write as CloudWatch EMF),
+/// in Prometheus text.
+async fn dev_metrics<S: Store + Clone + 'static>(
+    State(gw): Gw<S>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = dev_refusal(&gw, &peer, &headers) {
+        return refused;
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], chat_lambda::metrics::prometheus())
+        .into_response()
 }
 
 async fn management_api<S: Store + Clone + 'static>(

@@ -11,6 +11,7 @@ use chat_core::store::{Connection, ConnectionStore};
 use futures_util::future::join_all;
 
 use crate::Caller;
+use crate::metrics::{self, Metric};
 
 /// No single post may hold the function longer than this (the SDK has its own budget too).
 pub const POST_TIMEOUT: Duration = Duration::from_secs(3);
@@ -26,25 +27,33 @@ pub async fn reply<P: Poster>(poster: &P, caller: &Caller, frame: &ServerFrame) 
 /// What became of one post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Posted {
-    /// Delivered, or failed in a way only logging can answer (`sync` recovers the frame).
+    /// Delivered.
     Done,
+    /// Failed in a way only logging can answer (`sync` recovers the frame).
+    Failed,
     /// The connection is gone (410).
     Gone,
 }
 
 async fn post_one<P: Poster>(poster: &P, connection: &ConnectionId, frame: &str) -> Posted {
-    match tokio::time::timeout(POST_TIMEOUT, poster.post(connection, frame)).await {
+    let posted = match tokio::time::timeout(POST_TIMEOUT, poster.post(connection, frame)).await {
         Ok(Ok(())) => Posted::Done,
         Ok(Err(PostError::Gone)) => Posted::Gone,
         Ok(Err(PostError::Failed(e))) => {
             tracing::warn!(error = %crate::refusal::cause_chain(&*e), "post failed");
-            Posted::Done
+            Posted::Failed
         }
         Err(_) => {
             tracing::warn!("post timed out");
-            Posted::Done
+            Posted::Failed
         }
+    };
+    match posted {
+        Posted::Done => metrics::count(Metric::Deliveries, 1),
+        Posted::Gone => metrics::count(Metric::GoneConnections, 1),
+        Posted::Failed => {}
     }
+    posted
 }
 
 /// Posts each `(target, frame)` concurrently, each within [`POST_TIMEOUT`], to the

@@ -5,6 +5,7 @@
 //! - [`init_tracing`]: JSON logs for CloudWatch.
 //! - [`ok`]: the integration response every route returns.
 //! - [`config`]: the settings every route-serving function reads.
+//! - [`metrics`]: counters, as CloudWatch EMF lines in Lambda and Prometheus text locally.
 //! - [`deliver`]: posting replies and fanning frames out through `@connections`.
 //! - [`Refusal`]: why a route refused a frame; one `error` frame at the edge.
 //! - [`trigger`]: one entry point for functions with a route and another trigger.
@@ -12,6 +13,7 @@
 
 pub mod config;
 pub mod deliver;
+pub mod metrics;
 pub mod refusal;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -108,6 +110,9 @@ pub async fn accept<P: chat_core::poster::Poster>(
 ) -> Result<Option<(Caller, Result<Request, FrameError>)>, EventError> {
     let caller = Caller::from_event(event)?;
     let parsed = parse_frame(event.body.as_deref().unwrap_or(""));
+    if parsed.is_err() {
+        metrics::count(metrics::Metric::Refused, 1);
+    }
     if !caller.expired(now_ms) {
         return Ok(Some((caller, parsed)));
     }

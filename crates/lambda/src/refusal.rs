@@ -10,6 +10,7 @@ use chat_core::ratelimit::{Limits, Route};
 use chat_core::store::{BudgetStore, Spend, StoreError};
 
 use crate::Caller;
+use crate::metrics::{self, Metric};
 
 /// What the client is told when infrastructure failed: the request may be retried.
 const INTERNAL_MESSAGE: &str =
@@ -59,8 +60,12 @@ impl Refusal {
     /// An internal failure is logged here, with its whole cause chain, and only here.
     pub fn into_frame(self, caller: &Caller, id: Option<String>, client_msg_id: Option<String>) -> ServerFrame {
         let (code, message) = match self {
-            Self::Client { code, message } => (code, message),
+            Self::Client { code, message } => {
+                metrics::count(Metric::Refused, 1);
+                (code, message)
+            }
             Self::RateLimited { retry_after_ms } => {
+                metrics::count(Metric::RateLimited, 1);
                 tracing::info!(user = %caller.user, retry_after_ms, "rate limited");
                 let message = format!("too many requests; retry in {retry_after_ms} ms");
                 return ServerFrame::Error {
@@ -72,6 +77,10 @@ impl Refusal {
                 };
             }
             Self::Internal { what, source } => {
+                metrics::count(Metric::InternalErrors, 1);
+                if matches!(source.downcast_ref::<StoreError>(), Some(StoreError::Contention)) {
+                    metrics::count(Metric::StoreContention, 1);
+                }
                 tracing::error!(user = %caller.user, error = %cause_chain(&*source), "{what}");
                 (ErrorCode::Internal, INTERNAL_MESSAGE.to_owned())
             }

@@ -18,5 +18,5 @@ async fn main() -> Result<(), Error> {
         clock: SystemClock,
         max_connections: config.max_connections,
     };
-    run(service_fn(|event| handle(&deps, event))).await
+    run(service_fn(|event| chat_lambda::metrics::flushed("connect", handle(&deps, event)))).await
 }

@@ -19,5 +19,5 @@ async fn main() -> Result<(), Error> {
         window_ms: config.window_ms,
         limits: config.route.limits,
     };
-    run(service_fn(|event| handle(&deps, event))).await
+    run(service_fn(|event| chat_lambda::metrics::flushed("presence", handle(&deps, event)))).await
 }

@@ -18,6 +18,7 @@ use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
 use chat_core::ratelimit::{Limits, Route};
 use chat_core::store::{BudgetStore, PushStore, StoreError};
 use chat_lambda::config::RouteConfig;
+use chat_lambda::metrics::Metric;
 use chat_lambda::refusal::{cause_chain, spend_budget};
 use chat_lambda::trigger::{RouteOr, dispatch};
 use chat_lambda::{Refusal, deliver as post};
@@ -117,6 +118,7 @@ pub async fn deliver<S: PushStore, N: Notifier, P, C: Clock>(
     let results = futures_util::future::join_all(endpoints.iter().map(|e| deps.notifier.publish(e, req))).await;
     let mut sent = 0;
     for (endpoint, result) in endpoints.iter().zip(results) {
+        chat_lambda::metrics::count(if result.is_ok() { Metric::PushesSent } else { Metric::PushesFailed }, 1);
         match result {
             Ok(()) => sent += 1,
             Err(NotifyError::Disabled) => {

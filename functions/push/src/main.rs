@@ -21,5 +21,5 @@ async fn main() -> Result<(), Error> {
         clock: SystemClock,
         limits: config.limits,
     };
-    run(service_fn(|event| handle(&deps, event))).await
+    run(service_fn(|event| chat_lambda::metrics::flushed("push", handle(&deps, event)))).await
 }

@@ -14,6 +14,7 @@ use chat_core::poster::Poster;
 use chat_core::protocol::{ErrorCode, ServerFrame};
 use chat_core::push::{PREVIEW_CHARS, PushQueue, PushRequest, preview};
 use chat_core::store::{Connection, ConnectionStore, InboxStore};
+use chat_lambda::metrics::Metric;
 use chat_lambda::{Refusal, deliver as post};
 use futures_util::future::join_all;
 
@@ -60,6 +61,8 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
                 ));
             }
             AppendOutcome::Stored { ack, seqs } => {
+                chat_lambda::metrics::count(Metric::MessagesStored, 1);
+                chat_lambda::metrics::count(Metric::InboxEntries, seqs.len() as u64);
                 let recipients = seqs
                     .into_iter()
                     .map(|(user, seq)| {

@@ -21,5 +21,5 @@ async fn main() -> Result<(), Error> {
         push: config.push_topic_arn.map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),
         limits: config.route.limits,
     };
-    run(service_fn(|event| handle(&deps, event))).await
+    run(service_fn(|event| chat_lambda::metrics::flushed("send", handle(&deps, event)))).await
 }

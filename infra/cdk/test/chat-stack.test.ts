@@ -223,10 +223,21 @@ describe('push, observability and outputs', () => {
 
   test('alarms watch function errors and throttles, table throttles and API errors; a dashboard exists', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(5 * 2 + Object.keys(schema.tables).length + 2 + 2);
+    expect(alarms.length).toBe(5 * 2 + Object.keys(schema.tables).length + 2 + 2 + 3);
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
     expect(names).toEqual(expect.arrayContaining(['Errors', 'Throttles', 'IntegrationError']));
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('the functions\' own metrics (EMF, namespace ServerlessChat) feed alarms and the dashboard', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
+    const onChat = alarms.filter((a) => JSON.stringify(a.Properties).includes('ServerlessChat'));
+    const described = onChat.map((a) => a.Properties.AlarmDescription as string);
+    expect(described.some((d) => d.includes('internal'))).toBe(true);
+    expect(described.some((d) => d.includes('Push notifications'))).toBe(true);
+    expect(described.some((d) => d.includes('contention'))).toBe(true);
+    const dashboard = Object.values(resources('AWS::CloudWatch::Dashboard'))[0];
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain('MessagesStored');
   });
 
   test('outputs the wss:// URL, the callback URL and the table names', () => {

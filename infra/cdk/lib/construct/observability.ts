@@ -95,6 +95,28 @@ export class Observability extends Construct {
       });
     alarm('ApiIntegrationErrors', apiMetric('IntegrationError'), 5, 'API Gateway got errors (5xx) from the functions');
     alarm('ApiExecutionErrors', apiMetric('ExecutionError'), 5, 'API Gateway failed to run routes');
+    // The functions' own metrics (CloudWatch Embedded Metric Format lines, one per
+    // invocation; chat_lambda::metrics), by function.
+    const chat = (metricName: string, fn: string) =>
+      new cloudwatch.Metric({
+        namespace: 'ServerlessChat',
+        metricName,
+        dimensionsMap: { Function: fn },
+        statistic: 'Sum',
+        period,
+        label: `${fn} ${metricName}`,
+      });
+    const routeFunctions = ['send', 'presence', 'push', 'connect'];
+    const chatSum = (metricName: string) =>
+      new cloudwatch.MathExpression({
+        expression: routeFunctions.map((f) => `${metricName.toLowerCase()}_${f}`).join(' + '),
+        usingMetrics: Object.fromEntries(routeFunctions.map((f) => [`${metricName.toLowerCase()}_${f}`, chat(metricName, f)])),
+        label: metricName,
+        period,
+      });
+    alarm('InternalErrors', chatSum('InternalErrors'), 5, 'Requests failed on infrastructure (clients got internal)');
+    alarm('StoreContention', chatSum('StoreContention'), 1, 'Store writes gave up on contention (a hot inbox or group)');
+    alarm('PushesFailed', chat('PushesFailed', 'push'), 10, 'Push notifications are failing');
     for (const [name, queue] of Object.entries(props.deadLetterQueues ?? {})) {
       const waiting = queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
       alarm(`${name}DeadLetters`, waiting, 1, `Failed ${name} work is waiting in its dead-letter queue`);
@@ -126,6 +148,20 @@ export class Observability extends Construct {
             title: 'Function errors and throttles',
             left: Object.values(props.functions).map((f) => f.metricErrors({ period })),
             right: Object.values(props.functions).map((f) => f.metricThrottles({ period })),
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Messages, deliveries and gone connections',
+            left: [chat('MessagesStored', 'send'), chat('InboxEntries', 'send'), chatSum('Deliveries')],
+            right: [chatSum('GoneConnections')],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Refused, rate-limited and failed requests; pushes',
+            left: [chatSum('Refused'), chatSum('RateLimited'), chatSum('InternalErrors'), chatSum('StoreContention')],
+            right: [chat('PushesSent', 'push'), chat('PushesFailed', 'push')],
             width: 12,
           }),
         ],
