@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    chat_devserver::cli(std::env::args().skip(1)).await
+    chat_devserver::cli().await
 }

@@ -50,7 +50,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use options::{Options, StoreChoice, USAGE};
+pub use options::{Options, StoreChoice};
 pub use socket::Limits;
 
 /// Counts connections whose `$disconnect` has not run yet, so shutdown can wait for them.
@@ -123,20 +123,11 @@ pub async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// The `chat-devserver` command: parse `args` (without the program name), bind, print the
-/// ready line, serve until SIGINT/SIGTERM. Exits the process with status 2 on bad arguments.
-pub async fn cli(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
-    let options = match Options::parse(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("chat-devserver: {e}\n\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    if options.help {
-        println!("{USAGE}");
-        return Ok(());
-    }
+/// The `chat-devserver` command: parse the command line (clap: `--help`, `--version`,
+/// hints for mistakes, exit status 2 on bad arguments), bind, print the ready line, serve
+/// until SIGINT/SIGTERM.
+pub async fn cli() -> anyhow::Result<()> {
+    let options = Options::from_command_line();
     init_logging();
     let listener = match TcpListener::bind(&options.listen).await {
         Ok(l) => l,

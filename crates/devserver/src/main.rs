@@ -7,5 +7,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    chat_devserver::cli(std::env::args().skip(1)).await
+    chat_devserver::cli().await
 }

@@ -2,35 +2,6 @@
 
 use std::path::PathBuf;
 
-/// `--help` text.
-pub const USAGE: &str = "\
-Usage: chat-devserver [OPTIONS]
-
-A local API Gateway WebSocket API running the chat functions' own handlers.
-
-Options:
-  --listen ADDR     address to listen on (default 127.0.0.1:8080; port 0 picks a free port)
-  --stage NAME      API stage name (default local)
-  --data-dir DIR    where the embedded store keeps its data (default ./.chat-data)
-  --in-memory       keep nothing on disk
-  --dynamodb        use DynamoDB through the AWS SDK (honours AWS_ENDPOINT_URL), creating
-                    the tables if missing
-  --table-prefix P  with --dynamodb: table names P + connections|messages|state
-                    (default: CHAT_*_TABLE variables, else CHAT_TABLE_PREFIX, else chat-)
-  --sns             send push notifications through SNS (honours AWS_ENDPOINT_URL and
-                    CHAT_PUSH_*_APP_ARN); without it they are recorded at /dev/pushes
-  --send-rate PER_SECOND[:BURST]
-                    per-user send rate limit (default 20:60, or CHAT_SEND_RATE and
-                    CHAT_SEND_BURST); 0 turns it off
-  --dev-endpoints   serve /dev/token and /dev/pushes to any peer (default: loopback only)
-  --presence-debounce-ms MS
-                    presence debounce window (default 3000, or CHAT_PRESENCE_DEBOUNCE_MS)
-  -h, --help        this text
-
-Environment:
-  CHAT_JWT_SECRET   HS256 secret (default: a fixed development secret)
-  RUST_LOG          log filter (default info)";
-
 /// Where the devserver keeps data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreChoice {
@@ -61,8 +32,6 @@ pub struct Options {
     pub limits: chat_core::ratelimit::Limits,
     /// `--dev-endpoints`: serve `/dev/*` to peers other than loopback.
     pub dev_endpoints: bool,
-    /// `--help`.
-    pub help: bool,
 }
 
 impl Default for Options {
@@ -76,83 +45,129 @@ impl Default for Options {
             presence_debounce_ms: chat_core::presence::DEFAULT_DEBOUNCE_MS,
             limits: chat_core::ratelimit::Limits::default(),
             dev_endpoints: false,
-            help: false,
         }
     }
 }
 
+/// The command line, as clap parses it (`chat-devserver --help` prints it).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "chat-devserver",
+    version,
+    about = "A local API Gateway WebSocket API running the chat functions' own handlers.",
+    after_help = "Environment: CHAT_JWT_SECRET (HS256 secret; default: a fixed development secret), \
+                  RUST_LOG (log filter, default info), the per-user limits CHAT_SEND_RATE, CHAT_SEND_BURST, \
+                  CHAT_*_PER_MINUTE and CHAT_CONNECTIONS_PER_USER, and the AWS SDK's usual variables for \
+                  --dynamodb and --sns. See docs/devserver.md."
+)]
+struct Cli {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// API stage name (letters, digits, '_' or '-').
+    #[arg(long, value_name = "NAME", default_value = "local", value_parser = parse_stage)]
+    stage: String,
+    /// Where the embedded store keeps its data [default: ./.chat-data].
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["in_memory", "dynamodb"])]
+    data_dir: Option<PathBuf>,
+    /// Keep nothing on disk.
+    #[arg(long, conflicts_with = "dynamodb")]
+    in_memory: bool,
+    /// Use DynamoDB through the AWS SDK (honours AWS_ENDPOINT_URL), creating the tables if missing.
+    #[arg(long)]
+    dynamodb: bool,
+    /// With --dynamodb: table names P + connections|messages|state|… [default: CHAT_*_TABLE, else CHAT_TABLE_PREFIX, else chat-].
+    #[arg(long, value_name = "P", requires = "dynamodb")]
+    table_prefix: Option<String>,
+    /// Send push notifications through SNS (honours AWS_ENDPOINT_URL and CHAT_PUSH_*_APP_ARN); without it they are recorded at /dev/pushes.
+    #[arg(long)]
+    sns: bool,
+    /// Per-user send rate limit; 0 turns it off [default: CHAT_SEND_RATE and CHAT_SEND_BURST, else 20:60].
+    #[arg(long, value_name = "PER_SECOND[:BURST]", value_parser = parse_rate)]
+    send_rate: Option<SendRate>,
+    /// Presence debounce window in ms.
+    #[arg(long, value_name = "MS", env = "CHAT_PRESENCE_DEBOUNCE_MS", default_value_t = chat_core::presence::DEFAULT_DEBOUNCE_MS)]
+    presence_debounce_ms: u64,
+    /// Serve /dev/token, /dev/pushes and /dev/metrics to any peer (default: loopback only).
+    #[arg(long)]
+    dev_endpoints: bool,
+}
+
+fn parse_stage(v: &str) -> Result<String, String> {
+    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err("must be letters, digits, '_' or '-'".into());
+    }
+    Ok(v.to_owned())
+}
+
 impl Options {
-    /// Parses arguments (without the program name).
+    /// Parses arguments (without the program name); on a mistake, clap's message with its
+    /// hint (a misspelt flag's likely meaning, the valid values).
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
         Self::parse_with(args, &chat_core::config::Vars::env())
     }
 
+    /// The command line as `chat-devserver` runs it: `--help` and `--version` print and
+    /// exit 0, a mistake prints clap's message and exits 2.
+    pub fn from_command_line() -> Self {
+        let cli = <Cli as clap::Parser>::parse();
+        Self::from_cli(cli, &chat_core::config::Vars::env()).unwrap_or_else(|e| {
+            eprintln!("chat-devserver: {e}");
+            std::process::exit(2)
+        })
+    }
+
     /// [`Options::parse`] with the environment's settings (the per-user limits'
-    /// `CHAT_SEND_RATE`, `CHAT_SEND_BURST`, `CHAT_*_PER_MINUTE`, and
-    /// `CHAT_PRESENCE_DEBOUNCE_MS`) read through `vars`; a flag wins over
-    /// a variable, and a bad value of either is an error, never silently the default.
+    /// `CHAT_SEND_RATE`, `CHAT_SEND_BURST`, `CHAT_*_PER_MINUTE`, `CHAT_CONNECTIONS_PER_USER`)
+    /// read through `vars`; a flag wins over a variable, and a bad value of either is an
+    /// error, never silently the default.
     pub fn parse_with(
         args: impl IntoIterator<Item = String>,
         vars: &chat_core::config::Vars<'_>,
     ) -> Result<Self, String> {
-        let mut o = Self::default();
-        o.limits = chat_core::ratelimit::Limits::from_vars(vars).map_err(|e| e.to_string())?;
-        o.presence_debounce_ms = vars
-            .parse_or(chat_core::schema::env::PRESENCE_DEBOUNCE_MS, o.presence_debounce_ms, "a number of milliseconds")
-            .map_err(|e| e.to_string())?;
-        let (mut in_memory, mut dynamodb, mut data_dir) = (false, false, None);
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-            match arg.as_str() {
-                "--listen" => o.listen = value("--listen")?,
-                "--stage" => o.stage = value("--stage")?,
-                "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
-                "--in-memory" => in_memory = true,
-                "--dynamodb" => dynamodb = true,
-                "--table-prefix" => o.table_prefix = Some(value("--table-prefix")?),
-                "--sns" => o.sns = true,
-                "--dev-endpoints" => o.dev_endpoints = true,
-                "--send-rate" => o.limits.send = parse_rate(&value("--send-rate")?)?,
-                "--presence-debounce-ms" => {
-                    o.presence_debounce_ms = value("--presence-debounce-ms")?
-                        .parse()
-                        .map_err(|_| "--presence-debounce-ms takes milliseconds")?;
-                }
-                "-h" | "--help" => o.help = true,
-                other => return Err(format!("unknown argument {other:?}")),
-            }
+        let argv = std::iter::once("chat-devserver".to_owned()).chain(args);
+        let cli = <Cli as clap::Parser>::try_parse_from(argv).map_err(|e| e.to_string())?;
+        Self::from_cli(cli, vars)
+    }
+
+    fn from_cli(cli: Cli, vars: &chat_core::config::Vars<'_>) -> Result<Self, String> {
+        let mut limits = chat_core::ratelimit::Limits::from_vars(vars).map_err(|e| e.to_string())?;
+        if let Some(SendRate(send)) = cli.send_rate {
+            limits.send = send;
         }
-        if o.stage.is_empty() || !o.stage.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err("--stage must be letters, digits, '_' or '-'".into());
-        }
-        if o.table_prefix.is_some() && !dynamodb {
-            return Err("--table-prefix only applies with --dynamodb".into());
-        }
-        o.store = match (in_memory, dynamodb, data_dir) {
-            (true, true, _) => return Err("--in-memory and --dynamodb exclude each other".into()),
-            (true, false, Some(_)) | (false, true, Some(_)) => {
-                return Err("--data-dir only applies to the embedded store".into());
-            }
-            (true, false, None) => StoreChoice::InMemory,
-            (false, true, None) => StoreChoice::DynamoDb,
-            (false, false, Some(dir)) => StoreChoice::Embedded(dir),
-            (false, false, None) => o.store,
+        let store = match (cli.in_memory, cli.dynamodb, cli.data_dir) {
+            (true, _, _) => StoreChoice::InMemory,
+            (_, true, _) => StoreChoice::DynamoDb,
+            (_, _, Some(dir)) => StoreChoice::Embedded(dir),
+            _ => Self::default().store,
         };
-        Ok(o)
+        Ok(Self {
+            listen: cli.listen,
+            stage: cli.stage,
+            store,
+            table_prefix: cli.table_prefix,
+            sns: cli.sns,
+            presence_debounce_ms: cli.presence_debounce_ms,
+            limits,
+            dev_endpoints: cli.dev_endpoints,
+        })
     }
 }
 
-fn parse_rate(v: &str) -> Result<Option<chat_core::ratelimit::RateLimit>, String> {
-    let bad = || format!("--send-rate takes PER_SECOND[:BURST], got {v:?}");
+/// `--send-rate`: a limit, or none (`0`).
+#[derive(Debug, Clone, Copy)]
+struct SendRate(Option<chat_core::ratelimit::RateLimit>);
+
+fn parse_rate(v: &str) -> Result<SendRate, String> {
+    let bad = || format!("takes PER_SECOND[:BURST], got {v:?}");
     let (rate, burst) = match v.split_once(':') {
         Some((r, b)) => (r.parse::<f64>().map_err(|_| bad())?, Some(b.parse::<f64>().map_err(|_| bad())?)),
         None => (v.parse::<f64>().map_err(|_| bad())?, None),
     };
     if rate <= 0.0 {
-        return Ok(None);
+        return Ok(SendRate(None));
     }
-    Ok(Some(chat_core::ratelimit::RateLimit { rate, burst: burst.unwrap_or(rate * 3.0).max(1.0) }))
+    Ok(SendRate(Some(chat_core::ratelimit::RateLimit { rate, burst: burst.unwrap_or(rate * 3.0).max(1.0) })))
 }
 
 #[cfg(test)]
@@ -188,5 +203,13 @@ mod tests {
         assert_eq!((limited.rate, limited.burst), (5.0, 10.0));
         assert_eq!(parse(&["--send-rate", "0"]).expect("valid").limits.send, None);
         assert!(parse(&["--send-rate", "fast"]).is_err());
+        assert!(parse(&["--table-prefix", "p-"]).is_err(), "--table-prefix needs --dynamodb");
+    }
+
+    #[test]
+    fn flag_equals_value_works_and_a_misspelt_flag_gets_a_hint() {
+        assert_eq!(parse(&["--listen=127.0.0.1:0"]).expect("valid").listen, "127.0.0.1:0");
+        let e = parse(&["--listn", "x"]).expect_err("misspelt");
+        assert!(e.contains("--listen"), "{e}");
     }
 }

@@ -29,7 +29,8 @@ fn help_lists_every_flag() {
 fn a_bad_argument_exits_with_status_2_and_says_why() {
     let out = Command::new(BIN).arg("--bogus").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--bogus") && err.contains("Usage"), "{err}");
 }
 
 #[test]
@@ -71,4 +72,11 @@ fn a_bad_limit_in_the_environment_is_an_error_not_a_silent_default() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CHAT_SEND_RATE"));
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = Command::new(BIN).arg("--version").output().expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
