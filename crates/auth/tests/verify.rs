@@ -211,3 +211,31 @@ async fn cognito_access_tokens_are_checked_by_client_id_and_id_tokens_by_aud() {
         assert!(matches!(v.verify(&token).await, Err(AuthError::WrongAudience)), "{name} must be refused");
     }
 }
+
+#[test]
+fn chat_token_mints_a_token_the_deployed_issuer_accepts_and_refuses_help_as_a_user() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_chat-token");
+    let secret = std::str::from_utf8(SECRET).expect("utf-8");
+    let out = Command::new(bin)
+        .args(["alice", "60"])
+        .env("CHAT_JWT_SECRET", secret)
+        .env_remove("CHAT_JWT_ISSUER")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let user = rt.block_on(Verifier::hs256(SECRET, DEFAULT_ISSUER).verify(&token)).expect("valid");
+    assert_eq!(user.as_str(), "alice");
+    let help = Command::new(bin).arg("--help").env("CHAT_JWT_SECRET", secret).output().expect("run");
+    assert!(
+        help.status.success() && String::from_utf8_lossy(&help.stdout).contains("Usage"),
+        "--help is help, not a user"
+    );
+    let bad = Command::new(bin).args(["alice", "soon"]).env("CHAT_JWT_SECRET", secret).output().expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    let no_secret = Command::new(bin).arg("alice").env_remove("CHAT_JWT_SECRET").output().expect("run");
+    assert_eq!(no_secret.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_secret.stderr).contains("--secret"));
+}
