@@ -17,8 +17,13 @@ use crate::stats::Summary;
 /// How clients get tokens.
 #[derive(Debug, Clone)]
 pub enum Tokens {
-    /// Mint HS256 tokens with this secret (the devserver's, or a deployment's).
-    Mint(Vec<u8>),
+    /// Mint HS256 tokens with this secret and issuer (the devserver's, or a deployment's).
+    Mint {
+        /// The HS256 key.
+        secret: Vec<u8>,
+        /// The `iss` the endpoint requires.
+        issuer: String,
+    },
     /// No token (the bare relay).
     None,
 }
@@ -95,7 +100,7 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<LoadReport> {
         opening.push(tokio::spawn(async move {
             let _permit = handshakes.acquire_owned().await?;
             let token = match &tokens {
-                Tokens::Mint(secret) => chat_auth::dev::mint(secret, &name, unix_now(), 3600)?,
+                Tokens::Mint { secret, issuer } => chat_auth::dev::mint_for(secret, issuer, &name, unix_now(), 3600)?,
                 Tokens::None => String::new(),
             };
             let sep = if url.contains('?') { '&' } else { '?' };

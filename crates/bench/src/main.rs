@@ -1,49 +1,90 @@
-//! `chat-bench`: `load`, `compare` and `coldstart` (see `chat-bench --help`).
+//! `chat-bench`: `load`, `compare` and `coldstart` (see `chat-bench --help`; clap).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chat_bench::load::{self, LoadConfig, LoadReport, Tokens};
 use chat_bench::{coldstart, relay};
+use clap::{Parser, Subcommand};
 
-const USAGE: &str = "\
-Usage:
-  chat-bench compare [--connections N] [--messages M] [--window W] [--rate R]
-      the devserver (default embedded store, real @connections posts) against the bare
-      relay, in this process, same load, same run; prints both and the ratio
-  chat-bench load --url URL [--connections N] [--messages M] [--window W] [--rate R]
-                  [--secret S] [--body BYTES] [--timeout SECONDS] [--settle SECONDS]
-      load any chat endpoint (a devserver, or a deployed wss:// URL with its HS256 key)
-  chat-bench coldstart [--runs R] [--bin-dir DIR]
-      cold start of each function binary next to a hello-world lambda_runtime binary
-Defaults: 200 connections, 100 messages each, window 4, no fixed rate, the devserver's
-development secret, 64-byte bodies, 120 s timeout, 20 runs, target/release.";
+/// Benchmarks of the chat backend (docs/benchmarks.md).
+#[derive(Debug, Parser)]
+#[command(name = "chat-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-struct Args(Vec<String>);
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The devserver (embedded store, real @connections posts) against the bare relay, in
+    /// this process, same load, same run; prints both and the ratio.
+    Compare(LoadArgs),
+    /// Load any chat endpoint: a devserver, or a deployed wss:// URL with its HS256 key.
+    Load {
+        /// The endpoint, ws:// or wss://.
+        #[arg(long)]
+        url: String,
+        /// The HS256 key tokens are minted with [default: the devserver's development secret].
+        #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// The issuer the endpoint requires (a deployed stack: serverless-chat, or its CHAT_JWT_ISSUER).
+        #[arg(long, default_value = chat_auth::dev::DEV_ISSUER)]
+        issuer: String,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Cold start of each function binary next to a hello-world lambda_runtime binary.
+    Coldstart {
+        /// Runs per binary.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Where the release binaries are.
+        #[arg(long, default_value = "target/release")]
+        bin_dir: PathBuf,
+    },
+}
 
-impl Args {
-    fn value(&self, name: &str) -> Option<&str> {
-        self.0.iter().position(|a| a == name).and_then(|i| self.0.get(i + 1)).map(String::as_str)
-    }
-    fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
-        match self.value(name) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| anyhow::anyhow!("{name} takes a number, got {v}")),
-        }
-    }
-    fn load_config(&self, url: String, tokens: Tokens) -> anyhow::Result<LoadConfig> {
-        Ok(LoadConfig {
+/// The shape of a load.
+#[derive(Debug, Clone, clap::Args)]
+struct LoadArgs {
+    /// Clients (each its own user and connection).
+    #[arg(long, default_value_t = 200)]
+    connections: usize,
+    /// Messages each client sends.
+    #[arg(long, default_value_t = 100)]
+    messages: usize,
+    /// Sends each client keeps in flight.
+    #[arg(long, default_value_t = 4)]
+    window: usize,
+    /// A fixed rate per sender, messages per second (default: as fast as acks come back).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Body size in bytes.
+    #[arg(long, default_value_t = 64)]
+    body: usize,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Seconds to wait after connecting, before sending.
+    #[arg(long, default_value_t = 0)]
+    settle: u64,
+}
+
+impl LoadArgs {
+    fn config(&self, url: String, tokens: Tokens) -> LoadConfig {
+        LoadConfig {
             url,
-            connections: self.num("--connections", 200)?,
-            messages: self.num("--messages", 100)?,
-            window: self.num("--window", 4)?,
-            rate: self.value("--rate").map(str::parse).transpose()?,
-            body_bytes: self.num("--body", 64)?,
-            settle: Duration::from_secs(self.num("--settle", 0)?),
+            connections: self.connections,
+            messages: self.messages,
+            window: self.window,
+            rate: self.rate,
+            body_bytes: self.body,
+            settle: Duration::from_secs(self.settle),
             tokens,
-            timeout: Duration::from_secs(self.num("--timeout", 120)?),
+            timeout: Duration::from_secs(self.timeout),
             progress: true,
-        })
+        }
     }
 }
 
@@ -67,7 +108,7 @@ fn header() {
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 }
 
-async fn compare(args: &Args) -> anyhow::Result<()> {
+async fn compare(args: &LoadArgs) -> anyhow::Result<()> {
     let relay_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let relay_url = format!("ws://{}/", relay_listener.local_addr()?);
     tokio::spawn(relay::serve(relay_listener));
@@ -83,12 +124,15 @@ async fn compare(args: &Args) -> anyhow::Result<()> {
     let dev_url = format!("ws://{}/", dev_listener.local_addr()?);
     tokio::spawn(chat_devserver::run(dev_listener, options, std::future::pending()));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let secret = chat_auth::dev::DEV_SECRET.as_bytes().to_vec();
+    let tokens = Tokens::Mint {
+        secret: chat_auth::dev::DEV_SECRET.as_bytes().to_vec(),
+        issuer: chat_auth::dev::DEV_ISSUER.to_owned(),
+    };
     eprintln!("relay:");
-    let floor = load::run(&args.load_config(relay_url, Tokens::None)?).await?;
+    let floor = load::run(&args.config(relay_url, Tokens::None)).await?;
     eprintln!("devserver (embedded store):");
-    let dev = load::run(&args.load_config(dev_url, Tokens::Mint(secret))?).await?;
-    let c = args.load_config(String::new(), Tokens::None)?;
+    let dev = load::run(&args.config(dev_url, tokens)).await?;
+    let c = args.config(String::new(), Tokens::None);
     println!(
         "\n{} connections x {} messages, window {}{}\n",
         c.connections,
@@ -108,9 +152,7 @@ async fn compare(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn coldstart(args: &Args) -> anyhow::Result<()> {
-    let runs = args.num("--runs", 20)?;
-    let dir = PathBuf::from(args.value("--bin-dir").unwrap_or("target/release"));
+async fn coldstart(runs: usize, dir: PathBuf) -> anyhow::Result<()> {
     let hello = coldstart::measure(&dir.join("hello-lambda"), runs).await?;
     println!("| binary | init p50 ms | p90 ms | vs hello-world | peak memory MB | binary MB | zip MB |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
@@ -137,21 +179,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args(std::env::args().skip(1).collect());
-    match args.0.first().map(String::as_str) {
-        Some("compare") => compare(&args).await,
-        Some("load") => {
-            let url = args.value("--url").ok_or_else(|| anyhow::anyhow!("load needs --url"))?.to_owned();
-            let secret = args.value("--secret").unwrap_or(chat_auth::dev::DEV_SECRET).as_bytes().to_vec();
-            let report = load::run(&args.load_config(url, Tokens::Mint(secret))?).await?;
+    match Cli::parse().command {
+        Command::Compare(load) => compare(&load).await,
+        Command::Load { url, secret, issuer, load } => {
+            let secret = secret.unwrap_or_else(|| chat_auth::dev::DEV_SECRET.to_owned()).into_bytes();
+            let report = load::run(&load.config(url, Tokens::Mint { secret, issuer })).await?;
             header();
             row("target", &report);
             Ok(())
         }
-        Some("coldstart") => coldstart(&args).await,
-        _ => {
-            println!("{USAGE}");
-            Ok(())
-        }
+        Command::Coldstart { runs, bin_dir } => coldstart(runs, bin_dir).await,
     }
 }
