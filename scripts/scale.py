@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Sizes the chat backend on AWS from the per-message request counts this project measures
+(functions/send/tests/aws_requests.rs, docs/data-model.md) and AWS's default quotas and
+public prices (us-east-1). Prints the tables of docs/scale.md:
+
+    python3 scripts/scale.py            # the four steps of docs/scale.md
+    python3 scripts/scale.py --users 5e6 --messages-per-day 60
+
+Everything it assumes is a named constant below; change them for your traffic.
+"""
+
+import argparse
+import math
+
+# --- measured per operation (docs/data-model.md, aws_requests.rs) -------------------------
+WRU_PER_1TO1 = 10          # one transaction of 5 items <= 1 KB, billed double
+RRU_PER_1TO1 = 5           # 3 consistent keys (2 counters, idempotency) + 2 connection queries
+WRU_PER_GROUP_MEMBER = 4   # counter + entry per member, transactional (x2)
+RRU_PER_GROUP_MEMBER = 1.5 # counter read + connection query per member
+POSTS_PER_1TO1 = 2         # ack + one delivery (one device each)
+SEND_MS = 25               # billed Lambda duration of a send (256 MB, arm64)
+CONNECT_REQUESTS = 2       # $connect: BatchGetItem + TransactWriteItems (connection cap)
+
+# --- AWS defaults (per account and region; all but the partition limits adjustable) -------
+APIGW_NEW_CONNECTIONS_PER_S = 500
+APIGW_ACCOUNT_RPS = 10_000           # account-level throttle, shared by REST/HTTP/WebSocket
+LAMBDA_CONCURRENCY = 1_000
+LAMBDA_SCALE_PER_10S = 1_000         # new execution environments per function per 10 s
+DDB_TABLE_ON_DEMAND = 40_000         # read and write request units per second per table
+DDB_PARTITION_WCU = 1_000            # per partition key, not adjustable
+SNS_PUBLISH_TPS = 30_000             # us-east-1 Publish quota; lower in other regions
+
+# --- prices, us-east-1 -----------------------------------------------------------------------
+PRICE_APIGW_MESSAGE = 1.00 / 1e6
+PRICE_APIGW_CONNECTION_MINUTE = 0.25 / 1e6
+PRICE_LAMBDA_REQUEST = 0.20 / 1e6
+PRICE_LAMBDA_GB_S = 0.0000133334
+PRICE_WRU = 0.625 / 1e6
+PRICE_RRU = 0.125 / 1e6
+PRICE_SNS_MOBILE = 0.50 / 1e6
+PRICE_STORAGE_GB_MONTH = 0.25 + 0.20  # table storage + point-in-time recovery
+
+STEPS = [10_000, 1_000_000, 100_000_000, 1_000_000_000]
+
+
+def size(users, daily_active=0.5, messages_per_day=40, group_share=0.2, group_size=10,
+         online_share=0.1, peak_factor=3.0, offline_recipient_share=0.3):
+    """One row: the load, what it needs from AWS, and what it costs per month."""
+    dau = users * daily_active
+    sends_per_s = dau * messages_per_day / 86_400
+    peak_sends = sends_per_s * peak_factor
+    one_to_one = 1 - group_share
+    wru_per_msg = one_to_one * WRU_PER_1TO1 + group_share * WRU_PER_GROUP_MEMBER * group_size
+    rru_per_msg = one_to_one * RRU_PER_1TO1 + group_share * RRU_PER_GROUP_MEMBER * group_size
+    posts_per_msg = one_to_one * POSTS_PER_1TO1 + group_share * group_size
+    concurrent = users * online_share
+    # A socket lives at most 2 hours: every online user reconnects at least that often.
+    new_conns_per_s = concurrent / 7_200 * peak_factor
+    apigw_per_s = peak_sends * (1 + posts_per_msg)
+    lambda_concurrency = peak_sends * SEND_MS / 1000 + new_conns_per_s * 2 * 0.01
+    month_msgs = sends_per_s * 86_400 * 30
+    cost = (
+        month_msgs * (1 + posts_per_msg) * PRICE_APIGW_MESSAGE
+        + concurrent * 60 * 24 * 30 * PRICE_APIGW_CONNECTION_MINUTE
+        + month_msgs * PRICE_LAMBDA_REQUEST
+        + month_msgs * 0.256 * SEND_MS / 1000 * PRICE_LAMBDA_GB_S
+        + month_msgs * wru_per_msg * PRICE_WRU
+        + month_msgs * rru_per_msg * PRICE_RRU
+        + month_msgs * offline_recipient_share * (one_to_one + group_share * group_size) * PRICE_SNS_MOBILE
+        + month_msgs * (one_to_one * 2 + group_share * group_size) * 0.5e-6 * PRICE_STORAGE_GB_MONTH
+    )
+    return {
+        "users": users,
+        "peak_sends": peak_sends,
+        "concurrent": concurrent,
+        "new_conns": new_conns_per_s,
+        "apigw": apigw_per_s,
+        "lambda": lambda_concurrency,
+        "wru": peak_sends * wru_per_msg,
+        "rru": peak_sends * rru_per_msg,
+        "sns": peak_sends * offline_recipient_share * (one_to_one + group_share * group_size),
+        "cost": cost,
+    }
+
+
+def ask(value, default):
+    """What to request from AWS: nothing while under the default quota."""
+    return "default" if value <= default else f"{math.ceil(value / default)}x default"
+
+
+def human(n):
+    for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return f"{n / div:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--users", type=float, action="append", help="registered users (repeatable)")
+    p.add_argument("--messages-per-day", type=float, default=40, help="sends per daily active user")
+    p.add_argument("--daily-active", type=float, default=0.5)
+    p.add_argument("--online", type=float, default=0.1, help="share of users connected at peak")
+    p.add_argument("--group-share", type=float, default=0.2)
+    p.add_argument("--group-size", type=float, default=10)
+    a = p.parse_args()
+    rows = [size(int(u), a.daily_active, a.messages_per_day, a.group_share, a.group_size, a.online)
+            for u in (a.users or STEPS)]
+    print("| users | peak sends/s | concurrent connections | new connections/s | API Gateway msgs/s "
+          "| Lambda concurrency | DynamoDB WRU/s | RRU/s | SNS publishes/s | cost per month |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {human(r['users'])} | {human(r['peak_sends'])} | {human(r['concurrent'])} | {human(r['new_conns'])} "
+              f"| {human(r['apigw'])} | {human(r['lambda'])} | {human(r['wru'])} | {human(r['rru'])} "
+              f"| {human(r['sns'])} | ${human(r['cost'])} |")
+    print()
+    print("| users | new connections/s | API Gateway account throttle | Lambda concurrency "
+          "| DynamoDB table throughput (messages and state) | SNS Publish |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {human(r['users'])} | {ask(r['new_conns'], APIGW_NEW_CONNECTIONS_PER_S)} "
+              f"| {ask(r['apigw'], APIGW_ACCOUNT_RPS)} | {ask(r['lambda'], LAMBDA_CONCURRENCY)} "
+              f"| {ask(r['wru'] / 2, DDB_TABLE_ON_DEMAND)} | {ask(r['sns'], SNS_PUBLISH_TPS)} |")
+    hot = DDB_PARTITION_WCU / 2
+    print(f"\nEvery message a user receives writes that user's seq counter in a transaction (2 WCU for an item "
+          f"under 1 KB); one partition key takes {DDB_PARTITION_WCU} WCU/s, so one user's inbox takes at most "
+          f"about {hot:.0f} messages/s, fewer when writers conflict and retry.")
+
+
+if __name__ == "__main__":
+    main()
