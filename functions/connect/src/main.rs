@@ -1,5 +1,6 @@
 //! The `connect` Lambda (`$connect`, `$disconnect`): wires DynamoDB into
 //! [`chat_connect::connection::handle`].
+#![recursion_limit = "256"]
 
 use chat_connect::connection::{Config, Deps, handle};
 use chat_core::clock::SystemClock;

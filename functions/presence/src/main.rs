@@ -1,4 +1,5 @@
 //! The presence Lambda: the `presence` route and the connections table's stream.
+#![recursion_limit = "256"]
 
 use chat_apigw::ApiGwPoster;
 use chat_core::clock::SystemClock;

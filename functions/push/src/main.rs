@@ -1,4 +1,5 @@
 //! The push Lambda: device registration routes and the push topic's subscription.
+#![recursion_limit = "256"]
 
 use chat_apigw::ApiGwPoster;
 use chat_core::clock::SystemClock;
