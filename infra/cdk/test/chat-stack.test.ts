@@ -345,8 +345,14 @@ describe('first deploy in a fresh account', () => {
 
 describe('cdk-nag', () => {
   test('AwsSolutionsChecks pass with every acknowledged finding explained', () => {
-    const { app } = synth();
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // Built as bin/chat.ts builds it (stack named from config, env from the CDK defaults).
+    const app = new App({ context: { 'chat:stubAssets': 'true' } });
+    const config = configFromContext(app.node);
+    new ChatStack(app, config.stackName, {
+      config,
+      env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
     expect(() => app.synth()).not.toThrow();
   });
 
