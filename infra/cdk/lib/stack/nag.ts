@@ -33,10 +33,11 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
     });
   }
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
   const apiId = stack.getLogicalId(ws.api.node.defaultChild as never);
   for (const name of ['send', 'presence', 'push'] as const) {
     Validations.of(functions.roles[name]).acknowledge({
-      id: ack(`AwsSolutions-IAM5[Resource::arn:aws:execute-api:${region}:<AWS::AccountId>:<${apiId}>/*/*/@connections/*]`),
+      id: ack(`AwsSolutions-IAM5[Resource::arn:${partition}:execute-api:${region}:<AWS::AccountId>:<${apiId}>/*/*/@connections/*]`),
       reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
     });
   }
