@@ -195,25 +195,13 @@ impl Verifier {
             Err(e) => {
                 // Keep the keys we have (the identity provider may be briefly down) and try
                 // again soon; an unknown kid stays unknown.
-                tracing::warn!(error = %chain(&e), "JWKS refresh failed; keeping the current keys");
+                tracing::warn!(error = %chat_core::cause_chain(&e), "JWKS refresh failed; keeping the current keys");
                 set.write().unwrap_or_else(|p| p.into_inner()).next_fetch = Instant::now() + JWKS_RETRY;
                 return key.ok_or(AuthError::Jwks(e));
             }
         }
         find(set).0.ok_or(AuthError::UnknownKey)
     }
-}
-
-/// An error and its sources, outermost first.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        next = s.source();
-    }
-    out
 }
 
 /// Whether the token is for `audience`: its `aud` (a string or a list) names it, or, for a

@@ -18,6 +18,19 @@
 /// the error the caller sees, never turned into a string.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// An error and its sources, outermost first, joined with `: `: what every error log line
+/// carries, so a log says why, not only "store unavailable".
+pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
+}
+
 pub mod clock;
 pub mod config;
 pub mod group;

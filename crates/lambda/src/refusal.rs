@@ -89,17 +89,7 @@ impl Refusal {
     }
 }
 
-/// An error and its sources, outermost first, joined with `: `.
-pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        next = s.source();
-    }
-    out
-}
+pub use chat_core::cause_chain;
 
 /// Spends one request of `user`'s budget for `route`, if the route has one: a refusal
 /// says when to retry. Every function checks its routes' budgets through here.
