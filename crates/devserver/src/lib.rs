@@ -261,9 +261,13 @@ async fn serve<S: Store + Clone + 'static>(
         .route("/health", get(|| async { "ok" }))
         .route("/app.js", get(|| async { web::page("app.js") }))
         .route("/app.css", get(|| async { web::page("app.css") }))
-        .route("/dev/token", get(dev_token::<S>))
-        .route("/dev/pushes", get(dev_pushes::<S>))
-        .route("/dev/metrics", get(dev_metrics::<S>))
+        .merge(
+            Router::new()
+                .route("/dev/token", get(dev_token::<S>))
+                .route("/dev/pushes", get(dev_pushes::<S>))
+                .route("/dev/metrics", get(dev_metrics))
+                .route_layer(axum::middleware::from_fn_with_state(gw.clone(), dev_guard::<S>)),
+        )
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
         .with_state(gw.clone());
@@ -341,6 +345,19 @@ struct TokenQuery {
 /// Longest `ttl` `/dev/token` grants: a week.
 const MAX_DEV_TTL: u64 = 7 * 24 * 60 * 60;
 
+/// Every `/dev/*` request passes here first: refused unless [`dev_refusal`] lets it through.
+async fn dev_guard<S: Store + Clone + 'static>(
+    State(gw): Gw<S>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match dev_refusal(&gw, &peer, request.headers()) {
+        Some(refused) => refused,
+        None => next.run(request).await,
+    }
+}
+
 /// Why `/dev/*` may not answer this request, if it may not: from a loopback peer unless
 /// `--dev-endpoints`, and never for a `Host` that is a DNS name other than `localhost` (a
 /// page on another site whose name was rebound to this address could otherwise mint
@@ -367,15 +384,7 @@ fn host_is_safe(host: &str, addr: &SocketAddr) -> bool {
     name.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok() || bare == addr.ip().to_string()
 }
 
-async fn dev_token<S: Store + Clone + 'static>(
-    State(gw): Gw<S>,
-    Query(q): Query<TokenQuery>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(refused) = dev_refusal(&gw, &peer, &headers) {
-        return refused;
-    }
+async fn dev_token<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<TokenQuery>) -> Response {
     let bad = |m: String| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": m}))).into_response();
     let Some(user) = q.user else { return bad("user is required".into()) };
     let user = match chat_core::ids::UserId::parse(&user) {
@@ -401,15 +410,7 @@ struct UserQuery {
     user: Option<String>,
 }
 
-async fn dev_pushes<S: Store + Clone + 'static>(
-    State(gw): Gw<S>,
-    Query(q): Query<UserQuery>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(refused) = dev_refusal(&gw, &peer, &headers) {
-        return refused;
-    }
+async fn dev_pushes<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {
     let push::DevNotifier::Recording(recorder) = &gw.push.notifier else {
         let msg = "pushes go to SNS (--sns); nothing is recorded here";
         return (StatusCode::NOT_FOUND, axum::Json(json!({"error": msg}))).into_response();
@@ -423,14 +424,7 @@ async fn dev_pushes<S: Store + Clone + 'static>(
 
 /// The functions' counters (the metrics the deployed functions write as CloudWatch EMF),
 /// in Prometheus text.
-async fn dev_metrics<S: Store + Clone + 'static>(
-    State(gw): Gw<S>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(refused) = dev_refusal(&gw, &peer, &headers) {
-        return refused;
-    }
+async fn dev_metrics() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], chat_lambda::metrics::prometheus())
         .into_response()
 }
