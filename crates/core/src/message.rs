@@ -46,6 +46,192 @@ pub struct InboxEntry {
     /// On the sender's own entry: latest receipt status per recipient.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub receipts: BTreeMap<UserId, ReceiptStatus>,
+    /// Set on an *update* entry: this seq records an edit or delete of message `msg_id`
+    /// by `from` (the wire shows it as an `update`, see `protocol::EntryView`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub kind: Option<UpdateKind>,
+    /// On a message that was edited: when it last was (ms).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub edited_at: Option<u64>,
+    /// On a message that was deleted (its body is then empty).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deleted: bool,
+}
+
+/// What an update entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateKind {
+    /// The message's body was replaced.
+    Edit,
+    /// The message was taken back: no body any more.
+    Delete,
+}
+
+impl UpdateKind {
+    /// The wire and storage name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Edit => "edit",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "edit" => Some(Self::Edit),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+}
+
+impl InboxEntry {
+    /// Whether this entry is a message (not an update entry).
+    pub fn is_message(&self) -> bool {
+        self.kind.is_none()
+    }
+
+    /// Whether this entry counts as unread for `owner` once past the read marker: a
+    /// message from another user (not the owner's own, not a `system` notice, not an
+    /// update entry).
+    pub fn counts_as_unread_for(&self, owner: &UserId) -> bool {
+        self.is_message() && self.from != owner.as_str() && self.from != SYSTEM_SENDER
+    }
+
+    /// Applies an edit (new `body`) or a delete made at `ts` to this message in place.
+    pub fn amend(&mut self, kind: UpdateKind, body: &str, ts: u64) {
+        match kind {
+            UpdateKind::Edit => {
+                body.clone_into(&mut self.body);
+                self.edited_at = Some(ts);
+            }
+            UpdateKind::Delete => {
+                self.body.clear();
+                self.deleted = true;
+            }
+        }
+    }
+}
+
+/// Longest `preview` in a conversation summary, in characters.
+pub const PREVIEW_CHARS: usize = 100;
+
+/// The last message of a conversation, as the conversation list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastMessage {
+    /// The message.
+    pub msg_id: MsgId,
+    /// Its sender.
+    pub from: String,
+    /// At most [`PREVIEW_CHARS`] characters of its body (empty once deleted).
+    pub preview: String,
+    /// When it was sent (ms).
+    pub ts: u64,
+    /// Set when it was edited (ms).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub edited_at: Option<u64>,
+    /// Set when it was deleted.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deleted: bool,
+}
+
+impl LastMessage {
+    /// The summary line of a message entry.
+    pub fn of(entry: &InboxEntry) -> Self {
+        Self {
+            msg_id: entry.msg_id.clone(),
+            from: entry.from.clone(),
+            preview: crate::push::preview(&entry.body, PREVIEW_CHARS),
+            ts: entry.ts,
+            edited_at: entry.edited_at,
+            deleted: entry.deleted,
+        }
+    }
+}
+
+/// One conversation in a user's conversation list: one per (user, conversation), kept
+/// exact by every write to that user's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// A group's name (when the last write knew it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    /// The latest message (edits and deletes of it show).
+    pub last: LastMessage,
+    /// The seq of the latest entry of this conversation in the owner's inbox.
+    pub last_seq: u64,
+    /// Messages from others after `read_up_to`.
+    pub unread: u64,
+    /// The owner's read marker: a seq in its inbox (0: nothing read).
+    pub read_up_to: u64,
+}
+
+impl ConversationSummary {
+    /// The summary of `owner`'s conversation after `entry` (a message or an update entry)
+    /// took the next seq in it; `name` is the group's name when the writer knew it.
+    pub fn after(prev: Option<Self>, owner: &UserId, entry: &InboxEntry, name: Option<&str>) -> Option<Self> {
+        let unread_inc = u64::from(entry.counts_as_unread_for(owner));
+        match (prev, entry.kind) {
+            (Some(mut s), Some(kind)) => {
+                if s.last.msg_id == entry.msg_id {
+                    let mut last = s.last.clone();
+                    match kind {
+                        UpdateKind::Edit => {
+                            last.preview = crate::push::preview(&entry.body, PREVIEW_CHARS);
+                            last.edited_at = Some(entry.ts);
+                        }
+                        UpdateKind::Delete => {
+                            last.preview.clear();
+                            last.deleted = true;
+                        }
+                    }
+                    s.last = last;
+                }
+                s.last_seq = entry.seq;
+                Some(s)
+            }
+            // An update of a conversation with no summary (written before summaries
+            // existed): nothing to show yet.
+            (None, Some(_)) => None,
+            (prev, None) => {
+                let (unread, read_up_to, old_name) = prev.map_or((0, 0, None), |s| (s.unread, s.read_up_to, s.name));
+                Some(Self {
+                    conversation: entry.conversation.clone(),
+                    name: name.map(str::to_owned).or(old_name),
+                    last: LastMessage::of(entry),
+                    last_seq: entry.seq,
+                    unread: unread + unread_inc,
+                    read_up_to,
+                })
+            }
+        }
+    }
+}
+
+/// A page of a user's conversations, most recent activity first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SummaryPage {
+    /// The conversations.
+    pub items: Vec<ConversationSummary>,
+    /// The cursor of the next (older) page; opaque to clients.
+    pub next: Option<u64>,
+}
+
+/// What moving a read marker came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// The marker moved; the summary as it now is.
+    Moved(ConversationSummary),
+    /// The marker was already there or further: nothing changed.
+    Unchanged(ConversationSummary),
+    /// The caller has no such conversation.
+    NotFound,
 }
 
 /// A message to store for every participant, all at once.
@@ -69,6 +255,13 @@ pub struct NewMessage {
     /// (not for resends, which store nothing). `None`: unlimited.
     #[serde(skip)]
     pub limit: Option<crate::ratelimit::RateLimit>,
+    /// Set for an edit or delete: `msg_id` is then the message amended (not a new one),
+    /// `body` the new text (empty for a delete), and `participants` those who may hold it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub amends: Option<UpdateKind>,
+    /// The conversation's display name (a group's), kept in the summaries.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
 }
 
 impl NewMessage {
@@ -86,6 +279,8 @@ impl NewMessage {
             ts,
             participants,
             limit: None,
+            amends: None,
+            name: None,
         }
     }
 
@@ -99,7 +294,10 @@ impl NewMessage {
     /// from a resend. FNV-1a, 64 bits: stable across builds and toolchains, unlike std's
     /// hasher; it guards a client against its own mistakes, not against forgery.
     pub fn digest(&self) -> String {
-        fingerprint(&[&self.conversation.to_string(), &self.body])
+        match self.amends {
+            None => fingerprint(&[&self.conversation.to_string(), &self.body]),
+            Some(kind) => fingerprint(&[kind.name(), self.msg_id.as_str(), &self.body]),
+        }
     }
 
     /// The ack of this message when it took `seq` in the sender's inbox.
@@ -124,6 +322,9 @@ impl NewMessage {
             ts: self.ts,
             client_msg_id: (!self.is_system()).then(|| self.client_msg_id.to_string()),
             receipts: BTreeMap::new(),
+            kind: self.amends,
+            edited_at: None,
+            deleted: false,
         }
     }
 }
@@ -195,6 +396,9 @@ pub enum AppendOutcome {
     /// The `(from, clientMsgId)` was used within 24 hours for a different message (another
     /// conversation or body): nothing was written.
     Conflict,
+    /// An edit or delete whose message is gone (deleted, or not in the sender's inbox):
+    /// nothing was written.
+    NotFound,
     /// The sender's send limit is used up: nothing was written.
     RateLimited {
         /// When a token will be there, ms from now.

@@ -8,8 +8,10 @@ pub mod env {
     pub const CONNECTIONS_TABLE: &str = "CHAT_CONNECTIONS_TABLE";
     /// The messages (inbox) table.
     pub const MESSAGES_TABLE: &str = "CHAT_MESSAGES_TABLE";
-    /// The state table (seq counters, idempotency records).
+    /// The state table (idempotency records, budgets, markers).
     pub const STATE_TABLE: &str = "CHAT_STATE_TABLE";
+    /// The conversations table (one summary per user and conversation).
+    pub const CONVERSATIONS_TABLE: &str = "CHAT_CONVERSATIONS_TABLE";
     /// The groups table.
     pub const GROUPS_TABLE: &str = "CHAT_GROUPS_TABLE";
     /// The presence table (announced state, subscriptions).
@@ -66,6 +68,7 @@ pub mod env {
         ("connectionsTable", CONNECTIONS_TABLE),
         ("messagesTable", MESSAGES_TABLE),
         ("stateTable", STATE_TABLE),
+        ("conversationsTable", CONVERSATIONS_TABLE),
         ("groupsTable", GROUPS_TABLE),
         ("presenceTable", PRESENCE_TABLE),
         ("pushTable", PUSH_TABLE),
@@ -135,6 +138,15 @@ pub mod messages {
     pub const CLIENT_MSG_ID: &str = "clientMsgId";
     /// Receipts per recipient (M of S), on the sender's entry.
     pub const RECEIPTS: &str = "receipts";
+    /// On an update entry: `edit` or `delete` (S).
+    pub const KIND: &str = "kind";
+    /// On an update entry: the message it changes (S). Not `msgId`, so update entries
+    /// stay out of the `byMsgId` index (which then finds the message itself).
+    pub const TARGET: &str = "target";
+    /// On an edited message: when it last was (N).
+    pub const EDITED_AT: &str = "editedAt";
+    /// On a deleted message: true (BOOL).
+    pub const DELETED: &str = "deleted";
     /// Local secondary index finding an entry of an inbox by message id (receipts).
     pub const BY_MSG_ID_INDEX: &str = "byMsgId";
 
@@ -170,6 +182,10 @@ pub mod state {
     pub const TOKENS_AT: &str = "tokensAt";
     /// Requests counted (N), on a budget item.
     pub const COUNT: &str = "n";
+
+    /// On a seq counter: the conversation of the user's latest entry (S), which tells the
+    /// next write whether that conversation is already the user's most recent.
+    pub const TOP: &str = "top";
 
     /// Key of a user's seq counter.
     pub fn counter_key(user: &str) -> String {
@@ -216,6 +232,41 @@ pub mod state {
     pub fn delivery_key(msg_id: &str, user: &str) -> String {
         format!("dlv#{msg_id}#{user}")
     }
+}
+
+/// Conversations: one summary item per (user, conversation), written in the same
+/// transaction as the inbox entries it summarizes.
+pub mod conversations {
+    /// Partition key (S): the owner.
+    pub const PK: &str = "userId";
+    /// Sort key (S): the conversation.
+    pub const SK: &str = "conversation";
+    /// Local secondary index ordering a user's conversations by activity (keys only).
+    pub const BY_ACTIVITY_INDEX: &str = "byActivity";
+    /// The index's sort key (N): the seq at which the conversation last became the owner's
+    /// most recent one. It is left alone while the conversation stays on top, so a busy
+    /// conversation does not rewrite its index entry on every message.
+    pub const ACTIVITY: &str = "activity";
+    /// The latest entry's seq (N).
+    pub const LAST_SEQ: &str = "lastSeq";
+    /// Last message: id (S), sender (S), preview (S), time (N), edited (N), deleted (BOOL).
+    pub const LAST_MSG_ID: &str = "lastMsgId";
+    /// See [`LAST_MSG_ID`].
+    pub const LAST_FROM: &str = "lastFrom";
+    /// See [`LAST_MSG_ID`].
+    pub const LAST_PREVIEW: &str = "lastPreview";
+    /// See [`LAST_MSG_ID`].
+    pub const LAST_TS: &str = "lastTs";
+    /// See [`LAST_MSG_ID`].
+    pub const LAST_EDITED_AT: &str = "lastEditedAt";
+    /// See [`LAST_MSG_ID`].
+    pub const LAST_DELETED: &str = "lastDeleted";
+    /// Unread messages from others (N).
+    pub const UNREAD: &str = "unread";
+    /// The read marker (N).
+    pub const READ_UP_TO: &str = "readUpTo";
+    /// A group's name (S).
+    pub const NAME: &str = "name";
 }
 
 /// Groups: partitioned by group id, one metadata item and one item per member.
@@ -294,6 +345,8 @@ pub struct TableNames {
     pub presence: String,
     /// Push devices table.
     pub push: String,
+    /// Conversation summaries table.
+    pub conversations: String,
 }
 
 impl TableNames {
@@ -306,6 +359,7 @@ impl TableNames {
             groups: format!("{prefix}groups"),
             presence: format!("{prefix}presence"),
             push: format!("{prefix}push"),
+            conversations: format!("{prefix}conversations"),
         }
     }
 
@@ -327,6 +381,7 @@ impl TableNames {
             groups: var(env::GROUPS_TABLE).unwrap_or(defaults.groups),
             presence: var(env::PRESENCE_TABLE).unwrap_or(defaults.presence),
             push: var(env::PUSH_TABLE).unwrap_or(defaults.push),
+            conversations: var(env::CONVERSATIONS_TABLE).unwrap_or(defaults.conversations),
         }
     }
 }
@@ -366,6 +421,14 @@ pub fn describe() -> serde_json::Value {
                 ],
             },
             "state": {"env": env::STATE_TABLE, "partitionKey": key(state::PK, "S"), "ttl": state::TTL},
+            "conversations": {
+                "env": env::CONVERSATIONS_TABLE,
+                "partitionKey": key(conversations::PK, "S"),
+                "sortKey": key(conversations::SK, "S"),
+                "localIndexes": [
+                    {"name": conversations::BY_ACTIVITY_INDEX, "sortKey": key(conversations::ACTIVITY, "N"), "projection": "KEYS_ONLY"},
+                ],
+            },
             "groups": {
                 "env": env::GROUPS_TABLE,
                 "partitionKey": key(groups::PK, "S"),

@@ -18,19 +18,31 @@
 //! between Lambda instances remain and are resolved by the retries above.
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chat_core::ids::UserId;
 use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, StoredAck};
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
+use crate::conversations::Holder;
 use crate::items::{self, get_n, n};
 use crate::store::DynamoStore;
 use crate::txn::{
-    BucketWrite, MAX_ROUNDS, backoff, build, counter_write, entry_write, is_retryable_cancel, read_state,
+    BucketWrite, MAX_ROUNDS, backoff, build, counter_write, is_retryable_cancel, items_per_participant, on_top,
+    participant_writes, read_state,
 };
 use crate::unavailable;
 
-/// DynamoDB's limit on items in one transaction: idempotency + 2 per participant.
-pub(crate) const MAX_PARTICIPANTS_PER_TRANSACTION: usize = 49;
+/// DynamoDB's limit on items in one transaction.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// Participants one transaction holds: the idempotency record, then per participant its
+/// counter and its share (`items_per_participant`): 33 for a message, 24 for an edit.
+pub(crate) fn max_participants(msg: &NewMessage) -> usize {
+    (MAX_TRANSACTION_ITEMS - 1) / (1 + items_per_participant(msg))
+}
 
 /// What one round found out.
 enum Round {
@@ -42,20 +54,52 @@ enum Round {
 
 pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
     let _guards = store.inbox_locks.lock_all(&msg.participants).await;
-    if msg.participants.len() > MAX_PARTICIPANTS_PER_TRANSACTION {
-        return crate::fanout::append_chunked(store, msg).await;
-    }
     for round in 0..MAX_ROUNDS {
-        match append_round(store, msg).await? {
+        // An edit or delete goes to those who hold the message, found again each round (a
+        // delete in between makes the next round answer `NotFound`).
+        let (msg, holders) = match msg.amends {
+            None => (Cow::Borrowed(msg), HashMap::new()),
+            Some(_) => {
+                if let Some(outcome) = earlier(store, msg).await? {
+                    return Ok(outcome);
+                }
+                let Some(holders) = store.holders(msg).await? else { return Ok(AppendOutcome::NotFound) };
+                let participants = msg.participants.iter().filter(|u| holders.contains_key(u)).cloned().collect();
+                (Cow::Owned(NewMessage { participants, ..msg.clone() }), holders)
+            }
+        };
+        if msg.participants.len() > max_participants(&msg) {
+            return crate::fanout::append_chunked(store, &msg, &holders).await;
+        }
+        match append_round(store, &msg, &holders).await? {
             Round::Done(outcome) => return Ok(outcome),
-            Round::Resume => return crate::fanout::append_chunked(store, msg).await,
+            Round::Resume => return crate::fanout::append_chunked(store, &msg, &holders).await,
             Round::Retry => tokio::time::sleep(backoff(round)).await,
         }
     }
     Err(StoreError::Contention)
 }
 
-async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, StoreError> {
+/// The answer a live idempotency record of `msg` gives (a resend, or a conflict), if any.
+pub(crate) async fn earlier(store: &DynamoStore, msg: &NewMessage) -> Result<Option<AppendOutcome>, StoreError> {
+    let key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
+    let state = read_state(store, vec![key.clone()]).await?;
+    let Some(item) = state.get(&key) else { return Ok(None) };
+    if items::is_pending(item) {
+        return Ok(None);
+    }
+    let ack = items::ack_from(item)?;
+    if ack.ts + IDEMPOTENCY_TTL_MS <= msg.ts {
+        return Ok(None);
+    }
+    Ok(Some(if ack.matches(msg) { AppendOutcome::Duplicate(ack) } else { AppendOutcome::Conflict }))
+}
+
+async fn append_round(
+    store: &DynamoStore,
+    msg: &NewMessage,
+    holders: &HashMap<UserId, Holder>,
+) -> Result<Round, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
     let mut keys: Vec<String> = msg.participants.iter().map(|u| st::counter_key(u.as_str())).collect();
     if !msg.is_system() {
@@ -80,7 +124,8 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
         }
     }
     let mut seqs = Vec::with_capacity(msg.participants.len());
-    let mut writes = Vec::with_capacity(1 + 2 * msg.participants.len());
+    let mut writes = Vec::with_capacity(1 + (1 + items_per_participant(msg)) * msg.participants.len());
+    let conversation = msg.conversation.to_string();
     // The sender's send limit rides on its counter, which this transaction writes anyway.
     let sender_counter = state.get(&st::counter_key(msg.from.as_str()));
     let bucket = match msg.limit {
@@ -95,17 +140,17 @@ async fn append_round(store: &DynamoStore, msg: &NewMessage) -> Result<Round, St
     };
     for user in &msg.participants {
         let key = st::counter_key(user.as_str());
-        let current = match state.get(&key) {
+        let counter = state.get(&key);
+        let current = match counter {
             Some(item) => get_n(item, st::SEQ, "seq counter")?,
             None => 0,
         };
         let next = current + 1;
         seqs.push((user.clone(), next));
         let charge = if *user == msg.from { bucket } else { None };
-        writes.push(counter_write(&store.tables.state, &key, current, next, charge)?);
-        let mut entry = items::entry_item(user, &msg.entry_at(next));
-        entry.shrink_to_fit();
-        writes.push(entry_write(&store.tables.messages, entry)?);
+        writes.push(counter_write(&store.tables.state, &key, current, next, &conversation, charge)?);
+        let top = on_top(counter, &conversation);
+        writes.extend(participant_writes(store, msg, user, next, top, holders.get(user))?);
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, s)| *s);
     let ack = msg.ack(sender_seq);

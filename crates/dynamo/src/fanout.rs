@@ -1,18 +1,22 @@
-//! Appends to more participants than one transaction holds (groups over 49 members).
+//! Appends to more participants than one transaction holds (groups over 33 members; edits
+//! and deletes over 24).
 //!
 //! 1. Claim the `(sender, clientMsgId)` record with a conditional put, marked `pending`,
 //!    holding the message id and time. A resend that finds a pending claim resumes it with
 //!    the claimed id; one that finds a complete record gets its ack.
-//! 2. Write the participants in chunks of 30, up to 4 chunks at once. Each chunk is one
-//!    transaction per round: for each participant its counter (read, then moved on under a
-//!    condition), its inbox entry, and a delivery marker `dlv#<msgId>#<user>` (condition:
-//!    absent). A participant whose marker exists already has the message, so a resumed
+//! 2. Write the participants in chunks of 25 (20 for an edit or delete), up to 4 chunks at
+//!    once. Each chunk is one transaction per round: for each participant its counter
+//!    (read, then moved on under a condition), its inbox entry, its conversation summary
+//!    (and the change to the message, for an edit), and a delivery marker
+//!    `dlv#<msgId>#<user>` (condition: absent). A participant whose marker exists already has the message, so a resumed
 //!    append never stores anything twice, and each inbox stays gap-free: entry and counter
 //!    move together.
 //! 3. Complete the record with the sender's seq and everyone's seqs; only then ack.
 //!
 //! A failure before step 3 leaves some inboxes with the message and no ack; the client's
 //! retry with the same `clientMsgId` finishes the rest, exactly once.
+
+use std::collections::HashMap;
 
 use futures_util::future::join_all;
 
@@ -23,15 +27,21 @@ use chat_core::ratelimit::RateLimit;
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
+use crate::conversations::Holder;
 use crate::items::{self, Item, get_n, n, s};
 use crate::store::DynamoStore;
 use crate::txn::{
-    MAX_ROUNDS, backoff, build, claim_for_a_day, counter_write, entry_write, is_retryable_cancel, read_state,
+    MAX_ROUNDS, backoff, build, claim_for_a_day, counter_write, is_retryable_cancel, items_per_participant, on_top,
+    participant_writes, read_state,
 };
 use crate::unavailable;
 
-const CHUNK: usize = 30;
 const CONCURRENT_CHUNKS: usize = 4;
+
+/// Participants per chunk: counter, marker and their share of items each, at most 100.
+fn chunk_size(msg: &NewMessage) -> usize {
+    100 / (2 + items_per_participant(msg))
+}
 
 enum Claim {
     Fresh,
@@ -39,7 +49,11 @@ enum Claim {
     Done(AppendOutcome),
 }
 
-pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
+pub(crate) async fn append_chunked(
+    store: &DynamoStore,
+    msg: &NewMessage,
+    holders: &HashMap<UserId, Holder>,
+) -> Result<AppendOutcome, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
     if let Some(limit) = msg.limit
         && !msg.is_system()
@@ -57,10 +71,10 @@ pub(crate) async fn append_chunked(store: &DynamoStore, msg: &NewMessage) -> Res
             Claim::Done(outcome) => return Ok(outcome),
         }
     };
-    let chunks: Vec<&[UserId]> = msg.participants.chunks(CHUNK).collect();
+    let chunks: Vec<&[UserId]> = msg.participants.chunks(chunk_size(&msg)).collect();
     let mut seqs = Vec::with_capacity(msg.participants.len());
     for wave in chunks.chunks(CONCURRENT_CHUNKS) {
-        for chunk in join_all(wave.iter().map(|c| write_chunk(store, &msg, c))).await {
+        for chunk in join_all(wave.iter().map(|c| write_chunk(store, &msg, c, holders))).await {
             seqs.extend(chunk?);
         }
     }
@@ -159,30 +173,31 @@ async fn write_chunk(
     store: &DynamoStore,
     msg: &NewMessage,
     users: &[UserId],
+    holders: &HashMap<UserId, Holder>,
 ) -> Result<Vec<(UserId, u64)>, StoreError> {
+    let conversation = msg.conversation.to_string();
     let mut done: Vec<(UserId, u64)> = Vec::with_capacity(users.len());
     let mut remaining: Vec<UserId> = users.to_vec();
     for round in 0..MAX_ROUNDS {
-        let keys = remaining
-            .iter()
-            .flat_map(|u| [st::counter_key(u.as_str()), st::delivery_key(msg.msg_id.as_str(), u.as_str())])
-            .collect();
+        let keys = remaining.iter().flat_map(|u| [st::counter_key(u.as_str()), marker_key(msg, u)]).collect();
         let state = read_state(store, keys).await?;
-        let mut writes = Vec::with_capacity(3 * remaining.len());
+        let mut writes = Vec::with_capacity((2 + items_per_participant(msg)) * remaining.len());
         let mut planned = Vec::with_capacity(remaining.len());
         for user in &remaining {
-            if let Some(marker) = state.get(&st::delivery_key(msg.msg_id.as_str(), user.as_str())) {
+            if let Some(marker) = state.get(&marker_key(msg, user)) {
                 done.push((user.clone(), get_n(marker, st::SEQ, "delivery marker")?));
                 continue;
             }
             let counter_key = st::counter_key(user.as_str());
-            let current = match state.get(&counter_key) {
+            let counter = state.get(&counter_key);
+            let current = match counter {
                 Some(item) => get_n(item, st::SEQ, "seq counter")?,
                 None => 0,
             };
             let next = current + 1;
-            writes.push(counter_write(&store.tables.state, &counter_key, current, next, None)?);
-            writes.push(entry_write(&store.tables.messages, items::entry_item(user, &msg.entry_at(next)))?);
+            writes.push(counter_write(&store.tables.state, &counter_key, current, next, &conversation, None)?);
+            let top = on_top(counter, &conversation);
+            writes.extend(participant_writes(store, msg, user, next, top, holders.get(user))?);
             writes.push(marker_write(&store.tables.state, msg, user, next)?);
             planned.push((user.clone(), next));
         }
@@ -202,12 +217,24 @@ async fn write_chunk(
     Err(StoreError::Contention)
 }
 
+/// The marker of `msg` reaching `user`: per message, or for an edit or delete per
+/// `(sender, clientMsgId)` (several changes of one message each have their own).
+fn marker_key(msg: &NewMessage, user: &UserId) -> String {
+    match msg.amends {
+        None => st::delivery_key(msg.msg_id.as_str(), user.as_str()),
+        Some(_) => st::delivery_key(
+            &format!("{}~{}~{}", msg.msg_id.as_str(), msg.from.as_str(), msg.client_msg_id.as_str()),
+            user.as_str(),
+        ),
+    }
+}
+
 fn marker_write(table: &str, msg: &NewMessage, user: &UserId, seq: u64) -> Result<TransactWriteItem, StoreError> {
     // Markers outlive the idempotency record by an hour: a resume can only happen while
     // that record exists.
     let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000) + 3600;
     let item: Item = Item::from([
-        (st::PK.to_owned(), s(st::delivery_key(msg.msg_id.as_str(), user.as_str()))),
+        (st::PK.to_owned(), s(marker_key(msg, user))),
         (st::SEQ.to_owned(), n(seq)),
         (st::TTL.to_owned(), AttributeValue::N(ttl.to_string())),
     ]);

@@ -27,6 +27,9 @@ impl DynamoStore {
     }
 }
 
+/// Most Queries one `history` page makes (when many update entries are skipped).
+const HISTORY_READS: usize = 4;
+
 impl InboxStore for DynamoStore {
     async fn append(&self, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
         crate::append::append(self, msg).await
@@ -59,18 +62,48 @@ impl InboxStore for DynamoStore {
             Some(b) => m::conv_seq(&conv, b - 1),
             None => m::conv_seq(&conv, u64::MAX),
         };
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.messages)
-            .index_name(m::BY_CONVERSATION_INDEX)
-            .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
-            .expression_attribute_names("#pk", m::PK)
-            .expression_attribute_names("#cs", m::CONV_SEQ)
-            .expression_attribute_values(":pk", s(user.as_str()))
-            .expression_attribute_values(":lo", s(m::conv_seq(&conv, 0)))
-            .expression_attribute_values(":hi", s(upper))
-            .scan_index_forward(false);
-        self.page(query, limit).await
+        // Messages only: update entries are already applied to the messages they change.
+        // A filter is applied after `Limit`, so pages are read until one more message than
+        // asked for is found, or the conversation ends.
+        let mut entries = Vec::with_capacity(limit as usize + 1);
+        let mut start = None;
+        for _ in 0..HISTORY_READS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.messages)
+                .index_name(m::BY_CONVERSATION_INDEX)
+                .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
+                .filter_expression("attribute_not_exists(#kind)")
+                .expression_attribute_names("#pk", m::PK)
+                .expression_attribute_names("#cs", m::CONV_SEQ)
+                .expression_attribute_names("#kind", m::KIND)
+                .expression_attribute_values(":pk", s(user.as_str()))
+                .expression_attribute_values(":lo", s(m::conv_seq(&conv, 0)))
+                .expression_attribute_values(":hi", s(upper.clone()))
+                .scan_index_forward(false)
+                .limit(limit as i32 + 1 - entries.len() as i32)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                entries.push(items::entry_from(item)?);
+            }
+            start = out.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
+            if entries.len() > limit as usize || start.is_none() {
+                break;
+            }
+        }
+        let more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let next = match (&start, more) {
+            (_, true) => entries.last().map(|e| e.seq),
+            // Stopped reading with the range unfinished: go on below what was read.
+            (Some(key), false) => Some(items::get_n(key, m::SK, "history cursor")?),
+            (None, false) => None,
+        };
+        Ok(Page { entries, next })
     }
 }

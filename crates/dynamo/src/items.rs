@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chat_core::ids::{ConnectionId, Conversation, DeviceId, MsgId, UserId};
-use chat_core::message::{InboxEntry, StoredAck};
+use chat_core::message::{ConversationSummary, InboxEntry, LastMessage, StoredAck, UpdateKind};
 use chat_core::protocol::ReceiptStatus;
 use chat_core::ratelimit::Bucket;
-use chat_core::schema::{connections as c, messages as m, state as st};
+use chat_core::schema::{connections as c, conversations as cv, messages as m, state as st};
 use chat_core::store::{Connection, StoreError};
 
 /// A DynamoDB item.
@@ -85,7 +85,6 @@ pub fn entry_item(user: &UserId, entry: &InboxEntry) -> Item {
         (m::PK.to_owned(), s(user.as_str())),
         (m::SK.to_owned(), n(entry.seq)),
         (m::CONV_SEQ.to_owned(), s(m::conv_seq(&conversation, entry.seq))),
-        (m::MSG_ID.to_owned(), s(entry.msg_id.as_str())),
         (m::CONVERSATION.to_owned(), s(conversation)),
         (m::FROM.to_owned(), s(entry.from.as_str())),
         (m::BODY.to_owned(), s(entry.body.as_str())),
@@ -94,7 +93,20 @@ pub fn entry_item(user: &UserId, entry: &InboxEntry) -> Item {
     if let Some(cmid) = &entry.client_msg_id {
         item.insert(m::CLIENT_MSG_ID.to_owned(), s(cmid.as_str()));
     }
-    if user.as_str() == entry.from {
+    match entry.kind {
+        None => item.insert(m::MSG_ID.to_owned(), s(entry.msg_id.as_str())),
+        Some(kind) => {
+            item.insert(m::KIND.to_owned(), s(kind.name()));
+            item.insert(m::TARGET.to_owned(), s(entry.msg_id.as_str()))
+        }
+    };
+    if let Some(at) = entry.edited_at {
+        item.insert(m::EDITED_AT.to_owned(), n(at));
+    }
+    if entry.deleted {
+        item.insert(m::DELETED.to_owned(), AttributeValue::Bool(true));
+    }
+    if user.as_str() == entry.from && entry.kind.is_none() {
         // The sender's own entry collects receipts; the map must exist for `SET receipts.#u`.
         let receipts = entry.receipts.iter().map(|(u, st)| (u.to_string(), s(status_name(*st)))).collect();
         item.insert(m::RECEIPTS.to_owned(), AttributeValue::M(receipts));
@@ -127,15 +139,45 @@ pub fn entry_from(item: &Item) -> Result<InboxEntry, StoreError> {
         Some(map) => map.iter().filter_map(|(k, v)| Some((UserId::parse(k).ok()?, status_from(v)?))).collect(),
         None => Default::default(),
     };
+    let kind = match item.get(m::KIND).and_then(|v| v.as_s().ok()) {
+        None => None,
+        Some(k) => Some(UpdateKind::from_name(k).ok_or_else(|| corrupt(what, m::KIND))?),
+    };
+    let id_attr = if kind.is_some() { m::TARGET } else { m::MSG_ID };
     Ok(InboxEntry {
         seq: get_n(item, m::SK, what)?,
-        msg_id: MsgId::from_stored(get_s(item, m::MSG_ID, what)?.to_owned()),
+        msg_id: MsgId::from_stored(get_s(item, id_attr, what)?.to_owned()),
         conversation,
         from: get_s(item, m::FROM, what)?.to_owned(),
         body: get_s(item, m::BODY, what)?.to_owned(),
         ts: get_n(item, m::TS, what)?,
         client_msg_id: item.get(m::CLIENT_MSG_ID).and_then(|v| v.as_s().ok()).cloned(),
         receipts,
+        kind,
+        edited_at: item.get(m::EDITED_AT).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()),
+        deleted: item.get(m::DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+    })
+}
+
+/// A conversation summary from its item.
+pub fn summary_from(item: &Item) -> Result<ConversationSummary, StoreError> {
+    let what = "conversation summary";
+    let num = |attr: &str| item.get(attr).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
+    Ok(ConversationSummary {
+        conversation: Conversation::parse(get_s(item, cv::SK, what)?)
+            .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?,
+        name: item.get(cv::NAME).and_then(|v| v.as_s().ok()).cloned(),
+        last: LastMessage {
+            msg_id: MsgId::from_stored(get_s(item, cv::LAST_MSG_ID, what)?.to_owned()),
+            from: get_s(item, cv::LAST_FROM, what)?.to_owned(),
+            preview: get_s(item, cv::LAST_PREVIEW, what)?.to_owned(),
+            ts: get_n(item, cv::LAST_TS, what)?,
+            edited_at: num(cv::LAST_EDITED_AT),
+            deleted: item.get(cv::LAST_DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        },
+        last_seq: get_n(item, cv::LAST_SEQ, what)?,
+        unread: num(cv::UNREAD).unwrap_or(0),
+        read_up_to: num(cv::READ_UP_TO).unwrap_or(0),
     })
 }
 
@@ -223,10 +265,17 @@ mod tests {
             ts: 7,
             client_msg_id: Some("c1".into()),
             receipts: Default::default(),
+            kind: None,
+            edited_at: Some(9),
+            deleted: false,
         };
         let item = entry_item(&user("bob"), &entry);
         assert_eq!(item.get(m::CONV_SEQ), Some(&s("dm:alice:bob#00000000000000000012")));
         assert_eq!(entry_from(&item).expect("parse"), entry);
+        let update = InboxEntry { kind: Some(UpdateKind::Delete), edited_at: None, seq: 13, ..entry };
+        let item = entry_item(&user("bob"), &update);
+        assert_eq!(item.get(m::MSG_ID), None, "update entries stay out of byMsgId");
+        assert_eq!(entry_from(&item).expect("parse"), update);
     }
 
     #[test]
@@ -242,6 +291,9 @@ mod tests {
                 ts: 1,
                 client_msg_id: None,
                 receipts: Default::default(),
+                kind: None,
+                edited_at: None,
+                deleted: false,
             },
         );
         item.insert(m::SK.to_owned(), s("not a number"));

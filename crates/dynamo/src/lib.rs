@@ -12,6 +12,7 @@
 
 mod append;
 mod budgets;
+mod conversations;
 mod fanout;
 mod groups;
 mod inbox;

@@ -15,7 +15,7 @@ use crate::unavailable;
 
 impl DynamoStore {
     /// `user`'s inbox item for `msg_id` (keys, sender and conversation, from the index).
-    async fn entry_key(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn entry_key(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .query()

@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use chat_core::schema::{
-    TableNames, connections as c, groups as g, messages as m, presence as p, push as pu, state as st,
+    TableNames, connections as c, conversations as cv, groups as g, messages as m, presence as p, push as pu,
+    state as st,
 };
 use chat_core::store::StoreError;
 
@@ -106,14 +107,40 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
         .attribute_definitions(attr(pu::SK, S)?)
         .key_schema(key(pu::PK, Hash)?)
         .key_schema(key(pu::SK, Range)?);
-    for create in [connections, messages, state, groups, presence, push] {
+    let by_activity = build(
+        LocalSecondaryIndex::builder()
+            .index_name(cv::BY_ACTIVITY_INDEX)
+            .key_schema(key(cv::PK, Hash)?)
+            .key_schema(key(cv::ACTIVITY, Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+            .build(),
+    )?;
+    let conversations = client
+        .create_table()
+        .table_name(&tables.conversations)
+        .attribute_definitions(attr(cv::PK, S)?)
+        .attribute_definitions(attr(cv::SK, S)?)
+        .attribute_definitions(attr(cv::ACTIVITY, N)?)
+        .key_schema(key(cv::PK, Hash)?)
+        .key_schema(key(cv::SK, Range)?)
+        .local_secondary_indexes(by_activity);
+    for create in [connections, messages, state, groups, presence, push, conversations] {
         match create.billing_mode(BillingMode::PayPerRequest).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
             Err(e) => return Err(unavailable(e)),
         }
     }
-    for name in [&tables.connections, &tables.messages, &tables.state, &tables.groups, &tables.presence, &tables.push] {
+    let all = [
+        &tables.connections,
+        &tables.messages,
+        &tables.state,
+        &tables.groups,
+        &tables.presence,
+        &tables.push,
+        &tables.conversations,
+    ];
+    for name in all {
         wait_active(client, name).await?;
     }
     for (name, attr) in [(&tables.connections, c::TTL), (&tables.state, st::TTL), (&tables.presence, p::TTL)] {

@@ -8,11 +8,13 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
-use chat_core::message::IDEMPOTENCY_TTL_MS;
+use chat_core::ids::UserId;
+use chat_core::message::{IDEMPOTENCY_TTL_MS, NewMessage};
 use chat_core::ratelimit::Bucket;
 use chat_core::schema::{messages as m, state as st};
 use chat_core::store::StoreError;
 
+use crate::conversations::{Holder, amend_summary_write, message_summary_write, original_write};
 use crate::items::{self, Item, n, s};
 use crate::store::DynamoStore;
 use crate::unavailable;
@@ -95,19 +97,62 @@ pub(crate) struct BucketWrite {
     pub(crate) new: Bucket,
 }
 
-/// Moves a seq counter from `current` (0: absent) to `next`, conditionally; with a bucket,
-/// also the sender's send tokens, conditional on the bucket being the one read.
+/// Whether `conversation` is the one of the latest entry in the inbox whose counter is
+/// `counter` (then its summary's `activity` need not move).
+pub(crate) fn on_top(counter: Option<&Item>, conversation: &str) -> bool {
+    counter.and_then(|c| c.get(st::TOP)).and_then(|v| v.as_s().ok()).is_some_and(|t| t == conversation)
+}
+
+/// One participant's share of an append, besides its counter: the inbox entry at `next`,
+/// the summary, and for an edit or delete the change to the message itself.
+pub(crate) fn participant_writes(
+    store: &DynamoStore,
+    msg: &NewMessage,
+    user: &UserId,
+    next: u64,
+    on_top: bool,
+    holder: Option<&Holder>,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let entry = msg.entry_at(next);
+    let mut item = items::entry_item(user, &entry);
+    item.shrink_to_fit();
+    let mut writes = vec![entry_write(&store.tables.messages, item)?];
+    let summaries = &store.tables.conversations;
+    match (msg.amends, holder) {
+        (None, _) => writes.push(message_summary_write(summaries, user, &entry, msg.name.as_deref(), on_top)?),
+        (Some(kind), Some(h)) => {
+            writes.push(original_write(&store.tables.messages, user, h.original_seq, kind, &msg.body, msg.ts)?);
+            if h.has_summary {
+                writes.push(amend_summary_write(summaries, user, &entry, h.last_is_target, on_top)?);
+            }
+        }
+        (Some(_), None) => return Err(StoreError::Corrupt(format!("an edit for {user}, who does not hold it"))),
+    }
+    Ok(writes)
+}
+
+/// Items one participant adds to a transaction besides its counter (and marker).
+pub(crate) fn items_per_participant(msg: &NewMessage) -> usize {
+    if msg.amends.is_some() { 3 } else { 2 }
+}
+
+/// Moves a seq counter from `current` (0: absent) to `next`, conditionally, noting the
+/// conversation of the new latest entry (`top`); with a bucket, also the sender's send
+/// tokens, conditional on the bucket being the one read.
 pub(crate) fn counter_write(
     table: &str,
     key: &str,
     current: u64,
     next: u64,
+    top: &str,
     bucket: Option<BucketWrite>,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut update = Update::builder()
         .table_name(table)
         .key(st::PK, s(key))
         .expression_attribute_names("#seq", st::SEQ)
+        .expression_attribute_names("#top", st::TOP)
+        .expression_attribute_values(":top", s(top))
         .expression_attribute_values(":next", n(next));
     let mut condition =
         if current == 0 { "attribute_not_exists(#seq)".to_owned() } else { "#seq = :current".to_owned() };
@@ -115,10 +160,10 @@ pub(crate) fn counter_write(
         update = update.expression_attribute_values(":current", n(current));
     }
     match bucket {
-        None => update = update.update_expression("SET #seq = :next"),
+        None => update = update.update_expression("SET #seq = :next, #top = :top"),
         Some(b) => {
             update = update
-                .update_expression("SET #seq = :next, #tok = :tok, #tat = :tat")
+                .update_expression("SET #seq = :next, #top = :top, #tok = :tok, #tat = :tat")
                 .expression_attribute_names("#tok", st::TOKENS)
                 .expression_attribute_names("#tat", st::TOKENS_AT)
                 .expression_attribute_values(":tok", items::f(b.new.tokens))

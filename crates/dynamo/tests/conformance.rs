@@ -48,6 +48,8 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
         ts: 1_000,
         participants: members.clone(),
         limit: None,
+        amends: None,
+        name: None,
     };
     let AppendOutcome::Stored { seqs: first, .. } = store.append(&msg).await.expect("append") else { panic!("stored") };
     // Put the record back to `pending`, as if the process had died before completing it.
@@ -58,7 +60,7 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
     // A retry after 20 members left: the group is now small enough for one transaction,
     // but the half-written fan-out must still be finished, never acked as it stands.
     let shrunk =
-        NewMessage { msg_id: MsgId::generate(1_500), ts: 1_500, participants: members[..40].to_vec(), ..msg.clone() };
+        NewMessage { msg_id: MsgId::generate(1_500), ts: 1_500, participants: members[..30].to_vec(), ..msg.clone() };
     let AppendOutcome::Stored { ack, .. } = store.append(&shrunk).await.expect("append") else { panic!("stored") };
     assert_eq!(ack.msg_id, msg.msg_id, "the first attempt's message is finished");
     assert_eq!(ack.seq, 1, "a real seq in the sender's inbox, never the pending record's 0");

@@ -34,6 +34,8 @@ fn message(from: &UserId, conversation: Conversation, participants: Vec<UserId>,
         ts: 1_000,
         participants,
         limit: None,
+        amends: None,
+        name: None,
     }
 }
 
@@ -71,7 +73,9 @@ async fn run(
         m.msg_id = MsgId::generate(1_000 + attempts);
         match faulty.append(&m).await {
             Ok(AppendOutcome::Stored { ack, .. } | AppendOutcome::Duplicate(ack)) => break ack,
-            Ok(other @ (AppendOutcome::Conflict | AppendOutcome::RateLimited { .. })) => panic!("{tag}: {other:?}"),
+            Ok(other @ (AppendOutcome::Conflict | AppendOutcome::NotFound | AppendOutcome::RateLimited { .. })) => {
+                panic!("{tag}: {other:?}")
+            }
             Err(e) => eprintln!("{tag}: attempt {attempts} failed: {e}"),
         }
     };

@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use chat_core::group::Group;
 use chat_core::ids::{ClientMsgId, ConnectionId, Conversation, GroupId, MsgId, UserId};
-use chat_core::message::{AppendOutcome, NewMessage, ReceiptUpdate};
+use chat_core::message::{
+    AppendOutcome, ConversationSummary, InboxEntry, NewMessage, ReadOutcome, ReceiptUpdate, SummaryPage,
+};
 use chat_core::presence::PresenceState;
 use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    BudgetStore, Connection, ConnectionStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore,
-    PushStore, ReceiptStore, Spend, StoreError, Subscription,
+    BudgetStore, Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore, InboxStore, MembersChange,
+    Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription,
 };
 
 use crate::Faults;
@@ -80,6 +82,30 @@ impl<S: InboxStore> InboxStore for FaultyStore<S> {
         limit: u32,
     ) -> Result<Page, StoreError> {
         self.faults.run("history", self.inner.history(user, conversation, before, limit), store_error).await
+    }
+}
+
+impl<S: ConversationStore> ConversationStore for FaultyStore<S> {
+    async fn conversations(&self, user: &UserId, before: Option<u64>, limit: u32) -> Result<SummaryPage, StoreError> {
+        self.faults.run("conversations", self.inner.conversations(user, before, limit), store_error).await
+    }
+    async fn summaries(
+        &self,
+        user: &UserId,
+        conversations: &[Conversation],
+    ) -> Result<Vec<Option<ConversationSummary>>, StoreError> {
+        self.faults.run("summaries", self.inner.summaries(user, conversations), store_error).await
+    }
+    async fn mark_read(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        up_to: u64,
+    ) -> Result<ReadOutcome, StoreError> {
+        self.faults.run("mark_read", self.inner.mark_read(user, conversation, up_to), store_error).await
+    }
+    async fn message(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<InboxEntry>, StoreError> {
+        self.faults.run("message", self.inner.message(user, msg_id), store_error).await
     }
 }
 

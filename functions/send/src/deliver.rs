@@ -53,6 +53,9 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
             tokio::join!(self.deps.store.append(msg), self.connections_of(&msg.participants));
         Ok(match outcome? {
             AppendOutcome::Duplicate(ack) => Stored { ack, recipients: Vec::new() },
+            AppendOutcome::NotFound => {
+                return Err(Refusal::client(ErrorCode::NotFound, "no such message: it was deleted, or is not yours"));
+            }
             AppendOutcome::RateLimited { retry_after_ms } => return Err(Refusal::RateLimited { retry_after_ms }),
             AppendOutcome::Conflict => {
                 return Err(Refusal::client(
@@ -76,11 +79,11 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
         })
     }
 
-    /// Posts each recipient's own `message` frame to each of its live connections except
-    /// `skip` (the sending connection, which has its ack).
+    /// Posts each recipient's own `message` (or, for an edit or delete, `update`) frame to
+    /// each of its live connections except `skip` (the sending connection, which has its
+    /// ack).
     pub(crate) async fn deliver(&self, msg: &NewMessage, recipients: &[Recipient], skip: Option<&ConnectionId>) {
-        let frames: Vec<String> =
-            recipients.iter().map(|r| ServerFrame::Message(msg.entry_at(r.seq)).to_json()).collect();
+        let frames: Vec<String> = recipients.iter().map(|r| ServerFrame::from(msg.entry_at(r.seq)).to_json()).collect();
         let targets = recipients
             .iter()
             .zip(&frames)

@@ -34,8 +34,12 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
 
 impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// Stores a `system` notice for `to` in the group's conversation and delivers it.
-    async fn announce(&self, group: &GroupId, to: Vec<UserId>, text: String) -> Result<(), Refusal> {
-        let notice = NewMessage::system(Conversation::Group(group.clone()), text, self.deps.clock.now_ms(), to);
+    /// The group's `name` goes into the members' conversation summaries.
+    async fn announce(&self, group: &GroupId, name: &str, to: Vec<UserId>, text: String) -> Result<(), Refusal> {
+        let notice = NewMessage {
+            name: Some(name.to_owned()),
+            ..NewMessage::system(Conversation::Group(group.clone()), text, self.deps.clock.now_ms(), to)
+        };
         let stored = self.store(&notice).await?;
         self.deliver(&notice, &stored.recipients, None).await;
         Ok(())
@@ -85,7 +89,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         } else {
             format!("{me} created the group with {}", names(others))
         };
-        self.announce(&group.id, group.members.clone(), text).await?;
+        self.announce(&group.id, &group.name, group.members.clone(), text).await?;
         Ok(self.group_frame(&group))
     }
 
@@ -122,7 +126,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         let me = &self.caller.user;
         let (group, added, _) = self.change_members(&gid, |g| Ok((g.plan_add(me, &members)?, Vec::new()))).await?;
         if !added.is_empty() {
-            self.announce(&gid, group.members.clone(), format!("{me} added {}", names(&added))).await?;
+            self.announce(&gid, &group.name, group.members.clone(), format!("{me} added {}", names(&added))).await?;
         }
         Ok(self.group_frame(&group))
     }
@@ -134,7 +138,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         let (group, _, removed) = self.change_members(&gid, |g| Ok((Vec::new(), g.plan_remove(me, &members)?))).await?;
         if !removed.is_empty() {
             let told = group.with_changes(&removed, &[]).members;
-            self.announce(&gid, told, format!("{me} removed {}", names(&removed))).await?;
+            self.announce(&gid, &group.name, told, format!("{me} removed {}", names(&removed))).await?;
         }
         Ok(self.group_frame(&group))
     }
@@ -144,9 +148,8 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         let me = &self.caller.user;
         let leave = |g: &Group| g.plan_leave(me).map(|()| (Vec::new(), vec![me.clone()]));
         let (group, _, _) = self.change_members(&gid, leave).await?;
-        let rest = group.members;
-        if !rest.is_empty() {
-            self.announce(&gid, rest, format!("{me} left")).await?;
+        if !group.members.is_empty() {
+            self.announce(&gid, &group.name, group.members.clone(), format!("{me} left")).await?;
         }
         Ok(ServerFrame::Ok { id: self.id.clone() })
     }

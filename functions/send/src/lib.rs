@@ -19,6 +19,7 @@
 //! infrastructure failure becomes one `internal` error frame plus an error log line.
 
 mod config;
+mod conversations;
 mod deliver;
 mod groups;
 mod read;
@@ -31,6 +32,7 @@ pub use deliver::Recipient;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::clock::{Clock, SystemClock};
+use chat_core::message::UpdateKind;
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, ServerFrame};
 use chat_core::push::{NoPush, PushQueue};
@@ -85,7 +87,9 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
         }
         Ok(request) => {
             let client_msg_id = match &request.action {
-                Action::Send { client_msg_id, .. } => Some(client_msg_id.to_string()),
+                Action::Send { client_msg_id, .. }
+                | Action::Edit { client_msg_id, .. }
+                | Action::Delete { client_msg_id, .. } => Some(client_msg_id.to_string()),
                 Action::GroupCreate { client_msg_id, .. } => client_msg_id.as_ref().map(ToString::to_string),
                 _ => None,
             };
@@ -132,6 +136,14 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             Action::Whoami => {
                 Ok(Some(ServerFrame::Whoami { id, user: self.caller.user.clone(), device: self.caller.device.clone() }))
             }
+            Action::Conversations { limit, before } => self.conversations(before, limit).await.map(Some),
+            Action::Read { conversation, up_to } => self.read(conversation, up_to).await.map(Some),
+            Action::Edit { msg_id, body, client_msg_id } => {
+                self.amend(UpdateKind::Edit, msg_id, body, client_msg_id).await.map(|()| None)
+            }
+            Action::Delete { msg_id, client_msg_id } => {
+                self.amend(UpdateKind::Delete, msg_id, String::new(), client_msg_id).await.map(|()| None)
+            }
             other @ (Action::Presence { .. } | Action::PushRegister { .. } | Action::PushUnregister { .. }) => {
                 Err(Refusal::client(
                     ErrorCode::UnknownAction,
@@ -149,7 +161,8 @@ fn budget_of(action: &Action) -> Option<Route> {
         | Action::GroupAdd { .. }
         | Action::GroupRemove { .. }
         | Action::GroupLeave { .. } => Some(Route::Group),
-        Action::Receipt { .. } => Some(Route::Receipt),
+        // Read markers are writes like receipts, and share their budget.
+        Action::Receipt { .. } | Action::Read { .. } => Some(Route::Receipt),
         Action::Typing { .. } => Some(Route::Typing),
         _ => None,
     }

@@ -3,15 +3,16 @@
 //! the rest starts.
 
 use chat_core::ids::Conversation;
-use chat_core::protocol::{ErrorCode, MessageView, ServerFrame, fit_page};
+use chat_core::protocol::{EntryView, ErrorCode, ServerFrame, fit_page};
 use chat_core::store::{GroupStore, InboxStore, Page};
 use chat_lambda::Refusal;
 
 use crate::Request;
 
 /// The page's entries as clients see them, cut to fit one frame.
-fn views(page: Page) -> (Vec<MessageView>, Option<u64>) {
-    let Page { entries: mut messages, mut next } = page;
+fn views(page: Page) -> (Vec<EntryView>, Option<u64>) {
+    let Page { entries, mut next } = page;
+    let mut messages = entries.into_iter().map(EntryView::from).collect();
     fit_page(&mut messages, &mut next);
     (messages, next)
 }

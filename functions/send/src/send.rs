@@ -2,7 +2,7 @@
 
 use chat_core::clock::Clock;
 use chat_core::ids::{ClientMsgId, Conversation, MsgId};
-use chat_core::message::NewMessage;
+use chat_core::message::{NewMessage, StoredAck};
 use chat_core::poster::Poster;
 use chat_core::protocol::{ServerFrame, Target};
 use chat_core::push::PushQueue;
@@ -18,17 +18,17 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// first ack and delivers nothing.
     pub(crate) async fn send(&self, target: Target, client_msg_id: ClientMsgId, body: String) -> Result<(), Refusal> {
         let caller = self.caller;
-        let (conversation, participants) = match target {
+        let (conversation, participants, name) = match target {
             Target::User(to) => {
                 let mut participants = vec![caller.user.clone()];
                 if to != caller.user {
                     participants.push(to.clone());
                 }
-                (Conversation::direct(&caller.user, &to), participants)
+                (Conversation::direct(&caller.user, &to), participants, None)
             }
             Target::Group(gid) => {
                 let group = self.member_group(&gid).await?;
-                (Conversation::Group(gid), group.members)
+                (Conversation::Group(gid), group.members, Some(group.name))
             }
         };
         let now = self.deps.clock.now_ms();
@@ -41,22 +41,29 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             ts: now,
             participants,
             limit: self.deps.limits.send,
+            amends: None,
+            name,
         };
         let stored = self.store(&msg).await?;
         let ack = stored.ack;
-        let ack_frame = ServerFrame::Ack {
-            id: self.id.clone(),
-            client_msg_id: msg.client_msg_id.to_string(),
-            msg_id: ack.msg_id.clone(),
-            seq: ack.seq,
-            conversation: ack.conversation,
-            ts: ack.ts,
-        };
-        post::reply(&self.deps.poster, caller, &ack_frame).await;
+        self.ack(&msg, &ack).await;
         // A resumed large fan-out stores under the first attempt's id and time.
         let msg = NewMessage { msg_id: ack.msg_id, ts: ack.ts, ..msg };
         self.deliver(&msg, &stored.recipients, Some(&caller.connection_id)).await;
         self.push_offline(&msg, &stored.recipients).await;
         Ok(())
+    }
+
+    /// Posts the `ack` of `msg` (as first stored: `ack`) to the sending connection.
+    pub(crate) async fn ack(&self, msg: &NewMessage, ack: &StoredAck) {
+        let frame = ServerFrame::Ack {
+            id: self.id.clone(),
+            client_msg_id: msg.client_msg_id.to_string(),
+            msg_id: ack.msg_id.clone(),
+            seq: ack.seq,
+            conversation: ack.conversation.clone(),
+            ts: ack.ts,
+        };
+        post::reply(&self.deps.poster, self.caller, &frame).await;
     }
 }

@@ -80,6 +80,10 @@ action_table! {
     Ping = "ping" => Send,
     /// `whoami`: the caller's ids, as the gateway vouches for them.
     Whoami = "whoami" => Send,
+    Conversations = "conversations" => Send,
+    Read = "read" => Send,
+    Edit = "edit" => Send,
+    Delete = "delete" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

@@ -5,11 +5,81 @@ use serde::{Deserialize, Serialize};
 
 use super::{ErrorCode, FrameError};
 use crate::ids::{Conversation, DeviceId, GroupId, MsgId, UserId};
-use crate::message::{InboxEntry, ReceiptStatus};
+use crate::message::{ConversationSummary, InboxEntry, ReceiptStatus, UpdateKind};
 
 /// A message as clients see it, in `message` frames and in `sync`/`history` pages: the
 /// receiving user's inbox entry, as is (`seq` is that user's).
 pub type MessageView = InboxEntry;
+
+/// An edit or delete as clients see it: live as an `update` frame, and at its seq in
+/// `sync` pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateView {
+    /// `edit` or `delete`.
+    pub kind: UpdateKind,
+    /// The message changed.
+    pub msg_id: MsgId,
+    /// Its conversation.
+    pub conversation: Conversation,
+    /// This change's seq in the reader's inbox.
+    pub seq: u64,
+    /// Who changed it (its sender).
+    pub by: String,
+    /// When (ms).
+    pub ts: u64,
+    /// The new text, for an edit.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub body: Option<String>,
+}
+
+/// One inbox entry in a `sync` or `history` page: a message, or (in `sync`) the record
+/// of an edit or delete at its own seq. Tagged with `type` like the live frames.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum EntryView {
+    /// A message, in its latest state.
+    Message(MessageView),
+    /// An edit or delete.
+    Update(UpdateView),
+}
+
+impl EntryView {
+    /// The entry's seq in the reader's inbox.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Self::Message(m) => m.seq,
+            Self::Update(u) => u.seq,
+        }
+    }
+}
+
+impl From<InboxEntry> for EntryView {
+    fn from(e: InboxEntry) -> Self {
+        match e.kind {
+            None => Self::Message(e),
+            Some(kind) => Self::Update(UpdateView {
+                kind,
+                body: (kind == UpdateKind::Edit).then_some(e.body),
+                msg_id: e.msg_id,
+                conversation: e.conversation,
+                seq: e.seq,
+                by: e.from,
+                ts: e.ts,
+            }),
+        }
+    }
+}
+
+impl From<InboxEntry> for ServerFrame {
+    /// The live frame of an entry: `message` or `update`.
+    fn from(e: InboxEntry) -> Self {
+        match EntryView::from(e) {
+            EntryView::Message(m) => Self::Message(m),
+            EntryView::Update(u) => Self::Update(u),
+        }
+    }
+}
 
 /// The largest frame the gateway posts to a connection (API Gateway's `@connections` limit).
 pub const MAX_REPLY_BYTES: usize = 128 * 1024;
@@ -22,7 +92,7 @@ const ENVELOPE_BYTES: usize = 1024;
 /// under the limit, its body being at most 16 KiB) and, when it cut, points `next` at the
 /// last message kept. Both cursors work that way: `sync`'s `after` and `history`'s `before`
 /// are exclusive, so the next page starts right after the last message kept.
-pub fn fit_page(messages: &mut Vec<MessageView>, next: &mut Option<u64>) {
+pub fn fit_page(messages: &mut Vec<EntryView>, next: &mut Option<u64>) {
     let mut used = ENVELOPE_BYTES;
     let keep = messages
         .iter()
@@ -34,7 +104,7 @@ pub fn fit_page(messages: &mut Vec<MessageView>, next: &mut Option<u64>) {
         .max(1);
     if keep < messages.len() {
         messages.truncate(keep);
-        *next = messages.last().map(|m| m.seq);
+        *next = messages.last().map(EntryView::seq);
     }
 }
 
@@ -89,8 +159,8 @@ pub enum ServerFrame {
         /// Echo of the frame id.
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
-        /// Entries, ascending by seq.
-        messages: Vec<MessageView>,
+        /// Entries, ascending by seq: messages and updates.
+        messages: Vec<EntryView>,
         /// The `after` for the next page, or null.
         next: Option<u64>,
     },
@@ -101,10 +171,29 @@ pub enum ServerFrame {
         id: Option<String>,
         /// The conversation.
         conversation: Conversation,
-        /// Entries, descending by seq.
-        messages: Vec<MessageView>,
+        /// Messages in their latest state, descending by seq.
+        messages: Vec<EntryView>,
         /// The `before` for the next (older) page, or null.
         next: Option<u64>,
+    },
+    /// An edit or delete of a message, to every participant's live connections.
+    Update(UpdateView),
+    /// The caller's conversation list, most recent activity first.
+    Conversations {
+        /// Echo of the frame id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The conversations.
+        items: Vec<ConversationSummary>,
+        /// The `before` of the next page, or null.
+        next: Option<u64>,
+    },
+    /// A read marker moved on another of the user's connections.
+    Read {
+        /// The conversation.
+        conversation: Conversation,
+        /// The new marker.
+        up_to: u64,
     },
     /// A recipient marked a message delivered or read.
     Receipt {
@@ -205,8 +294,8 @@ mod tests {
 
     use super::*;
 
-    fn view(seq: u64, body_len: usize, c: char) -> MessageView {
-        MessageView {
+    fn view(seq: u64, body_len: usize, c: char) -> EntryView {
+        EntryView::Message(MessageView {
             seq,
             msg_id: MsgId::generate(1),
             conversation: Conversation::Group(GroupId::parse("g").expect("valid")),
@@ -215,13 +304,16 @@ mod tests {
             ts: 1,
             client_msg_id: Some("c".into()),
             receipts: BTreeMap::new(),
-        }
+            kind: None,
+            edited_at: None,
+            deleted: false,
+        })
     }
 
     #[test]
     fn a_page_too_big_for_one_frame_is_cut_and_points_past_the_last_message_kept() {
         // Control characters are escaped six-fold: 16 KiB bodies of them are ~96 KiB each.
-        let mut messages: Vec<MessageView> = (1..=10).map(|s| view(s, 16 * 1024, '\u{1}')).collect();
+        let mut messages: Vec<EntryView> = (1..=10).map(|s| view(s, 16 * 1024, '\u{1}')).collect();
         let mut next = None;
         fit_page(&mut messages, &mut next);
         assert_eq!(messages.len(), 1, "one such message fits, two do not");
@@ -229,15 +321,15 @@ mod tests {
         let frame = ServerFrame::Sync { id: Some("x".repeat(64)), messages, next }.to_json();
         assert!(frame.len() <= MAX_REPLY_BYTES, "{}", frame.len());
 
-        let mut messages: Vec<MessageView> = (5..=104).map(|s| view(s, 4000, 'x')).collect();
+        let mut messages: Vec<EntryView> = (5..=104).map(|s| view(s, 4000, 'x')).collect();
         let mut next = Some(104);
         fit_page(&mut messages, &mut next);
         assert!(messages.len() > 20 && messages.len() < 100, "{}", messages.len());
-        assert_eq!(next, messages.last().map(|m| m.seq));
+        assert_eq!(next, messages.last().map(EntryView::seq));
         let frame = ServerFrame::Sync { id: None, messages, next }.to_json();
         assert!(frame.len() <= MAX_REPLY_BYTES, "{}", frame.len());
 
-        let mut small: Vec<MessageView> = (1..=100).map(|s| view(s, 10, 'x')).collect();
+        let mut small: Vec<EntryView> = (1..=100).map(|s| view(s, 10, 'x')).collect();
         let mut next = None;
         fit_page(&mut small, &mut next);
         assert_eq!((small.len(), next), (100, None), "a page that fits is untouched");

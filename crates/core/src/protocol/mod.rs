@@ -8,7 +8,7 @@ mod request;
 
 pub use crate::message::ReceiptStatus;
 pub use actions::{ActionKind, Function, route_key, route_of, routes};
-pub use frames::{GroupView, MAX_REPLY_BYTES, MessageView, PresenceView, ServerFrame, fit_page};
+pub use frames::{EntryView, GroupView, MAX_REPLY_BYTES, MessageView, PresenceView, ServerFrame, UpdateView, fit_page};
 pub use request::{
     Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, MAX_PUSH_TOKEN, Platform, Request, Target,
     parse_frame,

@@ -20,6 +20,7 @@ const MAX_GROUP_NAME: usize = 128;
 pub const MAX_PUSH_TOKEN: usize = 1024;
 const DEFAULT_SYNC_LIMIT: u32 = 100;
 const DEFAULT_HISTORY_LIMIT: u32 = 50;
+const DEFAULT_CONVERSATIONS_LIMIT: u32 = 50;
 
 /// A parsed client frame: the optional `id` to echo, and what it asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +142,36 @@ pub enum Action {
     Ping,
     /// The caller's own ids.
     Whoami,
+    /// The caller's conversation list, most recent activity first.
+    Conversations {
+        /// Page size, 1-100.
+        limit: u32,
+        /// The `next` cursor of the previous page.
+        before: Option<u64>,
+    },
+    /// Move the caller's read marker in a conversation.
+    Read {
+        /// The conversation.
+        conversation: Conversation,
+        /// A seq in the caller's inbox.
+        up_to: u64,
+    },
+    /// Replace the body of a message the caller sent.
+    Edit {
+        /// The message.
+        msg_id: MsgId,
+        /// The new text.
+        body: String,
+        /// The client's id for this edit (idempotent resends).
+        client_msg_id: ClientMsgId,
+    },
+    /// Take back a message the caller sent.
+    Delete {
+        /// The message.
+        msg_id: MsgId,
+        /// The client's id for this delete.
+        client_msg_id: ClientMsgId,
+    },
 }
 
 impl Action {
@@ -161,6 +192,10 @@ impl Action {
             Self::PushUnregister { .. } => ActionKind::PushUnregister,
             Self::Ping => ActionKind::Ping,
             Self::Whoami => ActionKind::Whoami,
+            Self::Conversations { .. } => ActionKind::Conversations,
+            Self::Read { .. } => ActionKind::Read,
+            Self::Edit { .. } => ActionKind::Edit,
+            Self::Delete { .. } => ActionKind::Delete,
         }
     }
 
@@ -285,6 +320,35 @@ struct ReceiptFields {
 }
 
 #[derive(Deserialize)]
+struct PageFields {
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadFields {
+    conversation: Option<String>,
+    up_to: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AmendFields {
+    msg_id: Option<String>,
+    body: Option<String>,
+    client_msg_id: Option<String>,
+}
+
+impl AmendFields {
+    fn target(&self) -> Result<(MsgId, ClientMsgId), FrameError> {
+        let msg_id = self.msg_id.as_deref().ok_or_else(|| FrameError::bad("msgId is required"))?;
+        let msg_id = MsgId::parse(msg_id).map_err(|_| FrameError::bad(format!("msgId: {msg_id:?} is not a msgId")))?;
+        Ok((msg_id, client_msg_id(self.client_msg_id.as_deref())?))
+    }
+}
+
+#[derive(Deserialize)]
 struct UsersFields {
     users: Option<Vec<String>>,
 }
@@ -380,14 +444,38 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
         }
         ActionKind::Ping => Ok(Action::Ping),
         ActionKind::Whoami => Ok(Action::Whoami),
+        ActionKind::Conversations => {
+            let f: PageFields = fields(action, v)?;
+            Ok(Action::Conversations { limit: limit(f.limit, DEFAULT_CONVERSATIONS_LIMIT)?, before: f.before })
+        }
+        ActionKind::Read => {
+            let f: ReadFields = fields(action, v)?;
+            let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
+            Ok(Action::Read {
+                conversation: Conversation::parse(&conversation).map_err(|e| id_error("conversation", e))?,
+                up_to: f.up_to.ok_or_else(|| FrameError::bad("upTo is required (a seq)"))?,
+            })
+        }
+        ActionKind::Edit => {
+            let f: AmendFields = fields(action, v)?;
+            let (msg_id, client_msg_id) = f.target()?;
+            Ok(Action::Edit { msg_id, body: body(f.body)?, client_msg_id })
+        }
+        ActionKind::Delete => {
+            let f: AmendFields = fields(action, v)?;
+            let (msg_id, client_msg_id) = f.target()?;
+            Ok(Action::Delete { msg_id, client_msg_id })
+        }
     }
 }
 
-fn parse_send(f: SendFields) -> Result<Action, FrameError> {
-    let target = f.target.target()?;
-    let client_msg_id = f.client_msg_id.ok_or_else(|| FrameError::bad("clientMsgId is required"))?;
-    let client_msg_id = ClientMsgId::parse(&client_msg_id).map_err(|e| id_error("clientMsgId", e))?;
-    let body = f.body.ok_or_else(|| FrameError::bad("body is required"))?;
+fn client_msg_id(given: Option<&str>) -> Result<ClientMsgId, FrameError> {
+    let given = given.ok_or_else(|| FrameError::bad("clientMsgId is required"))?;
+    ClientMsgId::parse(given).map_err(|e| id_error("clientMsgId", e))
+}
+
+fn body(given: Option<String>) -> Result<String, FrameError> {
+    let body = given.ok_or_else(|| FrameError::bad("body is required"))?;
     if body.is_empty() {
         return Err(FrameError::bad("body must not be empty"));
     }
@@ -397,7 +485,13 @@ fn parse_send(f: SendFields) -> Result<Action, FrameError> {
             format!("body is {} bytes; the limit is {MAX_BODY_BYTES}", body.len()),
         ));
     }
-    Ok(Action::Send { target, client_msg_id, body })
+    Ok(body)
+}
+
+fn parse_send(f: SendFields) -> Result<Action, FrameError> {
+    let target = f.target.target()?;
+    let client_msg_id = client_msg_id(f.client_msg_id.as_deref())?;
+    Ok(Action::Send { target, client_msg_id, body: body(f.body)? })
 }
 
 fn limit(given: Option<u32>, default: u32) -> Result<u32, FrameError> {

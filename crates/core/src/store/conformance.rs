@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use super::{Connection, MembersChange, Spend, Store, Subscription};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
-use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage};
+use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, ReadOutcome, UpdateKind};
 use crate::protocol::{MAX_GROUP_MEMBERS, ReceiptStatus};
 use crate::ratelimit::{Budget, RateLimit, Route};
 
@@ -33,6 +33,8 @@ pub fn dm(from: &str, to: &str, cid: &str, ts: u64) -> NewMessage {
         ts,
         participants,
         limit: None,
+        amends: None,
+        name: None,
     }
 }
 
@@ -101,6 +103,8 @@ pub async fn a_client_msg_id_reused_for_another_message_is_a_conflict<S: Store>(
         ts: 500,
         participants: members.clone(),
         limit: None,
+        amends: None,
+        name: None,
     };
     assert!(matches!(store.append(&group).await.expect("append"), AppendOutcome::Stored { .. }));
     let changed = NewMessage { msg_id: MsgId::generate(600), body: "second".into(), ts: 600, ..group.clone() };
@@ -318,6 +322,8 @@ pub async fn a_message_to_100_participants_is_stored_once_for_each<S: Store>(sto
         ts: 10,
         participants: members.clone(),
         limit: None,
+        amends: None,
+        name: None,
     };
     let AppendOutcome::Stored { ack, seqs } = store.append(&msg).await.expect("append") else { panic!("stored") };
     assert_eq!(ack.seq, 1);
@@ -345,6 +351,194 @@ pub async fn system_notices_are_stored_for_each_participant<S: Store>(store: &S)
     let again = NewMessage::system(notice.conversation.clone(), "x".into(), 60, vec![user("bob")]);
     store.append(&again).await.expect("append");
     assert_eq!(seqs_of(store, "bob").await, vec![1, 2]);
+}
+
+fn amend(kind: UpdateKind, by: &str, target: &NewMessage, body: &str, cid: &str, ts: u64) -> NewMessage {
+    NewMessage {
+        msg_id: target.msg_id.clone(),
+        from: user(by),
+        client_msg_id: ClientMsgId::parse(cid).expect("valid client id"),
+        body: body.into(),
+        ts,
+        amends: Some(kind),
+        ..target.clone()
+    }
+}
+
+async fn stored<S: Store>(store: &S, m: &NewMessage) -> (u64, Vec<(UserId, u64)>) {
+    match store.append(m).await.expect("append") {
+        AppendOutcome::Stored { ack, seqs } => (ack.seq, seqs),
+        other => panic!("expected stored, got {other:?}"),
+    }
+}
+
+/// Every append keeps each participant's conversation summary exact: last message,
+/// last seq, unread count (messages from others only), most recent first, paged.
+pub async fn the_conversation_list_is_exact_after_every_append<S: Store>(store: &S) {
+    for i in 0..3u64 {
+        stored(store, &dm("alice", "bob", &format!("s{i}"), 10 + i)).await;
+    }
+    let long = NewMessage { body: "é".repeat(300), ..dm("carol", "bob", "c1", 40) };
+    stored(store, &long).await;
+    let bob = store.conversations(&user("bob"), None, 50).await.expect("list");
+    let convs: Vec<String> = bob.items.iter().map(|s| s.conversation.to_string()).collect();
+    assert_eq!(convs, vec!["dm:bob:carol", "dm:alice:bob"], "most recent first");
+    assert_eq!(bob.next, None);
+    let (carol, alice) = (&bob.items[0], &bob.items[1]);
+    assert_eq!((carol.unread, carol.last_seq, carol.read_up_to), (1, 4, 0));
+    assert_eq!(carol.last.preview.chars().count(), 100, "previews are cut to 100 characters");
+    assert!(carol.last.preview.ends_with('…'));
+    assert_eq!((alice.unread, alice.last_seq), (3, 3));
+    assert_eq!(alice.last.preview, "s2 from alice");
+    assert_eq!(alice.last.from, "alice");
+    let mine = store.conversations(&user("alice"), None, 50).await.expect("list");
+    assert_eq!(mine.items.len(), 1);
+    assert_eq!(mine.items[0].unread, 0, "one's own messages never count as unread");
+    // Paging, and a reply moving a conversation back to the top.
+    stored(store, &dm("bob", "alice", "reply", 50)).await;
+    let first = store.conversations(&user("bob"), None, 1).await.expect("page 1");
+    assert_eq!(first.items[0].conversation.to_string(), "dm:alice:bob");
+    assert_eq!(first.items[0].unread, 3, "bob's own reply does not count");
+    let next = first.next.expect("a second page");
+    let second = store.conversations(&user("bob"), Some(next), 1).await.expect("page 2");
+    assert_eq!(second.items[0].conversation.to_string(), "dm:bob:carol");
+    if let Some(after) = second.next {
+        let rest = store.conversations(&user("bob"), Some(after), 1).await.expect("page 3");
+        assert!(rest.items.is_empty());
+    }
+    // A group's name rides with its messages.
+    let group = NewMessage {
+        conversation: Conversation::Group(GroupId::parse("g1").expect("valid")),
+        participants: vec![user("alice"), user("bob")],
+        name: Some("Team".into()),
+        ..dm("alice", "bob", "g-1", 60)
+    };
+    stored(store, &group).await;
+    let found = store
+        .summaries(&user("bob"), &[group.conversation.clone(), Conversation::direct(&user("bob"), &user("zed"))])
+        .await
+        .expect("summaries");
+    assert_eq!(found[0].as_ref().and_then(|s| s.name.as_deref()), Some("Team"));
+    assert_eq!(found[1], None, "no summary without a message");
+}
+
+/// Read markers only move forward, clamp to the conversation's last seq, and recount the
+/// unread messages, also while messages keep arriving.
+pub async fn read_markers_move_forward_and_recount_unread<S: Store>(store: &S) {
+    for i in 0..3u64 {
+        stored(store, &dm("alice", "bob", &format!("r{i}"), 10 + i)).await;
+    }
+    let conv = Conversation::direct(&user("alice"), &user("bob"));
+    let ReadOutcome::Moved(s) = store.mark_read(&user("bob"), &conv, 2).await.expect("read") else { panic!("moved") };
+    assert_eq!((s.read_up_to, s.unread), (2, 1));
+    let back = store.mark_read(&user("bob"), &conv, 1).await.expect("read");
+    assert!(matches!(back, ReadOutcome::Unchanged(ref s) if s.read_up_to == 2 && s.unread == 1), "{back:?}");
+    let ReadOutcome::Moved(s) = store.mark_read(&user("bob"), &conv, 99).await.expect("read") else { panic!("moved") };
+    assert_eq!((s.read_up_to, s.unread), (3, 0), "clamped to the last seq");
+    let stranger = Conversation::direct(&user("bob"), &user("nobody"));
+    assert_eq!(store.mark_read(&user("bob"), &stranger, 1).await.expect("read"), ReadOutcome::NotFound);
+    // Reads racing appends: the count always equals what sync shows after the marker.
+    let sends =
+        (0..8u64).map(|i| async move { stored(store, &dm("alice", "bob", &format!("race{i}"), 100 + i)).await });
+    let conv_ref = &conv;
+    let reads = (0..8u64).map(|i| async move { store.mark_read(&user("bob"), conv_ref, 3 + i).await.expect("read") });
+    let (_, _) = futures_util::future::join(join_all(sends), join_all(reads)).await;
+    let summary = store.summaries(&user("bob"), std::slice::from_ref(&conv)).await.expect("read")[0].clone();
+    let summary = summary.expect("summary");
+    let inbox = store.sync(&user("bob"), 0, 100).await.expect("sync").entries;
+    let expected = inbox.iter().filter(|e| e.seq > summary.read_up_to && e.from == "alice").count() as u64;
+    assert_eq!(summary.unread, expected, "{summary:?}");
+    assert_eq!(summary.last_seq, 11);
+}
+
+/// A send to 100 members counts one unread message for each member but the sender.
+pub async fn a_100_member_group_send_counts_unread_for_every_member<S: Store>(store: &S) {
+    let members: Vec<UserId> = (0..100).map(|i| user(&format!("u{i:03}"))).collect();
+    let group = NewMessage {
+        conversation: Conversation::Group(GroupId::parse("hundred").expect("valid")),
+        participants: members.clone(),
+        from: members[0].clone(),
+        ..dm("u000", "u001", "h-1", 10)
+    };
+    stored(store, &group).await;
+    stored(store, &NewMessage { msg_id: MsgId::generate(11), ..dm("u001", "u000", "h-2", 11) }).await;
+    for m in &members {
+        let s = store.summaries(m, std::slice::from_ref(&group.conversation)).await.expect("read")[0].clone();
+        let s = s.expect("every member has the conversation");
+        assert_eq!(s.unread, u64::from(m != &members[0]), "{m}");
+        assert_eq!(s.last.msg_id, group.msg_id);
+    }
+}
+
+/// An edit or delete takes the next seq in every holder's inbox (an update entry), changes
+/// the message in place, moves the summaries, and is idempotent.
+pub async fn edits_and_deletes_take_a_seq_and_change_the_message_in_place<S: Store>(store: &S) {
+    let hello = dm("alice", "bob", "hello", 10);
+    stored(store, &hello).await;
+    let hi = dm("bob", "alice", "hi", 20);
+    stored(store, &hi).await;
+    let edit = amend(UpdateKind::Edit, "alice", &hello, "hello!", "e1", 30);
+    let (seq, seqs) = stored(store, &edit).await;
+    assert_eq!(seq, 3);
+    assert!(seqs.contains(&(user("bob"), 3)));
+    let page = store.sync(&user("bob"), 2, 10).await.expect("sync");
+    assert_eq!(page.entries.len(), 1);
+    let update = &page.entries[0];
+    assert_eq!((update.kind, update.seq, update.body.as_str()), (Some(UpdateKind::Edit), 3, "hello!"));
+    assert_eq!((update.msg_id.clone(), update.from.as_str()), (hello.msg_id.clone(), "alice"));
+    let conv = hello.conversation.clone();
+    let history = store.history(&user("bob"), &conv, None, 10).await.expect("history").entries;
+    assert_eq!(history.len(), 2, "history holds messages only");
+    assert_eq!((history[1].body.as_str(), history[1].edited_at), ("hello!", Some(30)));
+    let latest = store.message(&user("bob"), &hello.msg_id).await.expect("read").expect("held");
+    assert_eq!(latest.body, "hello!");
+    assert!(matches!(store.append(&edit).await.expect("append"), AppendOutcome::Duplicate(a) if a.seq == 3));
+    let summary = store.summaries(&user("bob"), std::slice::from_ref(&conv)).await.expect("read")[0].clone();
+    let summary = summary.expect("summary");
+    assert_eq!((summary.last.msg_id.clone(), summary.last_seq, summary.unread), (hi.msg_id.clone(), 3, 1));
+    // Someone else's message is not theirs to change; the store refuses it too.
+    let foreign = amend(UpdateKind::Delete, "alice", &hi, "", "d0", 35);
+    assert_eq!(store.append(&foreign).await.expect("append"), AppendOutcome::NotFound);
+    // An edit of the last message moves the preview; a delete empties it.
+    stored(store, &amend(UpdateKind::Edit, "bob", &hi, "hi there", "e2", 40)).await;
+    let s = store.summaries(&user("alice"), std::slice::from_ref(&conv)).await.expect("read")[0].clone();
+    let s = s.expect("summary");
+    assert_eq!((s.last.preview.as_str(), s.last.edited_at, s.last_seq), ("hi there", Some(40), 4));
+    stored(store, &amend(UpdateKind::Delete, "bob", &hi, "", "d1", 50)).await;
+    let s = store.summaries(&user("alice"), std::slice::from_ref(&conv)).await.expect("read")[0].clone();
+    let s = s.expect("summary");
+    assert!(s.last.deleted && s.last.preview.is_empty(), "{s:?}");
+    let gone = store.message(&user("alice"), &hi.msg_id).await.expect("read").expect("held");
+    assert!(gone.deleted && gone.body.is_empty());
+    let again = amend(UpdateKind::Edit, "bob", &hi, "back", "e3", 60);
+    assert_eq!(store.append(&again).await.expect("append"), AppendOutcome::NotFound, "a deleted message stays deleted");
+    assert_eq!(seqs_of(store, "alice").await, vec![1, 2, 3, 4, 5], "contiguous seqs, nothing for refusals");
+    assert_eq!(seqs_of(store, "bob").await, vec![1, 2, 3, 4, 5]);
+}
+
+/// An edit in a group of 60 (past one transaction on DynamoDB) reaches every holder once;
+/// a member who never held the message gets nothing.
+pub async fn an_edit_in_a_large_group_reaches_every_holder_once<S: Store>(store: &S) {
+    let members: Vec<UserId> = (0..60).map(|i| user(&format!("e{i:02}"))).collect();
+    let msg = NewMessage {
+        conversation: Conversation::Group(GroupId::parse("sixty-e").expect("valid")),
+        participants: members.clone(),
+        from: members[0].clone(),
+        ..dm("e00", "e01", "big-e", 10)
+    };
+    stored(store, &msg).await;
+    let mut participants = members.clone();
+    participants.push(user("latecomer"));
+    let edit = NewMessage { participants, ..amend(UpdateKind::Edit, "e00", &msg, "fixed", "big-e-1", 20) };
+    let (seq, seqs) = stored(store, &edit).await;
+    assert_eq!((seq, seqs.len()), (2, 60));
+    assert!(matches!(store.append(&edit).await.expect("append"), AppendOutcome::Duplicate(_)));
+    for m in &members {
+        assert_eq!(seqs_of(store, m.as_str()).await, vec![1, 2], "{m}");
+        let held = store.message(m, &msg.msg_id).await.expect("read").expect("held");
+        assert_eq!(held.body, "fixed");
+    }
+    assert_eq!(seqs_of(store, "latecomer").await, Vec::<u64>::new());
 }
 
 async fn receipt<S: Store>(
@@ -552,6 +746,11 @@ macro_rules! store_conformance_tests {
             subscriptions_are_per_watched_user_and_lapse,
             push_endpoints_and_claims,
             a_push_token_has_one_owner,
+            the_conversation_list_is_exact_after_every_append,
+            read_markers_move_forward_and_recount_unread,
+            a_100_member_group_send_counts_unread_for_every_member,
+            edits_and_deletes_take_a_seq_and_change_the_message_in_place,
+            an_edit_in_a_large_group_reaches_every_holder_once,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::BoxError;
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
-use crate::message::{AppendOutcome, InboxEntry, NewMessage, ReceiptUpdate};
+use crate::message::{
+    AppendOutcome, ConversationSummary, InboxEntry, NewMessage, ReadOutcome, ReceiptUpdate, SummaryPage,
+};
 use crate::presence::PresenceState;
 use crate::protocol::ReceiptStatus;
 use crate::push::PushEndpoint;
@@ -102,9 +104,15 @@ pub trait ConnectionStore: Send + Sync {
 /// Per-user inboxes with gap-free seqs.
 pub trait InboxStore: Send + Sync {
     /// Stores `m` for every participant atomically: each gets the next seq of its own
-    /// inbox, and the `(from, clientMsgId)` idempotency record is written in the same
-    /// step. Either everything is stored, or nothing (and no seq is used up). A repeat
-    /// within 24 hours returns [`AppendOutcome::Duplicate`] with the first ack.
+    /// inbox, its conversation summary moves with it, and the `(from, clientMsgId)`
+    /// idempotency record is written in the same step. Either everything is stored, or
+    /// nothing (and no seq is used up). A repeat within 24 hours returns
+    /// [`AppendOutcome::Duplicate`] with the first ack.
+    ///
+    /// An edit or delete (`m.amends`) does the same for the participants who hold message
+    /// `m.msg_id` (an update entry at the next seq), and changes that message in place in
+    /// their inboxes; [`AppendOutcome::NotFound`] when the sender no longer holds it or it
+    /// was deleted.
     fn append(&self, m: &NewMessage) -> impl Future<Output = Result<AppendOutcome, StoreError>> + Send;
     /// Entries of `user` with `seq > after`, ascending, at most `limit`.
     fn sync(&self, user: &UserId, after: u64, limit: u32) -> impl Future<Output = Result<Page, StoreError>> + Send;
@@ -117,6 +125,40 @@ pub trait InboxStore: Send + Sync {
         before: Option<u64>,
         limit: u32,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+}
+
+/// Each user's conversation list, kept exact by every append (in the same atomic step).
+pub trait ConversationStore: Send + Sync {
+    /// `user`'s conversations, most recent activity first, at most `limit`, starting after
+    /// the cursor `before` (a previous page's `next`).
+    fn conversations(
+        &self,
+        user: &UserId,
+        before: Option<u64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<SummaryPage, StoreError>> + Send;
+    /// `user`'s summaries of each of `conversations` (`None`: no entry in it), in order.
+    fn summaries(
+        &self,
+        user: &UserId,
+        conversations: &[Conversation],
+    ) -> impl Future<Output = Result<Vec<Option<ConversationSummary>>, StoreError>> + Send;
+    /// Moves `user`'s read marker in `conversation` forward to `up_to` (clamped to the
+    /// conversation's last seq) and recounts its unread messages; never moves it back.
+    /// Concurrent appends cannot make the count wrong.
+    fn mark_read(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        up_to: u64,
+    ) -> impl Future<Output = Result<ReadOutcome, StoreError>> + Send;
+    /// The message `msg_id` as it stands in `user`'s inbox (its latest state), if `user`
+    /// holds it.
+    fn message(
+        &self,
+        user: &UserId,
+        msg_id: &MsgId,
+    ) -> impl Future<Output = Result<Option<InboxEntry>, StoreError>> + Send;
 }
 
 /// What creating a group under an idempotency key came to.
@@ -279,10 +321,18 @@ pub trait BudgetStore: Send + Sync {
 
 /// Everything the chat functions need from storage.
 pub trait Store:
-    ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore + BudgetStore
+    ConnectionStore + InboxStore + ConversationStore + GroupStore + ReceiptStore + PresenceStore + PushStore + BudgetStore
 {
 }
-impl<T: ConnectionStore + InboxStore + GroupStore + ReceiptStore + PresenceStore + PushStore + BudgetStore> Store
-    for T
+impl<
+    T: ConnectionStore
+        + InboxStore
+        + ConversationStore
+        + GroupStore
+        + ReceiptStore
+        + PresenceStore
+        + PushStore
+        + BudgetStore,
+> Store for T
 {
 }

@@ -15,11 +15,15 @@ mod social;
 
 use super::journal::Journal;
 use super::{
-    Connection, ConnectionStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page, ReceiptStore, StoreError,
+    Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page,
+    ReceiptStore, StoreError,
 };
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, GroupId, MsgId, UserId};
-use crate::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, ReceiptUpdate, StoredAck};
+use crate::message::{
+    AppendOutcome, ConversationSummary, IDEMPOTENCY_TTL_MS, InboxEntry, NewMessage, ReadOutcome, ReceiptUpdate,
+    StoredAck, SummaryPage,
+};
 use crate::protocol::MAX_GROUP_MEMBERS;
 use crate::protocol::ReceiptStatus;
 
@@ -41,6 +45,9 @@ struct Data {
     idempotency: HashMap<(UserId, ClientMsgId), StoredAck>,
     /// Where each message sits in each participant's inbox: receipts without a scan.
     by_msg: HashMap<MsgId, Vec<(UserId, u64)>>,
+    /// Each user's conversation summaries (derived from the appends and read markers,
+    /// so replaying the journal rebuilds them).
+    summaries: HashMap<UserId, HashMap<Conversation, ConversationSummary>>,
     groups: HashMap<GroupId, Group>,
     /// `group.create` idempotency: (creator, clientMsgId) -> (group, digest, ts).
     group_claims: HashMap<(UserId, ClientMsgId), (GroupId, String, u64)>,
@@ -93,6 +100,11 @@ enum Record {
     DeleteEndpoint {
         user: UserId,
         token: String,
+    },
+    Read {
+        user: UserId,
+        conversation: Conversation,
+        up_to: u64,
     },
 }
 
@@ -148,11 +160,24 @@ impl Data {
         match record {
             Record::Append { message, seqs } => {
                 for (user, seq) in &seqs {
+                    let entry = message.entry_at(*seq);
+                    if let Some(kind) = message.amends
+                        && let Some(original) = self.entry_of_mut(user, &message.msg_id)
+                    {
+                        original.amend(kind, &message.body, message.ts);
+                    }
                     let inbox = self.inboxes.entry(user.clone()).or_default();
-                    inbox.entries.push(message.entry_at(*seq));
                     inbox.by_conversation.entry(message.conversation.clone()).or_default().push(*seq);
+                    let summaries = self.summaries.entry(user.clone()).or_default();
+                    let prev = summaries.remove(&message.conversation);
+                    if let Some(s) = ConversationSummary::after(prev, user, &entry, message.name.as_deref()) {
+                        summaries.insert(message.conversation.clone(), s);
+                    }
+                    inbox.entries.push(entry);
                 }
-                self.by_msg.insert(message.msg_id.clone(), seqs.clone());
+                if message.amends.is_none() {
+                    self.by_msg.insert(message.msg_id.clone(), seqs.clone());
+                }
                 if message.is_system() {
                     return;
                 }
@@ -197,6 +222,13 @@ impl Data {
                 }
                 self.endpoints.entry(endpoint.user.clone()).or_default().insert(endpoint.token.clone(), endpoint);
             }
+            Record::Read { user, conversation, up_to } => {
+                let unread = self.unread_after(&user, &conversation, up_to);
+                if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
+                    s.read_up_to = up_to;
+                    s.unread = unread;
+                }
+            }
             Record::DeleteEndpoint { user, token } => {
                 if let Some(e) = self.endpoints.get_mut(&user) {
                     e.remove(&token);
@@ -215,6 +247,33 @@ impl Data {
     fn entry(&self, user: &UserId, msg_id: &MsgId) -> Option<&InboxEntry> {
         let seq = self.by_msg.get(msg_id)?.iter().find(|(u, _)| u == user)?.1;
         self.inboxes.get(user)?.entries.get(usize::try_from(seq).ok()?.checked_sub(1)?)
+    }
+
+    fn entry_of_mut(&mut self, user: &UserId, msg_id: &MsgId) -> Option<&mut InboxEntry> {
+        let seq = self.by_msg.get(msg_id)?.iter().find(|(u, _)| u == user)?.1;
+        self.entry_mut(user, seq)
+    }
+
+    /// Messages from others in `conversation` after `up_to`, in `user`'s inbox.
+    fn unread_after(&self, user: &UserId, conversation: &Conversation, up_to: u64) -> u64 {
+        let Some(inbox) = self.inboxes.get(user) else { return 0 };
+        let Some(seqs) = inbox.by_conversation.get(conversation) else { return 0 };
+        let start = seqs.partition_point(|s| *s <= up_to);
+        seqs[start..]
+            .iter()
+            .filter_map(|s| inbox.entries.get(usize::try_from(*s).ok()?.checked_sub(1)?))
+            .filter(|e| e.counts_as_unread_for(user))
+            .count() as u64
+    }
+
+    /// The participants of an edit or delete who hold the message, or `None` when the
+    /// sender does not (any more): it was deleted, or never was the sender's.
+    fn holders(&self, m: &NewMessage) -> Option<Vec<UserId>> {
+        let original = self.entry(&m.from, &m.msg_id)?;
+        if original.deleted || original.from != m.from.as_str() {
+            return None;
+        }
+        Some(m.participants.iter().filter(|u| self.entry(u, &m.msg_id).is_some()).cloned().collect())
     }
 
     fn next_seq(&self, user: &UserId) -> u64 {
@@ -296,7 +355,14 @@ impl InboxStore for MemoryStore {
             Some(Ok(b)) => Some(b),
             None => None,
         };
-        let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
+        let participants = match m.amends {
+            None => m.participants.clone(),
+            Some(_) => match state.data.holders(m) {
+                Some(holders) => holders,
+                None => return Ok(AppendOutcome::NotFound),
+            },
+        };
+        let seqs: Vec<(UserId, u64)> = participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
         state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
         if let Some(b) = bucket {
             state.data.buckets.insert(m.from.clone(), b);
@@ -340,14 +406,71 @@ impl InboxStore for MemoryStore {
             Some(b) => seqs.partition_point(|s| *s < b),
             None => seqs.len(),
         };
-        let start = end.saturating_sub(limit as usize);
-        let entries = seqs[start..end]
-            .iter()
-            .rev()
-            .filter_map(|s| inbox.entries.get((*s - 1) as usize).cloned())
-            .collect::<Vec<_>>();
-        let next = (start > 0).then(|| seqs[start]);
+        // Messages only (update entries are applied to them already), newest first.
+        let mut entries = Vec::with_capacity(limit as usize);
+        let mut next = None;
+        for s in seqs[..end].iter().rev() {
+            let Some(e) = inbox.entries.get(usize::try_from(*s).unwrap_or(usize::MAX).saturating_sub(1)) else {
+                continue;
+            };
+            if !e.is_message() {
+                continue;
+            }
+            if entries.len() == limit as usize {
+                next = entries.last().map(|e: &InboxEntry| e.seq);
+                break;
+            }
+            entries.push(e.clone());
+        }
         Ok(Page { entries, next })
+    }
+}
+
+impl ConversationStore for MemoryStore {
+    async fn conversations(&self, user: &UserId, before: Option<u64>, limit: u32) -> Result<SummaryPage, StoreError> {
+        let state = self.lock();
+        let Some(all) = state.data.summaries.get(user) else { return Ok(SummaryPage::default()) };
+        // Ordered by the seq of each conversation's latest entry: the inbox's own order.
+        let mut items: Vec<&ConversationSummary> =
+            all.values().filter(|s| before.is_none_or(|b| s.last_seq < b)).collect();
+        items.sort_by(|a, b| b.last_seq.cmp(&a.last_seq));
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if more { items.last().map(|s| s.last_seq) } else { None };
+        Ok(SummaryPage { items: items.into_iter().cloned().collect(), next })
+    }
+
+    async fn summaries(
+        &self,
+        user: &UserId,
+        conversations: &[Conversation],
+    ) -> Result<Vec<Option<ConversationSummary>>, StoreError> {
+        let state = self.lock();
+        let mine = state.data.summaries.get(user);
+        Ok(conversations.iter().map(|c| mine.and_then(|m| m.get(c)).cloned()).collect())
+    }
+
+    async fn mark_read(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        up_to: u64,
+    ) -> Result<ReadOutcome, StoreError> {
+        let mut state = self.lock();
+        let Some(current) = state.data.summaries.get(user).and_then(|m| m.get(conversation)).cloned() else {
+            return Ok(ReadOutcome::NotFound);
+        };
+        let up_to = up_to.min(current.last_seq);
+        if up_to <= current.read_up_to {
+            return Ok(ReadOutcome::Unchanged(current));
+        }
+        state.commit(Record::Read { user: user.clone(), conversation: conversation.clone(), up_to })?;
+        let now = state.data.summaries.get(user).and_then(|m| m.get(conversation)).cloned();
+        Ok(now.map_or(ReadOutcome::NotFound, ReadOutcome::Moved))
+    }
+
+    async fn message(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<InboxEntry>, StoreError> {
+        Ok(self.lock().data.entry(user, msg_id).cloned())
     }
 }
 

@@ -1,0 +1,391 @@
+//! Conversation summaries on DynamoDB: one item per (user, conversation) in the
+//! conversations table, written in the same transaction as the inbox entry it summarizes
+//! (so the list is exact the moment the ack arrives), and listed most recent first through
+//! the keys-only LSI `byActivity`.
+//!
+//! `activity` only changes when a conversation becomes the user's most recent one (the
+//! seq counter remembers which one that is, in `top`): a busy conversation does not
+//! rewrite its index entry on every message, which keeps the index's write cost near zero
+//! for the common back-and-forth.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Select, TransactWriteItem, Update};
+use chat_core::ids::{Conversation, MsgId, UserId};
+use chat_core::message::{ConversationSummary, InboxEntry, ReadOutcome, SYSTEM_SENDER, SummaryPage, UpdateKind};
+use chat_core::schema::{conversations as cv, messages as m};
+use chat_core::store::{ConversationStore, StoreError};
+
+use crate::items::{self, Item, get_n, n, s};
+use crate::store::DynamoStore;
+use crate::txn::{MAX_ROUNDS, backoff, build};
+use crate::unavailable;
+
+/// The summary write for `user` after message `entry` took its seq: the new last
+/// message, one more unread when it is someone else's, and `activity` moved to this seq
+/// unless the conversation already was the user's most recent (`on_top`).
+pub(crate) fn message_summary_write(
+    table: &str,
+    user: &UserId,
+    entry: &InboxEntry,
+    name: Option<&str>,
+    on_top: bool,
+) -> Result<TransactWriteItem, StoreError> {
+    let last = chat_core::message::LastMessage::of(entry);
+    let mut set = vec![
+        "#seq = :seq",
+        "#mid = :mid",
+        "#from = :from",
+        "#prev = :prev",
+        "#ts = :ts",
+        "#read = if_not_exists(#read, :zero)",
+    ];
+    let mut update = Update::builder()
+        .table_name(table)
+        .key(cv::PK, s(user.as_str()))
+        .key(cv::SK, s(entry.conversation.to_string()))
+        .expression_attribute_names("#seq", cv::LAST_SEQ)
+        .expression_attribute_names("#mid", cv::LAST_MSG_ID)
+        .expression_attribute_names("#from", cv::LAST_FROM)
+        .expression_attribute_names("#prev", cv::LAST_PREVIEW)
+        .expression_attribute_names("#ts", cv::LAST_TS)
+        .expression_attribute_names("#read", cv::READ_UP_TO)
+        .expression_attribute_names("#unread", cv::UNREAD)
+        .expression_attribute_names("#edited", cv::LAST_EDITED_AT)
+        .expression_attribute_names("#deleted", cv::LAST_DELETED)
+        .expression_attribute_values(":seq", n(entry.seq))
+        .expression_attribute_values(":mid", s(last.msg_id.as_str()))
+        .expression_attribute_values(":from", s(last.from))
+        .expression_attribute_values(":prev", s(last.preview))
+        .expression_attribute_values(":ts", n(last.ts))
+        .expression_attribute_values(":zero", n(0));
+    if !on_top {
+        set.push("#act = :seq");
+        update = update.expression_attribute_names("#act", cv::ACTIVITY);
+    }
+    if let Some(name) = name {
+        set.push("#name = :name");
+        update = update.expression_attribute_names("#name", cv::NAME).expression_attribute_values(":name", s(name));
+    }
+    let unread = if entry.counts_as_unread_for(user) {
+        update = update.expression_attribute_values(":one", n(1));
+        " ADD #unread :one"
+    } else {
+        set.push("#unread = if_not_exists(#unread, :zero)");
+        ""
+    };
+    let expression = format!("SET {} REMOVE #edited, #deleted{unread}", set.join(", "));
+    Ok(TransactWriteItem::builder().update(build(update.update_expression(expression).build())?).build())
+}
+
+/// The summary write for `user` after an edit or delete took its seq: the last seq moves;
+/// the preview follows when the message changed is the last one (`last_is_target`).
+pub(crate) fn amend_summary_write(
+    table: &str,
+    user: &UserId,
+    entry: &InboxEntry,
+    last_is_target: bool,
+    on_top: bool,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut set = vec!["#seq = :seq"];
+    let mut update = Update::builder()
+        .table_name(table)
+        .key(cv::PK, s(user.as_str()))
+        .key(cv::SK, s(entry.conversation.to_string()))
+        .expression_attribute_names("#seq", cv::LAST_SEQ)
+        .expression_attribute_values(":seq", n(entry.seq));
+    if !on_top {
+        set.push("#act = :seq");
+        update = update.expression_attribute_names("#act", cv::ACTIVITY);
+    }
+    if last_is_target {
+        match entry.kind {
+            Some(UpdateKind::Edit) => {
+                set.extend(["#prev = :prev", "#edited = :ts"]);
+                update = update
+                    .expression_attribute_names("#prev", cv::LAST_PREVIEW)
+                    .expression_attribute_names("#edited", cv::LAST_EDITED_AT)
+                    .expression_attribute_values(
+                        ":prev",
+                        s(chat_core::push::preview(&entry.body, chat_core::message::PREVIEW_CHARS)),
+                    )
+                    .expression_attribute_values(":ts", n(entry.ts));
+            }
+            Some(UpdateKind::Delete) => {
+                set.extend(["#prev = :empty", "#deleted = :true"]);
+                update = update
+                    .expression_attribute_names("#prev", cv::LAST_PREVIEW)
+                    .expression_attribute_names("#deleted", cv::LAST_DELETED)
+                    .expression_attribute_values(":empty", s(""))
+                    .expression_attribute_values(":true", AttributeValue::Bool(true));
+            }
+            None => {}
+        }
+    }
+    let expression = format!("SET {}", set.join(", "));
+    Ok(TransactWriteItem::builder().update(build(update.update_expression(expression).build())?).build())
+}
+
+/// The change of the message itself in `user`'s inbox (at `seq`) by an edit or delete,
+/// unless it was deleted meanwhile.
+pub(crate) fn original_write(
+    table: &str,
+    user: &UserId,
+    seq: u64,
+    kind: UpdateKind,
+    body: &str,
+    ts: u64,
+) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .key(m::PK, s(user.as_str()))
+        .key(m::SK, n(seq))
+        .condition_expression("attribute_exists(#body) AND attribute_not_exists(#deleted)")
+        .expression_attribute_names("#body", m::BODY)
+        .expression_attribute_names("#deleted", m::DELETED);
+    let update = match kind {
+        UpdateKind::Edit => update
+            .update_expression("SET #body = :body, #edited = :ts")
+            .expression_attribute_names("#edited", m::EDITED_AT)
+            .expression_attribute_values(":body", s(body))
+            .expression_attribute_values(":ts", n(ts)),
+        UpdateKind::Delete => update
+            .update_expression("SET #body = :empty, #deleted = :true")
+            .expression_attribute_values(":empty", s(""))
+            .expression_attribute_values(":true", AttributeValue::Bool(true)),
+    };
+    Ok(TransactWriteItem::builder().update(build(update.build())?).build())
+}
+
+/// Where an edit or delete lands for one participant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Holder {
+    /// The message's seq in this participant's inbox.
+    pub(crate) original_seq: u64,
+    /// Whether it is the conversation's last message there (the preview follows).
+    pub(crate) last_is_target: bool,
+    /// Whether this participant has a summary of the conversation to move (one written
+    /// before summaries existed has none, and gets none from an edit).
+    pub(crate) has_summary: bool,
+}
+
+impl DynamoStore {
+    fn summary_key(user: &UserId, conversation: &Conversation) -> Item {
+        Item::from([(cv::PK.to_owned(), s(user.as_str())), (cv::SK.to_owned(), s(conversation.to_string()))])
+    }
+
+    /// The participants of `msg` (an edit or delete) who hold its message, with where it
+    /// is; `None` when the sender does not hold it as its own live message.
+    pub(crate) async fn holders(
+        &self,
+        msg: &chat_core::message::NewMessage,
+    ) -> Result<Option<HashMap<UserId, Holder>>, StoreError> {
+        match self.message(&msg.from, &msg.msg_id).await? {
+            Some(own) if own.from == msg.from.as_str() && !own.deleted => {}
+            _ => return Ok(None),
+        }
+        let found = futures_util::future::try_join_all(msg.participants.iter().map(|u| async move {
+            Ok::<_, StoreError>(match self.entry_key(u, &msg.msg_id).await? {
+                Some(item) => Some((u.clone(), get_n(&item, m::SK, "inbox entry")?)),
+                None => None,
+            })
+        }))
+        .await?;
+        let found: Vec<(UserId, u64)> = found.into_iter().flatten().collect();
+        let users: Vec<UserId> = found.iter().map(|(u, _)| u.clone()).collect();
+        let mut summaries = HashMap::new();
+        for chunk in users.chunks(100) {
+            let keys = chunk.iter().map(|u| Self::summary_key(u, &msg.conversation)).collect();
+            for item in self.batch_get(&self.tables.conversations, keys).await? {
+                let owner = UserId::parse(items::get_s(&item, cv::PK, "conversation summary")?)
+                    .map_err(|e| StoreError::Corrupt(format!("conversation summary: {e}")))?;
+                summaries.insert(owner, items::summary_from(&item)?);
+            }
+        }
+        Ok(Some(
+            found
+                .into_iter()
+                .map(|(u, original_seq)| {
+                    let summary = summaries.get(&u);
+                    let last_is_target = summary.is_some_and(|s| s.last.msg_id == msg.msg_id);
+                    (u, Holder { original_seq, last_is_target, has_summary: summary.is_some() })
+                })
+                .collect(),
+        ))
+    }
+
+    async fn summary(&self, user: &UserId, conversation: &Conversation) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.conversations)
+            .set_key(Some(Self::summary_key(user, conversation)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item().cloned())
+    }
+
+    /// Messages from others in `conversation` after `after` in `user`'s inbox: one
+    /// counting Query on `byConversation` (paged when the range is large).
+    async fn count_unread(&self, user: &UserId, conversation: &Conversation, after: u64) -> Result<u64, StoreError> {
+        let conv = conversation.to_string();
+        let mut total = 0u64;
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.messages)
+                .index_name(m::BY_CONVERSATION_INDEX)
+                .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
+                .filter_expression("attribute_not_exists(#kind) AND #from <> :me AND #from <> :system")
+                .expression_attribute_names("#pk", m::PK)
+                .expression_attribute_names("#cs", m::CONV_SEQ)
+                .expression_attribute_names("#kind", m::KIND)
+                .expression_attribute_names("#from", m::FROM)
+                .expression_attribute_values(":pk", s(user.as_str()))
+                .expression_attribute_values(":lo", s(m::conv_seq(&conv, after.saturating_add(1))))
+                .expression_attribute_values(":hi", s(m::conv_seq(&conv, u64::MAX)))
+                .expression_attribute_values(":me", s(user.as_str()))
+                .expression_attribute_values(":system", s(SYSTEM_SENDER))
+                .select(Select::Count)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            total += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(total),
+            }
+        }
+    }
+}
+
+impl ConversationStore for DynamoStore {
+    async fn conversations(&self, user: &UserId, before: Option<u64>, limit: u32) -> Result<SummaryPage, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.tables.conversations)
+            .index_name(cv::BY_ACTIVITY_INDEX)
+            .expression_attribute_names("#pk", cv::PK)
+            .expression_attribute_values(":pk", s(user.as_str()))
+            .scan_index_forward(false)
+            .limit(limit as i32 + 1)
+            .consistent_read(true);
+        query = match before {
+            None => query.key_condition_expression("#pk = :pk"),
+            Some(b) => query
+                .key_condition_expression("#pk = :pk AND #act < :before")
+                .expression_attribute_names("#act", cv::ACTIVITY)
+                .expression_attribute_values(":before", n(b)),
+        };
+        let out = query.send().await.map_err(unavailable)?;
+        let mut keys: Vec<(Item, u64)> = out
+            .items()
+            .iter()
+            .map(|k| {
+                let activity = get_n(k, cv::ACTIVITY, "conversation index entry")?;
+                let key = k.iter().filter(|(a, _)| *a == cv::PK || *a == cv::SK).map(|(a, v)| (a.clone(), v.clone()));
+                Ok((key.collect(), activity))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let more = keys.len() > limit as usize;
+        keys.truncate(limit as usize);
+        let next = if more { keys.last().map(|(_, a)| *a) } else { None };
+        let order: Vec<String> =
+            keys.iter().filter_map(|(k, _)| k.get(cv::SK).and_then(|v| v.as_s().ok()).cloned()).collect();
+        let mut by_conv: HashMap<String, ConversationSummary> = HashMap::new();
+        if !keys.is_empty() {
+            for item in self.batch_get(&self.tables.conversations, keys.into_iter().map(|(k, _)| k).collect()).await? {
+                let summary = items::summary_from(&item)?;
+                by_conv.insert(summary.conversation.to_string(), summary);
+            }
+        }
+        let items = order.iter().filter_map(|c| by_conv.remove(c)).collect();
+        Ok(SummaryPage { items, next })
+    }
+
+    async fn summaries(
+        &self,
+        user: &UserId,
+        conversations: &[Conversation],
+    ) -> Result<Vec<Option<ConversationSummary>>, StoreError> {
+        let mut by_conv: HashMap<String, ConversationSummary> = HashMap::new();
+        for chunk in conversations.chunks(100) {
+            let keys = chunk.iter().map(|c| Self::summary_key(user, c)).collect();
+            for item in self.batch_get(&self.tables.conversations, keys).await? {
+                let summary = items::summary_from(&item)?;
+                by_conv.insert(summary.conversation.to_string(), summary);
+            }
+        }
+        Ok(conversations.iter().map(|c| by_conv.get(&c.to_string()).cloned()).collect())
+    }
+
+    async fn mark_read(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        up_to: u64,
+    ) -> Result<ReadOutcome, StoreError> {
+        for round in 0..MAX_ROUNDS {
+            let Some(item) = self.summary(user, conversation).await? else { return Ok(ReadOutcome::NotFound) };
+            let mut summary = items::summary_from(&item)?;
+            let up_to = up_to.min(summary.last_seq);
+            if up_to <= summary.read_up_to {
+                return Ok(ReadOutcome::Unchanged(summary));
+            }
+            let unread = self.count_unread(user, conversation, up_to).await?;
+            // Conditional on the summary read: an append in between changes `lastSeq`
+            // (and maybe the count), so the recount is redone.
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.tables.conversations)
+                .set_key(Some(Self::summary_key(user, conversation)))
+                .update_expression("SET #read = :up, #unread = :unread")
+                .condition_expression("#seq = :seq AND #read = :was")
+                .expression_attribute_names("#read", cv::READ_UP_TO)
+                .expression_attribute_names("#unread", cv::UNREAD)
+                .expression_attribute_names("#seq", cv::LAST_SEQ)
+                .expression_attribute_values(":up", n(up_to))
+                .expression_attribute_values(":unread", n(unread))
+                .expression_attribute_values(":seq", n(summary.last_seq))
+                .expression_attribute_values(":was", n(summary.read_up_to))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    summary.read_up_to = up_to;
+                    summary.unread = unread;
+                    return Ok(ReadOutcome::Moved(summary));
+                }
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                    tokio::time::sleep(backoff(round)).await;
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn message(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<InboxEntry>, StoreError> {
+        let Some(key) = self.entry_key(user, msg_id).await? else { return Ok(None) };
+        let seq = get_n(&key, m::SK, "inbox entry")?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.messages)
+            .key(m::PK, s(user.as_str()))
+            .key(m::SK, n(seq))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item().map(items::entry_from).transpose()
+    }
+}
