@@ -5,6 +5,7 @@
 
 mod abuse;
 mod chat;
+mod conversations;
 mod devserver;
 mod groups;
 mod presence_push;

@@ -38,6 +38,7 @@ async fn subscribers_are_told_of_online_then_offline_with_last_seen(server: Test
     let window = Duration::from_millis(WINDOW_MS);
     let mut w = server.connect("watcher", "d").await;
     let mut bystander = server.connect("bystander", "d").await;
+    w.send_to("bob", "hello-bob", "hi bob").await;
     w.request(json!({"action":"presence","users":["bob"]})).await;
     let bob = server.connect("bob", "phone").await;
     let online = next_within(&mut w, window + MARGIN).await.expect("told of online");
@@ -57,12 +58,41 @@ async fn subscribers_are_told_of_online_then_offline_with_last_seen(server: Test
 async fn a_quick_disconnect_and_reconnect_is_not_announced(server: TestServer) {
     let window = Duration::from_millis(WINDOW_MS);
     let mut w = server.connect("watcher", "d").await;
+    w.send_to("bob", "hello-bob", "hi bob").await;
     w.request(json!({"action":"presence","users":["bob"]})).await;
     let bob = server.connect("bob", "phone").await;
     assert_eq!(next_within(&mut w, window + MARGIN).await.expect("online")["users"][0]["online"], true);
     bob.close().await;
     let _bob_again = server.connect("bob", "phone").await;
     assert!(next_within(&mut w, window * 2 + Duration::from_millis(500)).await.is_none(), "no offline blip");
+}
+
+async fn a_strangers_presence_shows_nothing_while_a_contacts_shows_the_truth(server: TestServer) {
+    let window = Duration::from_millis(WINDOW_MS);
+    let _bob = server.connect("bob", "phone").await;
+    let carol = server.connect("carol", "phone").await;
+    let mut alice = server.connect("alice", "laptop").await;
+    alice.send_to("bob", "hi", "hi bob").await;
+    // Wait out the debounce so both are announced online.
+    tokio::time::sleep(window + Duration::from_millis(300)).await;
+    let mut reply = Value::Null;
+    for _ in 0..50 {
+        reply = alice.request(json!({"action":"presence","users":["bob","carol"]})).await;
+        if reply["users"][0]["online"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reply["users"][0]["online"], true, "a contact's truth: {reply}");
+    assert_eq!(
+        reply["users"][1],
+        json!({"user":"carol","online":false,"lastSeen":null}),
+        "a stranger is shown as never seen"
+    );
+    // Carol is not watched either: her going offline tells alice nothing.
+    carol.close().await;
+    let quiet = next_within(&mut alice, window + Duration::from_millis(800)).await;
+    assert!(quiet.is_none(), "nothing about a stranger: {quiet:?}");
 }
 
 async fn an_offline_user_with_a_device_gets_a_push_and_an_online_one_does_not(server: TestServer) {
@@ -117,6 +147,7 @@ chat_e2e::suite!(crate::presence_push::server;
     a_never_seen_user_is_offline_with_null_last_seen,
     subscribers_are_told_of_online_then_offline_with_last_seen,
     a_quick_disconnect_and_reconnect_is_not_announced,
+    a_strangers_presence_shows_nothing_while_a_contacts_shows_the_truth,
     an_offline_user_with_a_device_gets_a_push_and_an_online_one_does_not,
     push_registration_refuses_bad_input_and_unregister_stops_pushes,
 );

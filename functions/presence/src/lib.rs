@@ -1,7 +1,9 @@
 //! `chat-presence`: who is online.
 //!
 //! - [`handle_route`]: the `presence` action: current status of up to 100 users, and a
-//!   subscription of this connection to their changes until it closes.
+//!   subscription of this connection to their changes until it closes. Only contacts
+//!   (users the caller shares a conversation with) are shown and watched; anyone else is
+//!   reported offline and never seen.
 //! - [`settle`]: the debounced decision, for a batch of users whose connections changed:
 //!   wait until the window after the latest change has passed, count each user's live
 //!   connections, and announce what differs from the announced state (compare-and-set, so
@@ -11,21 +13,23 @@
 //!
 //! The rules themselves are `chat_core::presence`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
 use chat_core::clock::{Clock, SystemClock};
 use chat_core::config::{ConfigError, Vars};
-use chat_core::ids::UserId;
+use chat_core::ids::{Conversation, UserId};
 use chat_core::poster::Poster;
 use chat_core::presence::{DEFAULT_DEBOUNCE_MS, PresenceState, decide, settles_at};
 use chat_core::protocol::{Action, ErrorCode, PresenceView, ServerFrame};
 use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::connections::TTL_SECS;
 use chat_core::schema::env;
-use chat_core::store::{BudgetStore, ConnectionStore, PresenceStore, StoreError, Subscription};
+use chat_core::store::{
+    BudgetStore, ConnectionStore, ConversationStore, GroupStore, PresenceStore, StoreError, Subscription,
+};
 use chat_lambda::config::RouteConfig;
 use chat_lambda::refusal::spend_budget;
 use chat_lambda::trigger::{RouteOr, dispatch};
@@ -66,8 +70,13 @@ pub struct Deps<S, P, C = SystemClock> {
     pub limits: Limits,
 }
 
+/// What the presence route reads: presence itself, and the conversations and groups that
+/// decide who the caller may see.
+pub trait RouteStore: PresenceStore + BudgetStore + ConnectionStore + ConversationStore + GroupStore {}
+impl<T: PresenceStore + BudgetStore + ConnectionStore + ConversationStore + GroupStore> RouteStore for T {}
+
 /// The `presence` route.
-pub async fn handle_route<S: ConnectionStore + PresenceStore + BudgetStore, P: Poster, C: Clock>(
+pub async fn handle_route<S: RouteStore, P: Poster, C: Clock>(
     deps: &Deps<S, P, C>,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
@@ -97,7 +106,37 @@ pub async fn handle_route<S: ConnectionStore + PresenceStore + BudgetStore, P: P
     Ok(chat_lambda::ok())
 }
 
-async fn query<S: PresenceStore, P, C: Clock>(
+/// How many group member lists are read at once to find contacts.
+const GROUP_READS: usize = 16;
+
+/// Which of `users` the caller may see: itself, users with a 1:1 conversation holding at
+/// least one message (its summary exists), and members of a group it is in.
+async fn contacts<S: ConversationStore + GroupStore>(
+    store: &S,
+    me: &UserId,
+    users: &[UserId],
+) -> Result<HashSet<UserId>, StoreError> {
+    let dms: Vec<Conversation> = users.iter().map(|u| Conversation::direct(me, u)).collect();
+    let (summaries, groups) = tokio::join!(store.summaries(me, &dms), store.groups_of(me));
+    let mut seen: HashSet<UserId> =
+        users.iter().zip(summaries?).filter(|(u, s)| *u == me || s.is_some()).map(|(u, _)| u.clone()).collect();
+    let wanted: HashSet<&UserId> = users.iter().filter(|u| !seen.contains(*u)).collect();
+    if wanted.is_empty() {
+        return Ok(seen);
+    }
+    for wave in groups?.chunks(GROUP_READS) {
+        let read = futures_util::future::try_join_all(wave.iter().map(|g| store.group(g))).await?;
+        for group in read.into_iter().flatten().filter(|g| g.is_member(me)) {
+            seen.extend(group.members.into_iter().filter(|m| wanted.contains(m)));
+        }
+        if wanted.iter().all(|u| seen.contains(*u)) {
+            break;
+        }
+    }
+    Ok(seen)
+}
+
+async fn query<S: PresenceStore + ConversationStore + GroupStore, P, C: Clock>(
     deps: &Deps<S, P, C>,
     caller: &Caller,
     users: &[UserId],
@@ -107,9 +146,16 @@ async fn query<S: PresenceStore, P, C: Clock>(
         connection_id: caller.connection_id.clone(),
         expires_at: caller.connected_at / 1000 + TTL_SECS,
     };
-    let (subscribed, states) = tokio::join!(deps.store.subscribe(users, &sub), deps.store.presence(users));
+    let visible = contacts(&deps.store, &caller.user, users).await?;
+    let shown: Vec<UserId> = users.iter().filter(|u| visible.contains(*u)).cloned().collect();
+    if shown.is_empty() {
+        return Ok(users.iter().map(|u| PresenceState::view(None, u.clone())).collect());
+    }
+    let (subscribed, states) = tokio::join!(deps.store.subscribe(&shown, &sub), deps.store.presence(&shown));
     subscribed?;
-    Ok(users.iter().zip(states?).map(|(u, s)| PresenceState::view(s.as_ref(), u.clone())).collect())
+    let states: BTreeMap<UserId, Option<PresenceState>> = shown.into_iter().zip(states?).collect();
+    // Strangers look like users never seen: nothing tells them apart from real ones.
+    Ok(users.iter().map(|u| PresenceState::view(states.get(u).cloned().flatten().as_ref(), u.clone())).collect())
 }
 
 /// Decides and announces presence for users whose connections changed at the given times
@@ -197,7 +243,7 @@ pub async fn handle_stream<S: ConnectionStore + PresenceStore, P: Poster, C: Clo
 pub type Event = RouteOr<DynamoDbEvent>;
 
 /// The Lambda entry point: dispatches on the event's shape.
-pub async fn handle<S: ConnectionStore + PresenceStore + BudgetStore, P: Poster, C: Clock>(
+pub async fn handle<S: RouteStore, P: Poster, C: Clock>(
     deps: &Deps<S, P, C>,
     event: LambdaEvent<Event>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {

@@ -4,7 +4,7 @@ use chat_core::clock::ManualClock;
 use chat_core::ids::ConnectionId;
 use chat_core::ratelimit::Limits;
 use chat_core::store::memory::MemoryStore;
-use chat_core::store::{ConnectionStore, PresenceStore, Subscription};
+use chat_core::store::{ConnectionStore, GroupStore, InboxStore, PresenceStore, Subscription};
 use chat_lambda::testing::{RecordingPoster, connection as conn, fixtures, user};
 
 use super::*;
@@ -108,4 +108,58 @@ fn stream_records_name_the_user_and_time() {
     let changes = changes_from_stream(&event);
     assert_eq!(changes[0].0, user("bob"));
     assert!(changes[0].1 > 0);
+}
+
+async fn ask(
+    d: &Deps<MemoryStore, RecordingPoster, ManualClock>,
+    who: &str,
+    conn: &str,
+    users: &[&str],
+) -> serde_json::Value {
+    let body = serde_json::json!({"action": "presence", "id": "p", "users": users}).to_string();
+    handle_route(d, chat_lambda::testing::route_event(who, conn, &body)).await.expect("handled");
+    d.poster.frames_to(conn).last().cloned().expect("a reply")
+}
+
+#[tokio::test]
+async fn strangers_look_offline_and_are_not_watched_while_contacts_show_the_truth() {
+    let d = deps();
+    for who in ["bob", "carol", "dave"] {
+        d.store.set_presence(&user(who), None, PresenceState { online: true, last_seen: Some(5) }).await.expect("set");
+    }
+    // alice has written to bob; she shares a group with carol; dave is a stranger.
+    d.store.append(&chat_core::store::conformance::dm("alice", "bob", "m1", 10)).await.expect("append");
+    let group = chat_core::group::Group {
+        id: chat_core::ids::GroupId::parse("g").expect("valid"),
+        name: "g".into(),
+        creator: user("carol"),
+        members: vec![user("carol"), user("alice")],
+    };
+    d.store.create_group(&group).await.expect("create");
+    let reply = ask(&d, "alice", "a1=", &["bob", "carol", "dave"]).await;
+    let online: Vec<(String, bool, serde_json::Value)> = reply["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| {
+            (u["user"].as_str().unwrap_or("").to_owned(), u["online"].as_bool().unwrap_or(true), u["lastSeen"].clone())
+        })
+        .collect();
+    assert_eq!(
+        online,
+        vec![
+            ("bob".into(), true, serde_json::json!(5)),
+            ("carol".into(), true, serde_json::json!(5)),
+            ("dave".into(), false, serde_json::Value::Null),
+        ]
+    );
+    let mut watchers = Vec::new();
+    for who in ["bob", "carol", "dave"] {
+        watchers.push(d.store.subscribers(&user(who), 0).await.expect("read").len());
+    }
+    assert_eq!(watchers, vec![1, 1, 0], "only contacts are watched");
+    // A stranger asking about alice learns nothing either.
+    let reply = ask(&d, "dave", "d1=", &["alice"]).await;
+    assert_eq!(reply["users"][0]["online"], false);
+    assert_eq!(reply["users"][0]["lastSeen"], serde_json::Value::Null);
 }
