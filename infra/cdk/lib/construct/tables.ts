@@ -9,9 +9,10 @@ import schema from '../schema.json';
 export type TableRole = keyof typeof schema.tables;
 export const TABLE_ROLES = Object.keys(schema.tables) as TableRole[];
 
-/** Tables whose data must survive mistakes: point-in-time recovery on. The others hold
- *  state that rebuilds itself (live connections, presence). */
-export const PITR_TABLES: ReadonlySet<TableRole> = new Set<TableRole>(['messages', 'groups', 'state', 'push']);
+/** Tables whose data must survive mistakes: point-in-time recovery on (conversations hold
+ *  the read markers). The others hold state that rebuilds itself (live connections,
+ *  presence). */
+export const PITR_TABLES: ReadonlySet<TableRole> = new Set<TableRole>(['messages', 'conversations', 'groups', 'state', 'push']);
 
 interface KeyDef {
   readonly name: string;

@@ -31,7 +31,10 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
   },
   send: {
     connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
-    messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // Entries (put in the append's transaction), receipts and edits in place, message lookups.
+    messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    // Summaries (updated in the append's transaction), the list, read markers.
+    conversations: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
     // Counters with send buckets, idempotency records, budgets, the connection counter.
     state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     // Membership changes are one transaction: metadata count, member puts and deletes.
@@ -39,6 +42,9 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
   },
   presence: {
     connections: ['dynamodb:Query'],
+    // Who the caller may see: 1:1 summaries, and the members of its groups.
+    conversations: ['dynamodb:BatchGetItem'],
+    groups: ['dynamodb:Query'],
     presence: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
     state: ['dynamodb:UpdateItem'],
   },
@@ -114,6 +120,8 @@ export class ChatStack extends Stack {
 /** Indexes the functions query, by table: access to each is granted by name. */
 export const QUERIED_INDEXES: Partial<Record<TableRole, string[]>> = {
   messages: (schema.tables.messages.localIndexes ?? []).map((i) => i.name),
+  conversations: (schema.tables.conversations.localIndexes ?? []).map((i) => i.name),
+  groups: (schema.tables.groups.globalIndexes ?? []).map((i) => i.name),
 };
 
 function grantTables(fns: Readonly<Record<string, lambda.Function>>, tables: Readonly<Record<TableRole, dynamodb.Table>>) {
