@@ -147,6 +147,12 @@ pub mod messages {
     pub const EDITED_AT: &str = "editedAt";
     /// On a deleted message: true (BOOL).
     pub const DELETED: &str = "deleted";
+    /// The inbox owner's send tokens left (N), on every entry: each new entry carries the
+    /// owner's bucket forward from the latest one (`ratelimit::Bucket`), and a sender's
+    /// own entry carries the bucket its send was charged to. No per-user item is needed.
+    pub const TOKENS: &str = "tokens";
+    /// When the tokens were counted, ms (N), beside [`TOKENS`].
+    pub const TOKENS_AT: &str = "tokensAt";
     /// Local secondary index finding an entry of an inbox by message id (receipts).
     pub const BY_MSG_ID_INDEX: &str = "byMsgId";
 
@@ -156,11 +162,13 @@ pub mod messages {
     }
 }
 
-/// State: seq counters and idempotency records, under one string key.
+/// State: idempotency records, claims, budgets and markers, under one string key. (There
+/// is no per-user seq counter: an inbox's next seq is one past its latest entry, and the
+/// entry's own conditional put is what makes it unique.)
 pub mod state {
     /// Partition key (S).
     pub const PK: &str = "pk";
-    /// The counter's value (N) on `seq#<user>` items.
+    /// The sender's seq (N) on idempotency items; a member's seq on delivery markers.
     pub const SEQ: &str = "seq";
     /// TTL attribute (N) on idempotency items.
     pub const TTL: &str = "ttl";
@@ -176,21 +184,8 @@ pub mod state {
     pub const TS: &str = "ts";
     /// The first send's `NewMessage::digest` (S) on idempotency items.
     pub const DIGEST: &str = "digest";
-    /// Send tokens left (N), on a user's seq counter (`ratelimit::Bucket`).
-    pub const TOKENS: &str = "tokens";
-    /// When the tokens were counted, ms (N), on a user's seq counter.
-    pub const TOKENS_AT: &str = "tokensAt";
     /// Requests counted (N), on a budget item.
     pub const COUNT: &str = "n";
-
-    /// On a seq counter: the conversation of the user's latest entry (S), which tells the
-    /// next write whether that conversation is already the user's most recent.
-    pub const TOP: &str = "top";
-
-    /// Key of a user's seq counter.
-    pub fn counter_key(user: &str) -> String {
-        format!("seq#{user}")
-    }
 
     /// Key of an idempotency record. User ids cannot contain `#`, so this is unambiguous.
     pub fn idempotency_key(user: &str, client_msg_id: &str) -> String {

@@ -1,16 +1,23 @@
-//! The append: every participant's next seq, its inbox entry and the idempotency record,
-//! in one `TransactWriteItems`, so a failure at any point leaves no gap and no half-sent
-//! message.
+//! The append: every participant's next seq, its inbox entry, its conversation summary
+//! and the idempotency record, in one `TransactWriteItems`, so a failure at any point
+//! leaves no gap, no half-sent message and no summary out of step.
 //!
-//! 1. One consistent `BatchGetItem` reads each participant's counter and the
-//!    `(sender, clientMsgId)` record. A live record means a resend: return its ack.
+//! 1. At once: one consistent `BatchGetItem` of the `(sender, clientMsgId)` record (a live
+//!    record means a resend: return its ack), and one consistent Query per participant for
+//!    the latest entry of its inbox (newest first, one item).
 //! 2. One `TransactWriteItems` writes, all or nothing: the idempotency record (condition:
-//!    absent or expired), each counter moved from the value read to the next (condition:
-//!    unchanged since the read), and each inbox entry at its new seq.
+//!    absent or expired) and, per participant, its inbox entry at one past the latest seq
+//!    (condition: that seq is free) and its summary.
 //!
-//! A concurrent writer to the same inbox makes a counter condition fail and the whole
-//! transaction cancel; we read again and retry with jittered backoff. Nothing was written,
-//! so no seq is lost. Two round trips in the common case; a 1:1 send writes 5 items.
+//! There is no per-user counter: the entry's own condition is the compare-and-set. A
+//! concurrent writer that took the seq first cancels the transaction; we read again and
+//! retry with jittered backoff. Nothing was written, so no seq is lost. The sender's send
+//! bucket rides on its new entry (every entry carries its owner's bucket forward), so the
+//! limit costs no item either. Two round trips in the common case; a 1:1 send writes 5
+//! items, as it did with counters and without summaries.
+//!
+//! An edit or delete first finds who holds the message (`conversations::holders`), then
+//! writes the same way per holder, plus the change to the message itself.
 //!
 //! Optimistic retries cost O(n²) attempts when n writers race for one inbox, so appends
 //! that one process makes to the same inboxes are first serialized in-process
@@ -27,11 +34,11 @@ use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
 use crate::conversations::Holder;
-use crate::items::{self, get_n, n};
+use crate::items::{self, n};
 use crate::store::DynamoStore;
 use crate::txn::{
-    BucketWrite, MAX_ROUNDS, backoff, build, counter_write, is_retryable_cancel, items_per_participant, on_top,
-    participant_writes, read_state,
+    Latest, MAX_ROUNDS, backoff, build, is_retryable_cancel, items_per_participant, latest_entries, participant_writes,
+    read_state,
 };
 use crate::unavailable;
 
@@ -39,9 +46,9 @@ use crate::unavailable;
 const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// Participants one transaction holds: the idempotency record, then per participant its
-/// counter and its share (`items_per_participant`): 33 for a message, 24 for an edit.
+/// share (`items_per_participant`): 49 for a message, 33 for an edit or delete.
 pub(crate) fn max_participants(msg: &NewMessage) -> usize {
-    (MAX_TRANSACTION_ITEMS - 1) / (1 + items_per_participant(msg))
+    (MAX_TRANSACTION_ITEMS - 1) / items_per_participant(msg)
 }
 
 /// What one round found out.
@@ -101,11 +108,8 @@ async fn append_round(
     holders: &HashMap<UserId, Holder>,
 ) -> Result<Round, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
-    let mut keys: Vec<String> = msg.participants.iter().map(|u| st::counter_key(u.as_str())).collect();
-    if !msg.is_system() {
-        keys.push(idem_key.clone());
-    }
-    let state = read_state(store, keys).await?;
+    let keys = if msg.is_system() { Vec::new() } else { vec![idem_key.clone()] };
+    let (state, latest) = tokio::try_join!(read_state(store, keys), latest_entries(store, &msg.participants))?;
     if let Some(item) = state.get(&idem_key) {
         let ack = items::ack_from(item)?;
         if items::is_pending(item) {
@@ -124,33 +128,22 @@ async fn append_round(
         }
     }
     let mut seqs = Vec::with_capacity(msg.participants.len());
-    let mut writes = Vec::with_capacity(1 + (1 + items_per_participant(msg)) * msg.participants.len());
-    let conversation = msg.conversation.to_string();
-    // The sender's send limit rides on its counter, which this transaction writes anyway.
-    let sender_counter = state.get(&st::counter_key(msg.from.as_str()));
-    let bucket = match msg.limit {
+    let mut writes = Vec::with_capacity(1 + items_per_participant(msg) * msg.participants.len());
+    let none = Latest::default();
+    // The sender's send limit rides on its new entry: the bucket is read from its latest
+    // entry and written with the new one, whose seq no one else can have taken meanwhile.
+    let charged = match msg.limit {
         None => None,
-        Some(limit) => {
-            let read = sender_counter.and_then(items::bucket_from);
-            match limit.take(read, msg.ts) {
-                Err(retry_after_ms) => return Ok(Round::Done(AppendOutcome::RateLimited { retry_after_ms })),
-                Ok(new) => Some(BucketWrite { read_at: read.map(|b| b.at_ms), new }),
-            }
-        }
+        Some(limit) => match limit.take(latest.get(&msg.from).and_then(|l| l.bucket), msg.ts) {
+            Err(retry_after_ms) => return Ok(Round::Done(AppendOutcome::RateLimited { retry_after_ms })),
+            Ok(new) => Some(new),
+        },
     };
     for user in &msg.participants {
-        let key = st::counter_key(user.as_str());
-        let counter = state.get(&key);
-        let current = match counter {
-            Some(item) => get_n(item, st::SEQ, "seq counter")?,
-            None => 0,
-        };
-        let next = current + 1;
-        seqs.push((user.clone(), next));
-        let charge = if *user == msg.from { bucket } else { None };
-        writes.push(counter_write(&store.tables.state, &key, current, next, &conversation, charge)?);
-        let top = on_top(counter, &conversation);
-        writes.extend(participant_writes(store, msg, user, next, top, holders.get(user))?);
+        let last = latest.get(user).unwrap_or(&none);
+        seqs.push((user.clone(), last.seq + 1));
+        let bucket = if *user == msg.from && charged.is_some() { charged } else { last.bucket };
+        writes.extend(participant_writes(store, msg, user, last, bucket, holders.get(user))?);
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, s)| *s);
     let ack = msg.ack(sender_seq);

@@ -1,19 +1,20 @@
-//! Appends to more participants than one transaction holds (groups over 33 members; edits
-//! and deletes over 24).
+//! Appends to more participants than one transaction holds (groups over 49 members; edits
+//! and deletes over 33).
 //!
 //! 1. Claim the `(sender, clientMsgId)` record with a conditional put, marked `pending`,
 //!    holding the message id and time. A resend that finds a pending claim resumes it with
 //!    the claimed id; one that finds a complete record gets its ack.
-//! 2. Write the participants in chunks of 25 (20 for an edit or delete), up to 4 chunks at
-//!    once. Each chunk is one transaction per round: for each participant its counter
-//!    (read, then moved on under a condition), its inbox entry, its conversation summary
-//!    (and the change to the message, for an edit), and a delivery marker
-//!    `dlv#<msgId>#<user>` (condition: absent). A participant whose marker exists already has the message, so a resumed
-//!    append never stores anything twice, and each inbox stays gap-free: entry and counter
-//!    move together.
-//! 3. Complete the record with the sender's seq and everyone's seqs; only then ack.
+//! 2. A fresh send writes the sender's own entry first, charged to its send bucket; an
+//!    empty bucket gives the claim back and stores nothing.
+//! 3. Write the others in chunks of 33 (25 for an edit or delete), up to 4 chunks at once.
+//!    Each chunk is one transaction per round: for each participant its inbox entry at one
+//!    past its latest (condition: that seq is free), its conversation summary (and the
+//!    change to the message, for an edit), and a delivery marker `dlv#<msgId>#<user>`
+//!    (condition: absent). A participant whose marker exists already has the message, so a
+//!    resumed append never stores anything twice, and each inbox stays gap-free.
+//! 4. Complete the record with the sender's seq and everyone's seqs; only then ack.
 //!
-//! A failure before step 3 leaves some inboxes with the message and no ack; the client's
+//! A failure before step 4 leaves some inboxes with the message and no ack; the client's
 //! retry with the same `clientMsgId` finishes the rest, exactly once.
 
 use std::collections::HashMap;
@@ -31,16 +32,16 @@ use crate::conversations::Holder;
 use crate::items::{self, Item, get_n, n, s};
 use crate::store::DynamoStore;
 use crate::txn::{
-    MAX_ROUNDS, backoff, build, claim_for_a_day, counter_write, is_retryable_cancel, items_per_participant, on_top,
+    Latest, MAX_ROUNDS, backoff, build, claim_for_a_day, is_retryable_cancel, items_per_participant, latest_entries,
     participant_writes, read_state,
 };
 use crate::unavailable;
 
 const CONCURRENT_CHUNKS: usize = 4;
 
-/// Participants per chunk: counter, marker and their share of items each, at most 100.
+/// Participants per chunk: their share of items and a marker each, at most 100.
 fn chunk_size(msg: &NewMessage) -> usize {
-    100 / (2 + items_per_participant(msg))
+    100 / (1 + items_per_participant(msg))
 }
 
 enum Claim {
@@ -55,27 +56,33 @@ pub(crate) async fn append_chunked(
     holders: &HashMap<UserId, Holder>,
 ) -> Result<AppendOutcome, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
-    if let Some(limit) = msg.limit
-        && !msg.is_system()
-        && !recorded(store, msg, &idem_key).await?
-        && let Err(retry_after_ms) = charge(store, msg, limit).await?
-    {
-        return Ok(AppendOutcome::RateLimited { retry_after_ms });
-    }
-    let msg = if msg.is_system() {
-        msg.clone()
+    let (msg, fresh) = if msg.is_system() {
+        (msg.clone(), false)
     } else {
         match claim(store, msg, &idem_key).await? {
-            Claim::Fresh => msg.clone(),
-            Claim::Resume { msg_id, ts } => NewMessage { msg_id, ts, ..msg.clone() },
+            Claim::Fresh => (msg.clone(), true),
+            Claim::Resume { msg_id, ts } => (NewMessage { msg_id, ts, ..msg.clone() }, false),
             Claim::Done(outcome) => return Ok(outcome),
         }
     };
-    let chunks: Vec<&[UserId]> = msg.participants.chunks(chunk_size(&msg)).collect();
     let mut seqs = Vec::with_capacity(msg.participants.len());
+    // A fresh send is charged first, with the sender's own entry (which carries its bucket):
+    // when the bucket is empty nothing is stored and the claim is given back. A resumed
+    // send was charged by its first attempt.
+    if fresh && let Some(limit) = msg.limit {
+        match write_chunk(store, &msg, std::slice::from_ref(&msg.from), holders, Some(limit)).await? {
+            Ok(done) => seqs.extend(done),
+            Err(retry_after_ms) => {
+                release(store, &idem_key, &msg).await?;
+                return Ok(AppendOutcome::RateLimited { retry_after_ms });
+            }
+        }
+    }
+    let rest: Vec<UserId> = msg.participants.iter().filter(|u| !seqs.iter().any(|(d, _)| d == *u)).cloned().collect();
+    let chunks: Vec<&[UserId]> = rest.chunks(chunk_size(&msg)).collect();
     for wave in chunks.chunks(CONCURRENT_CHUNKS) {
-        for chunk in join_all(wave.iter().map(|c| write_chunk(store, &msg, c, holders))).await {
-            seqs.extend(chunk?);
+        for chunk in join_all(wave.iter().map(|c| write_chunk(store, &msg, c, holders, None))).await {
+            seqs.extend(chunk?.unwrap_or_default());
         }
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, q)| *q);
@@ -94,51 +101,26 @@ pub(crate) async fn append_chunked(
     Ok(AppendOutcome::Stored { ack, seqs })
 }
 
-/// Whether a live idempotency record of this `(from, clientMsgId)` exists: a resend (or
-/// a conflict, or a resume) is answered without charging the send limit.
-async fn recorded(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<bool, StoreError> {
-    let state = read_state(store, vec![key.to_owned()]).await?;
-    Ok(match state.get(key) {
-        Some(item) => items::ack_from(item)?.ts + IDEMPOTENCY_TTL_MS > msg.ts,
-        None => false,
-    })
-}
-
-/// Takes one send token from the sender's bucket on its counter item, with a conditional
-/// update of the tokens alone (this path writes the counter in a later chunk). Returns
-/// how long to wait when the bucket is empty.
-async fn charge(store: &DynamoStore, msg: &NewMessage, limit: RateLimit) -> Result<Result<(), u64>, StoreError> {
-    let key = st::counter_key(msg.from.as_str());
-    for round in 0..MAX_ROUNDS {
-        let state = read_state(store, vec![key.clone()]).await?;
-        let read = state.get(&key).and_then(items::bucket_from);
-        let new = match limit.take(read, msg.ts) {
-            Ok(new) => new,
-            Err(retry_after_ms) => return Ok(Err(retry_after_ms)),
-        };
-        let mut update = store
-            .client
-            .update_item()
-            .table_name(&store.tables.state)
-            .key(st::PK, s(&key))
-            .update_expression("SET #tok = :tok, #tat = :tat")
-            .expression_attribute_names("#tok", st::TOKENS)
-            .expression_attribute_names("#tat", st::TOKENS_AT)
-            .expression_attribute_values(":tok", items::f(new.tokens))
-            .expression_attribute_values(":tat", n(new.at_ms));
-        update = match read {
-            None => update.condition_expression("attribute_not_exists(#tat)"),
-            Some(b) => update.condition_expression("#tat = :readAt").expression_attribute_values(":readAt", n(b.at_ms)),
-        };
-        match update.send().await {
-            Ok(_) => return Ok(Ok(())),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                tokio::time::sleep(backoff(round)).await;
-            }
-            Err(e) => return Err(unavailable(e)),
-        }
+/// Gives back the pending claim of a send refused by its limit (only ours, only while it
+/// is pending), so nothing of it remains.
+async fn release(store: &DynamoStore, key: &str, msg: &NewMessage) -> Result<(), StoreError> {
+    let result = store
+        .client
+        .delete_item()
+        .table_name(&store.tables.state)
+        .key(st::PK, s(key))
+        .condition_expression("#status = :pending AND #mid = :mid")
+        .expression_attribute_names("#status", st::STATUS)
+        .expression_attribute_names("#mid", st::MSG_ID)
+        .expression_attribute_values(":pending", s(items::PENDING))
+        .expression_attribute_values(":mid", s(msg.msg_id.as_str()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+        Err(e) => Err(unavailable(e)),
     }
-    Err(StoreError::Contention)
 }
 
 async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim, StoreError> {
@@ -168,47 +150,49 @@ async fn claim(store: &DynamoStore, msg: &NewMessage, key: &str) -> Result<Claim
 }
 
 /// Stores `msg` for each of `users` (one chunk), skipping those whose marker shows they
-/// have it already; returns every user's seq.
+/// have it already; returns every user's seq. With `limit` (a chunk of the sender alone),
+/// the sender's entry is charged to its send bucket: `Err` with the wait when it is empty.
 async fn write_chunk(
     store: &DynamoStore,
     msg: &NewMessage,
     users: &[UserId],
     holders: &HashMap<UserId, Holder>,
-) -> Result<Vec<(UserId, u64)>, StoreError> {
-    let conversation = msg.conversation.to_string();
+    limit: Option<RateLimit>,
+) -> Result<Result<Vec<(UserId, u64)>, u64>, StoreError> {
     let mut done: Vec<(UserId, u64)> = Vec::with_capacity(users.len());
     let mut remaining: Vec<UserId> = users.to_vec();
+    let none = Latest::default();
     for round in 0..MAX_ROUNDS {
-        let keys = remaining.iter().flat_map(|u| [st::counter_key(u.as_str()), marker_key(msg, u)]).collect();
-        let state = read_state(store, keys).await?;
-        let mut writes = Vec::with_capacity((2 + items_per_participant(msg)) * remaining.len());
+        let markers = remaining.iter().map(|u| marker_key(msg, u)).collect();
+        let (state, latest) = tokio::try_join!(read_state(store, markers), latest_entries(store, &remaining))?;
+        let mut writes = Vec::with_capacity((1 + items_per_participant(msg)) * remaining.len());
         let mut planned = Vec::with_capacity(remaining.len());
         for user in &remaining {
             if let Some(marker) = state.get(&marker_key(msg, user)) {
                 done.push((user.clone(), get_n(marker, st::SEQ, "delivery marker")?));
                 continue;
             }
-            let counter_key = st::counter_key(user.as_str());
-            let counter = state.get(&counter_key);
-            let current = match counter {
-                Some(item) => get_n(item, st::SEQ, "seq counter")?,
-                None => 0,
+            let last = latest.get(user).unwrap_or(&none);
+            let bucket = match limit {
+                Some(limit) if *user == msg.from => match limit.take(last.bucket, msg.ts) {
+                    Ok(new) => Some(new),
+                    Err(retry_after_ms) => return Ok(Err(retry_after_ms)),
+                },
+                _ => last.bucket,
             };
-            let next = current + 1;
-            writes.push(counter_write(&store.tables.state, &counter_key, current, next, &conversation, None)?);
-            let top = on_top(counter, &conversation);
-            writes.extend(participant_writes(store, msg, user, next, top, holders.get(user))?);
+            let next = last.seq + 1;
+            writes.extend(participant_writes(store, msg, user, last, bucket, holders.get(user))?);
             writes.push(marker_write(&store.tables.state, msg, user, next)?);
             planned.push((user.clone(), next));
         }
         remaining.retain(|u| planned.iter().any(|(p, _)| p == u));
         if planned.is_empty() {
-            return Ok(done);
+            return Ok(Ok(done));
         }
         match store.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => {
                 done.extend(planned);
-                return Ok(done);
+                return Ok(Ok(done));
             }
             Err(e) if is_retryable_cancel(&e) => tokio::time::sleep(backoff(round)).await,
             Err(e) => return Err(unavailable(e)),

@@ -24,11 +24,19 @@ pub fn f(v: f64) -> AttributeValue {
     AttributeValue::N(format!("{v}"))
 }
 
-/// The send-limit bucket kept on a seq counter item, if one was stored.
+/// The owner's send-limit bucket carried on an inbox entry, if it has one.
 pub fn bucket_from(item: &Item) -> Option<Bucket> {
-    let tokens = item.get(st::TOKENS)?.as_n().ok()?.parse().ok()?;
-    let at_ms = item.get(st::TOKENS_AT)?.as_n().ok()?.parse().ok()?;
+    let tokens = item.get(m::TOKENS)?.as_n().ok()?.parse().ok()?;
+    let at_ms = item.get(m::TOKENS_AT)?.as_n().ok()?.parse().ok()?;
     Some(Bucket { tokens, at_ms })
+}
+
+/// Puts `bucket` on an inbox entry's item.
+pub fn with_bucket(item: &mut Item, bucket: Option<Bucket>) {
+    if let Some(b) = bucket {
+        item.insert(m::TOKENS.to_owned(), f(b.tokens));
+        item.insert(m::TOKENS_AT.to_owned(), n(b.at_ms));
+    }
 }
 
 /// A number attribute.

@@ -1,13 +1,14 @@
 //! The building blocks both append paths share (`append`: one transaction; `fanout`:
-//! resumable chunks): consistent state reads, the conditional counter and entry writes, and
-//! the retry policy for cancelled transactions.
+//! resumable chunks): consistent reads of state items and of each inbox's latest entry,
+//! the conditional entry write, each participant's share of writes, and the retry policy
+//! for cancelled transactions.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use chat_core::ids::UserId;
 use chat_core::message::{IDEMPOTENCY_TTL_MS, NewMessage};
 use chat_core::ratelimit::Bucket;
@@ -89,32 +90,87 @@ pub(crate) async fn claim_for_a_day(store: &DynamoStore, mut item: Item, now_ms:
     }
 }
 
-/// A send-limit bucket to write with a counter: the new state, and the `at` of the state
-/// it was computed from (the write's condition), `None` for a bucket never stored.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BucketWrite {
-    pub(crate) read_at: Option<u64>,
-    pub(crate) new: Bucket,
+/// The latest entry of an inbox, as the next append needs it: its seq (the next one is
+/// one past it), its conversation (is that one already the owner's most recent?) and the
+/// owner's send bucket it carries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Latest {
+    /// The latest seq, 0 for an empty inbox.
+    pub(crate) seq: u64,
+    /// Its conversation.
+    pub(crate) conversation: Option<String>,
+    /// The owner's bucket as of that entry.
+    pub(crate) bucket: Option<Bucket>,
 }
 
-/// Whether `conversation` is the one of the latest entry in the inbox whose counter is
-/// `counter` (then its summary's `activity` need not move).
-pub(crate) fn on_top(counter: Option<&Item>, conversation: &str) -> bool {
-    counter.and_then(|c| c.get(st::TOP)).and_then(|v| v.as_s().ok()).is_some_and(|t| t == conversation)
+impl Latest {
+    /// Whether `conversation` is the one of this latest entry (its summary's `activity`
+    /// then need not move).
+    pub(crate) fn on_top(&self, conversation: &str) -> bool {
+        self.conversation.as_deref() == Some(conversation)
+    }
 }
 
-/// One participant's share of an append, besides its counter: the inbox entry at `next`,
-/// the summary, and for an edit or delete the change to the message itself.
+/// How many latest-entry Queries run at once: every participant of one transaction.
+const LATEST_CONCURRENCY: usize = 50;
+
+/// The latest entry of each of `users`' inboxes: one consistent Query each (newest first,
+/// one item), a few at a time.
+pub(crate) async fn latest_entries(
+    store: &DynamoStore,
+    users: &[UserId],
+) -> Result<HashMap<UserId, Latest>, StoreError> {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(users.iter().cloned())
+        .map(|user| async move {
+            let out = store
+                .client
+                .query()
+                .table_name(&store.tables.messages)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", m::PK)
+                .expression_attribute_names("#seq", m::SK)
+                .expression_attribute_names("#conv", m::CONVERSATION)
+                .expression_attribute_names("#tok", m::TOKENS)
+                .expression_attribute_names("#tat", m::TOKENS_AT)
+                .projection_expression("#seq, #conv, #tok, #tat")
+                .expression_attribute_values(":pk", s(user.as_str()))
+                .scan_index_forward(false)
+                .limit(1)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            let latest = match out.items().first() {
+                None => Latest::default(),
+                Some(item) => Latest {
+                    seq: items::get_n(item, m::SK, "inbox entry")?,
+                    conversation: item.get(m::CONVERSATION).and_then(|v| v.as_s().ok()).cloned(),
+                    bucket: items::bucket_from(item),
+                },
+            };
+            Ok::<_, StoreError>((user, latest))
+        })
+        .buffer_unordered(LATEST_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// One participant's share of an append: the inbox entry at `next` (carrying the owner's
+/// send bucket, `bucket`), the summary, and for an edit or delete the change to the
+/// message itself.
 pub(crate) fn participant_writes(
     store: &DynamoStore,
     msg: &NewMessage,
     user: &UserId,
-    next: u64,
-    on_top: bool,
+    latest: &Latest,
+    bucket: Option<Bucket>,
     holder: Option<&Holder>,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let entry = msg.entry_at(next);
+    let entry = msg.entry_at(latest.seq + 1);
+    let on_top = latest.on_top(&entry.conversation.to_string());
     let mut item = items::entry_item(user, &entry);
+    items::with_bucket(&mut item, bucket);
     item.shrink_to_fit();
     let mut writes = vec![entry_write(&store.tables.messages, item)?];
     let summaries = &store.tables.conversations;
@@ -131,57 +187,15 @@ pub(crate) fn participant_writes(
     Ok(writes)
 }
 
-/// Items one participant adds to a transaction besides its counter (and marker).
+/// Items one participant adds to a transaction: entry and summary, and for an edit or
+/// delete the message changed in place.
 pub(crate) fn items_per_participant(msg: &NewMessage) -> usize {
     if msg.amends.is_some() { 3 } else { 2 }
 }
 
-/// Moves a seq counter from `current` (0: absent) to `next`, conditionally, noting the
-/// conversation of the new latest entry (`top`); with a bucket, also the sender's send
-/// tokens, conditional on the bucket being the one read.
-pub(crate) fn counter_write(
-    table: &str,
-    key: &str,
-    current: u64,
-    next: u64,
-    top: &str,
-    bucket: Option<BucketWrite>,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut update = Update::builder()
-        .table_name(table)
-        .key(st::PK, s(key))
-        .expression_attribute_names("#seq", st::SEQ)
-        .expression_attribute_names("#top", st::TOP)
-        .expression_attribute_values(":top", s(top))
-        .expression_attribute_values(":next", n(next));
-    let mut condition =
-        if current == 0 { "attribute_not_exists(#seq)".to_owned() } else { "#seq = :current".to_owned() };
-    if current != 0 {
-        update = update.expression_attribute_values(":current", n(current));
-    }
-    match bucket {
-        None => update = update.update_expression("SET #seq = :next, #top = :top"),
-        Some(b) => {
-            update = update
-                .update_expression("SET #seq = :next, #top = :top, #tok = :tok, #tat = :tat")
-                .expression_attribute_names("#tok", st::TOKENS)
-                .expression_attribute_names("#tat", st::TOKENS_AT)
-                .expression_attribute_values(":tok", items::f(b.new.tokens))
-                .expression_attribute_values(":tat", n(b.new.at_ms));
-            // The bucket must still be the one read: another writer of these tokens (the
-            // chunked path's charge) changes `tokensAt` without moving the seq.
-            match b.read_at {
-                None => condition.push_str(" AND attribute_not_exists(#tat)"),
-                Some(at) => {
-                    update = update.expression_attribute_values(":readAt", n(at));
-                    condition.push_str(" AND #tat = :readAt");
-                }
-            }
-        }
-    }
-    Ok(TransactWriteItem::builder().update(build(update.condition_expression(condition).build())?).build())
-}
-
+/// Puts an inbox entry at its seq only if that seq is still free: this condition is what
+/// makes seqs unique and gap-free (the seq is one past the latest entry read, and a
+/// concurrent writer that took it first cancels the transaction).
 pub(crate) fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)

@@ -5,8 +5,10 @@
 //! resends with the same `clientMsgId`) must complete it exactly once, with every inbox still
 //! numbered 1, 2, 3, ... with no gap: no seq is ever used without its entry.
 //!
-//! Runs for a 1:1 message and for a group of 60, which the store writes in several
-//! transactions (more than one transaction's worth of inboxes).
+//! Runs for a 1:1 message (every request, in turn) and for a group of 60, which the store
+//! writes in several transactions (more than one transaction's worth of inboxes): there
+//! every write request in turn (its 60 latest-entry reads run concurrently in no fixed
+//! order, and a failed read writes nothing).
 
 use aws_sdk_dynamodb::Client;
 use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
@@ -46,8 +48,8 @@ async fn run(
     names: &TableNames,
     tag: &str,
     size: usize,
-    plan: Option<(usize, DynamoFailure)>,
-) -> usize {
+    plan: Option<Fault>,
+) -> DynamoFault {
     let users: Vec<UserId> = (0..size).map(|i| UserId::parse(&format!("{tag}u{i}")).expect("valid")).collect();
     let clean = DynamoStore::new(Client::from_conf(builder.clone().build()), names.clone());
     // A few already have entries, so their seqs do not start at 1.
@@ -56,8 +58,11 @@ async fn run(
         let m = message(u, Conversation::direct(u, other), vec![u.clone(), other.clone()], &format!("pre{i}"));
         clean.append(&m).await.expect("setup append");
     }
-    let (target, failure) = plan.unwrap_or((usize::MAX, DynamoFailure::Refused));
-    let fail = DynamoFault::operation(target, failure);
+    let fail = match plan {
+        None => DynamoFault::operation(usize::MAX, DynamoFailure::Refused),
+        Some(Fault::Op(n, failure)) => DynamoFault::operation(n, failure),
+        Some(Fault::Write(name, n, failure)) => DynamoFault::nth(name, n, failure),
+    };
     let faulty = DynamoStore::new(Client::from_conf(builder.clone().interceptor(fail.clone()).build()), names.clone());
     let conversation = if size == 2 {
         Conversation::direct(&users[0], &users[1])
@@ -79,7 +84,7 @@ async fn run(
             Err(e) => eprintln!("{tag}: attempt {attempts} failed: {e}"),
         }
     };
-    if plan.is_some() {
+    if matches!(plan, Some(Fault::Op(..))) || matches!(plan, Some(Fault::Write(_, n, _)) if n != usize::MAX) {
         assert!(fail.hits() > 0, "{tag}: the fault was injected");
     }
     for u in &users {
@@ -90,22 +95,48 @@ async fn run(
         assert_eq!(copies, 1, "{tag}: {u} has the message {copies} times");
         assert!(page.entries.iter().any(|e| e.msg_id == ack.msg_id), "{tag}: {u} has it under the acked msgId");
     }
-    fail.operations()
+    fail
 }
 
-/// Counts an append's operations, then fails each in turn both ways, one run after another
-/// (running them at once swamped moto, which serves one request at a time, into 25 s
-/// timeouts).
+/// Which request of an append fails.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// The n-th request.
+    Op(usize, DynamoFailure),
+    /// The n-th request of this (write) operation.
+    Write(&'static str, usize, DynamoFailure),
+}
+
+/// The write operations an append makes.
+const WRITES: [&str; 2] = ["TransactWriteItems", "PutItem"];
+
+/// Counts an append's requests, then fails each in turn both ways (for a large group:
+/// each write request), a few runs at a time (more at once swamped moto, which serves one
+/// request at a time, into timeouts).
 async fn sweep(size: usize) {
     let (builder, names) = tables_and_client().await;
-    let ops = run(&builder, &names, &format!("c{size}x"), size, None).await;
+    let clean = run(&builder, &names, &format!("c{size}x"), size, None).await;
+    let ops = clean.operations();
     assert!(ops >= 1);
-    let runs = (0..ops).flat_map(|target| {
-        [DynamoFailure::Refused, DynamoFailure::Lost].map(|kind| {
-            let tag = format!("s{size}o{target}{}", if kind == DynamoFailure::Refused { "r" } else { "l" });
-            let (builder, names) = (builder.clone(), names.clone());
-            async move { run(&builder, &names, &tag, size, Some((target, kind))).await }
-        })
+    let mut faults = Vec::new();
+    if size == 2 {
+        for target in 0..ops {
+            faults.extend([DynamoFailure::Refused, DynamoFailure::Lost].map(|kind| Fault::Op(target, kind)));
+        }
+    } else {
+        for name in WRITES {
+            let probe = Some(Fault::Write(name, usize::MAX, DynamoFailure::Refused));
+            let probe = run(&builder, &names, &format!("p{size}{}", name.len()), size, probe).await;
+            for target in 0..probe.named_operations() {
+                faults
+                    .extend([DynamoFailure::Refused, DynamoFailure::Lost].map(|kind| Fault::Write(name, target, kind)));
+            }
+        }
+    }
+    let runs = faults.into_iter().enumerate().map(|(i, fault)| {
+        let tag = format!("s{size}f{i}");
+        let (builder, names) = (builder.clone(), names.clone());
+        async move { run(&builder, &names, &tag, size, Some(fault)).await }
     });
     let done =
         futures_util::StreamExt::count(futures_util::StreamExt::buffer_unordered(futures_util::stream::iter(runs), 3))

@@ -33,6 +33,16 @@ enum Select {
     Operation(usize),
     /// Every request of this operation (e.g. `TransactWriteItems`) while the switch is on.
     Named(&'static str, Arc<AtomicBool>),
+    /// Every attempt of the `n`-th (0-based) operation of this name made through this client.
+    NthNamed(&'static str, usize, Arc<AtomicUsize>),
+}
+
+/// Marks an operation already counted by [`Select::NthNamed`] (its retries are not).
+#[derive(Debug, Clone, Copy)]
+struct Counted;
+
+impl Storable for Counted {
+    type Storer = StoreReplace<Self>;
 }
 
 /// Add to a DynamoDB client config with `.interceptor(...)`.
@@ -53,6 +63,21 @@ impl DynamoFault {
     /// Fails every request of operation `name` while [`DynamoFault::set`] says so (on at first).
     pub fn named(name: &'static str, failure: DynamoFailure) -> Self {
         Self::new(Select::Named(name, Arc::new(AtomicBool::new(true))), failure)
+    }
+
+    /// Fails every attempt of the `n`-th (0-based) operation named `name` (e.g.
+    /// `TransactWriteItems`): for sweeping the writes of an append whose reads are many
+    /// and run concurrently, in no fixed order.
+    pub fn nth(name: &'static str, n: usize, failure: DynamoFailure) -> Self {
+        Self::new(Select::NthNamed(name, n, Arc::default()), failure)
+    }
+
+    /// Operations named `name` started so far (with [`DynamoFault::nth`]).
+    pub fn named_operations(&self) -> usize {
+        match &self.select {
+            Select::NthNamed(_, _, seen) => seen.load(Ordering::SeqCst),
+            _ => 0,
+        }
     }
 
     fn new(select: Select, failure: DynamoFailure) -> Self {
@@ -102,11 +127,19 @@ impl Intercept for DynamoFault {
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Select::Named(name, on) = &self.select {
-            let target = ctx.request().headers().get("x-amz-target").unwrap_or_default();
-            if on.load(Ordering::SeqCst) && target.rsplit('.').next() == Some(*name) {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or_default().to_owned();
+        let op = target.rsplit('.').next();
+        match &self.select {
+            Select::Named(name, on) if on.load(Ordering::SeqCst) && op == Some(*name) => {
                 cfg.interceptor_state().store_put(self.failure);
             }
+            Select::NthNamed(name, n, seen) if op == Some(*name) && cfg.load::<Counted>().is_none() => {
+                cfg.interceptor_state().store_put(Counted);
+                if seen.fetch_add(1, Ordering::SeqCst) == *n {
+                    cfg.interceptor_state().store_put(self.failure);
+                }
+            }
+            _ => {}
         }
         if cfg.load::<DynamoFailure>() == Some(&DynamoFailure::Refused) {
             let request = ctx.request_mut();

@@ -1,6 +1,7 @@
-//! Counts the AWS requests a 1:1 send makes, against a real DynamoDB API (moto in CI), by
-//! running the `send` handler on a captured API Gateway event with a counting SDK
-//! interceptor and a recording poster. The figure is in docs/data-model.md.
+//! Counts the AWS requests a 1:1 send makes, and the items its transaction writes to each
+//! table, against a real DynamoDB API (moto in CI), by running the `send` handler on a
+//! captured API Gateway event with a counting SDK interceptor and a recording poster. The
+//! figures are in docs/data-model.md, and the cost table of docs/deploy.md comes from them.
 
 use std::sync::{Arc, Mutex};
 
@@ -42,9 +43,34 @@ impl Intercept for Log {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let target = ctx.request().headers().get("x-amz-target").unwrap_or("unknown");
-        self.push(format!("dynamodb:{}", target.rsplit('.').next().unwrap_or(target)));
+        let op = target.rsplit('.').next().unwrap_or(target);
+        self.push(format!("dynamodb:{op}"));
+        if op == "TransactWriteItems" {
+            let body: serde_json::Value =
+                ctx.request().body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
+            self.push(format!("items:{}", items_by_table(&body)));
+        }
         Ok(())
     }
+}
+
+/// `table=count` of a transaction's items, by table role (the name after the test's
+/// prefix), sorted, and how many summaries move in the activity index: e.g.
+/// `conversations=2,messages=2,state=1;activity=2`.
+fn items_by_table(body: &serde_json::Value) -> String {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    let mut activity = 0;
+    for item in body["TransactItems"].as_array().into_iter().flatten() {
+        let Some(action) = item.as_object().and_then(|o| o.values().next()) else { continue };
+        let table = action["TableName"].as_str().unwrap_or("?");
+        *counts.entry(table.rsplit('-').next().unwrap_or(table).to_owned()).or_default() += 1;
+        // A summary whose `activity` (the index's sort key) moves: index writes.
+        if action["ExpressionAttributeNames"].get("#act").is_some() {
+            activity += 1;
+        }
+    }
+    let items: Vec<String> = counts.iter().map(|(t, n)| format!("{t}={n}")).collect();
+    format!("{};activity={activity}", items.join(","))
 }
 
 /// A recording poster that writes each post into `log`, between the DynamoDB requests.
@@ -72,7 +98,7 @@ async fn stores() -> (DynamoStore, DynamoStore, Log) {
 }
 
 #[tokio::test]
-async fn a_one_to_one_send_makes_four_dynamodb_requests_with_its_rate_limit_and_acks_before_delivering() {
+async fn a_one_to_one_send_writes_five_items_in_one_transaction_with_its_rate_limit_and_acks_before_delivering() {
     let (setup, counted, log) = stores().await;
     // alice sends from the fixture's connection; she has a laptop too, bob has two devices.
     for c in [
@@ -83,8 +109,8 @@ async fn a_one_to_one_send_makes_four_dynamodb_requests_with_its_rate_limit_and_
     ] {
         setup.put_connection(&c).await.expect("put");
     }
-    // With the default per-user limits: the send bucket rides on the counter the append
-    // writes anyway, so it adds no request.
+    // With the default per-user limits: the send bucket rides on the sender's new entry,
+    // which the append writes anyway, so it adds no request and no item.
     let deps = Deps { limits: Limits::default(), ..Deps::basic(counted, poster(&log)) };
     let body = r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#;
     handle(&deps, route_event("alice", ALICE, body)).await.expect("handled");
@@ -93,18 +119,36 @@ async fn a_one_to_one_send_makes_four_dynamodb_requests_with_its_rate_limit_and_
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
     let mut before_ack: Vec<&str> = entries[..ack_at].iter().map(String::as_str).collect();
     before_ack.sort_unstable();
+    // The idempotency record; each inbox's latest entry and each user's connections (4
+    // Queries, all at once); one transaction: the record, and per participant its entry and
+    // its conversation summary. No counter items.
     assert_eq!(
         before_ack,
-        vec!["dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Query", "dynamodb:TransactWriteItems"]
+        vec![
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "dynamodb:Query",
+            "dynamodb:Query",
+            "dynamodb:Query",
+            "dynamodb:TransactWriteItems",
+            "items:conversations=2,messages=2,state=1;activity=2",
+        ]
     );
     let mut after_ack: Vec<&str> = entries[ack_at + 1..].iter().map(String::as_str).collect();
     after_ack.sort_unstable();
     assert_eq!(after_ack, vec!["post:message:laptop=", "post:message:phone=", "post:message:tablet="]);
-    println!("1:1 send: {} DynamoDB requests, {} posts", ack_at, entries.len() - ack_at);
+    println!("1:1 send: {} DynamoDB requests, {} posts", ack_at - 1, entries.len() - ack_at);
+    // The reply in the same conversation: it already is both users' most recent one, so
+    // neither summary moves in the index (no index writes for a back-and-forth).
+    let before = log.entries().len();
+    let reply = r#"{"action":"send","to":"bob","clientMsgId":"c2","body":"again"}"#;
+    handle(&deps, route_event("alice", ALICE, reply)).await.expect("handled");
+    let again: Vec<String> = log.entries()[before..].iter().filter(|e| e.starts_with("items:")).cloned().collect();
+    assert_eq!(again, vec!["items:conversations=2,messages=2,state=1;activity=0".to_owned()]);
 }
 
 #[tokio::test]
-async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
+async fn a_send_to_a_group_of_ten_writes_twenty_one_items_in_one_transaction() {
     use chat_core::group::Group;
     use chat_core::ids::GroupId;
     use chat_core::store::GroupStore;
@@ -127,12 +171,13 @@ async fn a_send_to_a_group_of_ten_makes_thirteen_dynamodb_requests() {
     let entries = log.entries();
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
     let count = |name: &str| entries[..ack_at].iter().filter(|e| *e == name).count();
-    assert_eq!(count("dynamodb:Query"), 11, "the group, then 10 members' connections");
+    assert_eq!(count("dynamodb:Query"), 21, "the group, then 10 latest entries and 10 members' connections");
     assert_eq!(count("dynamodb:BatchGetItem"), 1);
     assert_eq!(count("dynamodb:TransactWriteItems"), 1);
-    assert_eq!(ack_at, 13);
+    assert_eq!(count("items:conversations=10,messages=10,state=1;activity=10"), 1);
+    assert_eq!(ack_at, 24, "23 requests and the transaction's item count");
     assert_eq!(entries[ack_at + 1..].iter().filter(|e| e.starts_with("post:message:")).count(), 9);
-    println!("group of 10 send: {ack_at} DynamoDB requests, {} posts", entries.len() - ack_at);
+    println!("group of 10 send: {} DynamoDB requests, {} posts", ack_at - 1, entries.len() - ack_at);
 }
 
 #[tokio::test]

@@ -433,7 +433,7 @@ impl ConversationStore for MemoryStore {
         // Ordered by the seq of each conversation's latest entry: the inbox's own order.
         let mut items: Vec<&ConversationSummary> =
             all.values().filter(|s| before.is_none_or(|b| s.last_seq < b)).collect();
-        items.sort_by(|a, b| b.last_seq.cmp(&a.last_seq));
+        items.sort_by_key(|s| std::cmp::Reverse(s.last_seq));
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         let next = if more { items.last().map(|s| s.last_seq) } else { None };
