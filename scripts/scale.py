@@ -13,10 +13,15 @@ import argparse
 import math
 
 # --- measured per operation (docs/data-model.md, aws_requests.rs) -------------------------
-WRU_PER_1TO1 = 10          # one transaction of 5 items <= 1 KB, billed double
-RRU_PER_1TO1 = 5           # 3 consistent keys (2 counters, idempotency) + 2 connection queries
-WRU_PER_GROUP_MEMBER = 4   # counter + entry per member, transactional (x2)
-RRU_PER_GROUP_MEMBER = 1.5 # counter read + connection query per member
+# A 1:1 send: one transaction of 5 items <= 1 KB (idempotency record, and per participant
+# inbox entry and conversation summary), billed double = 10 WRU; the two entries' index
+# entries (byConversation, byMsgId) = 4 WRU; a summary that comes to the top of its owner's
+# list moves in the activity index (delete + put = 2 WRU), which a back-and-forth never does.
+TOP_MOVES = 0.3            # share of (send, participant) pairs where the conversation moves up
+WRU_PER_1TO1 = 10 + 4 + 2 * 2 * TOP_MOVES
+RRU_PER_1TO1 = 5           # idempotency key + 2 latest-entry queries + 2 connection queries
+WRU_PER_GROUP_MEMBER = 4 + 2 + 2 * TOP_MOVES  # entry + summary (x2), 2 index entries, moves
+RRU_PER_GROUP_MEMBER = 1.5 # latest-entry query + connection query per member
 POSTS_PER_1TO1 = 2         # ack + one delivery (one device each)
 SEND_MS = 25               # billed Lambda duration of a send (256 MB, arm64)
 CONNECT_REQUESTS = 2       # $connect: BatchGetItem + TransactWriteItems (connection cap)
@@ -121,10 +126,11 @@ def main():
         print(f"| {human(r['users'])} | {ask(r['new_conns'], APIGW_NEW_CONNECTIONS_PER_S)} "
               f"| {ask(r['apigw'], APIGW_ACCOUNT_RPS)} | {ask(r['lambda'], LAMBDA_CONCURRENCY)} "
               f"| {ask(r['wru'] / 2, DDB_TABLE_ON_DEMAND)} | {ask(r['sns'], SNS_PUBLISH_TPS)} |")
-    hot = DDB_PARTITION_WCU / 2
-    print(f"\nEvery message a user receives writes that user's seq counter in a transaction (2 WCU for an item "
-          f"under 1 KB); one partition key takes {DDB_PARTITION_WCU} WCU/s, so one user's inbox takes at most "
-          f"about {hot:.0f} messages/s, fewer when writers conflict and retry.")
+    hot = DDB_PARTITION_WCU / 4
+    print(f"\nEvery message a user receives writes an entry in that user's inbox partition in a transaction, "
+          f"with its two index entries (4 WCU for an item under 1 KB); one partition key takes "
+          f"{DDB_PARTITION_WCU} WCU/s, so one user's inbox takes at most about {hot:.0f} messages/s, fewer when "
+          f"writers conflict and retry.")
 
 
 if __name__ == "__main__":
