@@ -131,11 +131,70 @@ test('a group chat reaches every member', async () => {
   await carol.locator('#conversations button', { hasText: 'weekend' }).click();
   await send(carol, 'hiking on saturday?');
   for (const page of [dave, erin]) {
-    await page.locator('#conversations button', { hasText: 'group' }).click();
+    // The sidebar learns the group's name from the server's conversation list.
+    await page.locator('#conversations button', { hasText: 'weekend' }).click();
     await message(page, 'hiking on saturday?').waitFor();
     await message(page, 'carol created the group with dave, erin').waitFor();
   }
   await Promise.all(ctxs.map((c) => c.close()));
+});
+
+test('a new browser shows the server\'s list with unread badges, cleared on every device once read', async () => {
+  const ivanCtx = await browser.newContext();
+  const ivan = await signIn(ivanCtx, 'ivan');
+  await openChat(ivan, 'judy');
+  for (const text of ['first', 'second', 'third']) await send(ivan, text);
+  await message(ivan, 'third').locator('[data-status="sent"]').waitFor();
+  // Two fresh browsers of judy's: nothing stored locally, the list comes from the server.
+  const [phoneCtx, laptopCtx] = [await browser.newContext(), await browser.newContext()];
+  const phone = await signIn(phoneCtx, 'judy');
+  const laptop = await signIn(laptopCtx, 'judy');
+  for (const page of [phone, laptop]) {
+    const conv = page.locator('#conversations button', { hasText: 'ivan' });
+    await conv.locator('.unread', { hasText: '3' }).waitFor();
+    await conv.locator('.preview', { hasText: 'third' }).waitFor();
+  }
+  await phone.locator('#conversations button', { hasText: 'ivan' }).click();
+  await message(phone, 'third').waitFor();
+  // Read on the phone: the laptop's badge clears.
+  await laptop.locator('#conversations button', { hasText: 'ivan' }).locator('.unread').waitFor({ state: 'detached' });
+  // And a browser opened later sees it read too.
+  const tabletCtx = await browser.newContext();
+  const tablet = await signIn(tabletCtx, 'judy');
+  await tablet.locator('#conversations button', { hasText: 'ivan' }).locator('.preview', { hasText: 'third' }).waitFor();
+  assert.equal(await tablet.locator('#conversations .unread').count(), 0, 'no badge once read elsewhere');
+  await Promise.all([ivanCtx, phoneCtx, laptopCtx, tabletCtx].map((c) => c.close()));
+});
+
+test('an edit and a delete show on the other side, live and after a reload', async () => {
+  const [kateCtx, leoCtx] = [await browser.newContext(), await browser.newContext()];
+  const kate = await signIn(kateCtx, 'kate');
+  const leo = await signIn(leoCtx, 'leo');
+  await openChat(kate, 'leo');
+  await send(kate, 'helo leo');
+  await send(kate, 'a second thought');
+  await message(kate, 'a second thought').locator('[data-status="sent"], [data-status="delivered"], [data-status="read"]').waitFor();
+  await leo.locator('#conversations button', { hasText: 'kate' }).click();
+  await message(leo, 'helo leo').waitFor();
+  await message(leo, 'a second thought').waitFor();
+
+  await message(kate, 'helo leo').getByRole('button', { name: 'Edit message' }).click();
+  await kate.locator('#body').fill('hello leo');
+  await kate.locator('#body').press('Enter');
+  await message(leo, 'hello leo').locator('.meta', { hasText: 'edited' }).waitFor();
+  await message(kate, 'a second thought').getByRole('button', { name: 'Delete message' }).click();
+  await leo.locator('#messages .msg.deleted', { hasText: 'Message deleted' }).waitFor();
+  assert.equal(await message(leo, 'a second thought').count(), 0, 'the deleted text is gone');
+  // Leo can change neither.
+  assert.equal(await leo.getByRole('button', { name: 'Edit message' }).count(), 0);
+
+  await leo.reload();
+  await leo.locator('#status.online').waitFor();
+  await leo.locator('#conversations button', { hasText: 'kate' }).click();
+  await message(leo, 'hello leo').locator('.meta', { hasText: 'edited' }).waitFor();
+  await leo.locator('#messages .msg.deleted').waitFor();
+  assert.equal(await message(leo, 'helo leo').count(), 0, 'no stale copy after the reload');
+  await Promise.all([kateCtx, leoCtx].map((c) => c.close()));
 });
 
 test('the page works at phone width and with the keyboard alone', async () => {

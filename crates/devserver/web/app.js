@@ -14,11 +14,13 @@ const state = {
   nextId: 1,
   lastSeq: 0,
   syncing: false,
-  conversations: new Map(), // conversation -> { id, title, peer, messages: Map(msgId -> msg), oldest, unread }
+  conversations: new Map(), // conversation -> { id, peer, name, messages: Map(msgId -> msg), oldest, unread, lastSeq, readUpTo, preview }
   groups: new Map(), // groupId -> { name, members }
   presence: new Map(), // user -> online
   outbox: [], // unacked sends: { clientMsgId, to|group, body, conversation, ts }
   failed: [], // sends the server refused, shown as not sent
+  pendingEdits: new Map(), // clientMsgId -> { kind, msgId, body }: edits and deletes awaiting their ack
+  editing: null, // msgId of the message being edited in the composer
   current: null,
   typingSentAt: 0,
   typingTimers: new Map(),
@@ -83,6 +85,8 @@ function connect() {
     state.open = true;
     state.backoff = 500;
     setStatus('online', true);
+    // The sidebar is the server's conversation list: previews, unread counts, order.
+    sendFrame({ action: 'conversations', limit: 100 });
     sync();
     for (const m of state.outbox) sendFrame({ action: 'send', ...target(m), clientMsgId: m.clientMsgId, body: m.body });
     subscribePresence();
@@ -132,7 +136,7 @@ function handle(f) {
     case 'ack':
       return onAck(f);
     case 'sync':
-      for (const m of f.messages) onMessage(m, false);
+      for (const m of f.messages) (m.type === 'update' ? onUpdate(m, false) : onMessage(m, false));
       if (f.next !== null) return sendFrame({ action: 'sync', after: f.next });
       state.syncing = false;
       return render();
@@ -141,6 +145,19 @@ function handle(f) {
       for (const m of f.messages) storeMessage(m);
       c.oldest = f.next;
       return render();
+    }
+    case 'update':
+      return onUpdate(f, true);
+    case 'conversations':
+      return onConversations(f);
+    case 'read': {
+      const c = conversation(f.conversation);
+      c.readUpTo = Math.max(c.readUpTo, f.upTo);
+      c.readSent = Math.max(c.readSent, f.upTo);
+      // Read on another device: the badge clears there too (or is recounted by the server).
+      if (f.upTo >= c.lastSeq) c.unread = 0;
+      else sendFrame({ action: 'conversations', limit: 100 });
+      return renderList();
     }
     case 'receipt': {
       const m = conversation(f.conversation).messages.get(f.msgId);
@@ -160,6 +177,7 @@ function handle(f) {
     case 'error': {
       // A refused send will not succeed on retry: show it as not sent. An internal error
       // stays in the outbox and is resent (same clientMsgId) on the next connect.
+      if (state.pendingEdits.delete(f.clientMsgId)) return showError(`${f.code}: ${f.message}`);
       const refused = f.code !== 'internal' && state.outbox.find((m) => m.clientMsgId === f.clientMsgId);
       if (refused) {
         state.outbox = state.outbox.filter((m) => m !== refused);
@@ -177,28 +195,93 @@ function handle(f) {
   }
 }
 
+// Advances the last seq processed; a gap in live frames means some were missed (e.g. while
+// reconnecting): sync fills it.
+function advance(seq, live) {
+  if (live && seq > state.lastSeq + 1) sync();
+  if (seq === state.lastSeq + 1 || !live) state.lastSeq = Math.max(state.lastSeq, seq);
+}
+
+function onConversations(f) {
+  for (const item of f.items) {
+    const c = conversation(item.conversation);
+    if (item.name) c.name = item.name;
+    c.unread = item.unread;
+    c.readUpTo = Math.max(c.readUpTo, item.readUpTo);
+    c.readSent = Math.max(c.readSent, item.readUpTo);
+    c.lastSeq = Math.max(c.lastSeq, item.lastSeq);
+    c.preview = item.last.deleted ? 'Message deleted' : item.last.preview;
+    if (c.id === state.current && document.hasFocus()) markRead(c);
+  }
+  if (f.next !== null && state.conversations.size < 500) sendFrame({ action: 'conversations', limit: 100, before: f.next });
+  renderList();
+}
+
+// Tells the server (and so the user's other devices) that everything in `c` is read.
+function markRead(c) {
+  c.unread = 0;
+  if (c.lastSeq > c.readSent) {
+    c.readSent = c.lastSeq;
+    sendFrame({ action: 'read', conversation: c.id, upTo: c.lastSeq });
+  }
+}
+
+function onUpdate(u, live) {
+  advance(u.seq, live);
+  const c = conversation(u.conversation);
+  c.lastSeq = Math.max(c.lastSeq, u.seq);
+  const m = c.messages.get(u.msgId);
+  if (m) {
+    if (u.kind === 'edit') Object.assign(m, { body: u.body, editedAt: u.ts });
+    else Object.assign(m, { body: '', deleted: true });
+  }
+  const newest = [...c.messages.values()].sort((a, b) => b.seq - a.seq)[0];
+  if (newest && newest.msgId === u.msgId) c.preview = newest.deleted ? 'Message deleted' : preview(newest.body);
+  if (c.id === state.current && document.hasFocus()) markRead(c);
+  save();
+  if (live) render();
+}
+
+const preview = (body) => (body.length > 100 ? `${body.slice(0, 99)}…` : body);
+
 function onMessage(m, live) {
-  // A gap means frames were missed (e.g. while reconnecting): sync fills it.
-  if (live && m.seq > state.lastSeq + 1) sync();
-  if (m.seq === state.lastSeq + 1 || !live) state.lastSeq = Math.max(state.lastSeq, m.seq);
+  advance(m.seq, live);
   storeMessage(m);
   const c = conversation(m.conversation);
+  c.lastSeq = Math.max(c.lastSeq, m.seq);
+  c.preview = preview(m.body);
+  // A group first heard of live: the list brings its name.
+  if (live && !c.peer && !title(c, true)) sendFrame({ action: 'conversations', limit: 100 });
   if (live && state.typingTimers.has(c.id)) {
     clearTimeout(state.typingTimers.get(c.id));
     if (c.id === state.current) $('typing').textContent = '';
   }
   if (m.from !== state.me && m.from !== 'system') {
-    sendFrame({ action: 'receipt', msgIds: [m.msgId], status: c.id === state.current && document.hasFocus() ? 'read' : 'delivered' });
-    if (c.id !== state.current) c.unread++;
+    const viewing = c.id === state.current && document.hasFocus();
+    sendFrame({ action: 'receipt', msgIds: [m.msgId], status: viewing ? 'read' : 'delivered' });
+    if (live && !viewing) c.unread++;
   }
+  if (live && c.id === state.current && document.hasFocus()) markRead(c);
   save();
   if (live) render();
 }
 
 function onAck(a) {
+  const edit = state.pendingEdits.get(a.clientMsgId);
+  if (edit) {
+    state.pendingEdits.delete(a.clientMsgId);
+    const { kind, msgId, body } = edit;
+    return onUpdate({ kind, msgId, body, conversation: a.conversation, seq: a.seq, by: state.me, ts: a.ts }, true);
+  }
   const sent = state.outbox.find((m) => m.clientMsgId === a.clientMsgId);
   state.outbox = state.outbox.filter((m) => m.clientMsgId !== a.clientMsgId);
   if (a.seq === state.lastSeq + 1) state.lastSeq = a.seq;
+  const c = conversation(a.conversation);
+  // The first message makes the peer a contact: only now does presence show it.
+  const first = c.messages.size === 0;
+  c.lastSeq = Math.max(c.lastSeq, a.seq);
+  c.preview = sent ? preview(sent.body) : c.preview;
+  c.readSent = Math.max(c.readSent, a.seq);
   storeMessage({
     seq: a.seq,
     msgId: a.msgId,
@@ -208,6 +291,7 @@ function onAck(a) {
     ts: a.ts,
     clientMsgId: a.clientMsgId,
   });
+  if (first && c.peer) subscribePresence();
   save();
   render();
 }
@@ -216,7 +300,7 @@ function conversation(id) {
   let c = state.conversations.get(id);
   if (!c) {
     const peer = id.startsWith('dm:') ? id.slice(3).split(':').find((u) => u !== state.me) || state.me : null;
-    c = { id, peer, messages: new Map(), oldest: undefined, unread: 0 };
+    c = { id, peer, name: null, messages: new Map(), oldest: undefined, unread: 0, lastSeq: 0, readUpTo: 0, readSent: 0, preview: '' };
     state.conversations.set(id, c);
     if (peer) subscribePresence();
   }
@@ -229,10 +313,11 @@ function storeMessage(m) {
   c.messages.set(m.msgId, { ...old, ...m, receipts: m.receipts || (old && old.receipts) });
 }
 
-function title(c) {
+function title(c, known = false) {
   if (c.peer) return c.peer;
   const g = state.groups.get(c.id.slice(6));
-  return g ? g.name : `group ${c.id.slice(6, 14)}…`;
+  const name = (g && g.name) || c.name;
+  return name || (known ? null : `group ${c.id.slice(6, 14)}…`);
 }
 
 function subscribePresence() {
@@ -251,7 +336,7 @@ function renderList() {
   const focused = document.activeElement && document.activeElement.dataset.conv;
   list.replaceChildren(
     ...[...state.conversations.values()]
-      .sort((a, b) => last(b) - last(a))
+      .sort((a, b) => b.lastSeq - a.lastSeq || last(b) - last(a))
       .map((c) => {
         const li = document.createElement('li');
         const b = document.createElement('button');
@@ -261,9 +346,16 @@ function renderList() {
         const dot = document.createElement('span');
         dot.className = `dot${c.peer && state.presence.get(c.peer) ? ' online' : ''}`;
         dot.setAttribute('aria-label', c.peer ? (state.presence.get(c.peer) ? 'online' : 'offline') : 'group');
+        const text = document.createElement('span');
+        text.className = 'conv-text';
         const name = document.createElement('span');
+        name.className = 'conv-name';
         name.textContent = title(c);
-        b.append(dot, name);
+        const prev = document.createElement('span');
+        prev.className = 'preview';
+        prev.textContent = c.preview;
+        text.append(name, prev);
+        b.append(dot, text);
         if (c.unread) {
           const u = document.createElement('span');
           u.className = 'unread';
@@ -303,12 +395,13 @@ function renderChat() {
 function messageItem(m) {
   const li = document.createElement('li');
   const mine = m.from === state.me;
-  li.className = `msg${mine ? ' mine' : ''}${m.from === 'system' ? ' system' : ''}${m.error ? ' failed' : ''}`;
-  li.textContent = m.error && m.body.length > 140 ? `${m.body.slice(0, 140)}…` : m.body;
+  li.className = `msg${mine ? ' mine' : ''}${m.from === 'system' ? ' system' : ''}${m.error ? ' failed' : ''}${m.deleted ? ' deleted' : ''}`;
+  li.dataset.msgId = m.msgId || '';
+  li.textContent = m.deleted ? 'Message deleted' : m.error && m.body.length > 140 ? `${m.body.slice(0, 140)}…` : m.body;
   const meta = document.createElement('span');
   meta.className = 'meta';
   const when = m.ts ? new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
-  meta.textContent = `${mine || m.from === 'system' ? '' : `${m.from} · `}${when}`;
+  meta.textContent = `${mine || m.from === 'system' ? '' : `${m.from} · `}${when}${m.editedAt && !m.deleted ? ' · edited' : ''}`;
   if (mine) {
     const statuses = Object.values(m.receipts || {});
     const ticks = document.createElement('span');
@@ -321,13 +414,48 @@ function messageItem(m) {
     meta.append(ticks);
   }
   li.append(meta);
+  if (mine && m.msgId && !m.deleted && !m.pending && !m.error) {
+    const edit = document.createElement('button');
+    edit.type = 'button';
+    edit.className = 'msg-action';
+    edit.textContent = 'Edit';
+    edit.setAttribute('aria-label', 'Edit message');
+    edit.addEventListener('click', () => startEdit(m));
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.className = 'msg-action';
+    del.textContent = 'Delete';
+    del.setAttribute('aria-label', 'Delete message');
+    del.addEventListener('click', () => amend('delete', m.msgId));
+    li.append(edit, del);
+  }
   return li;
+}
+
+// ---- edit and delete one's own messages ----
+function amend(kind, msgId, body) {
+  const clientMsgId = crypto.randomUUID();
+  state.pendingEdits.set(clientMsgId, { kind, msgId, body });
+  sendFrame({ action: kind, msgId, clientMsgId, ...(kind === 'edit' ? { body } : {}) });
+}
+
+function startEdit(m) {
+  state.editing = m.msgId;
+  $('body').value = m.body;
+  $('composer').querySelector('button[type=submit]').textContent = 'Save';
+  $('body').focus();
+}
+
+function stopEdit() {
+  state.editing = null;
+  $('body').value = '';
+  $('composer').querySelector('button[type=submit]').textContent = 'Send';
 }
 
 function open(id) {
   state.current = id;
   const c = conversation(id);
-  c.unread = 0;
+  markRead(c);
   const unreadFromOthers = [...c.messages.values()]
     .filter((m) => m.from !== state.me && m.from !== 'system' && !m.readSent)
     .map((m) => ((m.readSent = true), m.msgId));
@@ -349,6 +477,10 @@ $('composer').addEventListener('submit', (e) => {
   e.preventDefault();
   const body = $('body').value;
   if (!body.trim() || !state.current) return;
+  if (state.editing) {
+    amend('edit', state.editing, body);
+    return stopEdit();
+  }
   const c = conversation(state.current);
   const m = {
     clientMsgId: crypto.randomUUID(),
@@ -365,6 +497,7 @@ $('composer').addEventListener('submit', (e) => {
 });
 
 $('body').addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && state.editing) return stopEdit();
   if (e.key === 'Enter' && !e.shiftKey) {
     e.preventDefault();
     $('composer').requestSubmit();
