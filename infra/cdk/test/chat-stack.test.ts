@@ -86,7 +86,7 @@ describe('the tables', () => {
     expect(p.StreamSpecification?.StreamViewType).toBe('stream' in def ? def.stream : undefined);
     expect(p.DeletionProtectionEnabled).toBe(true);
     expect(t!.DeletionPolicy).toBe('Retain');
-    const pitr = ['messages', 'groups', 'state', 'push'].includes(role);
+    const pitr = ['messages', 'conversations', 'groups', 'state', 'push'].includes(role);
     expect(p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled ?? false).toBe(pitr);
     const lsis = (p.LocalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName);
     expect(lsis).toEqual(('localIndexes' in def ? def.localIndexes : []).map((i) => i.name));
