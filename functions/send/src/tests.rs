@@ -199,3 +199,72 @@ async fn a_group_create_retried_with_its_client_msg_id_gets_the_first_group() {
     let sync = only(h.frame("bob", "b1=", json!({"action":"sync"})).await);
     assert_eq!(sync["messages"].as_array().map(Vec::len), Some(1), "one group, one notice");
 }
+
+#[tokio::test]
+async fn conversations_lists_the_callers_own_with_unread_counts() {
+    let h = Harness::new().await;
+    h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"hi"})).await;
+    let list = only(h.frame("bob", "b1=", json!({"action":"conversations","id":"l"})).await);
+    assert_eq!(list["type"], "conversations");
+    assert_eq!(list["id"], "l");
+    assert_eq!(list["items"][0]["conversation"], "dm:alice:bob");
+    assert_eq!(list["items"][0]["unread"], 1);
+    assert_eq!(list["next"], Value::Null);
+    let carol = only(h.frame("carol", "c1=", json!({"action":"conversations"})).await);
+    assert_eq!(carol["items"], json!([]), "nobody sees anyone else's list");
+    let bad = only(h.frame("bob", "b1=", json!({"action":"conversations","limit":101})).await);
+    assert_eq!(bad["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn read_tells_the_callers_other_connections_and_refuses_strangers() {
+    let h = Harness::new().await;
+    h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"hi"})).await;
+    let ok = only(h.frame("bob", "b1=", json!({"action":"read","conversation":"dm:alice:bob","upTo":1})).await);
+    assert_eq!(ok["type"], "ok");
+    assert_eq!(only(h.sent_to("b2=")), json!({"type":"read","conversation":"dm:alice:bob","upTo":1}));
+    assert!(h.sent_to("a1=").is_empty(), "the sender is not told (that is what receipts are for)");
+    let again = only(h.frame("bob", "b1=", json!({"action":"read","conversation":"dm:alice:bob","upTo":1})).await);
+    assert_eq!(again["type"], "ok");
+    assert!(h.sent_to("b2=").is_empty(), "a marker that does not move tells nobody");
+    let foreign = only(h.frame("carol", "c1=", json!({"action":"read","conversation":"dm:alice:bob","upTo":1})).await);
+    assert_eq!(foreign["code"], "forbidden");
+    let unknown =
+        only(h.frame("carol", "c1=", json!({"action":"read","conversation":"dm:alice:carol","upTo":1})).await);
+    assert_eq!(unknown["code"], "not_found");
+}
+
+#[tokio::test]
+async fn edit_and_delete_are_the_senders_alone_and_reach_the_others_as_updates() {
+    let h = Harness::new().await;
+    let ack = only(h.frame("alice", "a1=", json!({"action":"send","to":"bob","clientMsgId":"m1","body":"helo"})).await);
+    let msg_id = ack["msgId"].clone();
+    let edit = json!({"action":"edit","msgId":msg_id,"body":"hello","clientMsgId":"e1"});
+    let refused = only(h.frame("bob", "b1=", edit.clone()).await);
+    assert_eq!((refused["code"].as_str(), refused["clientMsgId"].as_str()), (Some("forbidden"), Some("e1")));
+    let missing = only(h.frame("alice", "a1=", json!({"action":"edit","msgId":msg_id,"body":"x"})).await);
+    assert_eq!(missing["code"], "bad_request", "an edit needs its own clientMsgId");
+    let empty =
+        only(h.frame("alice", "a1=", json!({"action":"edit","msgId":msg_id,"body":"","clientMsgId":"e0"})).await);
+    assert_eq!(empty["code"], "bad_request");
+    let acked = only(h.frame("alice", "a1=", edit).await);
+    assert_eq!((acked["type"].as_str(), acked["seq"].as_u64()), (Some("ack"), Some(2)));
+    for conn in ["b1=", "b2="] {
+        let update = only(h.sent_to(conn));
+        assert_eq!(update["type"], "update");
+        assert_eq!(
+            (update["kind"].as_str(), update["body"].as_str(), update["seq"].as_u64()),
+            (Some("edit"), Some("hello"), Some(2))
+        );
+    }
+    let deleted = only(h.frame("alice", "a1=", json!({"action":"delete","msgId":msg_id,"clientMsgId":"d1"})).await);
+    assert_eq!(deleted["seq"], 3);
+    assert_eq!(only(h.sent_to("b1="))["kind"], "delete");
+    let after =
+        only(h.frame("alice", "a1=", json!({"action":"edit","msgId":msg_id,"body":"x","clientMsgId":"e2"})).await);
+    assert_eq!(after["code"], "not_found");
+    let page = only(h.frame("bob", "b1=", json!({"action":"sync","after":0})).await);
+    let kinds: Vec<&str> =
+        page["messages"].as_array().map(|m| m.iter().filter_map(|e| e["type"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(kinds, vec!["message", "update", "update"]);
+}

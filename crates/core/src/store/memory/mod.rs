@@ -584,6 +584,37 @@ mod tests {
         }
 
         #[tokio::test]
+        async fn a_reopened_store_has_the_summaries_read_markers_and_edits() {
+            use crate::message::{ReadOutcome, UpdateKind};
+            use crate::store::ConversationStore;
+            use crate::store::conformance::{dm, user};
+            let dir = temp_dir();
+            let store = MemoryStore::open(&dir).expect("open");
+            let first = dm("alice", "bob", "one", 10);
+            store.append(&first).await.expect("append");
+            store.append(&dm("alice", "bob", "two", 20)).await.expect("append");
+            let conv = first.conversation.clone();
+            let edit = NewMessage {
+                from: user("alice"),
+                client_msg_id: ClientMsgId::parse("e").expect("valid"),
+                body: "edited".into(),
+                ts: 30,
+                amends: Some(UpdateKind::Edit),
+                ..first.clone()
+            };
+            store.append(&edit).await.expect("edit");
+            assert!(matches!(store.mark_read(&user("bob"), &conv, 1).await.expect("read"), ReadOutcome::Moved(_)));
+            let before = store.conversations(&user("bob"), None, 10).await.expect("list");
+            drop(store);
+            let store = MemoryStore::open(&dir).expect("reopen");
+            let after = store.conversations(&user("bob"), None, 10).await.expect("list");
+            assert_eq!(before, after);
+            assert_eq!((after.items[0].read_up_to, after.items[0].unread, after.items[0].last_seq), (1, 1, 3));
+            let held = store.message(&user("bob"), &first.msg_id).await.expect("read").expect("held");
+            assert_eq!(held.body, "edited");
+        }
+
+        #[tokio::test]
         async fn a_torn_last_record_is_cut_and_the_rest_kept() {
             let dir = temp_dir();
             let store = MemoryStore::open(&dir).expect("open");
