@@ -4,9 +4,9 @@
 //! the keys-only LSI `byActivity`.
 //!
 //! `activity` only changes when a conversation becomes the user's most recent one (the
-//! seq counter remembers which one that is, in `top`): a busy conversation does not
-//! rewrite its index entry on every message, which keeps the index's write cost near zero
-//! for the common back-and-forth.
+//! append reads each inbox's latest entry anyway, and so knows whether it already is): a
+//! busy conversation does not rewrite its index entry on every message, which keeps the
+//! index's write cost at zero for the common back-and-forth.
 
 use std::collections::HashMap;
 
