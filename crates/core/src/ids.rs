@@ -103,6 +103,24 @@ macro_rules! token_id {
                 Self::parse(&s).map_err(serde::de::Error::custom)
             }
         }
+
+        string_schema!($name, concat!("A ", $what, ", 1-", stringify!($max), " characters (docs/protocol.md)."));
+    };
+}
+
+/// A JSON Schema for an id type that is a string on the wire.
+macro_rules! string_schema {
+    ($name:ident, $description:expr) => {
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "description": $description})
+            }
+        }
     };
 }
 
@@ -270,6 +288,10 @@ impl Serialize for Conversation {
         s.collect_str(self)
     }
 }
+
+string_schema!(ClientMsgId, "The client's own id of a message it sends (1-64 characters): the idempotency key.");
+string_schema!(MsgId, "The server's id of a message: a ULID, the same for every participant.");
+string_schema!(Conversation, "`dm:<a>:<b>` (the two user ids sorted bytewise) or `group:<groupId>`.");
 
 impl<'de> Deserialize<'de> for Conversation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -14,6 +14,7 @@ pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 pub const SYSTEM_SENDER: &str = "system";
 
 /// A receipt status; `Read` implies `Delivered`, so statuses are ordered.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReceiptStatus {
@@ -25,6 +26,7 @@ pub enum ReceiptStatus {
 
 /// One message in one user's inbox: what the stores keep, and, as is, what clients see in
 /// `message` frames and `sync`/`history` pages (`protocol::MessageView`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboxEntry {
@@ -59,6 +61,7 @@ pub struct InboxEntry {
 }
 
 /// What an update entry records.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UpdateKind {
@@ -119,6 +122,7 @@ impl InboxEntry {
 pub const PREVIEW_CHARS: usize = 100;
 
 /// The last message of a conversation, as the conversation list shows it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LastMessage {
@@ -154,6 +158,7 @@ impl LastMessage {
 
 /// One conversation in a user's conversation list: one per (user, conversation), kept
 /// exact by every write to that user's inbox.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {

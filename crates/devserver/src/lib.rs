@@ -261,6 +261,13 @@ async fn serve<S: Store + Clone + 'static>(
         .route("/health", get(|| async { "ok" }))
         .route("/app.js", get(|| async { web::page("app.js") }))
         .route("/app.css", get(|| async { web::page("app.css") }))
+        .route("/protocol.schema.json", get(|| async { web::page("protocol.schema.json") }))
+        .route(
+            "/client/{file}",
+            get(|axum::extract::Path(file): axum::extract::Path<String>| async move {
+                web::page(&format!("client/{file}"))
+            }),
+        )
         .merge(
             Router::new()
                 .route("/dev/token", get(dev_token::<S>))

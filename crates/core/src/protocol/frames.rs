@@ -13,6 +13,7 @@ pub type MessageView = InboxEntry;
 
 /// An edit or delete as clients see it: live as an `update` frame, and at its seq in
 /// `sync` pages.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateView {
@@ -35,6 +36,7 @@ pub struct UpdateView {
 
 /// One inbox entry in a `sync` or `history` page: a message, or (in `sync`) the record
 /// of an edit or delete at its own seq. Tagged with `type` like the live frames.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum EntryView {
@@ -109,6 +111,7 @@ pub fn fit_page(messages: &mut Vec<EntryView>, next: &mut Option<u64>) {
 }
 
 /// One user's presence.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PresenceView {
@@ -121,6 +124,7 @@ pub struct PresenceView {
 }
 
 /// A group as its members see it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupView {
@@ -133,6 +137,7 @@ pub struct GroupView {
 }
 
 /// Every frame the server sends.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
 pub enum ServerFrame {

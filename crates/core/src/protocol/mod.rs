@@ -5,6 +5,8 @@
 mod actions;
 mod frames;
 mod request;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 pub use crate::message::ReceiptStatus;
 pub use actions::{ActionKind, Function, route_key, route_of, routes};
@@ -15,6 +17,7 @@ pub use request::{
 };
 
 /// The error codes of `error` frames; the set is fixed by the protocol.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

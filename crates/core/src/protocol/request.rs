@@ -41,6 +41,7 @@ pub enum Target {
 }
 
 /// A push platform, naming the SNS platform application to use.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {

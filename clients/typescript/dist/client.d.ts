@@ -1,0 +1,164 @@
+import { ChatError } from './errors.js';
+import type { ClientFrame, ServerFrame } from './protocol.js';
+import { type ChatStorage } from './storage.js';
+/** The server frame of one `type`, e.g. `Frame<'ack'>`. */
+export type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, {
+    type: T;
+}>;
+export type Ack = Frame<'ack'>;
+export type Message = Frame<'message'>;
+export type Update = Frame<'update'>;
+export type SyncPage = Frame<'sync'>;
+export type HistoryPage = Frame<'history'>;
+export type ConversationsPage = Frame<'conversations'>;
+export type Presence = Frame<'presence'>;
+export type Group = Frame<'group'>;
+/** An inbox entry as `sync` returns it: a message or an update. */
+export type Entry = SyncPage['messages'][number];
+/** Where the client's connection stands. */
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'unauthorized' | 'closed';
+/** What the client emits; `on(name, fn)` returns an unsubscribe function. */
+export interface ChatEvents {
+    /** A message in your inbox, once, in seq order (your own from other devices too). */
+    message: Message;
+    /** An edit or delete, once, in seq order. */
+    update: Update;
+    receipt: Frame<'receipt'>;
+    typing: Frame<'typing'>;
+    presence: Presence;
+    /** Your read marker moved on another device. */
+    read: Frame<'read'>;
+    /** Every ack, also of sends resent from a previous session's outbox. */
+    ack: Ack;
+    state: ConnectionState;
+    /** Errors that belong to no request: an expired token, a frame the gateway refused. */
+    error: ChatError;
+}
+/** The WebSocket constructor to use (the platform's by default). */
+export type WebSocketLike = new (url: string) => WebSocket;
+export interface ChatClientOptions {
+    /** `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`, or the devserver's `ws://127.0.0.1:8080/`. */
+    url: string;
+    /** A JWT, or a function giving one, called on every (re)connect (refresh it there). */
+    token: string | (() => string | Promise<string>);
+    /** Tells a user's devices apart (1-64 of `A-Z a-z 0-9 . _ -`). */
+    device?: string;
+    /** Defaults to the global `WebSocket` (browsers, Node 22+, React Native). */
+    WebSocket?: WebSocketLike;
+    /** Keeps the last seq and the outbox; defaults to memory (nothing survives a reload). */
+    storage?: ChatStorage;
+    /** Requests other than sends fail with `timeout` after this long (ms, default 10 000). */
+    requestTimeoutMs?: number;
+    /** A ping this often (ms, default 5 min), under the gateway's 10-minute idle timeout. */
+    pingIntervalMs?: number;
+    /** Reconnect delays: the first at most `initialMs`, doubling up to `maxMs` (defaults 500, 30 000). */
+    reconnect?: {
+        initialMs?: number;
+        maxMs?: number;
+    };
+}
+type Target = {
+    to: string;
+    group?: never;
+} | {
+    group: string;
+    to?: never;
+};
+export declare class ChatClient {
+    private readonly opts;
+    private readonly storage;
+    private ws;
+    private current;
+    private stopped;
+    private attempt;
+    private nextId;
+    private seq;
+    /** Our user id, from the token's `sub` (tells our own messages in `sync` apart). */
+    private me;
+    private readonly buffered;
+    private readonly waiting;
+    private readonly sends;
+    private readonly outbox;
+    private readonly listeners;
+    private syncing;
+    private loaded;
+    private pingTimer;
+    private reconnectTimer;
+    readonly group: {
+        create: (name: string, members: string[], clientMsgId?: string) => Promise<Group>;
+        add: (group: string, members: string[]) => Promise<Group>;
+        remove: (group: string, members: string[]) => Promise<Group>;
+        leave: (group: string) => Promise<void>;
+    };
+    readonly push: {
+        register: (platform: "fcm" | "apns" | "apns_sandbox", token: string) => Promise<void>;
+        unregister: (token: string) => Promise<void>;
+    };
+    constructor(options: ChatClientOptions);
+    /** Where the connection stands. */
+    get state(): ConnectionState;
+    /** The last seq of your inbox processed (emitted, or acked to this client). */
+    get lastSeq(): number;
+    /** Sends (and edits, deletes) not acknowledged yet. */
+    get unacked(): number;
+    /** Subscribes to an event; returns the unsubscribe function. */
+    on<K extends keyof ChatEvents>(event: K, fn: (value: ChatEvents[K]) => void): () => void;
+    /** Connects (and keeps reconnecting until `close()`); resolves once online. */
+    connect(): Promise<void>;
+    /** Closes for good: pending requests and sends reject with `closed` (the outbox is kept
+     *  in storage, so a new client on the same storage sends it). */
+    close(): void;
+    /** Sends a message; resolves to its ack once it is stored for every participant (after
+     *  reconnects if need be). `clientMsgId` defaults to a fresh ULID. */
+    send(message: Target & {
+        body: string;
+        clientMsgId?: string;
+    }): Promise<Ack>;
+    /** Replaces the body of a message you sent; every participant gets an `update`. */
+    edit(msgId: string, body: string, clientMsgId?: string): Promise<Ack>;
+    /** Takes back a message you sent. */
+    delete(msgId: string, clientMsgId?: string): Promise<Ack>;
+    /** Fetches and emits everything after the last seq processed (done after every connect). */
+    sync(): Promise<void>;
+    /** One conversation, newest first; page with `before: page.next`. */
+    history(conversation: string, page?: {
+        before?: number;
+        limit?: number;
+    }): Promise<HistoryPage>;
+    /** Your conversations, most recent first, with unread counts; page with `before: page.next`. */
+    conversations(page?: {
+        before?: number;
+        limit?: number;
+    }): Promise<ConversationsPage>;
+    /** Moves your read marker in a conversation (your other devices are told). */
+    read(conversation: string, upTo: number): Promise<void>;
+    /** Tells the senders that messages were delivered or read. */
+    receipt(msgIds: string[], status: 'delivered' | 'read'): Promise<void>;
+    /** A typing indicator (not stored, no reply). */
+    typing(target: Target): void;
+    /** Who of `users` is online (contacts only; see docs/protocol.md); their changes follow as `presence` events. */
+    presence(users: string[]): Promise<Presence['users']>;
+    /** Who the server takes this connection for. */
+    whoami(): Promise<Frame<'whoami'>>;
+    /** Sends any frame and resolves with its direct reply (rejects with the server's error code). */
+    request(frame: ClientFrame, timeoutMs?: number): Promise<ServerFrame>;
+    private emit;
+    private setState;
+    private load;
+    private persist;
+    private enqueue;
+    private transmit;
+    private open;
+    private retry;
+    private startPing;
+    private stopPing;
+    private failWaiting;
+    private onFrame;
+    private onAck;
+    private onError;
+    private deliverOwn;
+    private deliver;
+    private drain;
+    private syncPages;
+}
+export {};

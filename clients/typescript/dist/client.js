@@ -1,0 +1,491 @@
+// ChatClient: the reliability rules of docs/protocol.md, done once for every app.
+//
+// - Reconnects with exponential backoff and full jitter; pings before the gateway's
+//   10-minute idle timeout; asks for a fresh token on every (re)connect.
+// - Every send goes into an outbox (persisted) until its ack; after a reconnect it is sent
+//   again with the same clientMsgId, which the server answers with the first ack.
+// - Inbox entries (messages and updates) are emitted exactly once, in seq order: live
+//   frames ahead of a gap wait while `sync` fetches what is missing; entries at or below
+//   the last seq processed are dropped. The last seq is persisted, so a reload resumes.
+import { ChatError } from './errors.js';
+import { memoryStorage } from './storage.js';
+import { ulid } from './ulid.js';
+/** A marker for seqs this client learned from its own acks: processed, never emitted. */
+const OWN = Symbol('own');
+/** How often a send refused with `internal` is tried again before it is given up. */
+const INTERNAL_RETRIES = 3;
+/** How often a send refused with `rate_limited` waits and is tried again. */
+const RATE_LIMITED_RETRIES = 20;
+export class ChatClient {
+    constructor(options) {
+        this.current = 'idle';
+        this.stopped = true;
+        this.attempt = 0;
+        this.nextId = 1;
+        this.seq = 0;
+        this.buffered = new Map();
+        this.waiting = new Map();
+        this.sends = new Map();
+        this.outbox = new Map();
+        this.listeners = new Map();
+        this.group = {
+            create: (name, members, clientMsgId) => this.request({ action: 'group.create', name, members, ...(clientMsgId ? { clientMsgId } : {}) }),
+            add: (group, members) => this.request({ action: 'group.add', group, members }),
+            remove: (group, members) => this.request({ action: 'group.remove', group, members }),
+            leave: async (group) => {
+                await this.request({ action: 'group.leave', group });
+            },
+        };
+        this.push = {
+            register: async (platform, token) => {
+                await this.request({ action: 'push.register', platform, token });
+            },
+            unregister: async (token) => {
+                await this.request({ action: 'push.unregister', token });
+            },
+        };
+        this.opts = options;
+        this.storage = options.storage ?? memoryStorage();
+    }
+    /** Where the connection stands. */
+    get state() {
+        return this.current;
+    }
+    /** The last seq of your inbox processed (emitted, or acked to this client). */
+    get lastSeq() {
+        return this.seq;
+    }
+    /** Sends (and edits, deletes) not acknowledged yet. */
+    get unacked() {
+        return this.outbox.size;
+    }
+    /** Subscribes to an event; returns the unsubscribe function. */
+    on(event, fn) {
+        let set = this.listeners.get(event);
+        if (!set)
+            this.listeners.set(event, (set = new Set()));
+        set.add(fn);
+        return () => set.delete(fn);
+    }
+    /** Connects (and keeps reconnecting until `close()`); resolves once online. */
+    async connect() {
+        this.stopped = false;
+        await this.load();
+        if (this.current === 'online')
+            return;
+        const online = new Promise((resolve, reject) => {
+            const off = this.on('state', (s) => {
+                if (s === 'online') {
+                    off();
+                    resolve();
+                }
+                else if (s === 'unauthorized' || s === 'closed') {
+                    off();
+                    reject(new ChatError(s === 'closed' ? 'closed' : 'unauthorized', `the client is ${s}`));
+                }
+            });
+        });
+        if (this.current !== 'connecting')
+            void this.open();
+        return online;
+    }
+    /** Closes for good: pending requests and sends reject with `closed` (the outbox is kept
+     *  in storage, so a new client on the same storage sends it). */
+    close() {
+        this.stopped = true;
+        clearTimeout(this.reconnectTimer);
+        this.stopPing();
+        this.ws?.close(1000);
+        this.ws = undefined;
+        this.failWaiting(new ChatError('closed', 'the client was closed'));
+        for (const s of this.sends.values())
+            s.reject(new ChatError('closed', 'the client was closed'));
+        this.sends.clear();
+        this.setState('closed');
+    }
+    /** Sends a message; resolves to its ack once it is stored for every participant (after
+     *  reconnects if need be). `clientMsgId` defaults to a fresh ULID. */
+    send(message) {
+        const { clientMsgId = ulid(), ...rest } = message;
+        return this.enqueue({ action: 'send', ...rest, clientMsgId });
+    }
+    /** Replaces the body of a message you sent; every participant gets an `update`. */
+    edit(msgId, body, clientMsgId = ulid()) {
+        return this.enqueue({ action: 'edit', msgId, body, clientMsgId });
+    }
+    /** Takes back a message you sent. */
+    delete(msgId, clientMsgId = ulid()) {
+        return this.enqueue({ action: 'delete', msgId, clientMsgId });
+    }
+    /** Fetches and emits everything after the last seq processed (done after every connect). */
+    sync() {
+        if (!this.syncing) {
+            this.syncing = this.syncPages().finally(() => {
+                this.syncing = undefined;
+                // Live frames that arrived past a gap during the last page: fetch again.
+                if (this.buffered.size > 0 && this.current === 'online')
+                    void this.sync().catch(() => undefined);
+            });
+        }
+        return this.syncing;
+    }
+    /** One conversation, newest first; page with `before: page.next`. */
+    history(conversation, page = {}) {
+        return this.request({ action: 'history', conversation, ...page });
+    }
+    /** Your conversations, most recent first, with unread counts; page with `before: page.next`. */
+    conversations(page = {}) {
+        return this.request({ action: 'conversations', ...page });
+    }
+    /** Moves your read marker in a conversation (your other devices are told). */
+    async read(conversation, upTo) {
+        await this.request({ action: 'read', conversation, upTo });
+    }
+    /** Tells the senders that messages were delivered or read. */
+    async receipt(msgIds, status) {
+        await this.request({ action: 'receipt', msgIds, status });
+    }
+    /** A typing indicator (not stored, no reply). */
+    typing(target) {
+        this.transmit({ action: 'typing', ...target });
+    }
+    /** Who of `users` is online (contacts only; see docs/protocol.md); their changes follow as `presence` events. */
+    async presence(users) {
+        const reply = (await this.request({ action: 'presence', users }));
+        return reply.users;
+    }
+    /** Who the server takes this connection for. */
+    whoami() {
+        return this.request({ action: 'whoami' });
+    }
+    /** Sends any frame and resolves with its direct reply (rejects with the server's error code). */
+    request(frame, timeoutMs = this.opts.requestTimeoutMs ?? 10000) {
+        return new Promise((resolve, reject) => {
+            if (this.current !== 'online' || !this.ws) {
+                reject(new ChatError('offline', `not connected (${this.current})`));
+                return;
+            }
+            const id = `r${this.nextId++}`;
+            const timer = setTimeout(() => {
+                this.waiting.delete(id);
+                reject(new ChatError('timeout', `no reply to ${frame.action} within ${timeoutMs} ms`));
+            }, timeoutMs);
+            this.waiting.set(id, { resolve, reject, timer });
+            this.transmit({ ...frame, id });
+        });
+    }
+    // ---- internals ----
+    emit(event, value) {
+        for (const fn of this.listeners.get(event) ?? []) {
+            try {
+                fn(value);
+            }
+            catch (e) {
+                // A listener's bug must not break delivery to the others.
+                setTimeout(() => {
+                    throw e;
+                });
+            }
+        }
+    }
+    setState(s) {
+        if (this.current === s)
+            return;
+        this.current = s;
+        this.emit('state', s);
+    }
+    load() {
+        this.loaded ?? (this.loaded = (async () => {
+            const seq = Number((await this.storage.get('lastSeq')) ?? 0);
+            if (Number.isFinite(seq) && seq > this.seq)
+                this.seq = seq;
+            const saved = (await this.storage.get('outbox')) ?? '[]';
+            try {
+                for (const frame of JSON.parse(saved)) {
+                    if (!this.outbox.has(frame.clientMsgId))
+                        this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+                }
+            }
+            catch {
+                // A corrupt outbox is dropped rather than blocking every start.
+            }
+        })());
+        return this.loaded;
+    }
+    persist() {
+        void Promise.resolve(this.storage.set('lastSeq', String(this.seq))).catch(() => undefined);
+        const frames = [...this.outbox.values()].map((o) => o.frame);
+        void Promise.resolve(this.storage.set('outbox', JSON.stringify(frames))).catch(() => undefined);
+    }
+    enqueue(frame) {
+        return new Promise((resolve, reject) => {
+            this.sends.set(frame.clientMsgId, { resolve, reject });
+            this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+            this.persist();
+            if (this.current === 'online')
+                this.transmit(frame);
+        });
+    }
+    transmit(frame) {
+        if (this.current !== 'online' || !this.ws)
+            return false;
+        try {
+            this.ws.send(JSON.stringify(frame));
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    async open() {
+        if (this.stopped)
+            return;
+        this.setState('connecting');
+        let token;
+        try {
+            token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
+        }
+        catch (e) {
+            this.emit('error', new ChatError('unauthorized', `the token function failed: ${String(e)}`));
+            return this.retry();
+        }
+        this.me = claims(token)?.sub ?? this.me;
+        if (isExpired(token)) {
+            this.emit('error', new ChatError('unauthorized', 'the token has expired; connect with a fresh one'));
+            return this.setState('unauthorized');
+        }
+        const Ws = this.opts.WebSocket ?? globalThis.WebSocket;
+        if (!Ws)
+            throw new Error('no WebSocket here: pass one in the options (Node 20: run with --experimental-websocket)');
+        const sep = this.opts.url.includes('?') ? '&' : '?';
+        const device = this.opts.device ? `&device=${encodeURIComponent(this.opts.device)}` : '';
+        const ws = new Ws(`${this.opts.url}${sep}token=${encodeURIComponent(token)}${device}`);
+        this.ws = ws;
+        let tokenRefused = false;
+        ws.onopen = () => {
+            if (this.ws !== ws)
+                return;
+            this.attempt = 0;
+            this.setState('online');
+            this.startPing();
+            for (const o of this.outbox.values())
+                this.transmit(o.frame);
+            void this.sync().catch(() => undefined);
+        };
+        ws.onmessage = (ev) => {
+            if (this.ws !== ws)
+                return;
+            const frame = parse(ev.data);
+            if (frame && frame.type === 'error' && frame.code === 'unauthorized' && !frame.id)
+                tokenRefused = true;
+            if (frame)
+                this.onFrame(frame);
+        };
+        ws.onclose = () => {
+            if (this.ws !== ws)
+                return;
+            this.ws = undefined;
+            this.stopPing();
+            this.failWaiting(new ChatError('offline', 'the connection closed'));
+            if (this.stopped)
+                return this.setState('closed');
+            // A session whose token expired: a static token cannot be renewed.
+            if (tokenRefused && typeof this.opts.token === 'string')
+                return this.setState('unauthorized');
+            this.retry();
+        };
+        ws.onerror = () => undefined; // a close follows
+    }
+    retry() {
+        if (this.stopped)
+            return;
+        this.setState('offline');
+        const initial = this.opts.reconnect?.initialMs ?? 500;
+        const max = this.opts.reconnect?.maxMs ?? 30000;
+        const delay = Math.random() * Math.min(max, initial * 2 ** this.attempt);
+        this.attempt = Math.min(this.attempt + 1, 30);
+        clearTimeout(this.reconnectTimer);
+        this.reconnectTimer = setTimeout(() => void this.open(), delay);
+    }
+    startPing() {
+        this.stopPing();
+        this.pingTimer = setInterval(() => this.transmit({ action: 'ping' }), this.opts.pingIntervalMs ?? 5 * 60000);
+    }
+    stopPing() {
+        clearInterval(this.pingTimer);
+    }
+    failWaiting(e) {
+        for (const w of this.waiting.values()) {
+            clearTimeout(w.timer);
+            w.reject(e);
+        }
+        this.waiting.clear();
+    }
+    onFrame(f) {
+        const id = 'id' in f ? f.id : undefined;
+        const waiter = id ? this.waiting.get(id) : undefined;
+        if (waiter && id) {
+            this.waiting.delete(id);
+            clearTimeout(waiter.timer);
+            if (f.type === 'error')
+                waiter.reject(new ChatError(f.code, f.message, f.retryAfterMs ?? undefined));
+            else
+                waiter.resolve(f);
+            return;
+        }
+        switch (f.type) {
+            case 'ack':
+                return this.onAck(f);
+            case 'message':
+            case 'update':
+                return this.deliver(f);
+            case 'receipt':
+                return this.emit('receipt', f);
+            case 'typing':
+                return this.emit('typing', f);
+            case 'presence':
+                return this.emit('presence', f);
+            case 'read':
+                return this.emit('read', f);
+            case 'error':
+                return this.onError(f);
+            default:
+                // API Gateway's own error frames have no type.
+                if (!('type' in f) && typeof f.message === 'string') {
+                    this.emit('error', new ChatError('gateway', f.message));
+                }
+        }
+    }
+    onAck(a) {
+        this.outbox.delete(a.clientMsgId);
+        this.deliverOwn(a.seq);
+        this.persist();
+        const s = this.sends.get(a.clientMsgId);
+        this.sends.delete(a.clientMsgId);
+        s?.resolve(a);
+        this.emit('ack', a);
+    }
+    onError(e) {
+        const cid = e.clientMsgId ?? undefined;
+        const out = cid ? this.outbox.get(cid) : undefined;
+        if (cid && out) {
+            // A server-side failure: the same clientMsgId is always safe to send again.
+            if (e.code === 'internal' && ++out.internalErrors <= INTERNAL_RETRIES) {
+                setTimeout(() => this.transmit(out.frame), 500 * out.internalErrors);
+                return;
+            }
+            // Over the per-user send limit: wait as long as the server says, then send again.
+            if (e.code === 'rate_limited' && ++out.rateLimited <= RATE_LIMITED_RETRIES) {
+                setTimeout(() => this.transmit(out.frame), (e.retryAfterMs ?? 1000) + Math.random() * 100);
+                return;
+            }
+            this.outbox.delete(cid);
+            this.persist();
+            const s = this.sends.get(cid);
+            this.sends.delete(cid);
+            const err = new ChatError(e.code, e.message, e.retryAfterMs ?? undefined);
+            if (s)
+                return s.reject(err);
+            return this.emit('error', err);
+        }
+        this.emit('error', new ChatError(e.code, e.message, e.retryAfterMs ?? undefined));
+    }
+    deliverOwn(seq) {
+        if (seq <= this.seq)
+            return;
+        this.buffered.set(seq, OWN);
+        this.drain();
+    }
+    deliver(entry) {
+        if (entry.seq <= this.seq)
+            return; // seen already: a duplicate, or replayed by sync
+        // One of our own sends whose ack is still on its way (a sync can overtake it): the
+        // ack tells the sender; it is not a message from elsewhere.
+        const own = entry.type === 'message' &&
+            entry.from === this.me &&
+            typeof entry.clientMsgId === 'string' &&
+            this.outbox.has(entry.clientMsgId);
+        this.buffered.set(entry.seq, own ? OWN : entry);
+        this.drain();
+    }
+    drain() {
+        const before = this.seq;
+        for (let next = this.seq + 1; this.buffered.has(next); next++) {
+            const e = this.buffered.get(next);
+            this.buffered.delete(next);
+            this.seq = next;
+            if (e === OWN || e === undefined)
+                continue;
+            if (e.type === 'update')
+                this.emit('update', e);
+            else
+                this.emit('message', e);
+        }
+        if (this.seq !== before)
+            this.persist();
+        // Something is missing below what arrived: fetch it.
+        if (this.buffered.size > 0 && !this.syncing && this.current === 'online')
+            void this.sync().catch(() => undefined);
+    }
+    async syncPages() {
+        let after = this.seq;
+        for (;;) {
+            const page = (await this.request({ action: 'sync', after, limit: 100 }));
+            for (const e of page.messages)
+                this.deliver(e);
+            if (page.next === null || page.next === undefined)
+                return;
+            after = page.next;
+        }
+    }
+}
+function parse(data) {
+    if (typeof data !== 'string')
+        return undefined;
+    try {
+        const v = JSON.parse(data);
+        return v && typeof v === 'object' ? v : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A JWT's claims, if it is one we can read (the server verifies it; this only looks). */
+function claims(token) {
+    const part = token.split('.')[1];
+    if (!part)
+        return undefined;
+    try {
+        const c = JSON.parse(decodeBase64Url(part));
+        return {
+            sub: typeof c.sub === 'string' ? c.sub : undefined,
+            exp: typeof c.exp === 'number' ? c.exp : undefined,
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether a JWT's `exp` has passed (a token that is not a readable JWT is left to the server). */
+function isExpired(token, nowMs = Date.now()) {
+    const exp = claims(token)?.exp;
+    return exp !== undefined && exp * 1000 <= nowMs;
+}
+function decodeBase64Url(s) {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let bits = 0;
+    let value = 0;
+    const bytes = [];
+    for (const ch of s.replace(/=+$/, '')) {
+        const v = alphabet.indexOf(ch === '+' ? '-' : ch === '/' ? '_' : ch);
+        if (v < 0)
+            throw new Error('not base64url');
+        value = (value << 6) | v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            bytes.push((value >> bits) & 0xff);
+        }
+    }
+    return new TextDecoder().decode(new Uint8Array(bytes));
+}

@@ -1,0 +1,6 @@
+export { ChatClient } from './client.js';
+export type { Ack, ChatClientOptions, ChatEvents, ConnectionState, ConversationsPage, Entry, Frame, Group, HistoryPage, Message, Presence, SyncPage, Update, WebSocketLike, } from './client.js';
+export { ChatError } from './errors.js';
+export { type ChatStorage, localStorageAdapter, memoryStorage } from './storage.js';
+export { ulid } from './ulid.js';
+export type { ClientFrame, ServerFrame } from './protocol.js';

@@ -1,0 +1,870 @@
+/**
+ * Every frame a client sends: one JSON object whose `action` names it. Any frame
+ * may carry an `id` (at most 64 characters), echoed on its direct reply.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ClientFrame".
+ */
+export type ClientFrame = (Send & {
+    action: 'send';
+}) | (Sync & {
+    action: 'sync';
+}) | (History & {
+    action: 'history';
+}) | (Receipt & {
+    action: 'receipt';
+}) | (Typing & {
+    action: 'typing';
+}) | (Presence & {
+    action: 'presence';
+}) | (GroupCreate & {
+    action: 'group.create';
+}) | (GroupAdd & {
+    action: 'group.add';
+}) | (GroupRemove & {
+    action: 'group.remove';
+}) | (GroupLeave & {
+    action: 'group.leave';
+}) | (Ping & {
+    action: 'ping';
+}) | (Whoami & {
+    action: 'whoami';
+}) | (Conversations & {
+    action: 'conversations';
+}) | (Read & {
+    action: 'read';
+}) | (Edit & {
+    action: 'edit';
+}) | (Delete & {
+    action: 'delete';
+}) | (PushRegister & {
+    action: 'push.register';
+}) | (PushUnregister & {
+    action: 'push.unregister';
+});
+/**
+ * Stores a message for every participant; answered with `ack`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Send".
+ */
+export type Send = Send1 & {
+    /**
+     * 1 byte to 16 KiB of UTF-8.
+     */
+    body: string;
+    /**
+     * Your own id for the message (1-64 characters): resend with it, never a new one.
+     */
+    clientMsgId: ClientMsgId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+};
+export type Send1 = {
+    /**
+     * The user.
+     */
+    to: UserId;
+} | {
+    /**
+     * The group.
+     */
+    group: GroupId;
+};
+/**
+ * A user id, 1-128 characters (docs/protocol.md).
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "UserId".
+ */
+export type UserId = string;
+/**
+ * A group id, 1-64 characters (docs/protocol.md).
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "GroupId".
+ */
+export type GroupId = string;
+/**
+ * The client's own id of a message it sends (1-64 characters): the idempotency key.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ClientMsgId".
+ */
+export type ClientMsgId = string;
+/**
+ * `dm:<a>:<b>` (the two user ids sorted bytewise) or `group:<groupId>`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Conversation".
+ */
+export type Conversation = string;
+/**
+ * The server's id of a message: a ULID, the same for every participant.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "MsgId".
+ */
+export type MsgId = string;
+/**
+ * A receipt status; `Read` implies `Delivered`, so statuses are ordered.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ReceiptStatus".
+ */
+export type ReceiptStatus = 'delivered' | 'read';
+/**
+ * A typing indicator; no reply.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Typing".
+ */
+export type Typing = Typing1 & {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+};
+export type Typing1 = {
+    /**
+     * The user.
+     */
+    to: UserId;
+} | {
+    /**
+     * The group.
+     */
+    group: GroupId;
+};
+/**
+ * A push platform, naming the SNS platform application to use.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Platform".
+ */
+export type Platform = 'fcm' | 'apns' | 'apns_sandbox';
+/**
+ * Every frame the server sends.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ServerFrame".
+ */
+export type ServerFrame = {
+    /**
+     * Echo of the client's id.
+     */
+    clientMsgId: string;
+    /**
+     * Its conversation.
+     */
+    conversation: Conversation;
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * The server's id for the message.
+     */
+    msgId: MsgId;
+    /**
+     * Its seq in the sender's inbox.
+     */
+    seq: number;
+    /**
+     * Server time of the send.
+     */
+    ts: number;
+    type: 'ack';
+} | (InboxEntry & {
+    type: 'message';
+}) | {
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * Entries, ascending by seq: messages and updates.
+     */
+    messages: EntryView[];
+    /**
+     * The `after` for the next page, or null.
+     */
+    next?: number | null;
+    type: 'sync';
+} | {
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * Messages in their latest state, descending by seq.
+     */
+    messages: EntryView[];
+    /**
+     * The `before` for the next (older) page, or null.
+     */
+    next?: number | null;
+    type: 'history';
+} | (UpdateView & {
+    type: 'update';
+}) | {
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * The conversations.
+     */
+    items: ConversationSummary[];
+    /**
+     * The `before` of the next page, or null.
+     */
+    next?: number | null;
+    type: 'conversations';
+} | {
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    type: 'read';
+    /**
+     * The new marker.
+     */
+    upTo: number;
+} | {
+    /**
+     * The recipient who reported it.
+     */
+    by: UserId;
+    /**
+     * Its conversation.
+     */
+    conversation: Conversation;
+    /**
+     * The message.
+     */
+    msgId: MsgId;
+    /**
+     * The status.
+     */
+    status: ReceiptStatus;
+    /**
+     * When, ms since the epoch.
+     */
+    ts: number;
+    type: 'receipt';
+} | {
+    /**
+     * Where.
+     */
+    conversation: Conversation;
+    /**
+     * Who.
+     */
+    from: UserId;
+    type: 'typing';
+} | {
+    /**
+     * Echo of the frame id, on replies.
+     */
+    id?: string | null;
+    type: 'presence';
+    /**
+     * The users.
+     */
+    users: PresenceView[];
+} | {
+    /**
+     * The group id.
+     */
+    groupId: GroupId;
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * Members, creator first.
+     */
+    members: UserId[];
+    /**
+     * Display name.
+     */
+    name: string;
+    type: 'group';
+} | {
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    type: 'ok';
+} | {
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    type: 'pong';
+} | {
+    /**
+     * The device named on connect, or null.
+     */
+    device?: DeviceId | null;
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    type: 'whoami';
+    /**
+     * The verified user id.
+     */
+    user: UserId;
+} | {
+    /**
+     * Echo of the send's client id.
+     */
+    clientMsgId?: string | null;
+    /**
+     * What kind of failure.
+     */
+    code: ErrorCode;
+    /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * Plain words.
+     */
+    message: string;
+    /**
+     * With `rate_limited`: when the request may succeed, ms from now.
+     */
+    retryAfterMs?: number | null;
+    type: 'error';
+};
+/**
+ * What an update entry records.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "UpdateKind".
+ */
+export type UpdateKind = 'edit' | 'delete';
+/**
+ * One inbox entry in a `sync` or `history` page: a message, or (in `sync`) the record
+ * of an edit or delete at its own seq. Tagged with `type` like the live frames.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "EntryView".
+ */
+export type EntryView = (InboxEntry & {
+    type: 'message';
+}) | (UpdateView & {
+    type: 'update';
+});
+/**
+ * A device id, 1-64 characters (docs/protocol.md).
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "DeviceId".
+ */
+export type DeviceId = string;
+/**
+ * The error codes of `error` frames; the set is fixed by the protocol.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ErrorCode".
+ */
+export type ErrorCode = 'bad_request' | 'unknown_action' | 'unauthorized' | 'forbidden' | 'not_found' | 'too_large' | 'rate_limited' | 'conflict' | 'internal';
+/**
+ * Every frame of the serverless-chat WebSocket protocol, version 1 (docs/protocol.md). Generated from the Rust types by `CHAT_WRITE_SCHEMA=1 cargo test -p chat-devserver protocol_schema`; do not edit.
+ */
+export interface ChatProtocol {
+    client?: ClientFrame;
+    server?: ServerFrame;
+}
+/**
+ * Inbox entries after a seq; answered with `sync`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Sync".
+ */
+export interface Sync {
+    /**
+     * Entries with a greater seq (default 0).
+     */
+    after?: number | null;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * 1-100 (default 100).
+     */
+    limit?: number | null;
+}
+/**
+ * One conversation, newest first; answered with `history`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "History".
+ */
+export interface History {
+    /**
+     * Entries with a smaller seq (the previous page's `next`).
+     */
+    before?: number | null;
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * 1-100 (default 50).
+     */
+    limit?: number | null;
+}
+/**
+ * Marks received messages delivered or read; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Receipt".
+ */
+export interface Receipt {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * 1-100 message ids.
+     */
+    msgIds: MsgId[];
+    /**
+     * The new status.
+     */
+    status: ReceiptStatus;
+}
+/**
+ * Your contacts' presence, and a subscription to its changes; answered with `presence`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Presence".
+ */
+export interface Presence {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * 1-100 user ids.
+     */
+    users: UserId[];
+}
+/**
+ * Creates a group with you as its creator; answered with `group`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "GroupCreate".
+ */
+export interface GroupCreate {
+    /**
+     * Makes the creation idempotent for 24 hours.
+     */
+    clientMsgId?: ClientMsgId | null;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The other members (at most 99).
+     */
+    members?: UserId[] | null;
+    /**
+     * 1-128 characters.
+     */
+    name: string;
+}
+/**
+ * Adds members (creator only); answered with `group`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "GroupAdd".
+ */
+export interface GroupAdd {
+    /**
+     * The group.
+     */
+    group: GroupId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * Users to add.
+     */
+    members: UserId[];
+}
+/**
+ * Removes members (creator only); answered with `group`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "GroupRemove".
+ */
+export interface GroupRemove {
+    /**
+     * The group.
+     */
+    group: GroupId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * Users to remove.
+     */
+    members: UserId[];
+}
+/**
+ * Leaves a group; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "GroupLeave".
+ */
+export interface GroupLeave {
+    /**
+     * The group.
+     */
+    group: GroupId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * Keeps an idle connection open; answered with `pong`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Ping".
+ */
+export interface Ping {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * Who the server takes this connection for; answered with `whoami`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Whoami".
+ */
+export interface Whoami {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * Your conversations, most recent first; answered with `conversations`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Conversations".
+ */
+export interface Conversations {
+    /**
+     * The previous page's `next`.
+     */
+    before?: number | null;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * 1-100 (default 50).
+     */
+    limit?: number | null;
+}
+/**
+ * Moves your read marker; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Read".
+ */
+export interface Read {
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * A seq in your inbox.
+     */
+    upTo: number;
+}
+/**
+ * Replaces the body of a message you sent; answered with `ack`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Edit".
+ */
+export interface Edit {
+    /**
+     * The new text (1 byte to 16 KiB).
+     */
+    body: string;
+    /**
+     * This edit's own id (idempotent resends).
+     */
+    clientMsgId: ClientMsgId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The message.
+     */
+    msgId: MsgId;
+}
+/**
+ * Takes back a message you sent; answered with `ack`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Delete".
+ */
+export interface Delete {
+    /**
+     * This delete's own id (idempotent resends).
+     */
+    clientMsgId: ClientMsgId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The message.
+     */
+    msgId: MsgId;
+}
+/**
+ * Registers this device for push notifications; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "PushRegister".
+ */
+export interface PushRegister {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The push service.
+     */
+    platform: Platform;
+    /**
+     * The device token (at most 1,024 bytes).
+     */
+    token: string;
+}
+/**
+ * Forgets a device token; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "PushUnregister".
+ */
+export interface PushUnregister {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The device token.
+     */
+    token: string;
+}
+/**
+ * One message in one user's inbox: what the stores keep, and, as is, what clients see in
+ * `message` frames and `sync`/`history` pages (`protocol::MessageView`).
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "InboxEntry".
+ */
+export interface InboxEntry {
+    /**
+     * The text.
+     */
+    body: string;
+    /**
+     * The sender's client id, when a user sent it.
+     */
+    clientMsgId?: string | null;
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * On a message that was deleted (its body is then empty).
+     */
+    deleted?: boolean;
+    /**
+     * On a message that was edited: when it last was (ms).
+     */
+    editedAt?: number | null;
+    /**
+     * Sender user id, or [`SYSTEM_SENDER`].
+     */
+    from: string;
+    /**
+     * Set on an *update* entry: this seq records an edit or delete of message `msg_id`
+     * by `from` (the wire shows it as an `update`, see `protocol::EntryView`).
+     */
+    kind?: UpdateKind | null;
+    /**
+     * Server id of the message, shared by every participant's entry.
+     */
+    msgId: MsgId;
+    /**
+     * On the sender's own entry: latest receipt status per recipient.
+     */
+    receipts?: {
+        [k: string]: ReceiptStatus | undefined;
+    };
+    /**
+     * Position in this user's inbox (1, 2, 3, ... with no gaps).
+     */
+    seq: number;
+    /**
+     * Server time, ms since the epoch.
+     */
+    ts: number;
+}
+/**
+ * An edit or delete as clients see it: live as an `update` frame, and at its seq in
+ * `sync` pages.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "UpdateView".
+ */
+export interface UpdateView {
+    /**
+     * The new text, for an edit.
+     */
+    body?: string | null;
+    /**
+     * Who changed it (its sender).
+     */
+    by: string;
+    /**
+     * Its conversation.
+     */
+    conversation: Conversation;
+    /**
+     * `edit` or `delete`.
+     */
+    kind: UpdateKind;
+    /**
+     * The message changed.
+     */
+    msgId: MsgId;
+    /**
+     * This change's seq in the reader's inbox.
+     */
+    seq: number;
+    /**
+     * When (ms).
+     */
+    ts: number;
+}
+/**
+ * One conversation in a user's conversation list: one per (user, conversation), kept
+ * exact by every write to that user's inbox.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ConversationSummary".
+ */
+export interface ConversationSummary {
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * The latest message (edits and deletes of it show).
+     */
+    last: LastMessage;
+    /**
+     * The seq of the latest entry of this conversation in the owner's inbox.
+     */
+    lastSeq: number;
+    /**
+     * A group's name (when the last write knew it).
+     */
+    name?: string | null;
+    /**
+     * The owner's read marker: a seq in its inbox (0: nothing read).
+     */
+    readUpTo: number;
+    /**
+     * Messages from others after `read_up_to`.
+     */
+    unread: number;
+}
+/**
+ * The last message of a conversation, as the conversation list shows it.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "LastMessage".
+ */
+export interface LastMessage {
+    /**
+     * Set when it was deleted.
+     */
+    deleted?: boolean;
+    /**
+     * Set when it was edited (ms).
+     */
+    editedAt?: number | null;
+    /**
+     * Its sender.
+     */
+    from: string;
+    /**
+     * The message.
+     */
+    msgId: MsgId;
+    /**
+     * At most [`PREVIEW_CHARS`] characters of its body (empty once deleted).
+     */
+    preview: string;
+    /**
+     * When it was sent (ms).
+     */
+    ts: number;
+}
+/**
+ * One user's presence.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "PresenceView".
+ */
+export interface PresenceView {
+    /**
+     * When the last connection closed (ms), or null if never seen.
+     */
+    lastSeen?: number | null;
+    /**
+     * Whether the user has a live connection.
+     */
+    online: boolean;
+    /**
+     * The user.
+     */
+    user: UserId;
+}

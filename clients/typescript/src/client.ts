@@ -1,0 +1,578 @@
+// ChatClient: the reliability rules of docs/protocol.md, done once for every app.
+//
+// - Reconnects with exponential backoff and full jitter; pings before the gateway's
+//   10-minute idle timeout; asks for a fresh token on every (re)connect.
+// - Every send goes into an outbox (persisted) until its ack; after a reconnect it is sent
+//   again with the same clientMsgId, which the server answers with the first ack.
+// - Inbox entries (messages and updates) are emitted exactly once, in seq order: live
+//   frames ahead of a gap wait while `sync` fetches what is missing; entries at or below
+//   the last seq processed are dropped. The last seq is persisted, so a reload resumes.
+import { ChatError } from './errors.js';
+import type { ClientFrame, ServerFrame } from './protocol.js';
+import { type ChatStorage, memoryStorage } from './storage.js';
+import { ulid } from './ulid.js';
+
+/** The server frame of one `type`, e.g. `Frame<'ack'>`. */
+export type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+export type Ack = Frame<'ack'>;
+export type Message = Frame<'message'>;
+export type Update = Frame<'update'>;
+export type SyncPage = Frame<'sync'>;
+export type HistoryPage = Frame<'history'>;
+export type ConversationsPage = Frame<'conversations'>;
+export type Presence = Frame<'presence'>;
+export type Group = Frame<'group'>;
+/** An inbox entry as `sync` returns it: a message or an update. */
+export type Entry = SyncPage['messages'][number];
+
+/** Where the client's connection stands. */
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'unauthorized' | 'closed';
+
+/** What the client emits; `on(name, fn)` returns an unsubscribe function. */
+export interface ChatEvents {
+  /** A message in your inbox, once, in seq order (your own from other devices too). */
+  message: Message;
+  /** An edit or delete, once, in seq order. */
+  update: Update;
+  receipt: Frame<'receipt'>;
+  typing: Frame<'typing'>;
+  presence: Presence;
+  /** Your read marker moved on another device. */
+  read: Frame<'read'>;
+  /** Every ack, also of sends resent from a previous session's outbox. */
+  ack: Ack;
+  state: ConnectionState;
+  /** Errors that belong to no request: an expired token, a frame the gateway refused. */
+  error: ChatError;
+}
+
+/** The WebSocket constructor to use (the platform's by default). */
+export type WebSocketLike = new (url: string) => WebSocket;
+
+export interface ChatClientOptions {
+  /** `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`, or the devserver's `ws://127.0.0.1:8080/`. */
+  url: string;
+  /** A JWT, or a function giving one, called on every (re)connect (refresh it there). */
+  token: string | (() => string | Promise<string>);
+  /** Tells a user's devices apart (1-64 of `A-Z a-z 0-9 . _ -`). */
+  device?: string;
+  /** Defaults to the global `WebSocket` (browsers, Node 22+, React Native). */
+  WebSocket?: WebSocketLike;
+  /** Keeps the last seq and the outbox; defaults to memory (nothing survives a reload). */
+  storage?: ChatStorage;
+  /** Requests other than sends fail with `timeout` after this long (ms, default 10 000). */
+  requestTimeoutMs?: number;
+  /** A ping this often (ms, default 5 min), under the gateway's 10-minute idle timeout. */
+  pingIntervalMs?: number;
+  /** Reconnect delays: the first at most `initialMs`, doubling up to `maxMs` (defaults 500, 30 000). */
+  reconnect?: { initialMs?: number; maxMs?: number };
+}
+
+type Target = { to: string; group?: never } | { group: string; to?: never };
+
+interface Waiter {
+  resolve(frame: ServerFrame): void;
+  reject(e: ChatError): void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+interface Outgoing {
+  frame: ClientFrame & { clientMsgId: string };
+  internalErrors: number;
+  rateLimited: number;
+}
+
+/** A marker for seqs this client learned from its own acks: processed, never emitted. */
+const OWN = Symbol('own');
+
+/** How often a send refused with `internal` is tried again before it is given up. */
+const INTERNAL_RETRIES = 3;
+/** How often a send refused with `rate_limited` waits and is tried again. */
+const RATE_LIMITED_RETRIES = 20;
+
+export class ChatClient {
+  private readonly opts: ChatClientOptions;
+  private readonly storage: ChatStorage;
+  private ws: WebSocket | undefined;
+  private current: ConnectionState = 'idle';
+  private stopped = true;
+  private attempt = 0;
+  private nextId = 1;
+  private seq = 0;
+  /** Our user id, from the token's `sub` (tells our own messages in `sync` apart). */
+  private me: string | undefined;
+  private readonly buffered = new Map<number, Entry | typeof OWN>();
+  private readonly waiting = new Map<string, Waiter>();
+  private readonly sends = new Map<string, { resolve(a: Ack): void; reject(e: ChatError): void }>();
+  private readonly outbox = new Map<string, Outgoing>();
+  private readonly listeners = new Map<keyof ChatEvents, Set<(value: never) => void>>();
+  private syncing: Promise<void> | undefined;
+  private loaded: Promise<void> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  readonly group = {
+    create: (name: string, members: string[], clientMsgId?: string) =>
+      this.request({ action: 'group.create', name, members, ...(clientMsgId ? { clientMsgId } : {}) }) as Promise<Group>,
+    add: (group: string, members: string[]) => this.request({ action: 'group.add', group, members }) as Promise<Group>,
+    remove: (group: string, members: string[]) =>
+      this.request({ action: 'group.remove', group, members }) as Promise<Group>,
+    leave: async (group: string) => {
+      await this.request({ action: 'group.leave', group });
+    },
+  };
+
+  readonly push = {
+    register: async (platform: 'fcm' | 'apns' | 'apns_sandbox', token: string) => {
+      await this.request({ action: 'push.register', platform, token });
+    },
+    unregister: async (token: string) => {
+      await this.request({ action: 'push.unregister', token });
+    },
+  };
+
+  constructor(options: ChatClientOptions) {
+    this.opts = options;
+    this.storage = options.storage ?? memoryStorage();
+  }
+
+  /** Where the connection stands. */
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** The last seq of your inbox processed (emitted, or acked to this client). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Sends (and edits, deletes) not acknowledged yet. */
+  get unacked(): number {
+    return this.outbox.size;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof ChatEvents>(event: K, fn: (value: ChatEvents[K]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(fn as (value: never) => void);
+    return () => set.delete(fn as (value: never) => void);
+  }
+
+  /** Connects (and keeps reconnecting until `close()`); resolves once online. */
+  async connect(): Promise<void> {
+    this.stopped = false;
+    await this.load();
+    if (this.current === 'online') return;
+    const online = new Promise<void>((resolve, reject) => {
+      const off = this.on('state', (s) => {
+        if (s === 'online') {
+          off();
+          resolve();
+        } else if (s === 'unauthorized' || s === 'closed') {
+          off();
+          reject(new ChatError(s === 'closed' ? 'closed' : 'unauthorized', `the client is ${s}`));
+        }
+      });
+    });
+    if (this.current !== 'connecting') void this.open();
+    return online;
+  }
+
+  /** Closes for good: pending requests and sends reject with `closed` (the outbox is kept
+   *  in storage, so a new client on the same storage sends it). */
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopPing();
+    this.ws?.close(1000);
+    this.ws = undefined;
+    this.failWaiting(new ChatError('closed', 'the client was closed'));
+    for (const s of this.sends.values()) s.reject(new ChatError('closed', 'the client was closed'));
+    this.sends.clear();
+    this.setState('closed');
+  }
+
+  /** Sends a message; resolves to its ack once it is stored for every participant (after
+   *  reconnects if need be). `clientMsgId` defaults to a fresh ULID. */
+  send(message: Target & { body: string; clientMsgId?: string }): Promise<Ack> {
+    const { clientMsgId = ulid(), ...rest } = message;
+    return this.enqueue({ action: 'send', ...rest, clientMsgId } as Outgoing['frame']);
+  }
+
+  /** Replaces the body of a message you sent; every participant gets an `update`. */
+  edit(msgId: string, body: string, clientMsgId: string = ulid()): Promise<Ack> {
+    return this.enqueue({ action: 'edit', msgId, body, clientMsgId });
+  }
+
+  /** Takes back a message you sent. */
+  delete(msgId: string, clientMsgId: string = ulid()): Promise<Ack> {
+    return this.enqueue({ action: 'delete', msgId, clientMsgId });
+  }
+
+  /** Fetches and emits everything after the last seq processed (done after every connect). */
+  sync(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = this.syncPages().finally(() => {
+        this.syncing = undefined;
+        // Live frames that arrived past a gap during the last page: fetch again.
+        if (this.buffered.size > 0 && this.current === 'online') void this.sync().catch(() => undefined);
+      });
+    }
+    return this.syncing;
+  }
+
+  /** One conversation, newest first; page with `before: page.next`. */
+  history(conversation: string, page: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
+    return this.request({ action: 'history', conversation, ...page }) as Promise<HistoryPage>;
+  }
+
+  /** Your conversations, most recent first, with unread counts; page with `before: page.next`. */
+  conversations(page: { before?: number; limit?: number } = {}): Promise<ConversationsPage> {
+    return this.request({ action: 'conversations', ...page }) as Promise<ConversationsPage>;
+  }
+
+  /** Moves your read marker in a conversation (your other devices are told). */
+  async read(conversation: string, upTo: number): Promise<void> {
+    await this.request({ action: 'read', conversation, upTo });
+  }
+
+  /** Tells the senders that messages were delivered or read. */
+  async receipt(msgIds: string[], status: 'delivered' | 'read'): Promise<void> {
+    await this.request({ action: 'receipt', msgIds, status });
+  }
+
+  /** A typing indicator (not stored, no reply). */
+  typing(target: Target): void {
+    this.transmit({ action: 'typing', ...target } as ClientFrame);
+  }
+
+  /** Who of `users` is online (contacts only; see docs/protocol.md); their changes follow as `presence` events. */
+  async presence(users: string[]): Promise<Presence['users']> {
+    const reply = (await this.request({ action: 'presence', users })) as Presence;
+    return reply.users;
+  }
+
+  /** Who the server takes this connection for. */
+  whoami(): Promise<Frame<'whoami'>> {
+    return this.request({ action: 'whoami' }) as Promise<Frame<'whoami'>>;
+  }
+
+  /** Sends any frame and resolves with its direct reply (rejects with the server's error code). */
+  request(frame: ClientFrame, timeoutMs = this.opts.requestTimeoutMs ?? 10_000): Promise<ServerFrame> {
+    return new Promise((resolve, reject) => {
+      if (this.current !== 'online' || !this.ws) {
+        reject(new ChatError('offline', `not connected (${this.current})`));
+        return;
+      }
+      const id = `r${this.nextId++}`;
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new ChatError('timeout', `no reply to ${frame.action} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      this.transmit({ ...frame, id });
+    });
+  }
+
+  // ---- internals ----
+
+  private emit<K extends keyof ChatEvents>(event: K, value: ChatEvents[K]): void {
+    for (const fn of this.listeners.get(event) ?? []) {
+      try {
+        (fn as (v: ChatEvents[K]) => void)(value);
+      } catch (e) {
+        // A listener's bug must not break delivery to the others.
+        setTimeout(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  private setState(s: ConnectionState): void {
+    if (this.current === s) return;
+    this.current = s;
+    this.emit('state', s);
+  }
+
+  private load(): Promise<void> {
+    this.loaded ??= (async () => {
+      const seq = Number((await this.storage.get('lastSeq')) ?? 0);
+      if (Number.isFinite(seq) && seq > this.seq) this.seq = seq;
+      const saved = (await this.storage.get('outbox')) ?? '[]';
+      try {
+        for (const frame of JSON.parse(saved) as Outgoing['frame'][]) {
+          if (!this.outbox.has(frame.clientMsgId)) this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+        }
+      } catch {
+        // A corrupt outbox is dropped rather than blocking every start.
+      }
+    })();
+    return this.loaded;
+  }
+
+  private persist(): void {
+    void Promise.resolve(this.storage.set('lastSeq', String(this.seq))).catch(() => undefined);
+    const frames = [...this.outbox.values()].map((o) => o.frame);
+    void Promise.resolve(this.storage.set('outbox', JSON.stringify(frames))).catch(() => undefined);
+  }
+
+  private enqueue(frame: Outgoing['frame']): Promise<Ack> {
+    return new Promise<Ack>((resolve, reject) => {
+      this.sends.set(frame.clientMsgId, { resolve, reject });
+      this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+      this.persist();
+      if (this.current === 'online') this.transmit(frame);
+    });
+  }
+
+  private transmit(frame: object): boolean {
+    if (this.current !== 'online' || !this.ws) return false;
+    try {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped) return;
+    this.setState('connecting');
+    let token: string;
+    try {
+      token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
+    } catch (e) {
+      this.emit('error', new ChatError('unauthorized', `the token function failed: ${String(e)}`));
+      return this.retry();
+    }
+    this.me = claims(token)?.sub ?? this.me;
+    if (isExpired(token)) {
+      this.emit('error', new ChatError('unauthorized', 'the token has expired; connect with a fresh one'));
+      return this.setState('unauthorized');
+    }
+    const Ws = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketLike }).WebSocket;
+    if (!Ws) throw new Error('no WebSocket here: pass one in the options (Node 20: run with --experimental-websocket)');
+    const sep = this.opts.url.includes('?') ? '&' : '?';
+    const device = this.opts.device ? `&device=${encodeURIComponent(this.opts.device)}` : '';
+    const ws = new Ws(`${this.opts.url}${sep}token=${encodeURIComponent(token)}${device}`);
+    this.ws = ws;
+    let tokenRefused = false;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.setState('online');
+      this.startPing();
+      for (const o of this.outbox.values()) this.transmit(o.frame);
+      void this.sync().catch(() => undefined);
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      if (this.ws !== ws) return;
+      const frame = parse(ev.data);
+      if (frame && frame.type === 'error' && frame.code === 'unauthorized' && !frame.id) tokenRefused = true;
+      if (frame) this.onFrame(frame);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.stopPing();
+      this.failWaiting(new ChatError('offline', 'the connection closed'));
+      if (this.stopped) return this.setState('closed');
+      // A session whose token expired: a static token cannot be renewed.
+      if (tokenRefused && typeof this.opts.token === 'string') return this.setState('unauthorized');
+      this.retry();
+    };
+    ws.onerror = () => undefined; // a close follows
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    this.setState('offline');
+    const initial = this.opts.reconnect?.initialMs ?? 500;
+    const max = this.opts.reconnect?.maxMs ?? 30_000;
+    const delay = Math.random() * Math.min(max, initial * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.open(), delay);
+  }
+
+  private startPing(): void {
+    this.stopPing();
+    this.pingTimer = setInterval(() => this.transmit({ action: 'ping' }), this.opts.pingIntervalMs ?? 5 * 60_000);
+  }
+
+  private stopPing(): void {
+    clearInterval(this.pingTimer);
+  }
+
+  private failWaiting(e: ChatError): void {
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(e);
+    }
+    this.waiting.clear();
+  }
+
+  private onFrame(f: ServerFrame): void {
+    const id = 'id' in f ? f.id : undefined;
+    const waiter = id ? this.waiting.get(id) : undefined;
+    if (waiter && id) {
+      this.waiting.delete(id);
+      clearTimeout(waiter.timer);
+      if (f.type === 'error') waiter.reject(new ChatError(f.code, f.message, f.retryAfterMs ?? undefined));
+      else waiter.resolve(f);
+      return;
+    }
+    switch (f.type) {
+      case 'ack':
+        return this.onAck(f);
+      case 'message':
+      case 'update':
+        return this.deliver(f as Entry);
+      case 'receipt':
+        return this.emit('receipt', f);
+      case 'typing':
+        return this.emit('typing', f);
+      case 'presence':
+        return this.emit('presence', f);
+      case 'read':
+        return this.emit('read', f);
+      case 'error':
+        return this.onError(f);
+      default:
+        // API Gateway's own error frames have no type.
+        if (!('type' in f) && typeof (f as { message?: unknown }).message === 'string') {
+          this.emit('error', new ChatError('gateway', (f as { message: string }).message));
+        }
+    }
+  }
+
+  private onAck(a: Ack): void {
+    this.outbox.delete(a.clientMsgId);
+    this.deliverOwn(a.seq);
+    this.persist();
+    const s = this.sends.get(a.clientMsgId);
+    this.sends.delete(a.clientMsgId);
+    s?.resolve(a);
+    this.emit('ack', a);
+  }
+
+  private onError(e: Frame<'error'>): void {
+    const cid = e.clientMsgId ?? undefined;
+    const out = cid ? this.outbox.get(cid) : undefined;
+    if (cid && out) {
+      // A server-side failure: the same clientMsgId is always safe to send again.
+      if (e.code === 'internal' && ++out.internalErrors <= INTERNAL_RETRIES) {
+        setTimeout(() => this.transmit(out.frame), 500 * out.internalErrors);
+        return;
+      }
+      // Over the per-user send limit: wait as long as the server says, then send again.
+      if (e.code === 'rate_limited' && ++out.rateLimited <= RATE_LIMITED_RETRIES) {
+        setTimeout(() => this.transmit(out.frame), (e.retryAfterMs ?? 1_000) + Math.random() * 100);
+        return;
+      }
+      this.outbox.delete(cid);
+      this.persist();
+      const s = this.sends.get(cid);
+      this.sends.delete(cid);
+      const err = new ChatError(e.code, e.message, e.retryAfterMs ?? undefined);
+      if (s) return s.reject(err);
+      return this.emit('error', err);
+    }
+    this.emit('error', new ChatError(e.code, e.message, e.retryAfterMs ?? undefined));
+  }
+
+  private deliverOwn(seq: number): void {
+    if (seq <= this.seq) return;
+    this.buffered.set(seq, OWN);
+    this.drain();
+  }
+
+  private deliver(entry: Entry): void {
+    if (entry.seq <= this.seq) return; // seen already: a duplicate, or replayed by sync
+    // One of our own sends whose ack is still on its way (a sync can overtake it): the
+    // ack tells the sender; it is not a message from elsewhere.
+    const own =
+      entry.type === 'message' &&
+      entry.from === this.me &&
+      typeof entry.clientMsgId === 'string' &&
+      this.outbox.has(entry.clientMsgId);
+    this.buffered.set(entry.seq, own ? OWN : entry);
+    this.drain();
+  }
+
+  private drain(): void {
+    const before = this.seq;
+    for (let next = this.seq + 1; this.buffered.has(next); next++) {
+      const e = this.buffered.get(next);
+      this.buffered.delete(next);
+      this.seq = next;
+      if (e === OWN || e === undefined) continue;
+      if (e.type === 'update') this.emit('update', e as Update);
+      else this.emit('message', e as Message);
+    }
+    if (this.seq !== before) this.persist();
+    // Something is missing below what arrived: fetch it.
+    if (this.buffered.size > 0 && !this.syncing && this.current === 'online') void this.sync().catch(() => undefined);
+  }
+
+  private async syncPages(): Promise<void> {
+    let after = this.seq;
+    for (;;) {
+      const page = (await this.request({ action: 'sync', after, limit: 100 })) as SyncPage;
+      for (const e of page.messages) this.deliver(e);
+      if (page.next === null || page.next === undefined) return;
+      after = page.next;
+    }
+  }
+}
+
+function parse(data: unknown): ServerFrame | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const v = JSON.parse(data) as unknown;
+    return v && typeof v === 'object' ? (v as ServerFrame) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JWT's claims, if it is one we can read (the server verifies it; this only looks). */
+function claims(token: string): { sub?: string; exp?: number } | undefined {
+  const part = token.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const c = JSON.parse(decodeBase64Url(part)) as { sub?: unknown; exp?: unknown };
+    return {
+      sub: typeof c.sub === 'string' ? c.sub : undefined,
+      exp: typeof c.exp === 'number' ? c.exp : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a JWT's `exp` has passed (a token that is not a readable JWT is left to the server). */
+function isExpired(token: string, nowMs = Date.now()): boolean {
+  const exp = claims(token)?.exp;
+  return exp !== undefined && exp * 1000 <= nowMs;
+}
+
+function decodeBase64Url(s: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let bits = 0;
+  let value = 0;
+  const bytes: number[] = [];
+  for (const ch of s.replace(/=+$/, '')) {
+    const v = alphabet.indexOf(ch === '+' ? '-' : ch === '/' ? '_' : ch);
+    if (v < 0) throw new Error('not base64url');
+    value = (value << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >> bits) & 0xff);
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}

@@ -1,0 +1,13 @@
+/** A refused or failed request: `code` is the server's error code (docs/protocol.md), or
+ *  `timeout`, `closed`, `unauthorized` for what the client itself detects. */
+export class ChatError extends Error {
+  readonly code: string;
+  readonly retryAfterMs?: number;
+
+  constructor(code: string, message: string, retryAfterMs?: number) {
+    super(`${code}: ${message}`);
+    this.name = 'ChatError';
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -1,0 +1,34 @@
+// Type-checked by `npm run check` (tsc --noEmit): the generated protocol types describe
+// the frames the docs describe, and reject ones they do not.
+import type { ClientFrame, ServerFrame } from '../src/protocol.js';
+import type { Ack, Entry, Frame } from '../src/client.js';
+
+export const send: ClientFrame = { action: 'send', to: 'bob', clientMsgId: 'c1', body: 'hi' };
+export const group: ClientFrame = { action: 'send', group: 'g1', clientMsgId: 'c2', body: 'hi all' };
+export const read: ClientFrame = { action: 'read', conversation: 'dm:alice:bob', upTo: 3 };
+export const edit: ClientFrame = { action: 'edit', msgId: 'm', body: 'x', clientMsgId: 'e1' };
+// @ts-expect-error: `fly` is no action
+export const unknown: ClientFrame = { action: 'fly' };
+// @ts-expect-error: a send needs a body
+export const noBody: ClientFrame = { action: 'send', to: 'bob', clientMsgId: 'c1' };
+
+export function describe(f: ServerFrame): string {
+  switch (f.type) {
+    case 'ack':
+      return `${f.clientMsgId} stored as ${f.msgId} at ${f.seq}`;
+    case 'message':
+      return `${f.from}: ${f.body}`;
+    case 'update':
+      return `${f.kind} of ${f.msgId} by ${f.by}`;
+    case 'conversations':
+      return f.items.map((i) => `${i.conversation} ${i.unread} ${i.last.preview}`).join();
+    case 'error':
+      return `${f.code}: ${f.message}`;
+    default:
+      return f.type;
+  }
+}
+
+export const ack: Ack = { type: 'ack', clientMsgId: 'c', msgId: 'm', seq: 1, conversation: 'dm:a:b', ts: 1 };
+export const entryKinds = (e: Entry): 'message' | 'update' => e.type;
+export type ReadFrame = Frame<'read'>;

@@ -1,0 +1,225 @@
+//! The JSON Schema of every frame, client and server (`docs/protocol.schema.json`, from
+//! which the TypeScript client's types are generated). Server frames come from the very
+//! types the server serializes; client frames from the structs below, one per action of
+//! the action table (a test keeps the two lists equal), with the fields docs/protocol.md
+//! gives them.
+
+use schemars::JsonSchema;
+use serde_json::{Value, json};
+
+use super::{Platform, ServerFrame};
+use crate::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
+use crate::message::ReceiptStatus;
+
+/// Exactly one of `to` (a user: a 1:1 conversation) and `group`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TargetField {
+    /// A user.
+    To {
+        /// The user.
+        to: UserId,
+    },
+    /// A group you are a member of.
+    Group {
+        /// The group.
+        group: GroupId,
+    },
+}
+
+macro_rules! client_frames {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $name:literal { $($body:tt)* }
+    )*) => {
+        /// Every frame a client sends: one JSON object whose `action` names it. Any frame
+        /// may carry an `id` (at most 64 characters), echoed on its direct reply.
+        #[derive(JsonSchema)]
+        #[serde(tag = "action")]
+        #[allow(dead_code)]
+        pub enum ClientFrame {
+            $(
+                $(#[$doc])*
+                #[serde(rename = $name)]
+                $variant($variant),
+            )*
+        }
+
+        $(
+            $(#[$doc])*
+            #[derive(JsonSchema)]
+            #[serde(rename_all = "camelCase")]
+            #[allow(dead_code)]
+            pub struct $variant {
+                /// Echoed on every direct reply (at most 64 characters).
+                id: Option<String>,
+                $($body)*
+            }
+        )*
+
+        /// The `action` of every client frame, in the schema's order.
+        pub const CLIENT_ACTIONS: &[&str] = &[$($name),*];
+    };
+}
+
+client_frames! {
+    /// Stores a message for every participant; answered with `ack`.
+    Send = "send" {
+        #[serde(flatten)]
+        target: TargetField,
+        /// Your own id for the message (1-64 characters): resend with it, never a new one.
+        client_msg_id: ClientMsgId,
+        /// 1 byte to 16 KiB of UTF-8.
+        body: String,
+    }
+    /// Inbox entries after a seq; answered with `sync`.
+    Sync = "sync" {
+        /// Entries with a greater seq (default 0).
+        after: Option<u64>,
+        /// 1-100 (default 100).
+        limit: Option<u32>,
+    }
+    /// One conversation, newest first; answered with `history`.
+    History = "history" {
+        /// The conversation.
+        conversation: Conversation,
+        /// Entries with a smaller seq (the previous page's `next`).
+        before: Option<u64>,
+        /// 1-100 (default 50).
+        limit: Option<u32>,
+    }
+    /// Marks received messages delivered or read; answered with `ok`.
+    Receipt = "receipt" {
+        /// 1-100 message ids.
+        msg_ids: Vec<MsgId>,
+        /// The new status.
+        status: ReceiptStatus,
+    }
+    /// A typing indicator; no reply.
+    Typing = "typing" {
+        #[serde(flatten)]
+        target: TargetField,
+    }
+    /// Your contacts' presence, and a subscription to its changes; answered with `presence`.
+    Presence = "presence" {
+        /// 1-100 user ids.
+        users: Vec<UserId>,
+    }
+    /// Creates a group with you as its creator; answered with `group`.
+    GroupCreate = "group.create" {
+        /// 1-128 characters.
+        name: String,
+        /// The other members (at most 99).
+        members: Option<Vec<UserId>>,
+        /// Makes the creation idempotent for 24 hours.
+        client_msg_id: Option<ClientMsgId>,
+    }
+    /// Adds members (creator only); answered with `group`.
+    GroupAdd = "group.add" {
+        /// The group.
+        group: GroupId,
+        /// Users to add.
+        members: Vec<UserId>,
+    }
+    /// Removes members (creator only); answered with `group`.
+    GroupRemove = "group.remove" {
+        /// The group.
+        group: GroupId,
+        /// Users to remove.
+        members: Vec<UserId>,
+    }
+    /// Leaves a group; answered with `ok`.
+    GroupLeave = "group.leave" {
+        /// The group.
+        group: GroupId,
+    }
+    /// Keeps an idle connection open; answered with `pong`.
+    Ping = "ping" {}
+    /// Who the server takes this connection for; answered with `whoami`.
+    Whoami = "whoami" {}
+    /// Your conversations, most recent first; answered with `conversations`.
+    Conversations = "conversations" {
+        /// The previous page's `next`.
+        before: Option<u64>,
+        /// 1-100 (default 50).
+        limit: Option<u32>,
+    }
+    /// Moves your read marker; answered with `ok`.
+    Read = "read" {
+        /// The conversation.
+        conversation: Conversation,
+        /// A seq in your inbox.
+        up_to: u64,
+    }
+    /// Replaces the body of a message you sent; answered with `ack`.
+    Edit = "edit" {
+        /// The message.
+        msg_id: MsgId,
+        /// The new text (1 byte to 16 KiB).
+        body: String,
+        /// This edit's own id (idempotent resends).
+        client_msg_id: ClientMsgId,
+    }
+    /// Takes back a message you sent; answered with `ack`.
+    Delete = "delete" {
+        /// The message.
+        msg_id: MsgId,
+        /// This delete's own id (idempotent resends).
+        client_msg_id: ClientMsgId,
+    }
+    /// Registers this device for push notifications; answered with `ok`.
+    PushRegister = "push.register" {
+        /// The push service.
+        platform: Platform,
+        /// The device token (at most 1,024 bytes).
+        token: String,
+    }
+    /// Forgets a device token; answered with `ok`.
+    PushUnregister = "push.unregister" {
+        /// The device token.
+        token: String,
+    }
+}
+
+/// The schema document: `client` and `server` frames, with every type they use under
+/// `definitions` (JSON Schema draft 07, which every generator reads).
+pub fn document() -> Value {
+    let mut generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let client = generator.subschema_for::<ClientFrame>();
+    let server = generator.subschema_for::<ServerFrame>();
+    let definitions = generator.take_definitions(true);
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "ChatProtocol",
+        "description": "Every frame of the serverless-chat WebSocket protocol, version 1 (docs/protocol.md). Generated from the Rust types by `CHAT_WRITE_SCHEMA=1 cargo test -p chat-devserver protocol_schema`; do not edit.",
+        "type": "object",
+        "properties": {"client": client, "server": server},
+        "definitions": definitions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ActionKind;
+
+    #[test]
+    fn every_action_of_the_table_has_a_client_frame_and_no_other() {
+        let mut table: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+        let mut schema: Vec<&str> = CLIENT_ACTIONS.to_vec();
+        table.sort_unstable();
+        schema.sort_unstable();
+        assert_eq!(schema, table);
+    }
+
+    #[test]
+    fn the_document_names_both_sides_and_their_types() {
+        let doc = document();
+        assert_eq!(doc["properties"]["client"]["$ref"], "#/definitions/ClientFrame");
+        assert_eq!(doc["properties"]["server"]["$ref"], "#/definitions/ServerFrame");
+        for name in ["ClientFrame", "ServerFrame", "InboxEntry", "ConversationSummary", "UserId", "ErrorCode"] {
+            assert!(doc["definitions"].get(name).is_some(), "{name} is defined");
+        }
+    }
+}
