@@ -101,6 +101,13 @@ export declare class ChatClient {
     get lastSeq(): number;
     /** Sends (and edits, deletes) not acknowledged yet. */
     get unacked(): number;
+    /** The frames of the sends, edits and deletes not acknowledged yet, oldest first (also
+     *  those a previous session left in storage: show them as "sending"). */
+    pending(): Array<ClientFrame & {
+        clientMsgId: string;
+    }>;
+    /** Resolves once the storage is read (the last seq and the outbox are known). */
+    ready(): Promise<void>;
     /** Subscribes to an event; returns the unsubscribe function. */
     on<K extends keyof ChatEvents>(event: K, fn: (value: ChatEvents[K]) => void): () => void;
     /** Connects (and keeps reconnecting until `close()`); resolves once online. */

@@ -59,6 +59,15 @@ export class ChatClient {
     get unacked() {
         return this.outbox.size;
     }
+    /** The frames of the sends, edits and deletes not acknowledged yet, oldest first (also
+     *  those a previous session left in storage: show them as "sending"). */
+    pending() {
+        return [...this.outbox.values()].map((o) => o.frame);
+    }
+    /** Resolves once the storage is read (the last seq and the outbox are known). */
+    ready() {
+        return this.load();
+    }
     /** Subscribes to an event; returns the unsubscribe function. */
     on(event, fn) {
         let set = this.listeners.get(event);

@@ -151,6 +151,17 @@ export class ChatClient {
     return this.outbox.size;
   }
 
+  /** The frames of the sends, edits and deletes not acknowledged yet, oldest first (also
+   *  those a previous session left in storage: show them as "sending"). */
+  pending(): Array<ClientFrame & { clientMsgId: string }> {
+    return [...this.outbox.values()].map((o) => o.frame);
+  }
+
+  /** Resolves once the storage is read (the last seq and the outbox are known). */
+  ready(): Promise<void> {
+    return this.load();
+  }
+
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof ChatEvents>(event: K, fn: (value: ChatEvents[K]) => void): () => void {
     let set = this.listeners.get(event);

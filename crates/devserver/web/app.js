@@ -1,5 +1,10 @@
-// serverless-chat web client: a reference client of docs/protocol.md. It uses nothing the
-// deployed API lacks, except GET /dev/token on the devserver to mint a token for a name.
+// serverless-chat web client: a reference client of docs/protocol.md. Its connection,
+// outbox, resends and in-order catch-up are the TypeScript client library
+// (clients/typescript, served by the devserver under /client/); this file is the UI. It
+// uses nothing the deployed API lacks, except GET /dev/token on the devserver to mint a
+// token for a name.
+import { ChatClient, localStorageAdapter } from '/client/index.js';
+
 const $ = (id) => document.getElementById(id);
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 4000;
@@ -7,35 +12,27 @@ const TYPING_SHOWN_MS = 4000;
 const state = {
   me: null,
   url: null,
-  token: null,
-  ws: null,
-  open: false,
-  backoff: 500,
-  nextId: 1,
-  lastSeq: 0,
-  syncing: false,
-  conversations: new Map(), // conversation -> { id, peer, name, messages: Map(msgId -> msg), oldest, unread, lastSeq, readUpTo, preview }
+  client: null,
+  conversations: new Map(), // conversation -> { id, peer, name, messages: Map(msgId -> msg), oldest, unread, lastSeq, readUpTo, readSent, preview }
   groups: new Map(), // groupId -> { name, members }
   presence: new Map(), // user -> online
-  outbox: [], // unacked sends: { clientMsgId, to|group, body, conversation, ts }
+  bodies: new Map(), // clientMsgId -> body of a send not acked yet (the ack carries no body)
   failed: [], // sends the server refused, shown as not sent
-  pendingEdits: new Map(), // clientMsgId -> { kind, msgId, body }: edits and deletes awaiting their ack
-  editing: null, // msgId of the message being edited in the composer
   current: null,
+  editing: null, // msgId of the message being edited in the composer
   typingSentAt: 0,
   typingTimers: new Map(),
 };
 
-// ---- persistence: the last seq seen and unacked sends survive reloads ----
+const online = () => state.client && state.client.state === 'online';
+const quietly = (promise) => promise.catch(() => undefined);
+
+// ---- persistence: the library keeps the last seq and the outbox; the page keeps groups ----
 const key = (what) => `chat:${state.url}:${state.me}:${what}`;
 function save() {
-  localStorage.setItem(key('lastSeq'), String(state.lastSeq));
-  localStorage.setItem(key('outbox'), JSON.stringify(state.outbox));
   localStorage.setItem(key('groups'), JSON.stringify([...state.groups]));
 }
 function load() {
-  state.lastSeq = Number(localStorage.getItem(key('lastSeq')) || 0);
-  state.outbox = JSON.parse(localStorage.getItem(key('outbox')) || '[]');
   state.groups = new Map(JSON.parse(localStorage.getItem(key('groups')) || '[]'));
 }
 
@@ -45,21 +42,25 @@ $('signin-form').addEventListener('submit', async (e) => {
   $('signin-error').textContent = '';
   const user = $('user').value.trim();
   let url = $('url').value.trim();
-  let token = $('token').value.trim();
+  const token = $('token').value.trim();
   try {
     if (!url) url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
-    if (!token) {
-      const r = await fetch(`/dev/token?user=${encodeURIComponent(user)}`);
-      const body = await r.json();
-      if (!r.ok) throw new Error(body.error || `token request failed (${r.status})`);
-      token = body.token;
-    }
+    // On the devserver without a pasted token: one minted now (a bad name fails here).
+    if (!token) await devToken(user);
     sessionStorage.setItem('chat:session', JSON.stringify({ user, url, token }));
-    start(user, url, token);
+    start(user, url, token || (() => devToken(user)));
   } catch (err) {
     $('signin-error').textContent = `Could not sign in: ${err.message}`;
   }
 });
+
+// A fresh devserver token on every (re)connect, so a long session never expires.
+async function devToken(user) {
+  const r = await fetch(`/dev/token?user=${encodeURIComponent(user)}`);
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || `token request failed (${r.status})`);
+  return body.token;
+}
 
 $('signout').addEventListener('click', () => {
   sessionStorage.removeItem('chat:session');
@@ -67,46 +68,53 @@ $('signout').addEventListener('click', () => {
 });
 
 function start(user, url, token) {
-  Object.assign(state, { me: user, url, token });
+  Object.assign(state, { me: user, url });
   load();
   $('signin').hidden = true;
   $('app').hidden = false;
   $('me').textContent = user;
-  connect();
-}
-
-// ---- connection, with reconnect and backoff ----
-function connect() {
-  const sep = state.url.includes('?') ? '&' : '?';
-  const ws = new WebSocket(`${state.url}${sep}token=${encodeURIComponent(state.token)}&device=web`);
-  state.ws = ws;
-  setStatus('connecting…');
-  ws.onopen = () => {
-    state.open = true;
-    state.backoff = 500;
-    setStatus('online', true);
-    // The sidebar is the server's conversation list: previews, unread counts, order.
-    sendFrame({ action: 'conversations', limit: 100 });
-    sync();
-    for (const m of state.outbox) sendFrame({ action: 'send', ...target(m), clientMsgId: m.clientMsgId, body: m.body });
-    subscribePresence();
-  };
-  ws.onmessage = (ev) => {
-    let frame;
-    try {
-      frame = JSON.parse(ev.data);
-    } catch {
-      return showError(`unreadable frame from the server`);
-    }
-    handle(frame);
-  };
-  ws.onclose = (ev) => {
-    state.open = false;
-    const wait = Math.min(state.backoff, 15000) * (0.75 + Math.random() / 2);
-    state.backoff *= 2;
-    setStatus(`offline (${ev.code}); reconnecting in ${Math.round(wait / 1000)} s`);
-    setTimeout(connect, wait);
-  };
+  const client = new ChatClient({ url, token, device: 'web', storage: localStorageAdapter(`${key('')}`) });
+  state.client = client;
+  client.on('state', (s) => {
+    if (s === 'online') {
+      setStatus('online', true);
+      // The sidebar is the server's conversation list: previews, unread counts, order.
+      refreshConversations();
+      subscribePresence();
+      renderChat();
+    } else if (s === 'unauthorized') setStatus('signed out: the token was refused or has expired');
+    else if (s === 'connecting') setStatus('connecting…');
+    else setStatus(`offline; reconnecting`);
+  });
+  client.on('message', (m) => onMessage(m));
+  client.on('update', (u) => onUpdate(u));
+  client.on('ack', (a) => onAck(a));
+  client.on('receipt', (f) => {
+    const m = conversation(f.conversation).messages.get(f.msgId);
+    if (m) m.receipts = { ...(m.receipts || {}), [f.by]: f.status };
+    render();
+  });
+  client.on('typing', (f) => showTyping(f.conversation, f.from));
+  client.on('presence', (f) => {
+    for (const u of f.users) state.presence.set(u.user, u.online);
+    renderList();
+  });
+  client.on('read', (f) => {
+    const c = conversation(f.conversation);
+    c.readUpTo = Math.max(c.readUpTo, f.upTo);
+    c.readSent = Math.max(c.readSent, f.upTo);
+    // Read on another device: the badge clears here too (or the server recounts it).
+    if (f.upTo >= c.lastSeq) c.unread = 0;
+    else refreshConversations();
+    renderList();
+  });
+  client.on('error', (e) => showError(`${e.code}: ${e.message}`));
+  // Sends a previous visit left unacked are resent by the library; show them as sending.
+  quietly(client.ready().then(() => {
+    for (const f of client.pending()) if (f.action === 'send') state.bodies.set(f.clientMsgId, f.body);
+    renderChat();
+  }));
+  quietly(client.connect());
 }
 
 function setStatus(text, online = false) {
@@ -114,92 +122,10 @@ function setStatus(text, online = false) {
   $('status').classList.toggle('online', online);
 }
 
-function sendFrame(frame) {
-  if (!state.open) return false;
-  state.ws.send(JSON.stringify({ id: `c${state.nextId++}`, ...frame }));
-  return true;
-}
+const target = (c) => (c.peer ? { to: c.peer } : { group: c.id.slice(6) });
 
-const target = (m) => (m.group ? { group: m.group } : { to: m.to });
-
-function sync() {
-  if (state.syncing) return;
-  state.syncing = true;
-  sendFrame({ action: 'sync', after: state.lastSeq });
-}
-
-// ---- frames from the server ----
-function handle(f) {
-  switch (f.type) {
-    case 'message':
-      return onMessage(f, true);
-    case 'ack':
-      return onAck(f);
-    case 'sync':
-      for (const m of f.messages) (m.type === 'update' ? onUpdate(m, false) : onMessage(m, false));
-      if (f.next !== null) return sendFrame({ action: 'sync', after: f.next });
-      state.syncing = false;
-      return render();
-    case 'history': {
-      const c = conversation(f.conversation);
-      for (const m of f.messages) storeMessage(m);
-      c.oldest = f.next;
-      return render();
-    }
-    case 'update':
-      return onUpdate(f, true);
-    case 'conversations':
-      return onConversations(f);
-    case 'read': {
-      const c = conversation(f.conversation);
-      c.readUpTo = Math.max(c.readUpTo, f.upTo);
-      c.readSent = Math.max(c.readSent, f.upTo);
-      // Read on another device: the badge clears there too (or is recounted by the server).
-      if (f.upTo >= c.lastSeq) c.unread = 0;
-      else sendFrame({ action: 'conversations', limit: 100 });
-      return renderList();
-    }
-    case 'receipt': {
-      const m = conversation(f.conversation).messages.get(f.msgId);
-      if (m) m.receipts = { ...(m.receipts || {}), [f.by]: f.status };
-      return render();
-    }
-    case 'typing':
-      return showTyping(f.conversation, f.from);
-    case 'presence':
-      for (const u of f.users) state.presence.set(u.user, u.online);
-      return renderList();
-    case 'group':
-      state.groups.set(f.groupId, { name: f.name, members: f.members });
-      save();
-      conversation(`group:${f.groupId}`);
-      return render();
-    case 'error': {
-      // A refused send will not succeed on retry: show it as not sent. An internal error
-      // stays in the outbox and is resent (same clientMsgId) on the next connect.
-      if (state.pendingEdits.delete(f.clientMsgId)) return showError(`${f.code}: ${f.message}`);
-      const refused = f.code !== 'internal' && state.outbox.find((m) => m.clientMsgId === f.clientMsgId);
-      if (refused) {
-        state.outbox = state.outbox.filter((m) => m !== refused);
-        state.failed.push({ ...refused, error: `${f.code}: ${f.message}` });
-        save();
-        renderChat();
-      }
-      return showError(`${f.code}: ${f.message}`);
-    }
-    case 'ok':
-    case 'pong':
-      return;
-    default:
-      if (f.message) showError(f.message); // API Gateway's own error frames
-  }
-}
-
-// Advances the last seq processed; a gap in live frames means some were missed (e.g. while
-// reconnecting): sync fills it.
-function advance(seq, live) {
-  if (live && seq > state.lastSeq + 1) sync();
-  if (seq === state.lastSeq + 1 || !live) state.lastSeq = Math.max(state.lastSeq, seq);
+function refreshConversations() {
+  if (online()) quietly(state.client.conversations({ limit: 100 }).then(onConversations));
 }
 
 function onConversations(f) {
@@ -213,21 +139,22 @@ function onConversations(f) {
     c.preview = item.last.deleted ? 'Message deleted' : item.last.preview;
     if (c.id === state.current && document.hasFocus()) markRead(c);
   }
-  if (f.next !== null && state.conversations.size < 500) sendFrame({ action: 'conversations', limit: 100, before: f.next });
+  if (f.next !== null && f.next !== undefined && state.conversations.size < 500 && online()) {
+    quietly(state.client.conversations({ limit: 100, before: f.next }).then(onConversations));
+  }
   renderList();
 }
 
 // Tells the server (and so the user's other devices) that everything in `c` is read.
 function markRead(c) {
   c.unread = 0;
-  if (c.lastSeq > c.readSent) {
+  if (c.lastSeq > c.readSent && online()) {
     c.readSent = c.lastSeq;
-    sendFrame({ action: 'read', conversation: c.id, upTo: c.lastSeq });
+    quietly(state.client.read(c.id, c.lastSeq));
   }
 }
 
-function onUpdate(u, live) {
-  advance(u.seq, live);
+function onUpdate(u) {
   const c = conversation(u.conversation);
   c.lastSeq = Math.max(c.lastSeq, u.seq);
   const m = c.messages.get(u.msgId);
@@ -238,61 +165,47 @@ function onUpdate(u, live) {
   const newest = [...c.messages.values()].sort((a, b) => b.seq - a.seq)[0];
   if (newest && newest.msgId === u.msgId) c.preview = newest.deleted ? 'Message deleted' : preview(newest.body);
   if (c.id === state.current && document.hasFocus()) markRead(c);
-  save();
-  if (live) render();
+  render();
 }
 
 const preview = (body) => (body.length > 100 ? `${body.slice(0, 99)}…` : body);
 
-function onMessage(m, live) {
-  advance(m.seq, live);
+// Messages come once each, in seq order: live, or caught up after a reconnect.
+function onMessage(m) {
   storeMessage(m);
   const c = conversation(m.conversation);
+  // Newer than the server's list knew: not in its unread count yet.
+  const news = m.seq > c.lastSeq;
   c.lastSeq = Math.max(c.lastSeq, m.seq);
   c.preview = preview(m.body);
-  // A group first heard of live: the list brings its name.
-  if (live && !c.peer && !title(c, true)) sendFrame({ action: 'conversations', limit: 100 });
-  if (live && state.typingTimers.has(c.id)) {
+  // A group first heard of: the list brings its name.
+  if (!c.peer && !title(c, true)) refreshConversations();
+  if (state.typingTimers.has(c.id)) {
     clearTimeout(state.typingTimers.get(c.id));
     if (c.id === state.current) $('typing').textContent = '';
   }
   if (m.from !== state.me && m.from !== 'system') {
     const viewing = c.id === state.current && document.hasFocus();
-    sendFrame({ action: 'receipt', msgIds: [m.msgId], status: viewing ? 'read' : 'delivered' });
-    if (live && !viewing) c.unread++;
+    if (online()) quietly(state.client.receipt([m.msgId], viewing ? 'read' : 'delivered'));
+    if (!viewing && news) c.unread++;
   }
-  if (live && c.id === state.current && document.hasFocus()) markRead(c);
-  save();
-  if (live) render();
+  if (c.id === state.current && document.hasFocus()) markRead(c);
+  render();
 }
 
+// Every ack of a send, also of one a previous visit left in the outbox.
 function onAck(a) {
-  const edit = state.pendingEdits.get(a.clientMsgId);
-  if (edit) {
-    state.pendingEdits.delete(a.clientMsgId);
-    const { kind, msgId, body } = edit;
-    return onUpdate({ kind, msgId, body, conversation: a.conversation, seq: a.seq, by: state.me, ts: a.ts }, true);
-  }
-  const sent = state.outbox.find((m) => m.clientMsgId === a.clientMsgId);
-  state.outbox = state.outbox.filter((m) => m.clientMsgId !== a.clientMsgId);
-  if (a.seq === state.lastSeq + 1) state.lastSeq = a.seq;
+  if (!state.bodies.has(a.clientMsgId)) return; // an edit's or delete's: its promise handles it
+  const body = state.bodies.get(a.clientMsgId);
+  state.bodies.delete(a.clientMsgId);
   const c = conversation(a.conversation);
   // The first message makes the peer a contact: only now does presence show it.
   const first = c.messages.size === 0;
   c.lastSeq = Math.max(c.lastSeq, a.seq);
-  c.preview = sent ? preview(sent.body) : c.preview;
+  c.preview = preview(body);
   c.readSent = Math.max(c.readSent, a.seq);
-  storeMessage({
-    seq: a.seq,
-    msgId: a.msgId,
-    conversation: a.conversation,
-    from: state.me,
-    body: sent ? sent.body : '',
-    ts: a.ts,
-    clientMsgId: a.clientMsgId,
-  });
+  storeMessage({ seq: a.seq, msgId: a.msgId, conversation: a.conversation, from: state.me, body, ts: a.ts, clientMsgId: a.clientMsgId });
   if (first && c.peer) subscribePresence();
-  save();
   render();
 }
 
@@ -322,7 +235,11 @@ function title(c, known = false) {
 
 function subscribePresence() {
   const peers = [...state.conversations.values()].map((c) => c.peer).filter((p) => p && p !== state.me);
-  if (peers.length) sendFrame({ action: 'presence', users: [...new Set(peers)].slice(0, 100) });
+  if (!peers.length || !online()) return;
+  quietly(state.client.presence([...new Set(peers)].slice(0, 100)).then((users) => {
+    for (const u of users) state.presence.set(u.user, u.online);
+    renderList();
+  }));
 }
 
 // ---- rendering ----
@@ -380,7 +297,10 @@ function renderChat() {
   if (!c) return;
   $('chat-title').textContent = title(c);
   const items = [...c.messages.values()].sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-  const pending = state.outbox.filter((m) => m.conversation === c.id);
+  const pending = state.client
+    .pending()
+    .filter((f) => f.action === 'send' && (f.to ? c.peer === f.to : c.id === `group:${f.group}`))
+    .map((f) => ({ clientMsgId: f.clientMsgId, body: f.body, ts: 0 }));
   const failed = state.failed.filter((m) => m.conversation === c.id);
   const list = $('messages');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
@@ -434,9 +354,11 @@ function messageItem(m) {
 
 // ---- edit and delete one's own messages ----
 function amend(kind, msgId, body) {
-  const clientMsgId = crypto.randomUUID();
-  state.pendingEdits.set(clientMsgId, { kind, msgId, body });
-  sendFrame({ action: kind, msgId, clientMsgId, ...(kind === 'edit' ? { body } : {}) });
+  const done = kind === 'edit' ? state.client.edit(msgId, body) : state.client.delete(msgId);
+  done.then(
+    (a) => onUpdate({ kind, msgId, body, conversation: a.conversation, seq: a.seq, by: state.me, ts: a.ts }),
+    (e) => showError(`${e.code}: ${e.message}`),
+  );
 }
 
 function startEdit(m) {
@@ -459,17 +381,27 @@ function open(id) {
   const unreadFromOthers = [...c.messages.values()]
     .filter((m) => m.from !== state.me && m.from !== 'system' && !m.readSent)
     .map((m) => ((m.readSent = true), m.msgId));
-  for (let i = 0; i < unreadFromOthers.length; i += 100) {
-    sendFrame({ action: 'receipt', msgIds: unreadFromOthers.slice(i, i + 100), status: 'read' });
+  for (let i = 0; i < unreadFromOthers.length && online(); i += 100) {
+    quietly(state.client.receipt(unreadFromOthers.slice(i, i + 100), 'read'));
   }
-  if (c.oldest === undefined) sendFrame({ action: 'history', conversation: id, limit: 50 });
+  if (c.oldest === undefined) loadHistory(c);
   render();
   $('body').focus();
 }
 
+function loadHistory(c, before) {
+  if (!online()) return;
+  c.oldest = c.oldest ?? null;
+  quietly(state.client.history(c.id, { limit: 50, ...(before ? { before } : {}) }).then((page) => {
+    for (const m of page.messages) if (m.type !== 'update') storeMessage(m);
+    c.oldest = page.next ?? null;
+    render();
+  }));
+}
+
 $('older').addEventListener('click', () => {
   const c = state.conversations.get(state.current);
-  if (c && c.oldest) sendFrame({ action: 'history', conversation: c.id, before: c.oldest, limit: 50 });
+  if (c && c.oldest) loadHistory(c, c.oldest);
 });
 
 // ---- composing ----
@@ -482,16 +414,15 @@ $('composer').addEventListener('submit', (e) => {
     return stopEdit();
   }
   const c = conversation(state.current);
-  const m = {
-    clientMsgId: crypto.randomUUID(),
-    body,
-    conversation: c.id,
-    ts: Date.now(),
-    ...(c.peer ? { to: c.peer } : { group: c.id.slice(6) }),
-  };
-  state.outbox.push(m);
-  save();
-  sendFrame({ action: 'send', ...target(m), clientMsgId: m.clientMsgId, body });
+  const clientMsgId = crypto.randomUUID();
+  state.bodies.set(clientMsgId, body);
+  state.client.send({ ...target(c), body, clientMsgId }).catch((e) => {
+    // Refused (too large, rate limited for too long, …): shown as not sent.
+    state.bodies.delete(clientMsgId);
+    state.failed.push({ clientMsgId, body, conversation: c.id, ts: Date.now(), error: `${e.code}: ${e.message}` });
+    showError(`${e.code}: ${e.message}`);
+    renderChat();
+  });
   $('body').value = '';
   renderChat();
 });
@@ -508,7 +439,7 @@ $('body').addEventListener('input', () => {
   const c = state.conversations.get(state.current);
   if (!c || Date.now() - state.typingSentAt < TYPING_EVERY_MS) return;
   state.typingSentAt = Date.now();
-  sendFrame({ action: 'typing', ...(c.peer ? { to: c.peer } : { group: c.id.slice(6) }) });
+  state.client.typing(target(c));
 });
 
 function showTyping(conv, from) {
@@ -537,7 +468,15 @@ $('new-chat').addEventListener('submit', (e) => {
 $('new-group').addEventListener('submit', (e) => {
   e.preventDefault();
   const members = $('new-group-members').value.split(',').map((s) => s.trim()).filter(Boolean);
-  sendFrame({ action: 'group.create', name: $('new-group-name').value.trim(), members });
+  state.client.group.create($('new-group-name').value.trim(), members).then(
+    (g) => {
+      state.groups.set(g.groupId, { name: g.name, members: g.members });
+      save();
+      conversation(`group:${g.groupId}`);
+      render();
+    },
+    (e) => showError(`${e.code}: ${e.message}`),
+  );
   $('new-group-name').value = '';
   $('new-group-members').value = '';
 });
@@ -555,5 +494,5 @@ function showError(text) {
 const saved = sessionStorage.getItem('chat:session');
 if (saved) {
   const { user, url, token } = JSON.parse(saved);
-  start(user, url, token);
+  start(user, url, token || (() => devToken(user)));
 }
