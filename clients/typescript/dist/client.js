@@ -496,5 +496,9 @@ function decodeBase64Url(s) {
             bytes.push((value >> bits) & 0xff);
         }
     }
-    return new TextDecoder().decode(new Uint8Array(bytes));
+    const Decoder = globalThis.TextDecoder;
+    if (Decoder)
+        return new Decoder().decode(new Uint8Array(bytes));
+    // Older React Native: no TextDecoder; claims are ASCII in practice, so this is enough.
+    return String.fromCharCode(...bytes);
 }

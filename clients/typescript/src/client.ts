@@ -585,5 +585,8 @@ function decodeBase64Url(s: string): string {
       bytes.push((value >> bits) & 0xff);
     }
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
+  const Decoder = (globalThis as { TextDecoder?: typeof TextDecoder }).TextDecoder;
+  if (Decoder) return new Decoder().decode(new Uint8Array(bytes));
+  // Older React Native: no TextDecoder; claims are ASCII in practice, so this is enough.
+  return String.fromCharCode(...bytes);
 }
