@@ -35,6 +35,7 @@ pub mod clock;
 pub mod config;
 pub mod group;
 pub mod ids;
+pub mod media;
 pub mod message;
 pub mod poster;
 pub mod presence;

@@ -58,6 +58,9 @@ pub struct InboxEntry {
     /// On a message that was deleted (its body is then empty).
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub deleted: bool,
+    /// Files sent with the message (gone once it is deleted).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub attachments: Vec<crate::media::Attachment>,
 }
 
 /// What an update entry records.
@@ -112,6 +115,7 @@ impl InboxEntry {
             }
             UpdateKind::Delete => {
                 self.body.clear();
+                self.attachments.clear();
                 self.deleted = true;
             }
         }
@@ -148,7 +152,7 @@ impl LastMessage {
         Self {
             msg_id: entry.msg_id.clone(),
             from: entry.from.clone(),
-            preview: crate::push::preview(&entry.body, PREVIEW_CHARS),
+            preview: crate::push::preview(&crate::media::push_text(&entry.body, &entry.attachments), PREVIEW_CHARS),
             ts: entry.ts,
             edited_at: entry.edited_at,
             deleted: entry.deleted,
@@ -267,6 +271,10 @@ pub struct NewMessage {
     /// The conversation's display name (a group's), kept in the summaries.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
+    /// Files attached (finished uploads of the sender for this conversation); the store
+    /// marks each upload used in the same atomic step, so one is attached once.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub attachments: Vec<crate::media::Attachment>,
 }
 
 impl NewMessage {
@@ -286,6 +294,7 @@ impl NewMessage {
             limit: None,
             amends: None,
             name: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -300,7 +309,12 @@ impl NewMessage {
     /// hasher; it guards a client against its own mistakes, not against forgery.
     pub fn digest(&self) -> String {
         match self.amends {
-            None => fingerprint(&[&self.conversation.to_string(), &self.body]),
+            None if self.attachments.is_empty() => fingerprint(&[&self.conversation.to_string(), &self.body]),
+            None => {
+                let mut parts = vec![self.conversation.to_string(), self.body.clone()];
+                parts.extend(self.attachments.iter().map(|a| a.attachment_id.clone()));
+                fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+            }
             Some(kind) => fingerprint(&[kind.name(), self.msg_id.as_str(), &self.body]),
         }
     }
@@ -330,6 +344,7 @@ impl NewMessage {
             kind: self.amends,
             edited_at: None,
             deleted: false,
+            attachments: if self.amends.is_some() { Vec::new() } else { self.attachments.clone() },
         }
     }
 }
@@ -404,6 +419,9 @@ pub enum AppendOutcome {
     /// An edit or delete whose message is gone (deleted, or not in the sender's inbox):
     /// nothing was written.
     NotFound,
+    /// An attachment's upload may not be used (another message took it first): nothing
+    /// was written.
+    AttachmentRefused,
     /// The sender's send limit is used up: nothing was written.
     RateLimited {
         /// When a token will be there, ms from now.

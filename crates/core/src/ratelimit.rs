@@ -105,6 +105,8 @@ pub enum Route {
     Presence,
     /// `push.register`.
     PushRegister,
+    /// `upload` (each hands out a URL and writes a record).
+    Upload,
 }
 
 impl Route {
@@ -116,6 +118,7 @@ impl Route {
             Self::Typing => "typing",
             Self::Presence => "presence",
             Self::PushRegister => "push.register",
+            Self::Upload => "upload",
         }
     }
 }
@@ -135,6 +138,8 @@ pub struct Limits {
     pub presence: Option<Budget>,
     /// `push.register`: default 10 a minute.
     pub push_register: Option<Budget>,
+    /// `upload`: default 60 a minute.
+    pub upload: Option<Budget>,
     /// Live connections per user: default 20; the next handshake is refused.
     pub connections: Option<u32>,
 }
@@ -148,6 +153,7 @@ impl Default for Limits {
             typing: Some(Budget::per_minute(120)),
             presence: Some(Budget::per_minute(60)),
             push_register: Some(Budget::per_minute(10)),
+            upload: Some(Budget::per_minute(60)),
             connections: Some(20),
         }
     }
@@ -163,6 +169,7 @@ impl Limits {
             typing: None,
             presence: None,
             push_register: None,
+            upload: None,
             connections: None,
         }
     }
@@ -175,6 +182,7 @@ impl Limits {
             Route::Typing => self.typing,
             Route::Presence => self.presence,
             Route::PushRegister => self.push_register,
+            Route::Upload => self.upload,
         }
     }
 
@@ -194,6 +202,7 @@ impl Limits {
             typing: per_minute(env::TYPING_PER_MINUTE, d.typing)?,
             presence: per_minute(env::PRESENCE_PER_MINUTE, d.presence)?,
             push_register: per_minute(env::PUSH_REGISTER_PER_MINUTE, d.push_register)?,
+            upload: per_minute(env::UPLOAD_PER_MINUTE, d.upload)?,
             connections: {
                 let max: u32 = vars.parse_or(env::CONNECTIONS_PER_USER, 20, "a whole number (0: no cap)")?;
                 (max > 0).then_some(max)

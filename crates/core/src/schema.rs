@@ -46,6 +46,14 @@ pub mod env {
     pub const PRESENCE_PER_MINUTE: &str = "CHAT_PRESENCE_PER_MINUTE";
     /// `push.register` requests per user per minute (push).
     pub const PUSH_REGISTER_PER_MINUTE: &str = "CHAT_PUSH_REGISTER_PER_MINUTE";
+    /// `upload` requests per user per minute (send).
+    pub const UPLOAD_PER_MINUTE: &str = "CHAT_UPLOAD_PER_MINUTE";
+    /// Largest upload in bytes (send).
+    pub const MAX_UPLOAD_BYTES: &str = "CHAT_MAX_UPLOAD_BYTES";
+    /// Content types an upload may have, comma-separated, `family/*` allowed (send).
+    pub const UPLOAD_TYPES: &str = "CHAT_UPLOAD_TYPES";
+    /// The media bucket (send, media); unset: no attachments.
+    pub const MEDIA_BUCKET: &str = "CHAT_MEDIA_BUCKET";
     /// Live connections per user; 0 turns the cap off (connect).
     pub const CONNECTIONS_PER_USER: &str = "CHAT_CONNECTIONS_PER_USER";
     /// HS256 secret (authorizer, devserver).
@@ -86,6 +94,10 @@ pub mod env {
         ("typingPerMinute", TYPING_PER_MINUTE),
         ("presencePerMinute", PRESENCE_PER_MINUTE),
         ("pushRegisterPerMinute", PUSH_REGISTER_PER_MINUTE),
+        ("uploadPerMinute", UPLOAD_PER_MINUTE),
+        ("maxUploadBytes", MAX_UPLOAD_BYTES),
+        ("uploadTypes", UPLOAD_TYPES),
+        ("mediaBucket", MEDIA_BUCKET),
         ("connectionsPerUser", CONNECTIONS_PER_USER),
         ("jwtSecret", JWT_SECRET),
         ("jwtSecretArn", JWT_SECRET_ARN),
@@ -147,6 +159,8 @@ pub mod messages {
     pub const EDITED_AT: &str = "editedAt";
     /// On a deleted message: true (BOOL).
     pub const DELETED: &str = "deleted";
+    /// Files sent with the message (L of M).
+    pub const ATTACHMENTS: &str = "attachments";
     /// The inbox owner's send tokens left (N), on every entry: each new entry carries the
     /// owner's bucket forward from the latest one (`ratelimit::Bucket`), and a sender's
     /// own entry carries the bucket its send was charged to. No per-user item is needed.

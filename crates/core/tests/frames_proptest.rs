@@ -140,7 +140,7 @@ proptest! {
         let req = parse_frame(&frame.to_string()).expect("a valid send");
         prop_assert_eq!(req.id, id);
         match req.action {
-            Action::Send { target: Target::User(u), client_msg_id, body: b } => {
+            Action::Send { target: Target::User(u), client_msg_id, body: b, .. } => {
                 prop_assert_eq!(u.as_str(), to.as_str());
                 prop_assert_eq!(client_msg_id.as_str(), cmid.as_str());
                 prop_assert_eq!(b, body);

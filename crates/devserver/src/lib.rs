@@ -17,6 +17,7 @@
 //! - [`web`]: the web client, embedded at compile time.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
+pub mod blobs;
 pub mod events;
 pub mod management;
 pub mod options;
@@ -96,6 +97,10 @@ pub struct Gateway<S> {
     limits: Limits,
     shutdown: watch::Receiver<bool>,
     active: Active,
+    /// The devserver's own object storage (none with `--s3`), for `/blobs/*`.
+    blobs: Option<Arc<blobs::LocalBlobs>>,
+    /// The store, for checking uploads in-process.
+    store: S,
 }
 
 /// Logs to stderr, human-readable; `RUST_LOG` sets the level (default info).
@@ -217,6 +222,24 @@ async fn serve<S: Store + Clone + 'static>(
     } else {
         push::DevNotifier::Recording(Default::default())
     };
+    let policy = chat_core::media::UploadPolicy::from_vars(&chat_core::config::Vars::env())?;
+    let (media_blobs, local_blobs): (chat_core::media::Blobs, Option<Arc<blobs::LocalBlobs>>) = match &options.s3 {
+        Some(bucket) => {
+            let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Bulk).await;
+            let s3 = chat_s3::S3Blobs::connect(&sdk, bucket.as_str());
+            blobs::ensure_bucket(&s3).await?;
+            (blobs::Watched::new(s3, store.clone()), None)
+        }
+        None => {
+            let dir = match &options.store {
+                StoreChoice::Embedded(dir) => dir.join("blobs"),
+                _ => std::env::temp_dir().join(format!("chat-devserver-blobs-{}", ulid::Ulid::new())),
+            };
+            let local = Arc::new(blobs::LocalBlobs::new(dir, format!("http://{addr}")).context("the blobs directory")?);
+            (local.clone(), Some(local))
+        }
+    };
+    let max_upload = policy.max_bytes;
     let push_deps = Arc::new(chat_push::Deps {
         store: store.clone(),
         notifier,
@@ -232,6 +255,7 @@ async fn serve<S: Store + Clone + 'static>(
             clock: SystemClock,
             push: push::DirectPush { deps: push_deps.clone() },
             limits: options.limits,
+            media: Some(chat_send::Media { blobs: media_blobs, policy }),
         },
         presence: chat_presence::Deps {
             store: store.clone(),
@@ -242,7 +266,7 @@ async fn serve<S: Store + Clone + 'static>(
         },
         push: push_deps,
         connections: chat_connect::connection::Deps {
-            store,
+            store: store.clone(),
             clock: SystemClock,
             max_connections: options.limits.connections,
         },
@@ -255,6 +279,8 @@ async fn serve<S: Store + Clone + 'static>(
         limits,
         shutdown: stop_rx,
         active: Active::default(),
+        blobs: local_blobs,
+        store,
     });
     let app = Router::new()
         .route("/", get(websocket::<S>))
@@ -274,6 +300,12 @@ async fn serve<S: Store + Clone + 'static>(
                 .route("/dev/pushes", get(dev_pushes::<S>))
                 .route("/dev/metrics", get(dev_metrics))
                 .route_layer(axum::middleware::from_fn_with_state(gw.clone(), dev_guard::<S>)),
+        )
+        .route(
+            "/blobs/{*key}",
+            axum::routing::put(blob_put::<S>).get(blob_get::<S>).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(max_upload).unwrap_or(usize::MAX).saturating_add(1),
+            )),
         )
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
@@ -460,6 +492,71 @@ mod tests {
         }
         for bad in ["evil.example", "evil.example:8080", "localhost.evil.example", ""] {
             assert!(!host_is_safe(bad, &addr), "{bad}");
+        }
+    }
+}
+
+/// `PUT /blobs/{key}`: an upload through a URL `upload` handed out (signature, expiry,
+/// exact type and size checked, like S3 does; the URL works once). The bytes are then
+/// checked in-process, as the media function does in AWS, before the answer: a client
+/// that has its 200 can send the message at once.
+async fn blob_put<S: Store + Clone + 'static>(
+    State(gw): State<Arc<Gateway<S>>>,
+    Path(key): Path<String>,
+    Query(q): Query<blobs::Signed>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(local) = gw.blobs.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+    if let Err(why) = local.verify_put(&key, &q, content_type, body.len() as u64) {
+        return (StatusCode::FORBIDDEN, why).into_response();
+    }
+    match local.store_once(&key, &body).await {
+        Ok(true) => {}
+        Ok(false) => return (StatusCode::CONFLICT, "this upload URL was used already").into_response(),
+        Err(e) => {
+            tracing::error!(%key, error = %e, "storing an upload failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    if let Err(e) = chat_media::check(&gw.store, local.as_ref(), &key).await {
+        tracing::error!(%key, error = %chat_core::cause_chain(&e), "checking an upload failed");
+    }
+    StatusCode::OK.into_response()
+}
+
+/// `GET /blobs/{key}`: a download through a URL `attachment` handed out.
+async fn blob_get<S: Store + Clone + 'static>(
+    State(gw): State<Arc<Gateway<S>>>,
+    Path(key): Path<String>,
+    Query(q): Query<blobs::Signed>,
+) -> Response {
+    let Some(local) = gw.blobs.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
+    if let Err(why) = local.verify_get(&key, &q) {
+        return (StatusCode::FORBIDDEN, why).into_response();
+    }
+    match local.read(&key).await {
+        Ok(Some(bytes)) => {
+            let content_type = match chat_core::media::sniff(&bytes) {
+                chat_core::media::Sniffed::Jpeg => "image/jpeg",
+                chat_core::media::Sniffed::Png => "image/png",
+                chat_core::media::Sniffed::Gif => "image/gif",
+                chat_core::media::Sniffed::Webp => "image/webp",
+                chat_core::media::Sniffed::Other => "application/octet-stream",
+            };
+            let mut response = ([("content-type", content_type.to_owned())], bytes).into_response();
+            if let Some(name) = q.name.as_deref()
+                && let Ok(v) = chat_s3::content_disposition(name).parse()
+            {
+                response.headers_mut().insert("content-disposition", v);
+            }
+            response
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(%key, error = %e, "reading an upload failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct Options {
     pub limits: chat_core::ratelimit::Limits,
     /// `--dev-endpoints`: serve `/dev/*` to peers other than loopback.
     pub dev_endpoints: bool,
+    /// `--s3 [BUCKET]`: attachments in this S3 bucket (through the SDK) instead of the
+    /// devserver's own directory.
+    pub s3: Option<String>,
 }
 
 impl Default for Options {
@@ -45,6 +48,7 @@ impl Default for Options {
             presence_debounce_ms: chat_core::presence::DEFAULT_DEBOUNCE_MS,
             limits: chat_core::ratelimit::Limits::default(),
             dev_endpoints: false,
+            s3: None,
         }
     }
 }
@@ -91,6 +95,10 @@ struct Cli {
     /// Serve /dev/token, /dev/pushes and /dev/metrics to any peer (default: loopback only).
     #[arg(long)]
     dev_endpoints: bool,
+    /// Keep attachments in S3 (this bucket, else CHAT_MEDIA_BUCKET, else chat-media; created
+    /// if missing) through the SDK (AWS_ENDPOINT_URL honoured) instead of the data dir.
+    #[arg(long, value_name = "BUCKET", num_args = 0..=1, default_missing_value = "")]
+    s3: Option<String>,
 }
 
 fn parse_stage(v: &str) -> Result<String, String> {
@@ -150,6 +158,13 @@ impl Options {
             presence_debounce_ms: cli.presence_debounce_ms,
             limits,
             dev_endpoints: cli.dev_endpoints,
+            s3: cli.s3.map(|b| {
+                if b.is_empty() {
+                    vars.get(chat_core::schema::env::MEDIA_BUCKET).unwrap_or_else(|| "chat-media".to_owned())
+                } else {
+                    b
+                }
+            }),
         })
     }
 }

@@ -37,18 +37,19 @@ use crate::conversations::Holder;
 use crate::items::{self, n};
 use crate::store::DynamoStore;
 use crate::txn::{
-    Latest, MAX_ROUNDS, backoff, build, is_retryable_cancel, items_per_participant, latest_entries, participant_writes,
-    read_state,
+    Latest, MAX_ROUNDS, backoff, build, failed_conditions, is_retryable_cancel, items_per_participant, latest_entries,
+    participant_writes, read_state,
 };
 use crate::unavailable;
 
 /// DynamoDB's limit on items in one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
 
-/// Participants one transaction holds: the idempotency record, then per participant its
-/// share (`items_per_participant`): 49 for a message, 33 for an edit or delete.
+/// Participants one transaction holds: the idempotency record and the attachments'
+/// uploads, then per participant its share (`items_per_participant`): 49 for a message
+/// without attachments, 44 with 10, 33 for an edit or delete.
 pub(crate) fn max_participants(msg: &NewMessage) -> usize {
-    (MAX_TRANSACTION_ITEMS - 1) / items_per_participant(msg)
+    (MAX_TRANSACTION_ITEMS - 1 - msg.attachments.len()) / items_per_participant(msg)
 }
 
 /// What one round found out.
@@ -147,12 +148,20 @@ async fn append_round(
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, s)| *s);
     let ack = msg.ack(sender_seq);
+    // The uploads attached, right after the idempotency record: items 1..=claims.
+    let claims = crate::uploads::claim_writes(&store.tables.state, msg)?;
+    let claimed = 1..=claims.len();
+    writes.splice(0..0, claims);
     if !msg.is_system() {
         writes.insert(0, idempotency_write(&store.tables.state, &idem_key, &ack, &seqs, msg.ts)?);
     }
     let result = store.client.transact_write_items().set_transact_items(Some(writes)).send().await;
     match result {
         Ok(_) => Ok(Round::Done(AppendOutcome::Stored { ack, seqs })),
+        // An upload another message took (or one not ready): no retry makes it attachable.
+        Err(e) if failed_conditions(&e).iter().any(|i| claimed.contains(i)) => {
+            Ok(Round::Done(AppendOutcome::AttachmentRefused))
+        }
         Err(e) if is_retryable_cancel(&e) => Ok(Round::Retry),
         Err(e) => Err(unavailable(e)),
     }

@@ -150,7 +150,8 @@ pub(crate) fn original_write(
             .expression_attribute_values(":body", s(body))
             .expression_attribute_values(":ts", n(ts)),
         UpdateKind::Delete => update
-            .update_expression("SET #body = :empty, #deleted = :true")
+            .update_expression("SET #body = :empty, #deleted = :true REMOVE #att")
+            .expression_attribute_names("#att", m::ATTACHMENTS)
             .expression_attribute_values(":empty", s(""))
             .expression_attribute_values(":true", AttributeValue::Bool(true)),
     };

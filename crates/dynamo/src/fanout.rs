@@ -65,6 +65,22 @@ pub(crate) async fn append_chunked(
             Claim::Done(outcome) => return Ok(outcome),
         }
     };
+    // The attachments' uploads are taken before any inbox gets the message (again by a
+    // resumed send, which the condition allows for the same message).
+    let claims = crate::uploads::claim_writes(&store.tables.state, &msg)?;
+    if !claims.is_empty() {
+        let result = store.client.transact_write_items().set_transact_items(Some(claims)).send().await;
+        match result {
+            Ok(_) => {}
+            Err(e) if !crate::txn::failed_conditions(&e).is_empty() => {
+                if fresh {
+                    release(store, &idem_key, &msg).await?;
+                }
+                return Ok(AppendOutcome::AttachmentRefused);
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
     let mut seqs = Vec::with_capacity(msg.participants.len());
     // A fresh send is charged first, with the sender's own entry (which carries its bucket):
     // when the bucket is empty nothing is stored and the claim is given back. A resumed

@@ -114,6 +114,9 @@ pub fn entry_item(user: &UserId, entry: &InboxEntry) -> Item {
     if entry.deleted {
         item.insert(m::DELETED.to_owned(), AttributeValue::Bool(true));
     }
+    if !entry.attachments.is_empty() {
+        item.insert(m::ATTACHMENTS.to_owned(), crate::uploads::attachments_value(&entry.attachments));
+    }
     if user.as_str() == entry.from && entry.kind.is_none() {
         // The sender's own entry collects receipts; the map must exist for `SET receipts.#u`.
         let receipts = entry.receipts.iter().map(|(u, st)| (u.to_string(), s(status_name(*st)))).collect();
@@ -164,6 +167,7 @@ pub fn entry_from(item: &Item) -> Result<InboxEntry, StoreError> {
         kind,
         edited_at: item.get(m::EDITED_AT).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()),
         deleted: item.get(m::DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        attachments: crate::uploads::attachments_from(item.get(m::ATTACHMENTS))?,
     })
 }
 
@@ -276,6 +280,7 @@ mod tests {
             kind: None,
             edited_at: Some(9),
             deleted: false,
+            attachments: Vec::new(),
         };
         let item = entry_item(&user("bob"), &entry);
         assert_eq!(item.get(m::CONV_SEQ), Some(&s("dm:alice:bob#00000000000000000012")));
@@ -302,6 +307,7 @@ mod tests {
                 kind: None,
                 edited_at: None,
                 deleted: false,
+                attachments: Vec::new(),
             },
         );
         item.insert(m::SK.to_owned(), s("not a number"));

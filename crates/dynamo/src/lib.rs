@@ -23,6 +23,7 @@ mod social;
 mod store;
 pub mod tables;
 mod txn;
+mod uploads;
 
 pub use store::DynamoStore;
 

@@ -205,6 +205,20 @@ pub(crate) fn entry_write(table: &str, item: Item) -> Result<TransactWriteItem, 
     Ok(TransactWriteItem::builder().put(build(put.build())?).build())
 }
 
+/// The positions of a cancelled transaction's items whose condition failed.
+pub(crate) fn failed_conditions<R>(e: &SdkError<TransactWriteItemsError, R>) -> Vec<usize> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+            .cancellation_reasons()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+            .map(|(i, _)| i)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A cancellation caused by a failed condition or a conflicting transaction: someone
 /// else wrote first, so reading again and retrying will make progress.
 pub(crate) fn is_retryable_cancel<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {

@@ -50,6 +50,7 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
         limit: None,
         amends: None,
         name: None,
+        attachments: Vec::new(),
     };
     let AppendOutcome::Stored { seqs: first, .. } = store.append(&msg).await.expect("append") else { panic!("stored") };
     // Put the record back to `pending`, as if the process had died before completing it.

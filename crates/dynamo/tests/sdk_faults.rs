@@ -38,6 +38,7 @@ fn message(from: &UserId, conversation: Conversation, participants: Vec<UserId>,
         limit: None,
         amends: None,
         name: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -78,7 +79,12 @@ async fn run(
         m.msg_id = MsgId::generate(1_000 + attempts);
         match faulty.append(&m).await {
             Ok(AppendOutcome::Stored { ack, .. } | AppendOutcome::Duplicate(ack)) => break ack,
-            Ok(other @ (AppendOutcome::Conflict | AppendOutcome::NotFound | AppendOutcome::RateLimited { .. })) => {
+            Ok(
+                other @ (AppendOutcome::Conflict
+                | AppendOutcome::NotFound
+                | AppendOutcome::AttachmentRefused
+                | AppendOutcome::RateLimited { .. }),
+            ) => {
                 panic!("{tag}: {other:?}")
             }
             Err(e) => eprintln!("{tag}: attempt {attempts} failed: {e}"),

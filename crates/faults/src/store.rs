@@ -13,7 +13,7 @@ use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
     BudgetStore, Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore, InboxStore, MembersChange,
-    Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription,
+    Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription, UploadStore,
 };
 
 use crate::Faults;
@@ -106,6 +106,25 @@ impl<S: ConversationStore> ConversationStore for FaultyStore<S> {
     }
     async fn message(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<InboxEntry>, StoreError> {
         self.faults.run("message", self.inner.message(user, msg_id), store_error).await
+    }
+}
+
+impl<S: UploadStore> UploadStore for FaultyStore<S> {
+    async fn put_upload(&self, u: &chat_core::media::Upload) -> Result<(), StoreError> {
+        self.faults.run("put_upload", self.inner.put_upload(u), store_error).await
+    }
+    async fn uploads(
+        &self,
+        ids: &[chat_core::media::UploadId],
+    ) -> Result<Vec<Option<chat_core::media::Upload>>, StoreError> {
+        self.faults.run("uploads", self.inner.uploads(ids), store_error).await
+    }
+    async fn finish_upload(
+        &self,
+        id: &chat_core::media::UploadId,
+        checked: chat_core::media::Checked,
+    ) -> Result<bool, StoreError> {
+        self.faults.run("finish_upload", self.inner.finish_upload(id, checked), store_error).await
     }
 }
 

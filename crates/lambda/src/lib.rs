@@ -145,6 +145,9 @@ pub enum Budget {
     /// `@connections` posts: 2 attempts, 1.5 s per attempt, 3 s in all; a lost post is
     /// recovered by `sync`, so waiting longer is never worth it.
     Post,
+    /// Object storage transfers (the media function reads uploads of up to tens of MB):
+    /// 3 attempts, 30 s per attempt, 90 s in all.
+    Bulk,
 }
 
 /// Loads the AWS SDK config from the environment (credentials, region,
@@ -174,6 +177,7 @@ pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String
     let (attempts, attempt, total) = match budget {
         Budget::Data => (3, Duration::from_secs(2), Duration::from_secs(5)),
         Budget::Post => (2, Duration::from_millis(1500), Duration::from_secs(3)),
+        Budget::Bulk => (3, Duration::from_secs(30), Duration::from_secs(90)),
     };
     let retry = RetryConfig::standard().with_max_attempts(attempts);
     let timeouts = TimeoutConfig::builder()

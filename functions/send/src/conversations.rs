@@ -75,6 +75,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             limit: self.deps.limits.send,
             amends: Some(kind),
             name: None,
+            attachments: Vec::new(),
         };
         let stored = self.store(&msg).await?;
         self.ack(&msg, &stored.ack).await;

@@ -53,6 +53,12 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
             tokio::join!(self.deps.store.append(msg), self.connections_of(&msg.participants));
         Ok(match outcome? {
             AppendOutcome::Duplicate(ack) => Stored { ack, recipients: Vec::new() },
+            AppendOutcome::AttachmentRefused => {
+                return Err(Refusal::client(
+                    ErrorCode::BadRequest,
+                    "an attachment's upload was taken by another message, or is not yours to attach",
+                ));
+            }
             AppendOutcome::NotFound => {
                 return Err(Refusal::client(ErrorCode::NotFound, "no such message: it was deleted, or is not yours"));
             }
@@ -121,7 +127,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
                 conversation: msg.conversation.clone(),
                 seq: r.seq,
                 msg_id: msg.msg_id.clone(),
-                preview: preview(&msg.body, PREVIEW_CHARS),
+                preview: preview(&chat_core::media::push_text(&msg.body, &msg.attachments), PREVIEW_CHARS),
             })
             .collect();
         let hand_offs = requests.iter().map(|req| async move {

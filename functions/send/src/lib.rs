@@ -22,6 +22,7 @@ mod config;
 mod conversations;
 mod deliver;
 mod groups;
+mod media;
 mod read;
 mod receipts;
 mod send;
@@ -29,6 +30,7 @@ mod typing;
 
 pub use config::Config;
 pub use deliver::Recipient;
+pub use media::Media;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::clock::{Clock, SystemClock};
@@ -54,13 +56,15 @@ pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     pub push: Q,
     /// Per-user limits (kept in the store, so they hold across connections and instances).
     pub limits: Limits,
+    /// Object storage for attachments; `None`: no attachments.
+    pub media: Option<Media>,
 }
 
 impl<S, P> Deps<S, P> {
     /// `store` and `poster` with the system clock, no push and no limits; set the other
     /// fields for more.
     pub fn basic(store: S, poster: P) -> Self {
-        Self { store, poster, clock: SystemClock, push: NoPush, limits: Limits::none() }
+        Self { store, poster, clock: SystemClock, push: NoPush, limits: Limits::none(), media: None }
     }
 }
 
@@ -119,7 +123,15 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             }
         }
         match action {
-            Action::Send { target, client_msg_id, body } => self.send(target, client_msg_id, body).await.map(|()| None),
+            Action::Send { target, client_msg_id, body, attachments } => {
+                self.send(target, client_msg_id, body, attachments).await.map(|()| None)
+            }
+            Action::Upload { conversation, content_type, size, name } => {
+                self.upload(conversation, content_type, size, name).await.map(Some)
+            }
+            Action::Attachment { msg_id, attachment_id, thumbnail } => {
+                self.attachment(msg_id, attachment_id, thumbnail).await.map(Some)
+            }
             Action::Sync { after, limit } => self.sync(after, limit).await.map(Some),
             Action::History { conversation, before, limit } => {
                 self.history(conversation, before, limit).await.map(Some)
@@ -164,6 +176,7 @@ fn budget_of(action: &Action) -> Option<Route> {
         // Read markers are writes like receipts, and share their budget.
         Action::Receipt { .. } | Action::Read { .. } => Some(Route::Receipt),
         Action::Typing { .. } => Some(Route::Typing),
+        Action::Upload { .. } => Some(Route::Upload),
         _ => None,
     }
 }

@@ -16,7 +16,13 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// `message` frame to every other live connection of every participant, then push
     /// hand-offs for participants with none. A resend of a stored `clientMsgId` gets the
     /// first ack and delivers nothing.
-    pub(crate) async fn send(&self, target: Target, client_msg_id: ClientMsgId, body: String) -> Result<(), Refusal> {
+    pub(crate) async fn send(
+        &self,
+        target: Target,
+        client_msg_id: ClientMsgId,
+        body: String,
+        uploads: Vec<chat_core::media::UploadId>,
+    ) -> Result<(), Refusal> {
         let caller = self.caller;
         let (conversation, participants, name) = match target {
             Target::User(to) => {
@@ -31,6 +37,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 (Conversation::Group(gid), group.members, Some(group.name))
             }
         };
+        let attachments = self.attachments(&conversation, &uploads).await?;
         let now = self.deps.clock.now_ms();
         let msg = NewMessage {
             msg_id: MsgId::generate(now),
@@ -43,6 +50,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             limit: self.deps.limits.send,
             amends: None,
             name,
+            attachments,
         };
         let stored = self.store(&msg).await?;
         let ack = stored.ack;
@@ -51,6 +59,9 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         let msg = NewMessage { msg_id: ack.msg_id, ts: ack.ts, ..msg };
         self.deliver(&msg, &stored.recipients, Some(&caller.connection_id)).await;
         self.push_offline(&msg, &stored.recipients).await;
+        if !stored.recipients.is_empty() {
+            self.keep(&msg.attachments).await;
+        }
         Ok(())
     }
 

@@ -153,6 +153,7 @@ async fn run<S: Store>(inner: S, cast: &Cast, plan: &Plan) -> (Vec<Sent>, Vec<Po
         clock: SystemClock,
         push: FaultyPush::new(Pushes::default(), plan.push.clone()),
         limits: Limits::none(),
+        media: None,
     };
     let mut sent = Vec::new();
     for (user, conn, field, target, cid) in cast.sends() {

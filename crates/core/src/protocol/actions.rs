@@ -84,6 +84,8 @@ action_table! {
     Read = "read" => Send,
     Edit = "edit" => Send,
     Delete = "delete" => Send,
+    Upload = "upload" => Send,
+    Attachment = "attachment" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

@@ -193,6 +193,32 @@ pub enum ServerFrame {
         /// The `before` of the next page, or null.
         next: Option<u64>,
     },
+    /// Where to upload a file: send its bytes with exactly this method, URL and headers.
+    Upload {
+        /// Echo of the frame id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The upload's id: attach it with `send`.
+        upload_id: String,
+        /// Always `PUT`.
+        method: String,
+        /// Where to send the bytes.
+        url: String,
+        /// Headers to send exactly as given (the URL's signature covers them).
+        headers: std::collections::BTreeMap<String, String>,
+        /// When the URL stops working (ms).
+        expires_at: u64,
+    },
+    /// A short-lived URL to download an attachment.
+    Attachment {
+        /// Echo of the frame id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// GET it.
+        url: String,
+        /// When it stops working (ms).
+        expires_at: u64,
+    },
     /// A read marker moved on another of the user's connections.
     Read {
         /// The conversation.
@@ -312,6 +338,7 @@ mod tests {
             kind: None,
             edited_at: None,
             deleted: false,
+            attachments: Vec::new(),
         })
     }
 

@@ -62,8 +62,10 @@ pub enum Action {
         target: Target,
         /// The client's id, for idempotent resends.
         client_msg_id: ClientMsgId,
-        /// The text, 1 byte to 16 KiB.
+        /// The text, up to 16 KiB (at least 1 byte unless there are attachments).
         body: String,
+        /// Finished uploads to attach (0-10).
+        attachments: Vec<crate::media::UploadId>,
     },
     /// Inbox entries after a seq.
     Sync {
@@ -173,6 +175,26 @@ pub enum Action {
         /// The client's id for this delete.
         client_msg_id: ClientMsgId,
     },
+    /// A URL to upload a file to, for a message in `conversation`.
+    Upload {
+        /// Where it will be sent.
+        conversation: Conversation,
+        /// Its declared content type (bound into the URL).
+        content_type: String,
+        /// Its exact size in bytes (bound into the URL).
+        size: u64,
+        /// Its file name.
+        name: Option<String>,
+    },
+    /// A short-lived URL to download an attachment of a message in the caller's inbox.
+    Attachment {
+        /// The message.
+        msg_id: MsgId,
+        /// The attachment.
+        attachment_id: crate::media::UploadId,
+        /// The thumbnail instead of the original.
+        thumbnail: bool,
+    },
 }
 
 impl Action {
@@ -197,6 +219,8 @@ impl Action {
             Self::Read { .. } => ActionKind::Read,
             Self::Edit { .. } => ActionKind::Edit,
             Self::Delete { .. } => ActionKind::Delete,
+            Self::Upload { .. } => ActionKind::Upload,
+            Self::Attachment { .. } => ActionKind::Attachment,
         }
     }
 
@@ -298,6 +322,30 @@ struct SendFields {
     target: TargetFields,
     client_msg_id: Option<String>,
     body: Option<String>,
+    attachments: Option<Vec<AttachmentRef>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AttachmentRef {
+    upload_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadFields {
+    conversation: Option<String>,
+    content_type: Option<String>,
+    size: Option<u64>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AttachmentFields {
+    msg_id: Option<String>,
+    attachment_id: Option<String>,
+    variant: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -467,6 +515,42 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             let (msg_id, client_msg_id) = f.target()?;
             Ok(Action::Delete { msg_id, client_msg_id })
         }
+        ActionKind::Upload => {
+            let f: UploadFields = fields(action, v)?;
+            let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
+            let content_type = f.content_type.unwrap_or_default();
+            let t = crate::media::essence(&content_type);
+            if t.len() > 255 || !t.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) {
+                return Err(FrameError::bad("contentType must be a media type such as image/png"));
+            }
+            let size = f
+                .size
+                .filter(|s| *s > 0)
+                .ok_or_else(|| FrameError::bad("size must be a number of bytes, at least 1"))?;
+            if f.name.as_ref().is_some_and(|n| n.chars().count() > 1024) {
+                return Err(FrameError::new(ErrorCode::TooLarge, "name is longer than 1,024 characters"));
+            }
+            Ok(Action::Upload {
+                conversation: Conversation::parse(&conversation).map_err(|e| id_error("conversation", e))?,
+                content_type,
+                size,
+                name: f.name,
+            })
+        }
+        ActionKind::Attachment => {
+            let f: AttachmentFields = fields(action, v)?;
+            let msg_id = f.msg_id.as_deref().ok_or_else(|| FrameError::bad("msgId is required"))?;
+            let msg_id =
+                MsgId::parse(msg_id).map_err(|_| FrameError::bad(format!("msgId: {msg_id:?} is not a msgId")))?;
+            let id = f.attachment_id.as_deref().ok_or_else(|| FrameError::bad("attachmentId is required"))?;
+            let attachment_id = crate::media::UploadId::parse(id).map_err(|e| id_error("attachmentId", e))?;
+            let thumbnail = match f.variant.as_deref() {
+                None | Some("original") => false,
+                Some("thumbnail") => true,
+                Some(_) => return Err(FrameError::bad("variant must be original or thumbnail")),
+            };
+            Ok(Action::Attachment { msg_id, attachment_id, thumbnail })
+        }
     }
 }
 
@@ -492,7 +576,25 @@ fn body(given: Option<String>) -> Result<String, FrameError> {
 fn parse_send(f: SendFields) -> Result<Action, FrameError> {
     let target = f.target.target()?;
     let client_msg_id = client_msg_id(f.client_msg_id.as_deref())?;
-    Ok(Action::Send { target, client_msg_id, body: body(f.body)? })
+    let refs = f.attachments.unwrap_or_default();
+    if refs.len() > crate::media::MAX_ATTACHMENTS {
+        return Err(FrameError::new(ErrorCode::TooLarge, "a message has at most 10 attachments"));
+    }
+    let mut attachments: Vec<crate::media::UploadId> = Vec::with_capacity(refs.len());
+    for r in refs {
+        let id = r.upload_id.ok_or_else(|| FrameError::bad("attachments: each needs an uploadId"))?;
+        let id = crate::media::UploadId::parse(&id).map_err(|e| id_error("attachments", e))?;
+        if attachments.contains(&id) {
+            return Err(FrameError::bad("attachments: the same upload twice"));
+        }
+        attachments.push(id);
+    }
+    let body = match f.body {
+        Some(b) if b.is_empty() && !attachments.is_empty() => b,
+        None if !attachments.is_empty() => String::new(),
+        given => body(given)?,
+    };
+    Ok(Action::Send { target, client_msg_id, body, attachments })
 }
 
 fn limit(given: Option<u32>, default: u32) -> Result<u32, FrameError> {

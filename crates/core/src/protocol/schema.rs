@@ -11,6 +11,26 @@ use super::{Platform, ServerFrame};
 use crate::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
 use crate::message::ReceiptStatus;
 
+/// An upload to attach.
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AttachmentRef {
+    /// From the `upload` reply.
+    upload_id: String,
+}
+
+/// Which file of an attachment.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum Variant {
+    /// The file as sent.
+    Original,
+    /// A JPEG at most 320 pixels on its longest side (images only).
+    Thumbnail,
+}
+
 /// Exactly one of `to` (a user: a 1:1 conversation) and `group`.
 #[derive(JsonSchema)]
 #[serde(untagged)]
@@ -70,8 +90,10 @@ client_frames! {
         target: TargetField,
         /// Your own id for the message (1-64 characters): resend with it, never a new one.
         client_msg_id: ClientMsgId,
-        /// 1 byte to 16 KiB of UTF-8.
-        body: String,
+        /// Up to 16 KiB of UTF-8; at least 1 byte unless there are attachments.
+        body: Option<String>,
+        /// 1-10 finished uploads of yours for this conversation.
+        attachments: Option<Vec<AttachmentRef>>,
     }
     /// Inbox entries after a seq; answered with `sync`.
     Sync = "sync" {
@@ -167,6 +189,26 @@ client_frames! {
         msg_id: MsgId,
         /// This delete's own id (idempotent resends).
         client_msg_id: ClientMsgId,
+    }
+    /// A URL to upload a file to (straight to object storage); answered with `upload`.
+    Upload = "upload" {
+        /// Where it will be sent (you must be in it).
+        conversation: Conversation,
+        /// On the allow-list (images, audio, video/mp4, application/pdf by default).
+        content_type: String,
+        /// The exact size in bytes (25 MiB at most by default).
+        size: u64,
+        /// The file name shown to the others.
+        name: Option<String>,
+    }
+    /// A short-lived URL to download an attachment; answered with `attachment`.
+    Attachment = "attachment" {
+        /// A message in your inbox.
+        msg_id: MsgId,
+        /// One of its attachments.
+        attachment_id: String,
+        /// `original` (default) or `thumbnail`.
+        variant: Option<Variant>,
     }
     /// Registers this device for push notifications; answered with `ok`.
     PushRegister = "push.register" {

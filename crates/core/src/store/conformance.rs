@@ -35,6 +35,7 @@ pub fn dm(from: &str, to: &str, cid: &str, ts: u64) -> NewMessage {
         limit: None,
         amends: None,
         name: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -105,6 +106,7 @@ pub async fn a_client_msg_id_reused_for_another_message_is_a_conflict<S: Store>(
         limit: None,
         amends: None,
         name: None,
+        attachments: Vec::new(),
     };
     assert!(matches!(store.append(&group).await.expect("append"), AppendOutcome::Stored { .. }));
     let changed = NewMessage { msg_id: MsgId::generate(600), body: "second".into(), ts: 600, ..group.clone() };
@@ -324,6 +326,7 @@ pub async fn a_message_to_100_participants_is_stored_once_for_each<S: Store>(sto
         limit: None,
         amends: None,
         name: None,
+        attachments: Vec::new(),
     };
     let AppendOutcome::Stored { ack, seqs } = store.append(&msg).await.expect("append") else { panic!("stored") };
     assert_eq!(ack.seq, 1);
@@ -541,6 +544,91 @@ pub async fn an_edit_in_a_large_group_reaches_every_holder_once<S: Store>(store:
     assert_eq!(seqs_of(store, "latecomer").await, Vec::<u64>::new());
 }
 
+fn upload(owner: &str, conversation: &Conversation, now: u64) -> crate::media::Upload {
+    crate::media::Upload {
+        id: crate::media::UploadId::generate(now),
+        owner: user(owner),
+        conversation: conversation.clone(),
+        content_type: "image/png".into(),
+        size: 1234,
+        name: "cat.png".into(),
+        created_at: now,
+        state: crate::media::UploadState::Pending,
+        thumbnail: false,
+        width: None,
+        height: None,
+        used_by: None,
+    }
+}
+
+const READY: crate::media::Checked = crate::media::Checked {
+    state: crate::media::UploadState::Ready,
+    thumbnail: true,
+    width: Some(640),
+    height: Some(480),
+};
+
+/// An upload is finished once and attached to one message, by its owner, in its
+/// conversation; every refusal stores nothing.
+pub async fn an_upload_is_attached_once_by_its_owner_in_its_conversation<S: Store>(store: &S) {
+    let conv = Conversation::direct(&user("alice"), &user("bob"));
+    let up = upload("alice", &conv, 10);
+    store.put_upload(&up).await.expect("put");
+    let unknown = crate::media::UploadId::generate(11);
+    let read = store.uploads(&[up.id.clone(), unknown]).await.expect("read");
+    assert_eq!(read, vec![Some(up.clone()), None]);
+    let attachment = std::cell::RefCell::new(up.attachment());
+    let with = |from: &str, to: &str, cid: &str| NewMessage {
+        attachments: vec![attachment.borrow().clone()],
+        body: String::new(),
+        ..dm(from, to, cid, 20)
+    };
+    assert_eq!(store.append(&with("alice", "bob", "early")).await.expect("append"), AppendOutcome::AttachmentRefused);
+    assert!(store.finish_upload(&up.id, READY).await.expect("finish"));
+    // What `send` attaches: the upload as it stands now.
+    let ready = store.uploads(std::slice::from_ref(&up.id)).await.expect("read")[0].clone().expect("kept");
+    *attachment.borrow_mut() = ready.attachment();
+    let rejected = crate::media::Checked {
+        state: crate::media::UploadState::Rejected,
+        thumbnail: false,
+        width: None,
+        height: None,
+    };
+    assert!(!store.finish_upload(&up.id, rejected).await.expect("finish"), "finished once");
+    assert_eq!(store.append(&with("bob", "alice", "theft")).await.expect("append"), AppendOutcome::AttachmentRefused);
+    assert_eq!(
+        store.append(&with("alice", "carol", "elsewhere")).await.expect("append"),
+        AppendOutcome::AttachmentRefused
+    );
+    assert_eq!(seqs_of(store, "bob").await, Vec::<u64>::new(), "refusals store nothing");
+    let msg = with("alice", "bob", "first");
+    let (seq, _) = stored(store, &msg).await;
+    assert_eq!(seq, 1);
+    let entry = store.sync(&user("bob"), 0, 10).await.expect("sync").entries.remove(0);
+    assert_eq!(entry.attachments.len(), 1);
+    assert_eq!((entry.attachments[0].thumbnail, entry.attachments[0].width), (true, Some(640)));
+    let used = store.uploads(std::slice::from_ref(&up.id)).await.expect("read")[0].clone().expect("kept");
+    assert_eq!(used.used_by, Some(msg.msg_id.clone()));
+    let resend = NewMessage { msg_id: MsgId::generate(25), ..msg.clone() };
+    assert!(
+        matches!(store.append(&resend).await.expect("append"), AppendOutcome::Duplicate(_)),
+        "a resend is the first ack"
+    );
+    assert_eq!(store.append(&with("alice", "bob", "again")).await.expect("append"), AppendOutcome::AttachmentRefused);
+    // Concurrent sends of one upload: exactly one stores it.
+    let other = upload("alice", &conv, 30);
+    store.put_upload(&other).await.expect("put");
+    store.finish_upload(&other.id, READY).await.expect("finish");
+    let racers = (0..6).map(|i| {
+        let m = NewMessage { attachments: vec![other.attachment()], ..dm("alice", "bob", &format!("race{i}"), 40 + i) };
+        async move { store.append(&m).await.expect("append") }
+    });
+    let outcomes = join_all(racers).await;
+    let stored_count = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored { .. })).count();
+    assert_eq!(stored_count, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(o, AppendOutcome::Stored { .. } | AppendOutcome::AttachmentRefused)));
+}
+
 async fn receipt<S: Store>(
     store: &S,
     by: &UserId,
@@ -751,6 +839,7 @@ macro_rules! store_conformance_tests {
             a_100_member_group_send_counts_unread_for_every_member,
             edits_and_deletes_take_a_seq_and_change_the_message_in_place,
             an_edit_in_a_large_group_reaches_every_holder_once,
+            an_upload_is_attached_once_by_its_owner_in_its_conversation,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -109,6 +109,10 @@ pub trait InboxStore: Send + Sync {
     /// nothing (and no seq is used up). A repeat within 24 hours returns
     /// [`AppendOutcome::Duplicate`] with the first ack.
     ///
+    /// A message with attachments marks each one's upload used by it in the same step,
+    /// only if it is the sender's, for this conversation, ready and not used by another
+    /// message ([`AppendOutcome::AttachmentRefused`] otherwise, and nothing is stored).
+    ///
     /// An edit or delete (`m.amends`) does the same for the participants who hold message
     /// `m.msg_id` (an update entry at the next seq), and changes that message in place in
     /// their inboxes; [`AppendOutcome::NotFound`] when the sender no longer holds it or it
@@ -159,6 +163,25 @@ pub trait ConversationStore: Send + Sync {
         user: &UserId,
         msg_id: &MsgId,
     ) -> impl Future<Output = Result<Option<InboxEntry>, StoreError>> + Send;
+}
+
+/// Uploads of attachments: handed out by `upload`, checked by the media function, attached
+/// once by `send` (inside the append: see [`InboxStore::append`]).
+pub trait UploadStore: Send + Sync {
+    /// Records a new upload (pending).
+    fn put_upload(&self, u: &crate::media::Upload) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The uploads with these ids (`None`: unknown or expired), in order.
+    fn uploads(
+        &self,
+        ids: &[crate::media::UploadId],
+    ) -> impl Future<Output = Result<Vec<Option<crate::media::Upload>>, StoreError>> + Send;
+    /// Records what checking the bytes found, only while the upload is pending (a repeat of
+    /// the same storage event changes nothing). Returns whether it changed.
+    fn finish_upload(
+        &self,
+        id: &crate::media::UploadId,
+        checked: crate::media::Checked,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// What creating a group under an idempotency key came to.
@@ -321,13 +344,22 @@ pub trait BudgetStore: Send + Sync {
 
 /// Everything the chat functions need from storage.
 pub trait Store:
-    ConnectionStore + InboxStore + ConversationStore + GroupStore + ReceiptStore + PresenceStore + PushStore + BudgetStore
+    ConnectionStore
+    + InboxStore
+    + ConversationStore
+    + UploadStore
+    + GroupStore
+    + ReceiptStore
+    + PresenceStore
+    + PushStore
+    + BudgetStore
 {
 }
 impl<
     T: ConnectionStore
         + InboxStore
         + ConversationStore
+        + UploadStore
         + GroupStore
         + ReceiptStore
         + PresenceStore

@@ -48,6 +48,7 @@ struct Data {
     /// Each user's conversation summaries (derived from the appends and read markers,
     /// so replaying the journal rebuilds them).
     summaries: HashMap<UserId, HashMap<Conversation, ConversationSummary>>,
+    uploads: HashMap<crate::media::UploadId, crate::media::Upload>,
     groups: HashMap<GroupId, Group>,
     /// `group.create` idempotency: (creator, clientMsgId) -> (group, digest, ts).
     group_claims: HashMap<(UserId, ClientMsgId), (GroupId, String, u64)>,
@@ -105,6 +106,16 @@ enum Record {
         user: UserId,
         conversation: Conversation,
         up_to: u64,
+    },
+    PutUpload {
+        upload: crate::media::Upload,
+    },
+    FinishUpload {
+        id: crate::media::UploadId,
+        state: crate::media::UploadState,
+        thumbnail: bool,
+        width: Option<u32>,
+        height: Option<u32>,
     },
 }
 
@@ -177,6 +188,14 @@ impl Data {
                 }
                 if message.amends.is_none() {
                     self.by_msg.insert(message.msg_id.clone(), seqs.clone());
+                    for a in &message.attachments {
+                        if let Some(u) = crate::media::UploadId::parse(&a.attachment_id)
+                            .ok()
+                            .and_then(|id| self.uploads.get_mut(&id))
+                        {
+                            u.used_by = Some(message.msg_id.clone());
+                        }
+                    }
                 }
                 if message.is_system() {
                     return;
@@ -229,6 +248,14 @@ impl Data {
                     s.unread = unread;
                 }
             }
+            Record::PutUpload { upload } => {
+                self.uploads.insert(upload.id.clone(), upload);
+            }
+            Record::FinishUpload { id, state, thumbnail, width, height } => {
+                if let Some(u) = self.uploads.get_mut(&id) {
+                    (u.state, u.thumbnail, u.width, u.height) = (state, thumbnail, width, height);
+                }
+            }
             Record::DeleteEndpoint { user, token } => {
                 if let Some(e) = self.endpoints.get_mut(&user) {
                     e.remove(&token);
@@ -274,6 +301,16 @@ impl Data {
             return None;
         }
         Some(m.participants.iter().filter(|u| self.entry(u, &m.msg_id).is_some()).cloned().collect())
+    }
+
+    /// Whether every attachment of `m` is an upload `m.from` may attach to it now.
+    fn attachable(&self, m: &NewMessage) -> bool {
+        m.attachments.iter().all(|a| {
+            crate::media::UploadId::parse(&a.attachment_id)
+                .ok()
+                .and_then(|id| self.uploads.get(&id))
+                .is_some_and(|u| u.refusal(&m.from, &m.conversation).is_none())
+        })
     }
 
     fn next_seq(&self, user: &UserId) -> u64 {
@@ -355,6 +392,9 @@ impl InboxStore for MemoryStore {
             Some(Ok(b)) => Some(b),
             None => None,
         };
+        if m.amends.is_none() && !m.attachments.is_empty() && !state.data.attachable(m) {
+            return Ok(AppendOutcome::AttachmentRefused);
+        }
         let participants = match m.amends {
             None => m.participants.clone(),
             Some(_) => match state.data.holders(m) {
@@ -471,6 +511,33 @@ impl ConversationStore for MemoryStore {
 
     async fn message(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<InboxEntry>, StoreError> {
         Ok(self.lock().data.entry(user, msg_id).cloned())
+    }
+}
+
+impl super::UploadStore for MemoryStore {
+    async fn put_upload(&self, u: &crate::media::Upload) -> Result<(), StoreError> {
+        self.lock().commit(Record::PutUpload { upload: u.clone() })
+    }
+
+    async fn uploads(&self, ids: &[crate::media::UploadId]) -> Result<Vec<Option<crate::media::Upload>>, StoreError> {
+        let state = self.lock();
+        Ok(ids.iter().map(|id| state.data.uploads.get(id).cloned()).collect())
+    }
+
+    async fn finish_upload(&self, id: &crate::media::UploadId, c: crate::media::Checked) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if state.data.uploads.get(id).is_none_or(|u| u.state != crate::media::UploadState::Pending) {
+            return Ok(false);
+        }
+        let record = Record::FinishUpload {
+            id: id.clone(),
+            state: c.state,
+            thumbnail: c.thumbnail,
+            width: c.width,
+            height: c.height,
+        };
+        state.commit(record)?;
+        Ok(true)
     }
 }
 
