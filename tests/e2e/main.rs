@@ -8,5 +8,6 @@ mod chat;
 mod conversations;
 mod devserver;
 mod groups;
+mod media;
 mod presence_push;
 mod reliability;
