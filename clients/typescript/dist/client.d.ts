@@ -13,6 +13,8 @@ export type HistoryPage = Frame<'history'>;
 export type ConversationsPage = Frame<'conversations'>;
 export type Presence = Frame<'presence'>;
 export type Group = Frame<'group'>;
+export type UploadUrl = Frame<'upload'>;
+export type AttachmentUrl = Frame<'attachment'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 /** Where the client's connection stands. */
@@ -116,11 +118,27 @@ export declare class ChatClient {
      *  in storage, so a new client on the same storage sends it). */
     close(): void;
     /** Sends a message; resolves to its ack once it is stored for every participant (after
-     *  reconnects if need be). `clientMsgId` defaults to a fresh ULID. */
+     *  reconnects if need be). `clientMsgId` defaults to a fresh ULID; `attachments` are
+     *  upload ids from `upload()` (then `body` may be empty). */
     send(message: Target & {
-        body: string;
+        body?: string;
         clientMsgId?: string;
+        attachments?: string[];
     }): Promise<Ack>;
+    /** A URL to upload a file of `size` bytes to, for a message in `conversation`. */
+    uploadUrl(conversation: string, file: {
+        contentType: string;
+        size: number;
+        name?: string;
+    }): Promise<UploadUrl>;
+    /** Uploads `data` straight to storage (never through the WebSocket) and resolves with
+     *  the upload id to pass to `send({ attachments })`. */
+    upload(conversation: string, data: Blob | ArrayBuffer | Uint8Array, file: {
+        contentType: string;
+        name?: string;
+    }): Promise<string>;
+    /** A short-lived URL of an attachment of a message in your inbox. */
+    attachment(msgId: string, attachmentId: string, variant?: 'original' | 'thumbnail'): Promise<AttachmentUrl>;
     /** Replaces the body of a message you sent; every participant gets an `update`. */
     edit(msgId: string, body: string, clientMsgId?: string): Promise<Ack>;
     /** Takes back a message you sent. */

@@ -16,6 +16,8 @@ const OWN = Symbol('own');
 const INTERNAL_RETRIES = 3;
 /** How often a send refused with `rate_limited` waits and is tried again. */
 const RATE_LIMITED_RETRIES = 20;
+/** How often a send whose attachment is not checked yet waits 250 ms and is tried again. */
+const NOT_READY_RETRIES = 60;
 export class ChatClient {
     constructor(options) {
         this.current = 'idle';
@@ -113,10 +115,31 @@ export class ChatClient {
         this.setState('closed');
     }
     /** Sends a message; resolves to its ack once it is stored for every participant (after
-     *  reconnects if need be). `clientMsgId` defaults to a fresh ULID. */
+     *  reconnects if need be). `clientMsgId` defaults to a fresh ULID; `attachments` are
+     *  upload ids from `upload()` (then `body` may be empty). */
     send(message) {
-        const { clientMsgId = ulid(), ...rest } = message;
-        return this.enqueue({ action: 'send', ...rest, clientMsgId });
+        const { clientMsgId = ulid(), attachments, ...rest } = message;
+        const files = attachments?.length ? { attachments: attachments.map((uploadId) => ({ uploadId })) } : {};
+        return this.enqueue({ action: 'send', ...rest, ...files, clientMsgId });
+    }
+    /** A URL to upload a file of `size` bytes to, for a message in `conversation`. */
+    uploadUrl(conversation, file) {
+        return this.request({ action: 'upload', conversation, ...file });
+    }
+    /** Uploads `data` straight to storage (never through the WebSocket) and resolves with
+     *  the upload id to pass to `send({ attachments })`. */
+    async upload(conversation, data, file) {
+        const size = data instanceof Uint8Array ? data.byteLength : data instanceof ArrayBuffer ? data.byteLength : data.size;
+        const url = await this.uploadUrl(conversation, { ...file, size });
+        const headers = url.headers;
+        const put = await fetch(url.url, { method: url.method, headers, body: data });
+        if (!put.ok)
+            throw new ChatError('upload_failed', `storage refused the upload (${put.status})`);
+        return url.uploadId;
+    }
+    /** A short-lived URL of an attachment of a message in your inbox. */
+    attachment(msgId, attachmentId, variant = 'original') {
+        return this.request({ action: 'attachment', msgId, attachmentId, variant });
     }
     /** Replaces the body of a message you sent; every participant gets an `update`. */
     edit(msgId, body, clientMsgId = ulid()) {
@@ -212,7 +235,7 @@ export class ChatClient {
             try {
                 for (const frame of JSON.parse(saved)) {
                     if (!this.outbox.has(frame.clientMsgId))
-                        this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+                        this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0, notReady: 0 });
                 }
             }
             catch {
@@ -229,7 +252,7 @@ export class ChatClient {
     enqueue(frame) {
         return new Promise((resolve, reject) => {
             this.sends.set(frame.clientMsgId, { resolve, reject });
-            this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+            this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0, notReady: 0 });
             this.persist();
             if (this.current === 'online')
                 this.transmit(frame);
@@ -381,6 +404,11 @@ export class ChatClient {
             // A server-side failure: the same clientMsgId is always safe to send again.
             if (e.code === 'internal' && ++out.internalErrors <= INTERNAL_RETRIES) {
                 setTimeout(() => this.transmit(out.frame), 500 * out.internalErrors);
+                return;
+            }
+            // An attachment still being checked (a second or so after its upload): wait, send again.
+            if (e.code === 'bad_request' && /not complete/.test(e.message) && ++out.notReady <= NOT_READY_RETRIES) {
+                setTimeout(() => this.transmit(out.frame), 250);
                 return;
             }
             // Over the per-user send limit: wait as long as the server says, then send again.

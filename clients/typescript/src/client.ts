@@ -22,6 +22,8 @@ export type HistoryPage = Frame<'history'>;
 export type ConversationsPage = Frame<'conversations'>;
 export type Presence = Frame<'presence'>;
 export type Group = Frame<'group'>;
+export type UploadUrl = Frame<'upload'>;
+export type AttachmentUrl = Frame<'attachment'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 
@@ -80,6 +82,7 @@ interface Outgoing {
   frame: ClientFrame & { clientMsgId: string };
   internalErrors: number;
   rateLimited: number;
+  notReady: number;
 }
 
 /** A marker for seqs this client learned from its own acks: processed, never emitted. */
@@ -89,6 +92,8 @@ const OWN = Symbol('own');
 const INTERNAL_RETRIES = 3;
 /** How often a send refused with `rate_limited` waits and is tried again. */
 const RATE_LIMITED_RETRIES = 20;
+/** How often a send whose attachment is not checked yet waits 250 ms and is tried again. */
+const NOT_READY_RETRIES = 60;
 
 export class ChatClient {
   private readonly opts: ChatClientOptions;
@@ -205,10 +210,37 @@ export class ChatClient {
   }
 
   /** Sends a message; resolves to its ack once it is stored for every participant (after
-   *  reconnects if need be). `clientMsgId` defaults to a fresh ULID. */
-  send(message: Target & { body: string; clientMsgId?: string }): Promise<Ack> {
-    const { clientMsgId = ulid(), ...rest } = message;
-    return this.enqueue({ action: 'send', ...rest, clientMsgId } as Outgoing['frame']);
+   *  reconnects if need be). `clientMsgId` defaults to a fresh ULID; `attachments` are
+   *  upload ids from `upload()` (then `body` may be empty). */
+  send(message: Target & { body?: string; clientMsgId?: string; attachments?: string[] }): Promise<Ack> {
+    const { clientMsgId = ulid(), attachments, ...rest } = message;
+    const files = attachments?.length ? { attachments: attachments.map((uploadId) => ({ uploadId })) } : {};
+    return this.enqueue({ action: 'send', ...rest, ...files, clientMsgId } as Outgoing['frame']);
+  }
+
+  /** A URL to upload a file of `size` bytes to, for a message in `conversation`. */
+  uploadUrl(conversation: string, file: { contentType: string; size: number; name?: string }): Promise<UploadUrl> {
+    return this.request({ action: 'upload', conversation, ...file }) as Promise<UploadUrl>;
+  }
+
+  /** Uploads `data` straight to storage (never through the WebSocket) and resolves with
+   *  the upload id to pass to `send({ attachments })`. */
+  async upload(
+    conversation: string,
+    data: Blob | ArrayBuffer | Uint8Array,
+    file: { contentType: string; name?: string },
+  ): Promise<string> {
+    const size = data instanceof Uint8Array ? data.byteLength : data instanceof ArrayBuffer ? data.byteLength : data.size;
+    const url = await this.uploadUrl(conversation, { ...file, size });
+    const headers = url.headers as Record<string, string>;
+    const put = await fetch(url.url, { method: url.method, headers, body: data as BodyInit });
+    if (!put.ok) throw new ChatError('upload_failed', `storage refused the upload (${put.status})`);
+    return url.uploadId;
+  }
+
+  /** A short-lived URL of an attachment of a message in your inbox. */
+  attachment(msgId: string, attachmentId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<AttachmentUrl> {
+    return this.request({ action: 'attachment', msgId, attachmentId, variant }) as Promise<AttachmentUrl>;
   }
 
   /** Replaces the body of a message you sent; every participant gets an `update`. */
@@ -314,7 +346,7 @@ export class ChatClient {
       const saved = (await this.storage.get('outbox')) ?? '[]';
       try {
         for (const frame of JSON.parse(saved) as Outgoing['frame'][]) {
-          if (!this.outbox.has(frame.clientMsgId)) this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+          if (!this.outbox.has(frame.clientMsgId)) this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0, notReady: 0 });
         }
       } catch {
         // A corrupt outbox is dropped rather than blocking every start.
@@ -332,7 +364,7 @@ export class ChatClient {
   private enqueue(frame: Outgoing['frame']): Promise<Ack> {
     return new Promise<Ack>((resolve, reject) => {
       this.sends.set(frame.clientMsgId, { resolve, reject });
-      this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0 });
+      this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0, notReady: 0 });
       this.persist();
       if (this.current === 'online') this.transmit(frame);
     });
@@ -476,6 +508,11 @@ export class ChatClient {
       // A server-side failure: the same clientMsgId is always safe to send again.
       if (e.code === 'internal' && ++out.internalErrors <= INTERNAL_RETRIES) {
         setTimeout(() => this.transmit(out.frame), 500 * out.internalErrors);
+        return;
+      }
+      // An attachment still being checked (a second or so after its upload): wait, send again.
+      if (e.code === 'bad_request' && /not complete/.test(e.message) && ++out.notReady <= NOT_READY_RETRIES) {
+        setTimeout(() => this.transmit(out.frame), 250);
         return;
       }
       // Over the per-user send limit: wait as long as the server says, then send again.

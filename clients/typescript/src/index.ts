@@ -15,6 +15,8 @@ export type {
   Presence,
   SyncPage,
   Update,
+  AttachmentUrl,
+  UploadUrl,
   WebSocketLike,
 } from './client.js';
 export { ChatError } from './errors.js';

@@ -57,6 +57,12 @@ export type ClientFrame =
   | (Delete & {
       action: 'delete';
     })
+  | (Upload & {
+      action: 'upload';
+    })
+  | (Attachment & {
+      action: 'attachment';
+    })
   | (PushRegister & {
       action: 'push.register';
     })
@@ -71,9 +77,13 @@ export type ClientFrame =
  */
 export type Send = Send1 & {
   /**
-   * 1 byte to 16 KiB of UTF-8.
+   * 1-10 finished uploads of yours for this conversation.
    */
-  body: string;
+  attachments?: AttachmentRef[] | null;
+  /**
+   * Up to 16 KiB of UTF-8; at least 1 byte unless there are attachments.
+   */
+  body?: string | null;
   /**
    * Your own id for the message (1-64 characters): resend with it, never a new one.
    */
@@ -163,6 +173,13 @@ export type Typing1 =
        */
       group: GroupId;
     };
+/**
+ * Which file of an attachment.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Variant".
+ */
+export type Variant = 'original' | 'thumbnail';
 /**
  * A push platform, naming the SNS platform application to use.
  *
@@ -258,6 +275,50 @@ export type ServerFrame =
        */
       next?: number | null;
       type: 'conversations';
+    }
+  | {
+      /**
+       * When the URL stops working (ms).
+       */
+      expiresAt: number;
+      /**
+       * Headers to send exactly as given (the URL's signature covers them).
+       */
+      headers: {
+        [k: string]: string | undefined;
+      };
+      /**
+       * Echo of the frame id.
+       */
+      id?: string | null;
+      /**
+       * Always `PUT`.
+       */
+      method: string;
+      type: 'upload';
+      /**
+       * The upload's id: attach it with `send`.
+       */
+      uploadId: string;
+      /**
+       * Where to send the bytes.
+       */
+      url: string;
+    }
+  | {
+      /**
+       * When it stops working (ms).
+       */
+      expiresAt: number;
+      /**
+       * Echo of the frame id.
+       */
+      id?: string | null;
+      type: 'attachment';
+      /**
+       * GET it.
+       */
+      url: string;
     }
   | {
       /**
@@ -437,6 +498,18 @@ export type ErrorCode =
 export interface ChatProtocol {
   client?: ClientFrame;
   server?: ServerFrame;
+}
+/**
+ * An upload to attach.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "AttachmentRef".
+ */
+export interface AttachmentRef {
+  /**
+   * From the `upload` reply.
+   */
+  uploadId: string;
 }
 /**
  * Inbox entries after a seq; answered with `sync`.
@@ -707,6 +780,58 @@ export interface Delete {
   msgId: MsgId;
 }
 /**
+ * A URL to upload a file to (straight to object storage); answered with `upload`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Upload".
+ */
+export interface Upload {
+  /**
+   * On the allow-list (images, audio, video/mp4, application/pdf by default).
+   */
+  contentType: string;
+  /**
+   * Where it will be sent (you must be in it).
+   */
+  conversation: Conversation;
+  /**
+   * Echoed on every direct reply (at most 64 characters).
+   */
+  id?: string | null;
+  /**
+   * The file name shown to the others.
+   */
+  name?: string | null;
+  /**
+   * The exact size in bytes (25 MiB at most by default).
+   */
+  size: number;
+}
+/**
+ * A short-lived URL to download an attachment; answered with `attachment`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Attachment".
+ */
+export interface Attachment {
+  /**
+   * One of its attachments.
+   */
+  attachmentId: string;
+  /**
+   * Echoed on every direct reply (at most 64 characters).
+   */
+  id?: string | null;
+  /**
+   * A message in your inbox.
+   */
+  msgId: MsgId;
+  /**
+   * `original` (default) or `thumbnail`.
+   */
+  variant?: Variant | null;
+}
+/**
  * Registers this device for push notifications; answered with `ok`.
  *
  * This interface was referenced by `ChatProtocol`'s JSON-Schema
@@ -750,6 +875,10 @@ export interface PushUnregister {
  * via the `definition` "InboxEntry".
  */
 export interface InboxEntry {
+  /**
+   * Files sent with the message (gone once it is deleted).
+   */
+  attachments?: Attachment2[];
   /**
    * The text.
    */
@@ -797,6 +926,42 @@ export interface InboxEntry {
    * Server time, ms since the epoch.
    */
   ts: number;
+}
+/**
+ * An attachment as it rides on a message (`message` frames, `sync`, `history`).
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Attachment2".
+ */
+export interface Attachment2 {
+  /**
+   * Its id: ask for its URL with `attachment`.
+   */
+  attachmentId: string;
+  /**
+   * The content type the sender declared.
+   */
+  contentType: string;
+  /**
+   * An image's height in pixels (upright).
+   */
+  height?: number | null;
+  /**
+   * The file name the sender gave (or `file`).
+   */
+  name: string;
+  /**
+   * Bytes.
+   */
+  size: number;
+  /**
+   * Whether a thumbnail exists (`variant: "thumbnail"`): images only.
+   */
+  thumbnail: boolean;
+  /**
+   * An image's width in pixels (upright).
+   */
+  width?: number | null;
 }
 /**
  * An edit or delete as clients see it: live as an `update` frame, and at its seq in

@@ -159,6 +159,25 @@ test('an expired token is a clear unauthorized state, not endless retries', asyn
   hank.close();
 });
 
+test('a file goes straight to storage, rides on a message, and downloads byte for byte', async () => {
+  const [judy, kim] = [await client('judy'), await client('kim')];
+  const inbox = collect(kim);
+  const bytes = new TextEncoder().encode('%PDF-1.7 the minutes of the meeting');
+  const uploadId = await judy.upload('dm:judy:kim', bytes, { contentType: 'application/pdf', name: 'minutes.pdf' });
+  const ack = await judy.send({ to: 'kim', attachments: [uploadId] });
+  assert.equal(ack.type, 'ack');
+  await until(() => inbox.length === 1, 5_000, 'the message');
+  const [a] = inbox[0].attachments;
+  assert.equal(a.name, 'minutes.pdf');
+  assert.equal(a.thumbnail, false);
+  const link = await kim.attachment(inbox[0].msgId, a.attachmentId);
+  const got = new Uint8Array(await (await fetch(link.url)).arrayBuffer());
+  assert.deepEqual(got, bytes);
+  await assert.rejects(judy.uploadUrl('dm:judy:kim', { contentType: 'text/html', size: 3 }), (e) => e.code === 'bad_request');
+  judy.close();
+  kim.close();
+});
+
 test('the example bot answers in under 40 lines', async () => {
   const bot = spawn(process.execPath, ['--experimental-websocket', path.join(import.meta.dirname, '..', 'examples', 'echo-bot.mjs')], {
     env: { ...process.env, CHAT_URL: server.url, CHAT_TOKEN: await token(server, 'echo-bot') },

@@ -9,8 +9,10 @@ export const read: ClientFrame = { action: 'read', conversation: 'dm:alice:bob',
 export const edit: ClientFrame = { action: 'edit', msgId: 'm', body: 'x', clientMsgId: 'e1' };
 // @ts-expect-error: `fly` is no action
 export const unknown: ClientFrame = { action: 'fly' };
-// @ts-expect-error: a send needs a body
-export const noBody: ClientFrame = { action: 'send', to: 'bob', clientMsgId: 'c1' };
+// @ts-expect-error: a send needs its clientMsgId
+export const noId: ClientFrame = { action: 'send', to: 'bob', body: 'hi' };
+export const photo: ClientFrame = { action: 'send', to: 'bob', clientMsgId: 'c3', attachments: [{ uploadId: 'u' }] };
+export const upload: ClientFrame = { action: 'upload', conversation: 'dm:a:b', contentType: 'image/png', size: 1 };
 
 export function describe(f: ServerFrame): string {
   switch (f.type) {
