@@ -7,8 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Node } from 'constructs';
 
 /** The Rust functions, by binary name. */
-export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push';
-export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push'];
+export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push' | 'media';
+export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push', 'media'];
 
 export interface FunctionSettings {
   readonly memoryMb: number;
@@ -46,6 +46,10 @@ export interface ChatConfig {
   readonly apiGatewayAccountRole: boolean;
   /** Per-user limits set by context (`chat:sendRate`, …), by `schema.env` key; unset ones keep the functions' defaults. */
   readonly limits: Partial<Record<LimitKey, number>>;
+  /** Attachments: the origins browsers may upload from (`chat:mediaCorsOrigins`, comma-separated),
+   *  and the upload limits the send function enforces (unset: its defaults, 25 MiB and images,
+   *  audio, video/mp4, PDF). */
+  readonly media: { readonly corsOrigins: string[]; readonly maxUploadBytes?: number; readonly uploadTypes?: string };
 }
 
 /** The per-user limits a deployment may set, by their `schema.env` key (docs/reliability.md). */
@@ -57,6 +61,7 @@ export const LIMIT_KEYS = [
   'typingPerMinute',
   'presencePerMinute',
   'pushRegisterPerMinute',
+  'uploadPerMinute',
   'connectionsPerUser',
 ] as const;
 export type LimitKey = (typeof LIMIT_KEYS)[number];
@@ -69,6 +74,9 @@ const DEFAULT_FUNCTIONS: Record<FunctionName, FunctionSettings> = {
   send: { memoryMb: 256, timeoutSeconds: 15 },
   presence: { memoryMb: 128, timeoutSeconds: 30 },
   push: { memoryMb: 128, timeoutSeconds: 15 },
+  // Decoding a photo takes memory (bounded at 256 MiB per decode) and CPU (which scales
+  // with memory in Lambda).
+  media: { memoryMb: 1024, timeoutSeconds: 60 },
 };
 
 function str(node: Node, key: string): string | undefined {
@@ -148,6 +156,11 @@ export function configFromContext(node: Node): ChatConfig {
     limits: Object.fromEntries(
       LIMIT_KEYS.filter((k) => str(node, `chat:${k}`) !== undefined).map((k) => [k, num(node, `chat:${k}`, 0)]),
     ),
+    media: {
+      corsOrigins: (str(node, 'chat:mediaCorsOrigins') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
+      maxUploadBytes: str(node, 'chat:maxUploadBytes') === undefined ? undefined : num(node, 'chat:maxUploadBytes', 0),
+      uploadTypes: str(node, 'chat:uploadTypes'),
+    },
   };
 }
 

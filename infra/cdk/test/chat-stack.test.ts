@@ -16,6 +16,9 @@ function synth(context: Record<string, string> = {}): { app: App; stack: ChatSta
 
 const { template } = synth();
 const resources = (type: string) => template.findResources(type);
+/** The chat's own functions (not the CDK's helper for bucket notifications). */
+const chatFunctions = () =>
+  Object.values(resources('AWS::Lambda::Function')).filter((f) => f.Properties.Description?.startsWith('Chat '));
 
 describe('the WebSocket API', () => {
   test('routes on $request.body.action', () => {
@@ -113,22 +116,25 @@ describe('the tables', () => {
 
 describe('the functions', () => {
   test('run on provided.al2023, arm64 by default, x86_64 by context', () => {
-    for (const f of Object.values(resources('AWS::Lambda::Function'))) {
+    for (const f of chatFunctions()) {
       expect(f.Properties.Runtime).toBe('provided.al2023');
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
     }
     const x86 = synth({ 'chat:architecture': 'x86_64' }).template;
-    for (const f of Object.values(x86.findResources('AWS::Lambda::Function'))) expect(f.Properties.Architectures).toEqual(['x86_64']);
+    for (const f of Object.values(x86.findResources('AWS::Lambda::Function'))) {
+      if (f.Properties.Description?.startsWith('Chat ')) expect(f.Properties.Architectures).toEqual(['x86_64']);
+    }
   });
 
   test('log level comes from Lambda\'s logging controls (chat:logLevel), not a baked-in RUST_LOG', () => {
-    for (const f of Object.values(resources('AWS::Lambda::Function'))) {
+    for (const f of chatFunctions()) {
       expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBe('INFO');
       expect(f.Properties.Environment?.Variables?.RUST_LOG).toBeUndefined();
     }
     const debug = synth({ 'chat:logLevel': 'debug' }).template;
     for (const f of Object.values(debug.findResources('AWS::Lambda::Function'))) {
+      if (!f.Properties.Description?.startsWith('Chat ')) continue;
       expect(f.Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
     }
     expect(() => synth({ 'chat:logLevel': 'loud' })).toThrow(/chat:logLevel/);
@@ -173,7 +179,7 @@ describe('permissions', () => {
       for (const actions of Object.values(access)) {
         expect(statements.some((s) => JSON.stringify([s.Action].flat().sort()) === JSON.stringify([...actions].sort()))).toBe(true);
       }
-      expect(fn).toMatch(/^(connect|send|presence|push)$/);
+      expect(fn).toMatch(/^(connect|send|presence|push|media)$/);
     }
     const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:') && !a.includes('Stream')));
     for (const s of dynamo) expect(JSON.stringify(s.Resource)).not.toContain('index/*');
@@ -181,7 +187,7 @@ describe('permissions', () => {
 
   test('the JWT secret is in Secrets Manager, read by the authorizer only, never in plain variables', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    const fns = Object.values(resources('AWS::Lambda::Function'));
+    const fns = chatFunctions();
     const auth = fns.find((f) => f.Properties.Description?.includes('authorizer'));
     expect(auth!.Properties.Environment.Variables.CHAT_JWT_SECRET_ARN).toBeDefined();
     for (const f of fns) expect(f.Properties.Environment.Variables.CHAT_JWT_SECRET).toBeUndefined();
@@ -223,7 +229,8 @@ describe('push, observability and outputs', () => {
 
   test('alarms watch function errors and throttles, table throttles and API errors; a dashboard exists', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(5 * 2 + Object.keys(schema.tables).length + 2 + 2 + 3);
+    // Errors and throttles of 6 functions, one per table, 2 for the API, 3 dead-letter queues, 3 EMF.
+    expect(alarms.length).toBe(6 * 2 + Object.keys(schema.tables).length + 2 + 3 + 3);
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
     expect(names).toEqual(expect.arrayContaining(['Errors', 'Throttles', 'IntegrationError']));
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -263,7 +270,7 @@ describe('abuse and failure handling', () => {
 
   test('failed stream batches and push requests go to dead-letter queues with alarms, never dropped', () => {
     const queues = resources('AWS::SQS::Queue');
-    expect(Object.keys(queues).length).toBe(2);
+    expect(Object.keys(queues).length).toBe(3);
     const mapping = Object.values(resources('AWS::Lambda::EventSourceMapping'))[0];
     expect(mapping.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda', RedrivePolicy: Match.anyValue() });
@@ -273,7 +280,7 @@ describe('abuse and failure handling', () => {
     const dlqAlarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
       (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
-    expect(dlqAlarms.length).toBe(2);
+    expect(dlqAlarms.length).toBe(3);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -337,9 +344,85 @@ describe('first deploy in a fresh account', () => {
   });
 
   test('every function has active X-Ray tracing', () => {
-    for (const f of Object.values(resources('AWS::Lambda::Function'))) {
+    for (const f of chatFunctions()) {
       expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     }
+  });
+});
+
+describe('media', () => {
+  const buckets = Object.values(resources('AWS::S3::Bucket'));
+  const media = buckets.find((b) => JSON.stringify(b.Properties.LifecycleConfiguration ?? {}).includes('DeleteUnattachedUploads'))!;
+  const statements = Object.values(resources('AWS::IAM::Policy')).flatMap((p) =>
+    p.Properties.PolicyDocument.Statement.map((st: Record<string, unknown>) => ({ ...st, policy: JSON.stringify(p.Properties.Roles) })),
+  );
+  const s3Statements = (role: string) =>
+    statements.filter((st) => st.policy.includes(role) && [st.Action].flat().some((a) => String(a).startsWith('s3:')));
+
+  test('the bucket is private, encrypted, TLS only and unversioned', () => {
+    expect(media).toBeDefined();
+    expect(media.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(JSON.stringify(media.Properties.BucketEncryption)).toContain('AES256');
+    expect(media.Properties.VersioningConfiguration).toBeUndefined();
+    const policies = Object.values(resources('AWS::S3::BucketPolicy')).map((p) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(policies.some((p) => p.includes('aws:SecureTransport') && p.includes('Deny'))).toBe(true);
+  });
+
+  test('unattached uploads go after a day, and incomplete multipart uploads are aborted', () => {
+    const rules = media.Properties.LifecycleConfiguration.Rules;
+    const unattached = rules.find((r: { Id: string }) => r.Id === 'DeleteUnattachedUploads');
+    expect(unattached.ExpirationInDays).toBe(1);
+    expect(unattached.TagFilters).toEqual([{ Key: 'state', Value: 'pending' }]);
+    const multipart = rules.find((r: { Id: string }) => r.Id === 'AbortIncompleteMultipartUploads');
+    expect(multipart.AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 1 });
+  });
+
+  test('browsers may PUT and GET from the configured origins only', () => {
+    const cors = (b: typeof media) => b.Properties.CorsConfiguration.CorsRules[0];
+    expect(cors(media).AllowedMethods.sort()).toEqual(['GET', 'PUT']);
+    expect(cors(media).AllowedOrigins).toEqual(['*']);
+    const t = synth({ 'chat:mediaCorsOrigins': 'https://app.example.com, https://admin.example.com' }).template;
+    const b = Object.values(t.findResources('AWS::S3::Bucket')).find((x) => x.Properties.CorsConfiguration)!;
+    expect(cors(b).AllowedOrigins).toEqual(['https://app.example.com', 'https://admin.example.com']);
+  });
+
+  test('the media function runs on new uploads only, and may touch only uploads and thumbnails', () => {
+    const notifications = Object.values(resources('Custom::S3BucketNotifications'));
+    const config = JSON.stringify(notifications[0].Properties.NotificationConfiguration);
+    expect(config).toContain('"Value":"u/"');
+    expect(config).toContain('s3:ObjectCreated:*');
+    for (const st of s3Statements('MediaRole')) {
+      expect(JSON.stringify(st.Resource) + JSON.stringify(st.Condition ?? {})).toMatch(/\/(u|t)\/\*|"s3:prefix":\["u\/\*"\]/);
+      expect([st.Action].flat().every((a) => ['s3:GetObject', 's3:DeleteObject', 's3:PutObject', 's3:PutObjectTagging', 's3:ListBucket'].includes(a))).toBe(true);
+    }
+    const deletes = s3Statements('MediaRole').filter((st) => [st.Action].flat().includes('s3:DeleteObject'));
+    expect(JSON.stringify(deletes.map((d) => d.Resource))).not.toContain('/t/');
+  });
+
+  test('the send function may presign only under its prefixes, and never list or delete', () => {
+    const send = s3Statements('SendRole');
+    expect(send.length).toBeGreaterThan(0);
+    for (const st of send) {
+      expect(JSON.stringify(st.Resource)).toMatch(/\/(u|t)\/\*/);
+      expect([st.Action].flat().some((a) => ['s3:DeleteObject', 's3:ListBucket', 's3:*'].includes(a))).toBe(false);
+    }
+    const puts = send.filter((st) => [st.Action].flat().includes('s3:PutObject'));
+    expect(JSON.stringify(puts.map((p) => p.Resource))).not.toContain('/t/*');
+  });
+
+  test('both functions know the bucket, and failed checks land in a dead-letter queue', () => {
+    const fns = Object.values(resources('AWS::Lambda::Function'));
+    const byDescription = (d: string) => fns.find((f) => f.Properties.Description?.includes(d))!;
+    for (const f of [byDescription('Chat messages'), byDescription('Chat media')]) {
+      expect(f.Properties.Environment.Variables.CHAT_MEDIA_BUCKET).toBeDefined();
+    }
+    const invokeConfigs = Object.values(resources('AWS::Lambda::EventInvokeConfig'));
+    expect(invokeConfigs.length).toBe(2);
   });
 });
 

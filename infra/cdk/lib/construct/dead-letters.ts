@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 export interface DeadLettersProps {
   /** The push function, invoked asynchronously by the push topic. */
   readonly pusher: lambda.Function;
+  /** The media function, invoked asynchronously by the bucket's notifications. */
+  readonly media: lambda.Function;
 }
 
 export class DeadLetters extends Construct {
@@ -17,6 +19,8 @@ export class DeadLetters extends Construct {
   readonly presenceStream: sqs.Queue;
   /** Push requests that failed (SNS delivery to the function, or the function itself). */
   readonly push: sqs.Queue;
+  /** Uploads the media function failed to check (they stay pending, and cannot be sent). */
+  readonly media: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: DeadLettersProps) {
     super(scope, id);
@@ -34,14 +38,19 @@ export class DeadLetters extends Construct {
     };
     this.presenceStream = queue('PresenceStream');
     this.push = queue('Push');
+    this.media = queue('Media');
     props.pusher.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.push),
+      retryAttempts: 2,
+    });
+    props.media.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.media),
       retryAttempts: 2,
     });
   }
 
   /** Every queue, by name, for alarms. */
   all(): Record<string, sqs.Queue> {
-    return { PresenceStream: this.presenceStream, Push: this.push };
+    return { PresenceStream: this.presenceStream, Push: this.push, Media: this.media };
   }
 }

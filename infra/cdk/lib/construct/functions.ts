@@ -13,6 +13,7 @@ const DESCRIPTIONS: Record<FunctionName, string> = {
   send: 'Chat messages: send, sync, history, receipts, typing, groups, $default',
   presence: 'Chat presence: the presence route and debounced changes from the connections stream',
   push: 'Chat push: device registration and notifications to offline users',
+  media: 'Chat media: checks uploads (size, magic bytes) and makes image thumbnails',
 };
 
 export interface FunctionsProps {

@@ -10,6 +10,7 @@ import { ChatConfig, LimitKey } from '../config';
 import { Auth } from '../construct/auth';
 import { DeadLetters } from '../construct/dead-letters';
 import { Functions } from '../construct/functions';
+import { Media } from '../construct/media';
 import { Observability } from '../construct/observability';
 import { Push } from '../construct/push';
 import { TableRole, Tables } from '../construct/tables';
@@ -48,6 +49,10 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     presence: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
     state: ['dynamodb:UpdateItem'],
   },
+  // Upload records: read, then marked ready or rejected.
+  media: {
+    state: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  },
   push: {
     push: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
     // Push claims, token owners, the push.register budget.
@@ -78,7 +83,16 @@ export class ChatStack extends Stack {
     for (const [key, value] of Object.entries(config.limits)) {
       for (const name of ['connect', 'send', 'presence', 'push'] as const) fns[name].addEnvironment(ENV[key as LimitKey], String(value));
     }
-    const deadLetters = new DeadLetters(this, 'DeadLetters', { pusher: fns.push });
+    const deadLetters = new DeadLetters(this, 'DeadLetters', { pusher: fns.push, media: fns.media });
+    const media = new Media(this, 'Media', {
+      destroyData: config.destroyData,
+      corsOrigins: config.media.corsOrigins,
+      sender: fns.send,
+      checker: fns.media,
+    });
+    for (const name of ['send', 'media'] as const) fns[name].addEnvironment(ENV.mediaBucket, media.bucket.bucketName);
+    if (config.media.maxUploadBytes !== undefined) fns.send.addEnvironment(ENV.maxUploadBytes, String(config.media.maxUploadBytes));
+    if (config.media.uploadTypes !== undefined) fns.send.addEnvironment(ENV.uploadTypes, config.media.uploadTypes);
     grantTables(fns, tables.byRole);
     fns.presence.addEventSource(
       new DynamoEventSource(tables.byRole.connections, {
@@ -112,8 +126,9 @@ export class ChatStack extends Stack {
       new CfnOutput(this, `${role.charAt(0).toUpperCase()}${role.slice(1)}TableName`, { value: table.tableName });
     }
     new CfnOutput(this, 'PushTopicArn', { value: push.topic.topicArn });
+    new CfnOutput(this, 'MediaBucketName', { value: media.bucket.bucketName, description: 'Attachments (presigned URLs only)' });
     if (auth.secret) new CfnOutput(this, 'JwtSecretArn', { value: auth.secret.secretArn, description: 'The HS256 key' });
-    suppressFindings(this, { tables, functions, ws });
+    suppressFindings(this, { tables, functions, ws, media });
   }
 }
 

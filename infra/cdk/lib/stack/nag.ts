@@ -2,6 +2,7 @@
 // reason. Everything else must pass.
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { Functions } from '../construct/functions';
+import { Media, THUMBNAILS_PREFIX, UPLOADS_PREFIX } from '../construct/media';
 import { Tables } from '../construct/tables';
 import { ROUTES, WebSocketApi } from '../construct/websocket-api';
 
@@ -9,12 +10,13 @@ export interface Suppressed {
   readonly tables: Tables;
   readonly functions: Functions;
   readonly ws: WebSocketApi;
+  readonly media: Media;
 }
 
 const ack = (id: string) => `AwsSolutions::${id}`;
 
 export function suppressFindings(stack: Stack, parts: Suppressed): void {
-  const { tables, functions, ws } = parts;
+  const { tables, functions, ws, media } = parts;
   for (const route of ['$disconnect', '$default', ...Object.keys(ROUTES)]) {
     const node = ws.api.node.tryFindChild(`${route}-Route`);
     if (node) {
@@ -41,12 +43,43 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
       reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
     });
   }
-  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push'] as const) {
+  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push', 'media'] as const) {
     Validations.of(functions.roles[name]).acknowledge({
       id: ack('AwsSolutions-IAM5[Resource::*]'),
       reason:
         'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions' +
         (name === 'presence' ? '; nor does dynamodb:ListStreams, granted by the stream event source.' : '.'),
+    });
+  }
+  Validations.of(media.bucket).acknowledge({
+    id: ack('AwsSolutions-S1'),
+    reason:
+      'Every object is reached through a presigned URL the send function issued to an authorized user (logged by the ' +
+      'functions); per-request server access logs would cost more than the chat traffic they describe. Enable CloudTrail ' +
+      'S3 data events where an audit trail of object access is required.',
+  });
+  const bucket = stack.getLogicalId(media.bucket.node.defaultChild as never);
+  const objects = (prefix: string) => `Resource::<${bucket}.Arn>/${prefix}*`;
+  for (const [name, prefixes] of [
+    ['send', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
+    ['media', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
+  ] as const) {
+    for (const prefix of prefixes) {
+      Validations.of(functions.roles[name]).acknowledge({
+        id: ack(`AwsSolutions-IAM5[${objects(prefix)}]`),
+        reason: `Objects are named by upload ids made at run time: access is scoped to the ${prefix} prefix of the media bucket only.`,
+      });
+    }
+  }
+  // The CDK's own singleton that sets the bucket's notification configuration (a custom
+  // resource: CloudFormation cannot point a bucket at a function it depends on directly).
+  const notifications = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+  if (notifications) {
+    Validations.of(notifications).acknowledge({
+      id: ack(`AwsSolutions-IAM4[Policy::arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`),
+      reason:
+        "The CDK's bucket-notifications custom resource (runs at deploy time only, to attach the media function to the " +
+        'bucket); its role is created by aws-cdk-lib with the basic execution policy for its logs.',
     });
   }
   Validations.of(stack).acknowledge({

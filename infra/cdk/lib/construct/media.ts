@@ -1,0 +1,92 @@
+// Attachments: a private bucket clients upload to and download from with presigned URLs
+// (bytes never pass through API Gateway or Lambda), and the media function S3 invokes for
+// every new upload. Uploads are tagged `state=pending` until a message takes them; the
+// lifecycle rule deletes what nobody attached within a day.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+
+/** Object key prefixes: uploads' bytes, and thumbnails. */
+export const UPLOADS_PREFIX = 'u/';
+export const THUMBNAILS_PREFIX = 't/';
+
+export interface MediaProps {
+  readonly destroyData: boolean;
+  readonly corsOrigins: string[];
+  /** Presigns uploads and downloads, marks attached objects. */
+  readonly sender: lambda.Function;
+  /** Checks uploads and writes thumbnails. */
+  readonly checker: lambda.Function;
+}
+
+export class Media extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: MediaProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: false,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      autoDeleteObjects: props.destroyData,
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET],
+          allowedOrigins: props.corsOrigins,
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3600,
+        },
+      ],
+      lifecycleRules: [
+        { id: 'DeleteUnattachedUploads', tagFilters: { state: 'pending' }, expiration: Duration.days(1) },
+        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
+    // The send function signs upload URLs (PUT with the pending tag) for u/ only, download
+    // URLs for u/ and t/, and retags what a message attached.
+    props.sender.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:PutObjectTagging'],
+        resources: [objects(UPLOADS_PREFIX)],
+      }),
+    );
+    props.sender.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObjectTagging'],
+        resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
+      }),
+    );
+    // The media function reads (and deletes a refused) upload, writes thumbnails.
+    props.checker.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resources: [objects(UPLOADS_PREFIX)],
+      }),
+    );
+    props.checker.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:PutObjectTagging'],
+        resources: [objects(THUMBNAILS_PREFIX)],
+      }),
+    );
+    // HeadObject of a missing key answers 403 without ListBucket; with it, 404 (ours only).
+    props.checker.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${UPLOADS_PREFIX}*`] } },
+      }),
+    );
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(props.checker), {
+      prefix: UPLOADS_PREFIX,
+    });
+  }
+}
