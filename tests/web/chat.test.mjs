@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -195,6 +196,55 @@ test('an edit and a delete show on the other side, live and after a reload', asy
   await leo.locator('#messages .msg.deleted').waitFor();
   assert.equal(await message(leo, 'helo leo').count(), 0, 'no stale copy after the reload');
   await Promise.all([kateCtx, leoCtx].map((c) => c.close()));
+});
+
+/** A real PNG of `width` x `height` pixels (a gradient), built with zlib only. */
+function png(width, height) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) row.set([x % 256, y % 256, 120], 1 + x * 3);
+    rows.push(row);
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('an image sent from one browser shows as a thumbnail in the other, and a refused file says why', async () => {
+  const [lenaCtx, maxCtx] = [await browser.newContext(), await browser.newContext()];
+  const lena = await signIn(lenaCtx, 'lena');
+  const max = await signIn(maxCtx, 'max');
+  await openChat(lena, 'max');
+  await lena.locator('#attach').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png(640, 480) });
+  await lena.locator('#messages .msg img.thumb').waitFor();
+  await max.locator('#conversations button', { hasText: 'lena' }).click();
+  const thumb = max.locator('#messages .msg img.thumb');
+  await thumb.waitFor();
+  await max.waitForFunction(() => {
+    const img = document.querySelector('#messages .msg img.thumb');
+    return img && img.complete && img.naturalWidth === 320 && img.naturalHeight === 240;
+  });
+  assert.equal(await thumb.getAttribute('alt'), 'sunset.png');
+  await max.locator('#conversations button', { hasText: 'lena' }).locator('.preview', { hasText: 'Photo' }).waitFor();
+  // A type outside the allow-list is refused before any byte moves, and said so.
+  await lena.locator('#attach').setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') });
+  await lena.locator('#errors', { hasText: 'bad_request' }).waitFor();
+  await lena.locator('#uploads li.failed', { hasText: 'page.html' }).waitFor();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await max.screenshot({ path: path.join(ARTIFACTS, 'chat-image.png') });
+  await Promise.all([lenaCtx, maxCtx].map((c) => c.close()));
 });
 
 test('the page works at phone width and with the keyboard alone', async () => {

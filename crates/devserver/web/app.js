@@ -17,6 +17,7 @@ const state = {
   groups: new Map(), // groupId -> { name, members }
   presence: new Map(), // user -> online
   bodies: new Map(), // clientMsgId -> body of a send not acked yet (the ack carries no body)
+  withFiles: new Set(), // clientMsgIds of sends with attachments
   failed: [], // sends the server refused, shown as not sent
   current: null,
   editing: null, // msgId of the message being edited in the composer
@@ -163,12 +164,30 @@ function onUpdate(u) {
     else Object.assign(m, { body: '', deleted: true });
   }
   const newest = [...c.messages.values()].sort((a, b) => b.seq - a.seq)[0];
-  if (newest && newest.msgId === u.msgId) c.preview = newest.deleted ? 'Message deleted' : preview(newest.body);
+  if (newest && newest.msgId === u.msgId) c.preview = newest.deleted ? 'Message deleted' : previewOf(newest);
   if (c.id === state.current && document.hasFocus()) markRead(c);
   render();
 }
 
 const preview = (body) => (body.length > 100 ? `${body.slice(0, 99)}…` : body);
+
+// What a message shows in the list, as the server's own preview says it: "Photo", "File: a.pdf".
+function previewOf(m) {
+  const files = m.attachments || [];
+  if (!files.length) return preview(m.body);
+  const t = (files[0].contentType || '').split(';')[0].trim();
+  const what =
+    files.length > 1
+      ? `${files.length} attachments`
+      : t.startsWith('image/')
+        ? 'Photo'
+        : t.startsWith('video/')
+          ? 'Video'
+          : t.startsWith('audio/')
+            ? 'Voice message'
+            : `File: ${files[0].name}`;
+  return preview(m.body ? `${what}: ${m.body}` : what);
+}
 
 // Messages come once each, in seq order: live, or caught up after a reconnect.
 function onMessage(m) {
@@ -177,7 +196,7 @@ function onMessage(m) {
   // Newer than the server's list knew: not in its unread count yet.
   const news = m.seq > c.lastSeq;
   c.lastSeq = Math.max(c.lastSeq, m.seq);
-  c.preview = preview(m.body);
+  c.preview = previewOf(m);
   // A group first heard of: the list brings its name.
   if (!c.peer && !title(c, true)) refreshConversations();
   if (state.typingTimers.has(c.id)) {
@@ -206,6 +225,13 @@ function onAck(a) {
   c.readSent = Math.max(c.readSent, a.seq);
   storeMessage({ seq: a.seq, msgId: a.msgId, conversation: a.conversation, from: state.me, body, ts: a.ts, clientMsgId: a.clientMsgId });
   if (first && c.peer) subscribePresence();
+  // A file sent from here: the server knows its thumbnail and size; read the message back.
+  if (state.withFiles.delete(a.clientMsgId) && online()) {
+    quietly(state.client.history(c.id, { limit: 10 }).then((page) => {
+      for (const m of page.messages) if (m.type !== 'update') storeMessage(m);
+      render();
+    }));
+  }
   render();
 }
 
@@ -333,6 +359,7 @@ function messageItem(m) {
     ticks.dataset.status = ticks.getAttribute('aria-label');
     meta.append(ticks);
   }
+  if (m.attachments && m.attachments.length && !m.deleted) li.append(files(m));
   li.append(meta);
   if (mine && m.msgId && !m.deleted && !m.pending && !m.error) {
     const edit = document.createElement('button');
@@ -351,6 +378,111 @@ function messageItem(m) {
   }
   return li;
 }
+
+// ---- attachments: thumbnails inline, the original on click ----
+function files(m) {
+  const box = document.createElement('div');
+  box.className = 'files';
+  for (const a of m.attachments) {
+    if (a.thumbnail) {
+      const img = document.createElement('img');
+      img.className = 'thumb';
+      img.alt = a.name;
+      img.dataset.attachment = a.attachmentId;
+      if (a.width && a.height) Object.assign(img, { width: Math.min(240, a.width), height: Math.round((Math.min(240, a.width) * a.height) / a.width) });
+      const cached = thumbUrls.get(a.attachmentId);
+      if (cached) img.src = cached;
+      else if (online()) {
+        quietly(state.client.attachment(m.msgId, a.attachmentId, 'thumbnail').then((link) => {
+          thumbUrls.set(a.attachmentId, link.url);
+          img.src = link.url;
+        }));
+      }
+      img.addEventListener('click', () => openOriginal(m, a));
+      box.append(img);
+    } else {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'file';
+      b.textContent = `📄 ${a.name} (${humanSize(a.size)})`;
+      b.addEventListener('click', () => openOriginal(m, a));
+      box.append(b);
+    }
+  }
+  return box;
+}
+
+const thumbUrls = new Map(); // attachmentId -> a (short-lived) thumbnail URL
+
+function openOriginal(m, a) {
+  state.client.attachment(m.msgId, a.attachmentId, 'original').then(
+    (link) => window.open(link.url, '_blank', 'noopener'),
+    (e) => showError(`${e.code}: ${e.message}`),
+  );
+}
+
+const humanSize = (n) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+
+// Each file: an upload URL, the bytes straight to storage (with progress), then a message.
+async function attachFiles(list) {
+  const c = state.current && state.conversations.get(state.current);
+  if (!c || !online()) return;
+  for (const file of list) {
+    const row = document.createElement('li');
+    const label = document.createElement('span');
+    label.textContent = file.name;
+    const bar = document.createElement('progress');
+    bar.max = 100;
+    bar.value = 0;
+    row.append(label, bar);
+    $('uploads').append(row);
+    try {
+      const url = await state.client.uploadUrl(c.id, { contentType: file.type || 'application/octet-stream', size: file.size, name: file.name });
+      await put(url, file, (p) => (bar.value = p));
+      const clientMsgId = crypto.randomUUID();
+      state.bodies.set(clientMsgId, '');
+      state.withFiles.add(clientMsgId);
+      await state.client.send({ ...target(c), attachments: [url.uploadId], clientMsgId });
+      row.remove();
+    } catch (e) {
+      row.classList.add('failed');
+      label.textContent = `${file.name}: not sent (${e.code || 'error'}: ${e.message})`;
+      bar.remove();
+      showError(`${e.code || 'upload'}: ${e.message}`);
+      setTimeout(() => row.remove(), 8000);
+    }
+  }
+}
+
+function put(url, file, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(url.method, url.url);
+    for (const [k, v] of Object.entries(url.headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => e.lengthComputable && progress(Math.round((100 * e.loaded) / e.total));
+    xhr.onload = () => (xhr.status < 300 ? resolve() : reject(Object.assign(new Error(`storage refused it (${xhr.status})`), { code: 'upload_failed' })));
+    xhr.onerror = () => reject(Object.assign(new Error('the upload failed'), { code: 'upload_failed' }));
+    xhr.send(file);
+  });
+}
+
+$('attach').addEventListener('change', (e) => {
+  const list = [...e.target.files];
+  e.target.value = '';
+  attachFiles(list);
+});
+const chatPane = document.querySelector('.chat');
+chatPane.addEventListener('dragover', (e) => {
+  if (!state.current) return;
+  e.preventDefault();
+  chatPane.classList.add('dropping');
+});
+chatPane.addEventListener('dragleave', () => chatPane.classList.remove('dropping'));
+chatPane.addEventListener('drop', (e) => {
+  e.preventDefault();
+  chatPane.classList.remove('dropping');
+  if (e.dataTransfer && e.dataTransfer.files.length) attachFiles([...e.dataTransfer.files]);
+});
 
 // ---- edit and delete one's own messages ----
 function amend(kind, msgId, body) {
