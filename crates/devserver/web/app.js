@@ -404,7 +404,7 @@ function files(m) {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'file';
-      b.textContent = `📄 ${a.name} (${humanSize(a.size)})`;
+      b.textContent = `File: ${a.name} (${humanSize(a.size)})`;
       b.addEventListener('click', () => openOriginal(m, a));
       box.append(b);
     }
