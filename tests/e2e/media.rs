@@ -46,8 +46,9 @@ async fn upload(client: &mut Client, conversation: &str, content_type: &str, nam
 async fn send_with(client: &mut Client, to: &str, cid: &str, body: &str, uploads: &[&Value]) -> Value {
     let attachments: Vec<Value> = uploads.iter().map(|u| json!({"uploadId": u["uploadId"]})).collect();
     for _ in 0..100 {
-        let reply =
-            client.request(json!({"action":"send","to":to,"clientMsgId":cid,"body":body,"attachments":attachments})).await;
+        let reply = client
+            .request(json!({"action":"send","to":to,"clientMsgId":cid,"body":body,"attachments":attachments}))
+            .await;
         if reply["type"] == "error" && reply["message"].as_str().is_some_and(|m| m.contains("not complete")) {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
@@ -73,7 +74,10 @@ async fn a_photo_reaches_the_recipient_with_a_thumbnail_and_its_exact_bytes(serv
     assert_eq!(a["attachmentId"], up["uploadId"]);
     assert_eq!((a["name"].as_str(), a["contentType"].as_str()), (Some("beach.png"), Some("image/png")));
     assert_eq!(a["size"], photo.len());
-    assert_eq!((a["thumbnail"].as_bool(), a["width"].as_u64(), a["height"].as_u64()), (Some(true), Some(1000), Some(500)));
+    assert_eq!(
+        (a["thumbnail"].as_bool(), a["width"].as_u64(), a["height"].as_u64()),
+        (Some(true), Some(1000), Some(500))
+    );
     let original = url_of(&mut bob, &m["msgId"], &a["attachmentId"], "original").await;
     assert_eq!(original["type"], "attachment", "{original}");
     let got = http("GET", original["url"].as_str().expect("url"), &[], &[]).await;
@@ -100,14 +104,18 @@ async fn a_photo_reaches_the_recipient_with_a_thumbnail_and_its_exact_bytes(serv
 async fn refused_uploads_and_sends_store_nothing(server: TestServer) {
     let mut alice = server.connect("alice", "phone").await;
     let big = alice
-        .request(json!({"action":"upload","conversation":"dm:alice:bob","contentType":"image/png","size":26 * 1024 * 1024}))
+        .request(
+            json!({"action":"upload","conversation":"dm:alice:bob","contentType":"image/png","size":26 * 1024 * 1024}),
+        )
         .await;
     assert_eq!(big["code"], "too_large", "{big}");
-    let html =
-        alice.request(json!({"action":"upload","conversation":"dm:alice:bob","contentType":"text/html","size":10})).await;
+    let html = alice
+        .request(json!({"action":"upload","conversation":"dm:alice:bob","contentType":"text/html","size":10}))
+        .await;
     assert_eq!(html["code"], "bad_request", "{html}");
-    let foreign =
-        alice.request(json!({"action":"upload","conversation":"dm:bob:carol","contentType":"image/png","size":10})).await;
+    let foreign = alice
+        .request(json!({"action":"upload","conversation":"dm:bob:carol","contentType":"image/png","size":10}))
+        .await;
     assert_eq!(foreign["code"], "forbidden", "{foreign}");
     // The URL binds size and type: a different body or type is refused by storage.
     let up = alice
@@ -148,7 +156,8 @@ async fn refused_uploads_and_sends_store_nothing(server: TestServer) {
     assert_eq!(all[0]["attachments"][0]["thumbnail"], false, "a PDF gets no thumbnail");
     // A second PUT to a used URL is refused (the devserver's URLs work once).
     if server.options.s3.is_none() {
-        let reput = http("PUT", good["url"].as_str().expect("url"), &headers(&good), b"%PDF-1.7 a small document").await;
+        let reput =
+            http("PUT", good["url"].as_str().expect("url"), &headers(&good), b"%PDF-1.7 a small document").await;
         assert_eq!(reput.status, 409);
     }
 }
