@@ -480,22 +480,6 @@ async fn management_api<S: Store + Clone + 'static>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dev_endpoints_accept_only_hosts_no_dns_rebinding_can_forge() {
-        let addr: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
-        for ok in ["localhost:8080", "LOCALHOST", "127.0.0.1:8080", "[::1]:8080", "10.0.0.5:8080"] {
-            assert!(host_is_safe(ok, &addr), "{ok}");
-        }
-        for bad in ["evil.example", "evil.example:8080", "localhost.evil.example", ""] {
-            assert!(!host_is_safe(bad, &addr), "{bad}");
-        }
-    }
-}
-
 /// `PUT /blobs/{key}`: an upload through a URL `upload` handed out (signature, expiry,
 /// exact type and size checked, like S3 does; the URL works once). The bytes are then
 /// checked in-process, as the media function does in AWS, before the answer: a client
@@ -557,6 +541,22 @@ async fn blob_get<S: Store + Clone + 'static>(
         Err(e) => {
             tracing::error!(%key, error = %e, "reading an upload failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_endpoints_accept_only_hosts_no_dns_rebinding_can_forge() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
+        for ok in ["localhost:8080", "LOCALHOST", "127.0.0.1:8080", "[::1]:8080", "10.0.0.5:8080"] {
+            assert!(host_is_safe(ok, &addr), "{ok}");
+        }
+        for bad in ["evil.example", "evil.example:8080", "localhost.evil.example", ""] {
+            assert!(!host_is_safe(bad, &addr), "{bad}");
         }
     }
 }
