@@ -112,7 +112,7 @@ function start(user, url, token) {
   client.on('error', (e) => showError(`${e.code}: ${e.message}`));
   // Sends a previous visit left unacked are resent by the library; show them as sending.
   quietly(client.ready().then(() => {
-    for (const f of client.pending()) if (f.action === 'send') state.bodies.set(f.clientMsgId, f.body);
+    for (const f of client.pending()) if (f.action === 'send') state.bodies.set(f.clientMsgId, f.body ?? '');
     renderChat();
   }));
   quietly(client.connect());

@@ -37,11 +37,15 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
   const apiId = stack.getLogicalId(ws.api.node.defaultChild as never);
-  for (const name of ['send', 'presence', 'push'] as const) {
-    Validations.of(functions.roles[name]).acknowledge({
-      id: ack(`AwsSolutions-IAM5[Resource::arn:${partition}:execute-api:${region}:<AWS::AccountId>:<${apiId}>/*/*/@connections/*]`),
-      reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
-    });
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  // The partition stays a pseudo parameter in some synths where the region is known.
+  for (const p of new Set(['<AWS::Partition>', partition])) {
+    for (const name of ['send', 'presence', 'push'] as const) {
+      Validations.of(functions.roles[name]).acknowledge({
+        id: ack(`AwsSolutions-IAM5[Resource::arn:${p}:execute-api:${region}:${account}:<${apiId}>/*/*/@connections/*]`),
+        reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
+      });
+    }
   }
   for (const name of ['authorizer', 'connect', 'send', 'presence', 'push', 'media'] as const) {
     Validations.of(functions.roles[name]).acknowledge({
@@ -74,9 +78,12 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   // The CDK's own singleton that sets the bucket's notification configuration (a custom
   // resource: CloudFormation cannot point a bucket at a function it depends on directly).
   const notifications = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
-  if (notifications) {
+  // Its role names the managed policy with the partition pseudo parameter, even when the
+  // stack's region (and so its partition) is known.
+  for (const p of new Set(['<AWS::Partition>', partition])) {
+    if (!notifications) break;
     Validations.of(notifications).acknowledge({
-      id: ack(`AwsSolutions-IAM4[Policy::arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`),
+      id: ack(`AwsSolutions-IAM4[Policy::arn:${p}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`),
       reason:
         "The CDK's bucket-notifications custom resource (runs at deploy time only, to attach the media function to the " +
         'bucket); its role is created by aws-cdk-lib with the basic execution policy for its logs.',
