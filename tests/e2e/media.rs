@@ -179,7 +179,31 @@ async fn a_file_that_claims_to_be_an_image_gets_no_thumbnail_and_stays_a_file(se
     assert_eq!((got.status, got.body), (200, fake), "still downloadable as a file");
 }
 
+async fn an_offline_recipient_is_told_what_was_sent(server: TestServer) {
+    let mut bob = server.connect("bob", "phone").await;
+    let ok = bob.request(json!({"action":"push.register","platform":"fcm","token":"bob-device"})).await;
+    assert_eq!(ok["type"], "ok", "{ok}");
+    bob.close().await;
+    let mut alice = server.connect("alice", "phone").await;
+    let doc = upload(&mut alice, "dm:alice:bob", "application/pdf", "a.pdf", b"%PDF-1.7 minutes").await;
+    let ack = send_with(&mut alice, "bob", "p1", "", &[&doc]).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let mut pushed = Vec::new();
+    for _ in 0..100 {
+        let (status, body) = server.http_get("/dev/pushes?user=bob").await.expect("pushes");
+        assert_eq!(status, 200);
+        pushed = serde_json::from_str::<Vec<Value>>(&body).expect("a JSON list");
+        if !pushed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(pushed.len(), 1, "{pushed:?}");
+    assert_eq!(pushed[0]["body"], "File: a.pdf");
+}
+
 chat_e2e::suite!(crate::media::server;
+    an_offline_recipient_is_told_what_was_sent,
     a_photo_reaches_the_recipient_with_a_thumbnail_and_its_exact_bytes,
     refused_uploads_and_sends_store_nothing,
     a_file_that_claims_to_be_an_image_gets_no_thumbnail_and_stays_a_file,
