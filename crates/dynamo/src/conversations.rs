@@ -231,28 +231,16 @@ impl DynamoStore {
     /// Messages from others in `conversation` after `after` in `user`'s inbox: one
     /// counting Query on `byConversation` (paged when the range is large).
     async fn count_unread(&self, user: &UserId, conversation: &Conversation, after: u64) -> Result<u64, StoreError> {
-        let conv = conversation.to_string();
         let mut total = 0u64;
         let mut start: Option<Item> = None;
+        let from_others = "#from <> :me AND #from <> :system";
         loop {
             let out = self
-                .client
-                .query()
-                .table_name(&self.tables.messages)
-                .index_name(m::BY_CONVERSATION_INDEX)
-                .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
-                .filter_expression("attribute_not_exists(#kind) AND #from <> :me AND #from <> :system")
-                .expression_attribute_names("#pk", m::PK)
-                .expression_attribute_names("#cs", m::CONV_SEQ)
-                .expression_attribute_names("#kind", m::KIND)
+                .conversation_messages(user, conversation, after.saturating_add(1), u64::MAX, from_others)
                 .expression_attribute_names("#from", m::FROM)
-                .expression_attribute_values(":pk", s(user.as_str()))
-                .expression_attribute_values(":lo", s(m::conv_seq(&conv, after.saturating_add(1))))
-                .expression_attribute_values(":hi", s(m::conv_seq(&conv, u64::MAX)))
                 .expression_attribute_values(":me", s(user.as_str()))
                 .expression_attribute_values(":system", s(SYSTEM_SENDER))
                 .select(Select::Count)
-                .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

@@ -10,6 +10,35 @@ use crate::store::DynamoStore;
 use crate::unavailable;
 
 impl DynamoStore {
+    /// A consistent Query on `byConversation` of `user`'s messages (update entries left
+    /// out) in `conversation` with seqs `lo..=hi`, with `filter` (if any) added to the
+    /// filter; its names and values are the caller's to add.
+    pub(crate) fn conversation_messages(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        lo: u64,
+        hi: u64,
+        filter: &str,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let conv = conversation.to_string();
+        let messages_only = "attribute_not_exists(#kind)";
+        let filter = if filter.is_empty() { messages_only.to_owned() } else { format!("{messages_only} AND {filter}") };
+        self.client
+            .query()
+            .table_name(&self.tables.messages)
+            .index_name(m::BY_CONVERSATION_INDEX)
+            .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
+            .filter_expression(filter)
+            .expression_attribute_names("#pk", m::PK)
+            .expression_attribute_names("#cs", m::CONV_SEQ)
+            .expression_attribute_names("#kind", m::KIND)
+            .expression_attribute_values(":pk", s(user.as_str()))
+            .expression_attribute_values(":lo", s(m::conv_seq(&conv, lo)))
+            .expression_attribute_values(":hi", s(m::conv_seq(&conv, hi)))
+            .consistent_read(true)
+    }
+
     /// Runs a Query of `limit + 1` items and turns it into a page whose `next` is the
     /// sort key of the last returned entry when there is more. Asking for one more than
     /// needed tells "there is more" without a second request.
@@ -56,11 +85,10 @@ impl InboxStore for DynamoStore {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Page, StoreError> {
-        let conv = conversation.to_string();
         let upper = match before {
             Some(0) => return Ok(Page::default()),
-            Some(b) => m::conv_seq(&conv, b - 1),
-            None => m::conv_seq(&conv, u64::MAX),
+            Some(b) => b - 1,
+            None => u64::MAX,
         };
         // Messages only: update entries are already applied to the messages they change.
         // A filter is applied after `Limit`, so pages are read until one more message than
@@ -69,21 +97,9 @@ impl InboxStore for DynamoStore {
         let mut start = None;
         for _ in 0..HISTORY_READS {
             let out = self
-                .client
-                .query()
-                .table_name(&self.tables.messages)
-                .index_name(m::BY_CONVERSATION_INDEX)
-                .key_condition_expression("#pk = :pk AND #cs BETWEEN :lo AND :hi")
-                .filter_expression("attribute_not_exists(#kind)")
-                .expression_attribute_names("#pk", m::PK)
-                .expression_attribute_names("#cs", m::CONV_SEQ)
-                .expression_attribute_names("#kind", m::KIND)
-                .expression_attribute_values(":pk", s(user.as_str()))
-                .expression_attribute_values(":lo", s(m::conv_seq(&conv, 0)))
-                .expression_attribute_values(":hi", s(upper.clone()))
+                .conversation_messages(user, conversation, 0, upper, "")
                 .scan_index_forward(false)
                 .limit(limit as i32 + 1 - entries.len() as i32)
-                .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

@@ -55,15 +55,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         name: Option<String>,
     ) -> Result<ServerFrame, Refusal> {
         let media = self.media()?;
-        match &conversation {
-            Conversation::Direct(..) if !conversation.is_direct_participant(&self.caller.user) => {
-                return Err(Refusal::client(ErrorCode::Forbidden, "you are not part of this conversation"));
-            }
-            Conversation::Group(gid) => {
-                self.member_group(gid).await?;
-            }
-            Conversation::Direct(..) => {}
-        }
+        self.participant_of(&conversation).await?;
         if !media.policy.allows(&content_type) {
             let allowed = media.policy.types.join(", ");
             return Err(Refusal::client(

@@ -17,6 +17,20 @@ fn views(page: Page) -> (Vec<EntryView>, Option<u64>) {
     (messages, next)
 }
 
+impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
+    /// Refuses a conversation the caller is not in: a 1:1 of others (`forbidden`), a group
+    /// it is not a member of (`not_found`, as for one that does not exist).
+    pub(crate) async fn participant_of(&self, conversation: &Conversation) -> Result<(), Refusal> {
+        match conversation {
+            Conversation::Direct(..) if !conversation.is_direct_participant(&self.caller.user) => {
+                Err(Refusal::client(ErrorCode::Forbidden, "you are not part of this conversation"))
+            }
+            Conversation::Group(gid) => self.member_group(gid).await.map(drop),
+            Conversation::Direct(..) => Ok(()),
+        }
+    }
+}
+
 impl<S: InboxStore + GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// Inbox entries after `after`, ascending.
     pub(crate) async fn sync(&self, after: u64, limit: u32) -> Result<ServerFrame, Refusal> {
@@ -31,15 +45,7 @@ impl<S: InboxStore + GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
         before: Option<u64>,
         limit: u32,
     ) -> Result<ServerFrame, Refusal> {
-        match &conversation {
-            Conversation::Direct(..) if !conversation.is_direct_participant(&self.caller.user) => {
-                return Err(Refusal::client(ErrorCode::Forbidden, "you are not part of this conversation"));
-            }
-            Conversation::Group(gid) => {
-                self.member_group(gid).await?;
-            }
-            Conversation::Direct(..) => {}
-        }
+        self.participant_of(&conversation).await?;
         let page = self.deps.store.history(&self.caller.user, &conversation, before, limit).await?;
         let (messages, next) = views(page);
         Ok(ServerFrame::History { id: self.id.clone(), conversation, messages, next })
