@@ -161,6 +161,108 @@ mod tests {
         assert!(thumbnail(b"%PDF-1.7 not an image").is_err());
     }
 
+    /// Objects in a map: the media check against its contract, without a network.
+    #[derive(Default)]
+    struct Objects(std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+    impl Objects {
+        fn with(key: &str, bytes: Vec<u8>) -> Self {
+            let o = Self::default();
+            o.0.lock().expect("lock").insert(key.to_owned(), bytes);
+            o
+        }
+        fn has(&self, key: &str) -> bool {
+            self.0.lock().expect("lock").contains_key(key)
+        }
+    }
+
+    impl BlobStore for Objects {
+        fn presign_put<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a str,
+            _: u64,
+            _: u64,
+        ) -> media::BlobFuture<'a, media::PresignedPut> {
+            Box::pin(async { Err(media::BlobError("not here".into())) })
+        }
+        fn presign_get<'a>(&'a self, _: &'a str, _: u64, _: Option<&'a str>) -> media::BlobFuture<'a, String> {
+            Box::pin(async { Err(media::BlobError("not here".into())) })
+        }
+        fn size<'a>(&'a self, key: &'a str) -> media::BlobFuture<'a, Option<u64>> {
+            Box::pin(async move { Ok(self.0.lock().expect("lock").get(key).map(|b| b.len() as u64)) })
+        }
+        fn get<'a>(&'a self, key: &'a str, _: u64) -> media::BlobFuture<'a, Vec<u8>> {
+            Box::pin(
+                async move { self.0.lock().expect("lock").get(key).cloned().ok_or(media::BlobError("gone".into())) },
+            )
+        }
+        fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, _: &'a str) -> media::BlobFuture<'a, ()> {
+            Box::pin(async move {
+                self.0.lock().expect("lock").insert(key.to_owned(), bytes);
+                Ok(())
+            })
+        }
+        fn delete<'a>(&'a self, key: &'a str) -> media::BlobFuture<'a, ()> {
+            Box::pin(async move {
+                self.0.lock().expect("lock").remove(key);
+                Ok(())
+            })
+        }
+        fn keep<'a>(&'a self, _: &'a str) -> media::BlobFuture<'a, ()> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    async fn pending(store: &chat_core::store::memory::MemoryStore, size: u64) -> media::Upload {
+        let u = media::Upload {
+            id: UploadId::generate(1),
+            owner: chat_core::ids::UserId::parse("alice").expect("valid"),
+            conversation: chat_core::ids::Conversation::parse("dm:alice:bob").expect("valid"),
+            content_type: "image/png".into(),
+            size,
+            name: "a.png".into(),
+            created_at: 1,
+            state: UploadState::Pending,
+            thumbnail: false,
+            width: None,
+            height: None,
+            used_by: None,
+        };
+        store.put_upload(&u).await.expect("put");
+        u
+    }
+
+    #[tokio::test]
+    async fn an_image_upload_gets_its_thumbnail_and_is_ready_once() {
+        let store = chat_core::store::memory::MemoryStore::new();
+        let bytes = png(500, 400);
+        let up = pending(&store, bytes.len() as u64).await;
+        let key = media::original_key(&up.id);
+        let objects = Objects::with(&key, bytes);
+        let checked = check(&store, &objects, &key).await.expect("check").expect("checked");
+        assert_eq!(
+            (checked.state, checked.thumbnail, checked.width, checked.height),
+            (UploadState::Ready, true, Some(500), Some(400))
+        );
+        assert!(objects.has(&media::thumbnail_key(&up.id)));
+        assert_eq!(check(&store, &objects, &key).await.expect("check"), None, "a repeated event changes nothing");
+        assert_eq!(check(&store, &objects, "t/other.jpg").await.expect("check"), None, "not an upload");
+    }
+
+    #[tokio::test]
+    async fn an_object_of_another_size_is_rejected_and_deleted() {
+        let store = chat_core::store::memory::MemoryStore::new();
+        let up = pending(&store, 10).await;
+        let key = media::original_key(&up.id);
+        let objects = Objects::with(&key, vec![0u8; 11]);
+        let checked = check(&store, &objects, &key).await.expect("check").expect("checked");
+        assert_eq!(checked.state, UploadState::Rejected);
+        assert!(!objects.has(&key), "the object is deleted");
+        let now = store.uploads(std::slice::from_ref(&up.id)).await.expect("read")[0].clone().expect("kept");
+        assert_eq!(now.state, UploadState::Rejected);
+    }
+
     #[test]
     fn exif_orientation_is_applied() {
         // A 60 x 20 JPEG marked "rotate 90" (orientation 6) is 20 x 60 upright.
