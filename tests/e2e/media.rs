@@ -124,6 +124,11 @@ async fn refused_uploads_and_sends_store_nothing(server: TestServer) {
     let url = up["url"].as_str().expect("url");
     let wrong_size = http("PUT", url, &headers(&up), &[0u8; 99]).await;
     if server.options.s3.is_none() {
+        // A forged signature, or a longer life, is refused too.
+        let forged = url.replacen("sig=", "sig=00", 1);
+        assert_eq!(http("PUT", &forged, &headers(&up), &[0u8; 100]).await.status, 403, "a forged URL");
+        let later = url.replacen("exp=", "exp=9", 1);
+        assert_eq!(http("PUT", &later, &headers(&up), &[0u8; 100]).await.status, 403, "an extended URL");
         assert_eq!(wrong_size.status, 403, "a different size is refused by the URL");
         let wrong_type = http("PUT", url, &[("content-type".into(), "text/html".into())], &[0u8; 100]).await;
         assert_eq!(wrong_type.status, 403, "a different type is refused by the URL");
