@@ -268,3 +268,33 @@ async fn edit_and_delete_are_the_senders_alone_and_reach_the_others_as_updates()
         page["messages"].as_array().map(|m| m.iter().filter_map(|e| e["type"].as_str()).collect()).unwrap_or_default();
     assert_eq!(kinds, vec!["message", "update", "update"]);
 }
+
+#[tokio::test]
+async fn a_removed_members_copy_stops_changing_and_its_list_stops_moving() {
+    use chat_core::store::{ConversationStore, InboxStore};
+    let h = Harness::new().await;
+    let g = reply(h.frame("alice", "a1=", json!({"action":"group.create","name":"g","members":["bob","carol"]})).await);
+    let gid = g["groupId"].as_str().unwrap_or_default().to_owned();
+    let ack =
+        only(h.frame("alice", "a1=", json!({"action":"send","group":gid,"clientMsgId":"m1","body":"draft"})).await);
+    h.frame("alice", "a1=", json!({"action":"group.remove","group":gid,"members":["carol"]})).await;
+    let carol = chat_lambda::testing::user("carol");
+    let before = h.deps.store.sync(&carol, 0, 100).await.expect("sync").entries;
+    h.frame("alice", "a1=", json!({"action":"edit","msgId":ack["msgId"],"body":"final","clientMsgId":"e1"})).await;
+    h.frame("alice", "a1=", json!({"action":"send","group":gid,"clientMsgId":"m2","body":"after"})).await;
+    assert!(h.sent_to("c1=").is_empty(), "nothing reaches a removed member");
+    let after = h.deps.store.sync(&carol, 0, 100).await.expect("sync").entries;
+    assert_eq!(after, before, "her inbox, and her copy of the message, stay as they were");
+    let conv = chat_core::ids::Conversation::parse(&format!("group:{gid}")).expect("valid");
+    let summary = h.deps.store.summaries(&carol, std::slice::from_ref(&conv)).await.expect("read")[0].clone();
+    assert_eq!(summary.expect("kept").last.preview, "alice removed carol", "her list stops at her removal");
+    let bob = h
+        .deps
+        .store
+        .message(
+            &chat_lambda::testing::user("bob"),
+            &chat_core::ids::MsgId::from_stored(ack["msgId"].as_str().unwrap_or_default().to_owned()),
+        )
+        .await;
+    assert_eq!(bob.expect("read").expect("held").body, "final", "members still in the group see the edit");
+}
