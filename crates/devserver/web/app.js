@@ -18,6 +18,7 @@ const state = {
   presence: new Map(), // user -> online
   bodies: new Map(), // clientMsgId -> body of a send not acked yet (the ack carries no body)
   withFiles: new Set(), // clientMsgIds of sends with attachments
+  listed: false, // whether the server's conversation list has arrived (it carries the unread counts)
   failed: [], // sends the server refused, shown as not sent
   current: null,
   editing: null, // msgId of the message being edited in the composer
@@ -133,13 +134,16 @@ function onConversations(f) {
   for (const item of f.items) {
     const c = conversation(item.conversation);
     if (item.name) c.name = item.name;
-    c.unread = item.unread;
+    // The server's count, plus what arrived here since it counted.
+    const newer = [...c.messages.values()].filter((m) => m.seq > item.lastSeq && m.from !== state.me && m.from !== 'system');
+    c.unread = item.unread + newer.length;
     c.readUpTo = Math.max(c.readUpTo, item.readUpTo);
     c.readSent = Math.max(c.readSent, item.readUpTo);
     c.lastSeq = Math.max(c.lastSeq, item.lastSeq);
     c.preview = item.last.deleted ? 'Message deleted' : item.last.preview;
     if (c.id === state.current && document.hasFocus()) markRead(c);
   }
+  state.listed = true;
   if (f.next !== null && f.next !== undefined && state.conversations.size < 500 && online()) {
     quietly(state.client.conversations({ limit: 100, before: f.next }).then(onConversations));
   }
@@ -206,7 +210,8 @@ function onMessage(m) {
   if (m.from !== state.me && m.from !== 'system') {
     const viewing = c.id === state.current && document.hasFocus();
     if (online()) quietly(state.client.receipt([m.msgId], viewing ? 'read' : 'delivered'));
-    if (!viewing && news) c.unread++;
+    // Before the list has come, its counts will include this message.
+    if (!viewing && news && state.listed) c.unread++;
   }
   if (c.id === state.current && document.hasFocus()) markRead(c);
   render();
