@@ -241,6 +241,84 @@ pub fn document() -> Value {
     })
 }
 
+/// The same frames as an AsyncAPI 3 document: one WebSocket channel, one `send` operation
+/// per client action, one `receive` operation for the server's frames, the schemas of
+/// [`document`] as components.
+pub fn asyncapi() -> Value {
+    let doc = document();
+    let retarget = |v: &Value| -> Value {
+        let text = v.to_string().replace("#/definitions/", "#/components/schemas/");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    };
+    let schemas = retarget(&doc["definitions"]);
+    let variants = schemas["ClientFrame"]["oneOf"].as_array().cloned().unwrap_or_default();
+    let mut messages = serde_json::Map::new();
+    let mut operations = serde_json::Map::new();
+    for (variant, action) in variants.iter().zip(CLIENT_ACTIONS) {
+        let key = action.replace('.', "_");
+        messages.insert(
+            key.clone(),
+            json!({
+                "name": action,
+                "title": format!("{action} (client to server)"),
+                "summary": variant.get("description").cloned().unwrap_or(Value::Null),
+                "payload": variant,
+            }),
+        );
+        operations.insert(
+            format!("send_{key}"),
+            json!({
+                "action": "send",
+                "channel": {"$ref": "#/channels/chat"},
+                "messages": [{"$ref": format!("#/channels/chat/messages/{key}")}],
+            }),
+        );
+    }
+    messages.insert(
+        "serverFrame".into(),
+        json!({
+            "name": "serverFrame",
+            "title": "Any frame the server sends, told apart by `type`",
+            "payload": {"$ref": "#/components/schemas/ServerFrame"},
+        }),
+    );
+    operations.insert(
+        "receive".into(),
+        json!({
+            "action": "receive",
+            "channel": {"$ref": "#/channels/chat"},
+            "messages": [{"$ref": "#/channels/chat/messages/serverFrame"}],
+        }),
+    );
+    json!({
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "serverless-chat WebSocket API",
+            "version": "1",
+            "description": "The chat protocol (docs/protocol.md) as AsyncAPI: connect with `?token=<JWT>`; every client frame is a JSON object whose `action` routes it. Generated from the Rust types with docs/protocol.schema.json; do not edit.",
+        },
+        "servers": {
+            "aws": {
+                "host": "{apiId}.execute-api.{region}.amazonaws.com",
+                "pathname": "/{stage}",
+                "protocol": "wss",
+                "description": "The deployed API (the stack's WebSocketUrl output).",
+                "variables": {"apiId": {}, "region": {"default": "us-east-1"}, "stage": {"default": "prod"}},
+            },
+            "devserver": {"host": "127.0.0.1:8080", "protocol": "ws", "description": "chat-devserver on a laptop."},
+        },
+        "channels": {
+            "chat": {
+                "address": "/",
+                "description": "One WebSocket per device; frames both ways.",
+                "messages": Value::Object(messages.keys().map(|k| (k.clone(), json!({"$ref": format!("#/components/messages/{k}")}))).collect()),
+            },
+        },
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +331,23 @@ mod tests {
         table.sort_unstable();
         schema.sort_unstable();
         assert_eq!(schema, table);
+    }
+
+    #[test]
+    fn the_asyncapi_document_has_an_operation_per_action_and_resolvable_references() {
+        let doc = asyncapi();
+        assert_eq!(doc["asyncapi"], "3.0.0");
+        let operations = doc["operations"].as_object().expect("operations");
+        assert_eq!(operations.len(), CLIENT_ACTIONS.len() + 1);
+        let text = doc.to_string();
+        assert!(!text.contains("#/definitions/"), "every reference points into components");
+        for reference in text.split("\"$ref\":\"").skip(1).filter_map(|r| r.split('"').next()) {
+            let mut at = &doc;
+            for part in reference.trim_start_matches("#/").split('/') {
+                at = &at[part];
+            }
+            assert!(!at.is_null(), "{reference} resolves");
+        }
     }
 
     #[test]
