@@ -83,6 +83,8 @@ export declare class ChatClient {
     private readonly outbox;
     private readonly listeners;
     private syncing;
+    /** The send on the wire: one at a time, so messages keep the order they were sent in. */
+    private inFlight;
     private loaded;
     private pingTimer;
     private reconnectTimer;
@@ -172,6 +174,11 @@ export declare class ChatClient {
     private load;
     private persist;
     private enqueue;
+    /** Puts the oldest unacked send on the wire, unless one is already there: the server
+     *  keeps two sends in order only when the second waits for the first's ack. */
+    private pump;
+    /** The send `clientMsgId` is settled: the next may go. */
+    private settled;
     private transmit;
     private open;
     private retry;

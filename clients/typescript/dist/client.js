@@ -2,7 +2,8 @@
 //
 // - Reconnects with exponential backoff and full jitter; pings before the gateway's
 //   10-minute idle timeout; asks for a fresh token on every (re)connect.
-// - Every send goes into an outbox (persisted) until its ack; after a reconnect it is sent
+// - Every send goes into an outbox (persisted) until its ack, and goes out when the one
+//   before it is acked (so messages keep their order); after a reconnect it is sent
 //   again with the same clientMsgId, which the server answers with the first ack.
 // - Inbox entries (messages and updates) are emitted exactly once, in seq order: live
 //   frames ahead of a gap wait while `sync` fetches what is missing; entries at or below
@@ -254,9 +255,25 @@ export class ChatClient {
             this.sends.set(frame.clientMsgId, { resolve, reject });
             this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0, notReady: 0 });
             this.persist();
-            if (this.current === 'online')
-                this.transmit(frame);
+            this.pump();
         });
+    }
+    /** Puts the oldest unacked send on the wire, unless one is already there: the server
+     *  keeps two sends in order only when the second waits for the first's ack. */
+    pump() {
+        if (this.inFlight !== undefined || this.current !== 'online')
+            return;
+        const next = this.outbox.values().next();
+        if (next.done)
+            return;
+        this.inFlight = next.value.frame.clientMsgId;
+        this.transmit(next.value.frame);
+    }
+    /** The send `clientMsgId` is settled: the next may go. */
+    settled(clientMsgId) {
+        if (this.inFlight === clientMsgId)
+            this.inFlight = undefined;
+        this.pump();
     }
     transmit(frame) {
         if (this.current !== 'online' || !this.ws)
@@ -300,8 +317,8 @@ export class ChatClient {
             this.attempt = 0;
             this.setState('online');
             this.startPing();
-            for (const o of this.outbox.values())
-                this.transmit(o.frame);
+            this.inFlight = undefined;
+            this.pump();
             void this.sync().catch(() => undefined);
         };
         ws.onmessage = (ev) => {
@@ -396,6 +413,7 @@ export class ChatClient {
         this.sends.delete(a.clientMsgId);
         s?.resolve(a);
         this.emit('ack', a);
+        this.settled(a.clientMsgId);
     }
     onError(e) {
         const cid = e.clientMsgId ?? undefined;
@@ -422,8 +440,10 @@ export class ChatClient {
             this.sends.delete(cid);
             const err = new ChatError(e.code, e.message, e.retryAfterMs ?? undefined);
             if (s)
-                return s.reject(err);
-            return this.emit('error', err);
+                s.reject(err);
+            else
+                this.emit('error', err);
+            return this.settled(cid);
         }
         this.emit('error', new ChatError(e.code, e.message, e.retryAfterMs ?? undefined));
     }

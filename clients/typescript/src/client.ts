@@ -2,7 +2,8 @@
 //
 // - Reconnects with exponential backoff and full jitter; pings before the gateway's
 //   10-minute idle timeout; asks for a fresh token on every (re)connect.
-// - Every send goes into an outbox (persisted) until its ack; after a reconnect it is sent
+// - Every send goes into an outbox (persisted) until its ack, and goes out when the one
+//   before it is acked (so messages keep their order); after a reconnect it is sent
 //   again with the same clientMsgId, which the server answers with the first ack.
 // - Inbox entries (messages and updates) are emitted exactly once, in seq order: live
 //   frames ahead of a gap wait while `sync` fetches what is missing; entries at or below
@@ -112,6 +113,8 @@ export class ChatClient {
   private readonly outbox = new Map<string, Outgoing>();
   private readonly listeners = new Map<keyof ChatEvents, Set<(value: never) => void>>();
   private syncing: Promise<void> | undefined;
+  /** The send on the wire: one at a time, so messages keep the order they were sent in. */
+  private inFlight: string | undefined;
   private loaded: Promise<void> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -366,8 +369,24 @@ export class ChatClient {
       this.sends.set(frame.clientMsgId, { resolve, reject });
       this.outbox.set(frame.clientMsgId, { frame, internalErrors: 0, rateLimited: 0, notReady: 0 });
       this.persist();
-      if (this.current === 'online') this.transmit(frame);
+      this.pump();
     });
+  }
+
+  /** Puts the oldest unacked send on the wire, unless one is already there: the server
+   *  keeps two sends in order only when the second waits for the first's ack. */
+  private pump(): void {
+    if (this.inFlight !== undefined || this.current !== 'online') return;
+    const next = this.outbox.values().next();
+    if (next.done) return;
+    this.inFlight = next.value.frame.clientMsgId;
+    this.transmit(next.value.frame);
+  }
+
+  /** The send `clientMsgId` is settled: the next may go. */
+  private settled(clientMsgId: string): void {
+    if (this.inFlight === clientMsgId) this.inFlight = undefined;
+    this.pump();
   }
 
   private transmit(frame: object): boolean {
@@ -407,7 +426,8 @@ export class ChatClient {
       this.attempt = 0;
       this.setState('online');
       this.startPing();
-      for (const o of this.outbox.values()) this.transmit(o.frame);
+      this.inFlight = undefined;
+      this.pump();
       void this.sync().catch(() => undefined);
     };
     ws.onmessage = (ev: MessageEvent) => {
@@ -499,6 +519,7 @@ export class ChatClient {
     this.sends.delete(a.clientMsgId);
     s?.resolve(a);
     this.emit('ack', a);
+    this.settled(a.clientMsgId);
   }
 
   private onError(e: Frame<'error'>): void {
@@ -525,8 +546,9 @@ export class ChatClient {
       const s = this.sends.get(cid);
       this.sends.delete(cid);
       const err = new ChatError(e.code, e.message, e.retryAfterMs ?? undefined);
-      if (s) return s.reject(err);
-      return this.emit('error', err);
+      if (s) s.reject(err);
+      else this.emit('error', err);
+      return this.settled(cid);
     }
     this.emit('error', new ChatError(e.code, e.message, e.retryAfterMs ?? undefined));
   }

@@ -117,6 +117,7 @@ test('a server restart in the middle of 100 sends: each resolves once, the recip
   const bodies = inbox.map((m) => m.body);
   assert.equal(bodies.length, 100, 'no duplicate');
   assert.equal(new Set(bodies).size, 100);
+  assert.deepEqual(bodies, [...Array(100).keys()].map((i) => `message ${i}`), 'in the order they were sent');
   const seqs = inbox.map((m) => m.seq);
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in seq order');
   assert.equal(erin.unacked, 0);
