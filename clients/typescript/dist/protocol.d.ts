@@ -824,9 +824,10 @@ export interface InboxEntry {
      */
     attachments?: Attachment2[];
     /**
-     * The text.
+     * The text; left out on the wire when empty (a deleted message, or one of
+     * attachments only).
      */
-    body: string;
+    body?: string;
     /**
      * The sender's client id, when a user sent it.
      */

@@ -12,7 +12,7 @@ client.on('message', async (m) => {
   if (m.from === me || m.from === 'system') return; // never answer ourselves or notices
   const target = m.conversation.startsWith('group:') ? { group: m.conversation.slice(6) } : { to: m.from };
   try {
-    await client.send({ ...target, body: `echo: ${m.body}` });
+    await client.send({ ...target, body: `echo: ${m.body ?? ''}` });
   } catch (e) {
     console.error(`could not answer ${m.msgId}: ${e.message}`);
   }

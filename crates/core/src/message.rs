@@ -38,7 +38,9 @@ pub struct InboxEntry {
     pub conversation: Conversation,
     /// Sender user id, or [`SYSTEM_SENDER`].
     pub from: String,
-    /// The text.
+    /// The text; left out on the wire when empty (a deleted message, or one of
+    /// attachments only).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub body: String,
     /// Server time, ms since the epoch.
     pub ts: u64,

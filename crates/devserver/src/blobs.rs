@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chat_core::media::{BlobError, BlobFuture, BlobStore, Blobs, PresignedPut};
+use chat_core::media::{BlobError, BlobFuture, BlobStore, PresignedPut};
 use chat_core::store::UploadStore;
 use ring::hmac;
 use serde::Deserialize;
@@ -321,6 +321,3 @@ pub async fn ensure_bucket(blobs: &chat_s3::S3Blobs) -> anyhow::Result<()> {
         Err(e) => Err(anyhow::Error::new(e).context(format!("creating bucket {}", blobs.bucket()))),
     }
 }
-
-/// The object store a devserver uses.
-pub type Shared = Blobs;

@@ -178,7 +178,7 @@ const preview = (body) => (body.length > 100 ? `${body.slice(0, 99)}…` : body)
 // What a message shows in the list, as the server's own preview says it: "Photo", "File: a.pdf".
 function previewOf(m) {
   const files = m.attachments || [];
-  if (!files.length) return preview(m.body);
+  if (!files.length) return preview(m.body ?? '');
   const t = (files[0].contentType || '').split(';')[0].trim();
   const what =
     files.length > 1
@@ -254,7 +254,8 @@ function conversation(id) {
 function storeMessage(m) {
   const c = conversation(m.conversation);
   const old = c.messages.get(m.msgId);
-  c.messages.set(m.msgId, { ...old, ...m, receipts: m.receipts || (old && old.receipts) });
+  // A deleted message, or one of attachments only, comes without a body.
+  c.messages.set(m.msgId, { ...old, ...m, body: m.body ?? '', receipts: m.receipts || (old && old.receipts) });
 }
 
 function title(c, known = false) {
@@ -331,7 +332,7 @@ function renderChat() {
   const pending = state.client
     .pending()
     .filter((f) => f.action === 'send' && (f.to ? c.peer === f.to : c.id === `group:${f.group}`))
-    .map((f) => ({ clientMsgId: f.clientMsgId, body: f.body, ts: 0 }));
+    .map((f) => ({ clientMsgId: f.clientMsgId, body: f.body ?? '', ts: 0 }));
   const failed = state.failed.filter((m) => m.conversation === c.id);
   const list = $('messages');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
