@@ -123,21 +123,36 @@ impl LocalBlobs {
     }
 
     /// Stores an upload's bytes once: `false` when the key already has an object (an
-    /// upload URL works once).
+    /// upload URL works once). The object appears whole or not at all: the bytes go to a
+    /// temporary file first, then a hard link puts it in place, which never replaces an
+    /// existing object. (A `tokio::fs::File` write returns before the bytes are in the
+    /// file, so writing in place could let the check that follows see a short object.)
     pub async fn store_once(&self, key: &str, bytes: &[u8]) -> std::io::Result<bool> {
         let path = self.path(key).ok_or_else(|| std::io::Error::other("bad key"))?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await;
-        match file {
-            Ok(mut f) => {
-                tokio::io::AsyncWriteExt::write_all(&mut f, bytes).await?;
-                Ok(true)
+        let Some(parent) = path.parent().map(std::path::Path::to_path_buf) else {
+            return Err(std::io::Error::other("bad key"));
+        };
+        let bytes = bytes.to_vec();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&parent)?;
+            if path.exists() {
+                return Ok(false);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(e),
-        }
+            let mut nonce = [0u8; 8];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+                .map_err(|_| std::io::Error::other("no randomness for a temporary name"))?;
+            let tmp = parent.join(format!(".upload-{}", hex::encode(nonce)));
+            std::fs::write(&tmp, &bytes)?;
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// An object's bytes, for a verified download.
@@ -319,5 +334,54 @@ pub async fn ensure_bucket(blobs: &chat_s3::S3Blobs) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
         Err(e) => Err(anyhow::Error::new(e).context(format!("creating bucket {}", blobs.bucket()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (LocalBlobs, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("chat-blobs-test-{}", ulid::Ulid::new()));
+        (LocalBlobs::new(dir.clone(), "http://127.0.0.1:1".into()).expect("blob dir"), dir)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upload_is_whole_the_moment_it_is_stored() {
+        let (blobs, dir) = store();
+        // Large enough that a write still in flight would show as a short file.
+        let bytes: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
+        for i in 0..20 {
+            let key = format!("u/{i}");
+            assert!(blobs.store_once(&key, &bytes).await.expect("store"));
+            assert_eq!(blobs.size(&key).await.expect("size"), Some(bytes.len() as u64), "upload {i}");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.join("u"))
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn of_concurrent_uploads_through_one_url_exactly_one_is_stored() {
+        let (blobs, dir) = store();
+        let blobs = Arc::new(blobs);
+        let tries = (0..16u8).map(|i| {
+            let blobs = Arc::clone(&blobs);
+            tokio::spawn(async move { blobs.store_once("u/once", &vec![i; 100_000]).await })
+        });
+        let mut stored = Vec::new();
+        for (i, t) in tries.enumerate() {
+            if t.await.expect("task").expect("store") {
+                stored.push(i as u8);
+            }
+        }
+        assert_eq!(stored.len(), 1, "winners: {stored:?}");
+        let bytes = blobs.read("u/once").await.expect("read").expect("object");
+        assert_eq!(bytes, vec![stored[0]; 100_000], "the object is the winner's, whole");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
