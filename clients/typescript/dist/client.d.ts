@@ -58,6 +58,8 @@ export interface ChatClientOptions {
         initialMs?: number;
         maxMs?: number;
     };
+    /** A connection not open this long after it was started (ms, default 15 000) is given up and retried. */
+    connectTimeoutMs?: number;
 }
 type Target = {
     to: string;
@@ -88,6 +90,7 @@ export declare class ChatClient {
     private loaded;
     private pingTimer;
     private reconnectTimer;
+    private connectTimer;
     readonly group: {
         create: (name: string, members: string[], clientMsgId?: string) => Promise<Group>;
         add: (group: string, members: string[]) => Promise<Group>;

@@ -13,6 +13,9 @@ import { memoryStorage } from './storage.js';
 import { ulid } from './ulid.js';
 /** A marker for seqs this client learned from its own acks: processed, never emitted. */
 const OWN = Symbol('own');
+/** WebSocket ready states (numbers, so a WebSocket passed in the options needs no statics). */
+const OPEN = 1;
+const CLOSING = 2;
 /** How often a send refused with `internal` is tried again before it is given up. */
 const INTERNAL_RETRIES = 3;
 /** How often a send refused with `rate_limited` waits and is tried again. */
@@ -106,6 +109,7 @@ export class ChatClient {
     close() {
         this.stopped = true;
         clearTimeout(this.reconnectTimer);
+        clearTimeout(this.connectTimer);
         this.stopPing();
         this.ws?.close(1000);
         this.ws = undefined;
@@ -311,7 +315,37 @@ export class ChatClient {
         const ws = new Ws(`${this.opts.url}${sep}token=${encodeURIComponent(token)}${device}`);
         this.ws = ws;
         let tokenRefused = false;
+        // A handshake that never finishes (a half-open network) is given up and retried.
+        clearTimeout(this.connectTimer);
+        const connectTimer = setTimeout(() => {
+            if (this.ws !== ws || ws.readyState === OPEN)
+                return;
+            lost();
+            try {
+                ws.close();
+            }
+            catch {
+                // closing a socket that never opened: nothing to undo
+            }
+        }, this.opts.connectTimeoutMs ?? 15000);
+        this.connectTimer = connectTimer;
+        // The connection is gone: once, whichever of close, a failed handshake or the timer tells.
+        const lost = () => {
+            clearTimeout(connectTimer);
+            if (this.ws !== ws)
+                return;
+            this.ws = undefined;
+            this.stopPing();
+            this.failWaiting(new ChatError('offline', 'the connection closed'));
+            if (this.stopped)
+                return this.setState('closed');
+            // A session whose token expired: a static token cannot be renewed.
+            if (tokenRefused && typeof this.opts.token === 'string')
+                return this.setState('unauthorized');
+            this.retry();
+        };
         ws.onopen = () => {
+            clearTimeout(connectTimer);
             if (this.ws !== ws)
                 return;
             this.attempt = 0;
@@ -330,20 +364,13 @@ export class ChatClient {
             if (frame)
                 this.onFrame(frame);
         };
-        ws.onclose = () => {
-            if (this.ws !== ws)
-                return;
-            this.ws = undefined;
-            this.stopPing();
-            this.failWaiting(new ChatError('offline', 'the connection closed'));
-            if (this.stopped)
-                return this.setState('closed');
-            // A session whose token expired: a static token cannot be renewed.
-            if (tokenRefused && typeof this.opts.token === 'string')
-                return this.setState('unauthorized');
-            this.retry();
+        ws.onclose = lost;
+        // Browsers follow a failed handshake's error with a close; Node 20's WebSocket (undici 6)
+        // fires the error alone, so an error before the connection opened counts as its end.
+        ws.onerror = () => {
+            if (ws.readyState !== OPEN && ws.readyState !== CLOSING)
+                lost();
         };
-        ws.onerror = () => undefined; // a close follows
     }
     retry() {
         if (this.stopped)

@@ -69,6 +69,8 @@ export interface ChatClientOptions {
   pingIntervalMs?: number;
   /** Reconnect delays: the first at most `initialMs`, doubling up to `maxMs` (defaults 500, 30 000). */
   reconnect?: { initialMs?: number; maxMs?: number };
+  /** A connection not open this long after it was started (ms, default 15 000) is given up and retried. */
+  connectTimeoutMs?: number;
 }
 
 type Target = { to: string; group?: never } | { group: string; to?: never };
@@ -88,6 +90,9 @@ interface Outgoing {
 
 /** A marker for seqs this client learned from its own acks: processed, never emitted. */
 const OWN = Symbol('own');
+/** WebSocket ready states (numbers, so a WebSocket passed in the options needs no statics). */
+const OPEN = 1;
+const CLOSING = 2;
 
 /** How often a send refused with `internal` is tried again before it is given up. */
 const INTERNAL_RETRIES = 3;
@@ -118,6 +123,7 @@ export class ChatClient {
   private loaded: Promise<void> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly group = {
     create: (name: string, members: string[], clientMsgId?: string) =>
@@ -203,6 +209,7 @@ export class ChatClient {
   close(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.connectTimer);
     this.stopPing();
     this.ws?.close(1000);
     this.ws = undefined;
@@ -421,7 +428,32 @@ export class ChatClient {
     const ws = new Ws(`${this.opts.url}${sep}token=${encodeURIComponent(token)}${device}`);
     this.ws = ws;
     let tokenRefused = false;
+    // A handshake that never finishes (a half-open network) is given up and retried.
+    clearTimeout(this.connectTimer);
+    const connectTimer = setTimeout(() => {
+      if (this.ws !== ws || ws.readyState === OPEN) return;
+      lost();
+      try {
+        ws.close();
+      } catch {
+        // closing a socket that never opened: nothing to undo
+      }
+    }, this.opts.connectTimeoutMs ?? 15_000);
+    this.connectTimer = connectTimer;
+    // The connection is gone: once, whichever of close, a failed handshake or the timer tells.
+    const lost = () => {
+      clearTimeout(connectTimer);
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.stopPing();
+      this.failWaiting(new ChatError('offline', 'the connection closed'));
+      if (this.stopped) return this.setState('closed');
+      // A session whose token expired: a static token cannot be renewed.
+      if (tokenRefused && typeof this.opts.token === 'string') return this.setState('unauthorized');
+      this.retry();
+    };
     ws.onopen = () => {
+      clearTimeout(connectTimer);
       if (this.ws !== ws) return;
       this.attempt = 0;
       this.setState('online');
@@ -436,17 +468,12 @@ export class ChatClient {
       if (frame && frame.type === 'error' && frame.code === 'unauthorized' && !frame.id) tokenRefused = true;
       if (frame) this.onFrame(frame);
     };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = undefined;
-      this.stopPing();
-      this.failWaiting(new ChatError('offline', 'the connection closed'));
-      if (this.stopped) return this.setState('closed');
-      // A session whose token expired: a static token cannot be renewed.
-      if (tokenRefused && typeof this.opts.token === 'string') return this.setState('unauthorized');
-      this.retry();
+    ws.onclose = lost;
+    // Browsers follow a failed handshake's error with a close; Node 20's WebSocket (undici 6)
+    // fires the error alone, so an error before the connection opened counts as its end.
+    ws.onerror = () => {
+      if (ws.readyState !== OPEN && ws.readyState !== CLOSING) lost();
     };
-    ws.onerror = () => undefined; // a close follows
   }
 
   private retry(): void {

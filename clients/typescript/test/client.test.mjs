@@ -2,13 +2,14 @@
 // promises about reconnection, resends and catching up.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { ChatClient, ChatError, memoryStorage } from '../dist/index.js';
-import { startDevserver, stop, token, until } from './devserver.mjs';
+import { startDevserver, stop, stopAll, token, until } from './devserver.mjs';
 
 let server;
 before(async () => {
@@ -16,6 +17,7 @@ before(async () => {
 });
 after(async () => {
   await stop(server);
+  await stopAll();
 });
 
 async function client(user, options = {}) {
@@ -146,6 +148,41 @@ test('the token function is called again on every reconnect', async () => {
   assert.ok(states.includes('offline'), `states: ${states}`);
   gina.close();
   await stop(own);
+});
+
+test('a server down for a while: every failed attempt is retried until it is back', async () => {
+  let own = await startDevserver(['--in-memory']);
+  const ivy = new ChatClient({ url: own.url, token: await token(own, 'ivy'), reconnect: { initialMs: 20, maxMs: 40 } });
+  const states = collect(ivy, 'state');
+  await ivy.connect();
+  await stop(own);
+  // Long enough for many attempts to fail (connection refused): each must lead to the next.
+  await until(() => states.filter((s) => s === 'connecting').length >= 5, 10_000, 'five attempts while it is down');
+  own = await startDevserver(['--in-memory'], own.addr);
+  await until(() => ivy.state === 'online', 10_000, 'the reconnect once it is back');
+  ivy.close();
+  await stop(own);
+});
+
+test('a connection that never opens is given up after connectTimeoutMs and tried again', async () => {
+  // Accepts TCP connections and never answers the WebSocket handshake.
+  const sockets = [];
+  const silent = net.createServer((s) => sockets.push(s));
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const { port } = silent.address();
+  const jo = new ChatClient({
+    url: `ws://127.0.0.1:${port}/`,
+    token: await token(server, 'jo'),
+    connectTimeoutMs: 200,
+    reconnect: { initialMs: 10, maxMs: 20 },
+  });
+  const states = collect(jo, 'state');
+  void jo.connect().catch(() => undefined);
+  await until(() => sockets.length >= 3, 10_000, 'three connection attempts');
+  assert.ok(states.includes('offline'), `states: ${states}`);
+  jo.close();
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => silent.close(r));
 });
 
 test('an expired token is a clear unauthorized state, not endless retries', async () => {

@@ -5,6 +5,9 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
+/** Every devserver started here and not stopped yet. */
+const running = new Set();
+
 /** Starts `chat-devserver` (on `listen`, with extra args); resolves with its URLs. */
 export function startDevserver(args = ['--in-memory'], listen = '127.0.0.1:0') {
   const bin = process.env.CHAT_DEVSERVER_BIN ?? path.join(ROOT, 'target', 'debug', 'chat-devserver');
@@ -12,6 +15,8 @@ export function startDevserver(args = ['--in-memory'], listen = '127.0.0.1:0') {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -29,6 +34,12 @@ export async function stop(server, signal = 'SIGTERM') {
   const exited = new Promise((r) => server.child.once('exit', r));
   server.child.kill(signal);
   await exited;
+}
+
+/** Stops every devserver still running (a failed test may leave its own behind, which
+ * would keep the test process alive). */
+export async function stopAll() {
+  await Promise.all([...running].map((child) => stop({ child }, 'SIGKILL')));
 }
 
 /** A token for `user` from the devserver, valid for `ttl` seconds. */
