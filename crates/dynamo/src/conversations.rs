@@ -59,10 +59,12 @@ pub(crate) fn message_summary_write(
         .expression_attribute_values(":prev", s(last.preview))
         .expression_attribute_values(":ts", n(last.ts))
         .expression_attribute_values(":zero", n(0));
-    if !on_top {
-        set.push("#act = :seq");
-        update = update.expression_attribute_names("#act", cv::ACTIVITY);
-    }
+    // On top already: the index entry stays, except for a summary that has none yet (a
+    // conversation quiet since before summaries existed, whose latest entry is this
+    // inbox's latest): without `activity` it would be missing from the list. Setting an
+    // attribute to the value it has is no index write.
+    set.push(if on_top { "#act = if_not_exists(#act, :seq)" } else { "#act = :seq" });
+    update = update.expression_attribute_names("#act", cv::ACTIVITY);
     if let Some(name) = name {
         set.push("#name = :name");
         update = update.expression_attribute_names("#name", cv::NAME).expression_attribute_values(":name", s(name));

@@ -7,10 +7,13 @@
 //!   from `txn`'s building blocks, serialized in-process by `locks`.
 //! - `groups`, `receipts`, `social`, `budgets`: the group, receipt, presence, push and
 //!   request-budget stores.
+//! - `backfill`: conversation summaries for inboxes written before they existed
+//!   ([`DynamoStore::backfill_summaries`], run by `chat-admin`).
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
 mod append;
+mod backfill;
 mod budgets;
 mod conversations;
 mod fanout;
@@ -25,6 +28,7 @@ pub mod tables;
 mod txn;
 mod uploads;
 
+pub use backfill::{BackfillReport, MAX_SEGMENTS};
 pub use store::DynamoStore;
 
 use aws_sdk_dynamodb::error::SdkError;

@@ -97,3 +97,165 @@ async fn a_lambda_style_sdk_config_reaches_the_api() {
     let client = Client::new(&sdk);
     client.list_tables().send().await.expect("the API answers");
 }
+
+mod upgrade {
+    //! A stack deployed before conversation summaries, then upgraded: its inboxes have
+    //! entries and no summaries (made here by deleting them after the appends).
+
+    use chat_core::group::Group;
+    use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
+    use chat_core::message::{AppendOutcome, NewMessage, SummaryPage, UpdateKind};
+    use chat_core::schema::conversations as cv;
+    use chat_core::store::{ConversationStore, GroupStore, InboxStore};
+    use chat_dynamo::{BackfillReport, DynamoStore};
+
+    use super::fresh_store;
+
+    fn now_ms() -> u64 {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
+        u64::try_from(since.as_millis()).expect("ms fit")
+    }
+
+    fn user(name: &str) -> UserId {
+        UserId::parse(name).expect("valid user")
+    }
+
+    async fn send(store: &DynamoStore, from: &UserId, to: Conversation, members: &[&UserId], body: &str) -> MsgId {
+        let name = matches!(to, Conversation::Group(_)).then(|| "Trip".to_owned());
+        let ts = now_ms();
+        let msg = NewMessage {
+            msg_id: MsgId::generate(ts),
+            conversation: to,
+            from: from.clone(),
+            client_msg_id: ClientMsgId::parse(&ulid::Ulid::new().to_string()).expect("valid"),
+            body: body.into(),
+            ts,
+            participants: members.iter().map(|u| (*u).clone()).collect(),
+            limit: None,
+            amends: None,
+            // As the send function does: a group's name rides on its messages.
+            name,
+            attachments: Vec::new(),
+        };
+        match store.append(&msg).await.expect("append") {
+            AppendOutcome::Stored { ack, .. } => ack.msg_id,
+            other => panic!("not stored: {other:?}"),
+        }
+    }
+
+    async fn amend(
+        store: &DynamoStore,
+        from: &UserId,
+        target: &MsgId,
+        to: Conversation,
+        members: &[&UserId],
+        kind: UpdateKind,
+        body: &str,
+    ) {
+        let ts = now_ms();
+        let msg = NewMessage {
+            msg_id: target.clone(),
+            conversation: to,
+            from: from.clone(),
+            client_msg_id: ClientMsgId::parse(&ulid::Ulid::new().to_string()).expect("valid"),
+            body: body.into(),
+            ts,
+            participants: members.iter().map(|u| (*u).clone()).collect(),
+            limit: None,
+            amends: Some(kind),
+            name: None,
+            attachments: Vec::new(),
+        };
+        assert!(matches!(store.append(&msg).await.expect("amend"), AppendOutcome::Stored { .. }));
+    }
+
+    /// Deletes every summary: the state of a stack deployed before they existed.
+    async fn forget_summaries(store: &DynamoStore) {
+        let table = &store.tables().conversations;
+        let out = store.client().scan().table_name(table).send().await.expect("scan");
+        for item in out.items() {
+            let key = [cv::PK, cv::SK].map(|k| (k.to_owned(), item[k].clone())).into_iter().collect();
+            store.client().delete_item().table_name(table).set_key(Some(key)).send().await.expect("delete");
+        }
+        let left = store.client().scan().table_name(table).send().await.expect("scan");
+        assert_eq!(left.count(), 0);
+    }
+
+    async fn list(store: &DynamoStore, u: &UserId) -> SummaryPage {
+        store.conversations(u, None, 100).await.expect("conversations")
+    }
+
+    /// The first message after the upgrade in the conversation that was already the
+    /// user's latest (so `activity` would not move) still puts it in the list.
+    #[tokio::test]
+    async fn a_conversation_quiet_since_before_the_upgrade_is_listed_once_it_moves() {
+        let store = fresh_store().await;
+        let (ann, ben) = (user("ann"), user("ben"));
+        let dm = Conversation::direct(&ann, &ben);
+        send(&store, &ann, dm.clone(), &[&ann, &ben], "before the upgrade").await;
+        forget_summaries(&store).await;
+        send(&store, &ann, dm.clone(), &[&ann, &ben], "after the upgrade").await;
+        for u in [&ann, &ben] {
+            let page = list(&store, u).await;
+            assert_eq!(page.items.len(), 1, "{u} sees the conversation: {page:?}");
+            assert_eq!(page.items[0].last.preview, "after the upgrade");
+        }
+        assert_eq!(list(&store, &ben).await.items[0].unread, 1, "counted from the upgrade on");
+    }
+
+    /// `backfill_summaries` gives every old conversation the summary its entries say:
+    /// the same list as if summaries had always existed (everything read), group names
+    /// and edited or deleted last messages included; a second pass writes nothing, and a
+    /// summary written since is left alone.
+    #[tokio::test]
+    async fn the_backfill_rebuilds_every_list_as_summaries_would_have_kept_it() {
+        let store = fresh_store().await;
+        let (ann, ben, cat) = (user("ann"), user("ben"), user("cat"));
+        let gid = GroupId::parse("trip").expect("valid");
+        store
+            .create_group(&Group {
+                id: gid.clone(),
+                name: "Trip".into(),
+                creator: ann.clone(),
+                members: vec![ann.clone(), ben.clone(), cat.clone()],
+            })
+            .await
+            .expect("group");
+        let group = Conversation::Group(gid);
+        let ab = Conversation::direct(&ann, &ben);
+        let bc = Conversation::direct(&ben, &cat);
+        send(&store, &ann, ab.clone(), &[&ann, &ben], "hi ben").await;
+        send(&store, &ben, group.clone(), &[&ann, &ben, &cat], "who packs the tent?").await;
+        let last = send(&store, &cat, group.clone(), &[&ann, &ben, &cat], "me, tpyo").await;
+        amend(&store, &cat, &last, group.clone(), &[&ann, &ben, &cat], UpdateKind::Edit, "me, typo fixed").await;
+        let gone = send(&store, &ben, bc.clone(), &[&ben, &cat], "oops").await;
+        amend(&store, &ben, &gone, bc.clone(), &[&ben, &cat], UpdateKind::Delete, "").await;
+        send(&store, &ann, ab.clone(), &[&ann, &ben], "and bye").await;
+        // What the lists are with summaries, everything read (old conversations count as read).
+        let mut want = Vec::new();
+        for u in [&ann, &ben, &cat] {
+            for item in list(&store, u).await.items {
+                store.mark_read(u, &item.conversation, item.last_seq).await.expect("read");
+            }
+            want.push(list(&store, u).await);
+        }
+        forget_summaries(&store).await;
+        let report = store.backfill_summaries(3).await.expect("backfill");
+        assert_eq!(report, BackfillReport { entries: 17, conversations: 7, written: 7, existing: 0 });
+        for (u, want) in [&ann, &ben, &cat].into_iter().zip(&want) {
+            let got = list(&store, u).await;
+            assert_eq!(got.items, want.items, "{u}'s list");
+        }
+        assert_eq!(
+            want[1].items.iter().find(|i| i.conversation == group).and_then(|i| i.name.as_deref()),
+            Some("Trip")
+        );
+        // A conversation that moved since keeps its live summary; a second pass is a no-op.
+        send(&store, &cat, bc.clone(), &[&ben, &cat], "still there?").await;
+        let before = list(&store, &ben).await;
+        assert_eq!(before.items[0].unread, 1);
+        let again = store.backfill_summaries(1).await.expect("backfill");
+        assert_eq!(again, BackfillReport { entries: 19, conversations: 7, written: 0, existing: 7 });
+        assert_eq!(list(&store, &ben).await.items, before.items);
+    }
+}

@@ -64,8 +64,9 @@ fn items_by_table(body: &serde_json::Value) -> String {
         let Some(action) = item.as_object().and_then(|o| o.values().next()) else { continue };
         let table = action["TableName"].as_str().unwrap_or("?");
         *counts.entry(table.rsplit('-').next().unwrap_or(table).to_owned()).or_default() += 1;
-        // A summary whose `activity` (the index's sort key) moves: index writes.
-        if action["ExpressionAttributeNames"].get("#act").is_some() {
+        // A summary whose `activity` (the index's sort key) moves: index writes. (An
+        // `if_not_exists(#act, ...)` only fills in a missing one: no move, no index write.)
+        if action["UpdateExpression"].as_str().is_some_and(|e| e.contains("#act = :seq")) {
             activity += 1;
         }
     }
