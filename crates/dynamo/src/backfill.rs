@@ -36,27 +36,31 @@ pub struct BackfillReport {
     pub existing: u64,
 }
 
-/// What one (user, conversation) pair's entries say.
+/// What one (user, conversation) pair's entries say: only the summary line of the latest
+/// message is kept (not its body), so a large table's pass stays small in memory.
 #[derive(Debug, Clone)]
 struct Pair {
     /// The latest entry's seq (a message or an update).
     last_seq: u64,
-    /// The latest message (as it is now: edits and deletes change it in place).
-    last: Option<InboxEntry>,
+    /// The latest message's seq and line (as it is now: edits and deletes change it in
+    /// place).
+    last: Option<(u64, LastMessage)>,
 }
 
 impl Pair {
-    fn add(&mut self, entry: InboxEntry) {
+    fn add(&mut self, entry: &InboxEntry) {
         self.last_seq = self.last_seq.max(entry.seq);
-        if entry.is_message() && self.last.as_ref().is_none_or(|l| l.seq < entry.seq) {
-            self.last = Some(entry);
+        if entry.is_message() && self.last.as_ref().is_none_or(|(seq, _)| *seq < entry.seq) {
+            self.last = Some((entry.seq, LastMessage::of(entry)));
         }
     }
 
     fn merge(&mut self, other: Pair) {
         self.last_seq = self.last_seq.max(other.last_seq);
-        if let Some(entry) = other.last {
-            self.add(entry);
+        if let Some((seq, line)) = other.last
+            && self.last.as_ref().is_none_or(|(mine, _)| *mine < seq)
+        {
+            self.last = Some((seq, line));
         }
     }
 }
@@ -88,14 +92,16 @@ impl DynamoStore {
             }
         }
         // Only an update and no message (the message expired): nothing to show.
-        let pairs: Vec<_> =
-            pairs.into_iter().filter_map(|((user, _), pair)| Some((user, pair.last?, pair.last_seq))).collect();
+        let pairs: Vec<_> = pairs
+            .into_iter()
+            .filter_map(|((user, conversation), pair)| Some((user, conversation, pair.last?.1, pair.last_seq)))
+            .collect();
         report.conversations = pairs.len() as u64;
-        let names = self.group_names(pairs.iter().map(|(_, last, _)| &last.conversation)).await?;
+        let names = self.group_names(pairs.iter().map(|(_, conversation, _, _)| conversation)).await?;
         let written: Vec<bool> = stream::iter(pairs)
-            .map(|(user, last, last_seq)| {
-                let name = names.get(&last.conversation.to_string()).cloned();
-                async move { self.put_missing_summary(&user, &last, last_seq, name.as_deref()).await }
+            .map(|(user, conversation, line, last_seq)| {
+                let name = names.get(&conversation.to_string()).cloned();
+                async move { self.put_missing_summary(&user, &conversation, line, last_seq, name.as_deref()).await }
             })
             .buffer_unordered(PUT_CONCURRENCY)
             .try_collect()
@@ -129,7 +135,7 @@ impl DynamoStore {
                 pairs
                     .entry((user, entry.conversation.clone()))
                     .or_insert_with(|| Pair { last_seq: 0, last: None })
-                    .add(entry);
+                    .add(&entry);
             }
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
@@ -160,18 +166,19 @@ impl DynamoStore {
         Ok(found.into_iter().flatten().map(|(id, name)| (Conversation::Group(id).to_string(), name)).collect())
     }
 
-    /// Puts `user`'s summary of `last`'s conversation unless one exists; whether it did.
+    /// Puts `user`'s summary of `conversation` (last message `line`) unless one exists;
+    /// whether it did.
     async fn put_missing_summary(
         &self,
         user: &UserId,
-        last: &InboxEntry,
+        conversation: &Conversation,
+        line: LastMessage,
         last_seq: u64,
         name: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let line = LastMessage::of(last);
         let mut item = Item::from([
             (cv::PK.to_owned(), s(user.as_str())),
-            (cv::SK.to_owned(), s(last.conversation.to_string())),
+            (cv::SK.to_owned(), s(conversation.to_string())),
             (cv::ACTIVITY.to_owned(), n(last_seq)),
             (cv::LAST_SEQ.to_owned(), n(last_seq)),
             (cv::LAST_MSG_ID.to_owned(), s(line.msg_id.as_str())),
@@ -204,5 +211,63 @@ impl DynamoStore {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chat_core::ids::MsgId;
+    use chat_core::message::UpdateKind;
+
+    fn entry(seq: u64, body: &str, kind: Option<UpdateKind>) -> InboxEntry {
+        InboxEntry {
+            seq,
+            msg_id: MsgId::from_stored(format!("m{seq}")),
+            conversation: Conversation::parse("dm:a:b").expect("valid"),
+            from: "a".into(),
+            body: body.into(),
+            ts: seq * 10,
+            client_msg_id: None,
+            receipts: Default::default(),
+            kind,
+            edited_at: None,
+            deleted: false,
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_last_message_is_the_latest_message_and_the_last_seq_counts_updates_too() {
+        let mut pair = Pair { last_seq: 0, last: None };
+        for e in [entry(3, "third", None), entry(1, "first", None), entry(5, "", Some(UpdateKind::Edit))] {
+            pair.add(&e);
+        }
+        assert_eq!(pair.last_seq, 5);
+        assert_eq!(pair.last.as_ref().map(|(seq, line)| (*seq, line.preview.as_str())), Some((3, "third")));
+    }
+
+    #[test]
+    fn merging_two_segments_keeps_the_later_of_each() {
+        let mut a = Pair { last_seq: 0, last: None };
+        a.add(&entry(2, "two", None));
+        let mut b = Pair { last_seq: 0, last: None };
+        b.add(&entry(4, "four", None));
+        b.add(&entry(6, "", Some(UpdateKind::Delete)));
+        let mut c = b.clone();
+        c.merge(a.clone());
+        a.merge(b);
+        for merged in [a, c] {
+            assert_eq!(merged.last_seq, 6);
+            assert_eq!(merged.last.map(|(seq, line)| (seq, line.preview)), Some((4, "four".to_owned())));
+        }
+    }
+
+    #[test]
+    fn a_pair_with_updates_only_has_no_last_message() {
+        let mut pair = Pair { last_seq: 0, last: None };
+        pair.add(&entry(7, "", Some(UpdateKind::Edit)));
+        assert_eq!(pair.last_seq, 7);
+        assert!(pair.last.is_none());
     }
 }
