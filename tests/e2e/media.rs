@@ -64,12 +64,18 @@ async fn url_of(client: &mut Client, msg_id: &Value, attachment_id: &Value, vari
 
 async fn a_photo_reaches_the_recipient_with_a_thumbnail_and_its_exact_bytes(server: TestServer) {
     let mut alice = server.connect("alice", "phone").await;
+    let mut laptop = server.connect("alice", "laptop").await;
     let mut bob = server.connect("bob", "phone").await;
     let photo = png(1000, 500);
     let up = upload(&mut alice, "dm:alice:bob", "image/png", "beach.png", &photo).await;
+    // Every connection of the uploader is told once the bytes are checked.
+    let want = json!({"type":"uploaded","uploadId":up["uploadId"],"status":"ready","thumbnail":true,"width":1000,"height":500});
+    assert_eq!(alice.until("uploaded").await.0, want);
+    assert_eq!(laptop.until("uploaded").await.0, want);
     let ack = send_with(&mut alice, "bob", "p1", "", &[&up]).await;
     assert_eq!(ack["type"], "ack", "{ack}");
-    let (m, _) = bob.until("message").await;
+    let (m, skipped) = bob.until("message").await;
+    assert!(skipped.iter().all(|f| f["type"] != "uploaded"), "only the uploader is told: {skipped:?}");
     let a = &m["attachments"][0];
     assert_eq!(a["attachmentId"], up["uploadId"]);
     assert_eq!((a["name"].as_str(), a["contentType"].as_str()), (Some("beach.png"), Some("image/png")));
@@ -134,8 +140,12 @@ async fn refused_uploads_and_sends_store_nothing(server: TestServer) {
         assert_eq!(wrong_type.status, 403, "a different type is refused by the URL");
     } else {
         // moto does not check presigned signatures (S3 does): the media check refuses a
-        // size that differs from the declared one instead, and the upload never completes.
+        // size that differs from the declared one instead, and says so.
         assert!(wrong_size.status == 200 || wrong_size.status == 403);
+        if wrong_size.status == 200 {
+            let (told, _) = alice.until("uploaded").await;
+            assert_eq!((told["uploadId"].clone(), told["status"].clone()), (up["uploadId"].clone(), json!("rejected")));
+        }
     }
     let send = alice
         .request(json!({"action":"send","to":"bob","clientMsgId":"x1","attachments":[{"uploadId":up["uploadId"]}]}))

@@ -15,6 +15,8 @@ export type Presence = Frame<'presence'>;
 export type Group = Frame<'group'>;
 export type UploadUrl = Frame<'upload'>;
 export type AttachmentUrl = Frame<'attachment'>;
+/** One of your uploads was checked: `ready` to attach, or `rejected`. */
+export type Uploaded = Frame<'uploaded'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 /** Where the client's connection stands. */
@@ -30,6 +32,8 @@ export interface ChatEvents {
     presence: Presence;
     /** Your read marker moved on another device. */
     read: Frame<'read'>;
+    /** One of your uploads was checked (on any of your connections). */
+    uploaded: Uploaded;
     /** Every ack, also of sends resent from a previous session's outbox. */
     ack: Ack;
     state: ConnectionState;
@@ -91,6 +95,8 @@ export declare class ChatClient {
     private pingTimer;
     private reconnectTimer;
     private connectTimer;
+    /** `uploaded` notices by upload id (the latest 100). */
+    private readonly checkedUploads;
     readonly group: {
         create: (name: string, members: string[], clientMsgId?: string) => Promise<Group>;
         add: (group: string, members: string[]) => Promise<Group>;
@@ -137,11 +143,16 @@ export declare class ChatClient {
         name?: string;
     }): Promise<UploadUrl>;
     /** Uploads `data` straight to storage (never through the WebSocket) and resolves with
-     *  the upload id to pass to `send({ attachments })`. */
+     *  the upload id to pass to `send({ attachments })`, once the server has checked the
+     *  bytes (a refused upload rejects with `bad_request`). */
     upload(conversation: string, data: Blob | ArrayBuffer | Uint8Array, file: {
         contentType: string;
         name?: string;
     }): Promise<string>;
+    /** Resolves with the `uploaded` notice of `uploadId` once the server has checked its
+     *  bytes (also when it came before this call), or `undefined` after `timeoutMs`
+     *  (a `send` of it then still waits for the check: see docs/client.md). */
+    uploaded(uploadId: string, timeoutMs?: number): Promise<Uploaded | undefined>;
     /** A short-lived URL of an attachment of a message in your inbox. */
     attachment(msgId: string, attachmentId: string, variant?: 'original' | 'thumbnail'): Promise<AttachmentUrl>;
     /** Replaces the body of a message you sent; every participant gets an `update`. */
@@ -190,6 +201,7 @@ export declare class ChatClient {
     private failWaiting;
     private onFrame;
     private onAck;
+    private onUploaded;
     private onError;
     private deliverOwn;
     private deliver;

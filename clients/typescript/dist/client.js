@@ -34,6 +34,8 @@ export class ChatClient {
         this.sends = new Map();
         this.outbox = new Map();
         this.listeners = new Map();
+        /** `uploaded` notices by upload id (the latest 100). */
+        this.checkedUploads = new Map();
         this.group = {
             create: (name, members, clientMsgId) => this.request({ action: 'group.create', name, members, ...(clientMsgId ? { clientMsgId } : {}) }),
             add: (group, members) => this.request({ action: 'group.add', group, members }),
@@ -132,15 +134,42 @@ export class ChatClient {
         return this.request({ action: 'upload', conversation, ...file });
     }
     /** Uploads `data` straight to storage (never through the WebSocket) and resolves with
-     *  the upload id to pass to `send({ attachments })`. */
+     *  the upload id to pass to `send({ attachments })`, once the server has checked the
+     *  bytes (a refused upload rejects with `bad_request`). */
     async upload(conversation, data, file) {
         const size = data instanceof Uint8Array ? data.byteLength : data instanceof ArrayBuffer ? data.byteLength : data.size;
         const url = await this.uploadUrl(conversation, { ...file, size });
         const headers = url.headers;
+        const checked = this.uploaded(url.uploadId);
         const put = await fetch(url.url, { method: url.method, headers, body: data });
         if (!put.ok)
             throw new ChatError('upload_failed', `storage refused the upload (${put.status})`);
+        const result = await checked;
+        if (result?.status === 'rejected') {
+            throw new ChatError('bad_request', 'the upload was refused: its bytes do not match what was declared');
+        }
         return url.uploadId;
+    }
+    /** Resolves with the `uploaded` notice of `uploadId` once the server has checked its
+     *  bytes (also when it came before this call), or `undefined` after `timeoutMs`
+     *  (a `send` of it then still waits for the check: see docs/client.md). */
+    uploaded(uploadId, timeoutMs = 15000) {
+        const known = this.checkedUploads.get(uploadId);
+        if (known)
+            return Promise.resolve(known);
+        return new Promise((resolve) => {
+            const timer = setTimeout(() => {
+                off();
+                resolve(undefined);
+            }, timeoutMs);
+            const off = this.on('uploaded', (u) => {
+                if (u.uploadId !== uploadId)
+                    return;
+                clearTimeout(timer);
+                off();
+                resolve(u);
+            });
+        });
     }
     /** A short-lived URL of an attachment of a message in your inbox. */
     attachment(msgId, attachmentId, variant = 'original') {
@@ -423,6 +452,8 @@ export class ChatClient {
                 return this.emit('presence', f);
             case 'read':
                 return this.emit('read', f);
+            case 'uploaded':
+                return this.onUploaded(f);
             case 'error':
                 return this.onError(f);
             default:
@@ -441,6 +472,16 @@ export class ChatClient {
         s?.resolve(a);
         this.emit('ack', a);
         this.settled(a.clientMsgId);
+    }
+    onUploaded(u) {
+        this.checkedUploads.set(u.uploadId, u);
+        // Only recent ones matter (a send follows its upload within seconds).
+        if (this.checkedUploads.size > 100) {
+            const oldest = this.checkedUploads.keys().next().value;
+            if (oldest !== undefined)
+                this.checkedUploads.delete(oldest);
+        }
+        this.emit('uploaded', u);
     }
     onError(e) {
         const cid = e.clientMsgId ?? undefined;

@@ -286,6 +286,28 @@ export type ServerFrame = {
     url: string;
 } | {
     /**
+     * An image's upright height.
+     */
+    height?: number | null;
+    /**
+     * `ready` or `rejected`.
+     */
+    status: UploadState;
+    /**
+     * Whether a thumbnail was made (an image).
+     */
+    thumbnail: boolean;
+    type: 'uploaded';
+    /**
+     * The upload.
+     */
+    uploadId: string;
+    /**
+     * An image's upright width.
+     */
+    width?: number | null;
+} | {
+    /**
      * The conversation.
      */
     conversation: Conversation;
@@ -422,6 +444,13 @@ export type EntryView = (InboxEntry & {
 }) | (UpdateView & {
     type: 'update';
 });
+/**
+ * Where an upload stands.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "UploadState".
+ */
+export type UploadState = 'pending' | 'ready' | 'rejected';
 /**
  * A device id, 1-64 characters (docs/protocol.md).
  *

@@ -25,6 +25,8 @@ export type Presence = Frame<'presence'>;
 export type Group = Frame<'group'>;
 export type UploadUrl = Frame<'upload'>;
 export type AttachmentUrl = Frame<'attachment'>;
+/** One of your uploads was checked: `ready` to attach, or `rejected`. */
+export type Uploaded = Frame<'uploaded'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 
@@ -42,6 +44,8 @@ export interface ChatEvents {
   presence: Presence;
   /** Your read marker moved on another device. */
   read: Frame<'read'>;
+  /** One of your uploads was checked (on any of your connections). */
+  uploaded: Uploaded;
   /** Every ack, also of sends resent from a previous session's outbox. */
   ack: Ack;
   state: ConnectionState;
@@ -124,6 +128,8 @@ export class ChatClient {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** `uploaded` notices by upload id (the latest 100). */
+  private readonly checkedUploads = new Map<string, Uploaded>();
 
   readonly group = {
     create: (name: string, members: string[], clientMsgId?: string) =>
@@ -234,7 +240,8 @@ export class ChatClient {
   }
 
   /** Uploads `data` straight to storage (never through the WebSocket) and resolves with
-   *  the upload id to pass to `send({ attachments })`. */
+   *  the upload id to pass to `send({ attachments })`, once the server has checked the
+   *  bytes (a refused upload rejects with `bad_request`). */
   async upload(
     conversation: string,
     data: Blob | ArrayBuffer | Uint8Array,
@@ -243,9 +250,34 @@ export class ChatClient {
     const size = data instanceof Uint8Array ? data.byteLength : data instanceof ArrayBuffer ? data.byteLength : data.size;
     const url = await this.uploadUrl(conversation, { ...file, size });
     const headers = url.headers as Record<string, string>;
+    const checked = this.uploaded(url.uploadId);
     const put = await fetch(url.url, { method: url.method, headers, body: data as BodyInit });
     if (!put.ok) throw new ChatError('upload_failed', `storage refused the upload (${put.status})`);
+    const result = await checked;
+    if (result?.status === 'rejected') {
+      throw new ChatError('bad_request', 'the upload was refused: its bytes do not match what was declared');
+    }
     return url.uploadId;
+  }
+
+  /** Resolves with the `uploaded` notice of `uploadId` once the server has checked its
+   *  bytes (also when it came before this call), or `undefined` after `timeoutMs`
+   *  (a `send` of it then still waits for the check: see docs/client.md). */
+  uploaded(uploadId: string, timeoutMs = 15_000): Promise<Uploaded | undefined> {
+    const known = this.checkedUploads.get(uploadId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(undefined);
+      }, timeoutMs);
+      const off = this.on('uploaded', (u) => {
+        if (u.uploadId !== uploadId) return;
+        clearTimeout(timer);
+        off();
+        resolve(u);
+      });
+    });
   }
 
   /** A short-lived URL of an attachment of a message in your inbox. */
@@ -528,6 +560,8 @@ export class ChatClient {
         return this.emit('presence', f);
       case 'read':
         return this.emit('read', f);
+      case 'uploaded':
+        return this.onUploaded(f);
       case 'error':
         return this.onError(f);
       default:
@@ -547,6 +581,16 @@ export class ChatClient {
     s?.resolve(a);
     this.emit('ack', a);
     this.settled(a.clientMsgId);
+  }
+
+  private onUploaded(u: Uploaded): void {
+    this.checkedUploads.set(u.uploadId, u);
+    // Only recent ones matter (a send follows its upload within seconds).
+    if (this.checkedUploads.size > 100) {
+      const oldest = this.checkedUploads.keys().next().value;
+      if (oldest !== undefined) this.checkedUploads.delete(oldest);
+    }
+    this.emit('uploaded', u);
   }
 
   private onError(e: Frame<'error'>): void {

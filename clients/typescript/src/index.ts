@@ -17,6 +17,7 @@ export type {
   Update,
   AttachmentUrl,
   UploadUrl,
+  Uploaded,
   WebSocketLike,
 } from './client.js';
 export { ChatError } from './errors.js';

@@ -200,8 +200,12 @@ test('an expired token is a clear unauthorized state, not endless retries', asyn
 test('a file goes straight to storage, rides on a message, and downloads byte for byte', async () => {
   const [judy, kim] = [await client('judy'), await client('kim')];
   const inbox = collect(kim);
+  const notices = collect(judy, 'uploaded');
   const bytes = new TextEncoder().encode('%PDF-1.7 the minutes of the meeting');
   const uploadId = await judy.upload('dm:judy:kim', bytes, { contentType: 'application/pdf', name: 'minutes.pdf' });
+  // The server told the uploader the bytes were checked (no thumbnail: not an image).
+  assert.deepEqual(notices, [{ type: 'uploaded', uploadId, status: 'ready', thumbnail: false }]);
+  assert.deepEqual(await judy.uploaded(uploadId, 10), notices[0], 'kept for a later ask');
   const ack = await judy.send({ to: 'kim', attachments: [uploadId] });
   assert.equal(ack.type, 'ack');
   await until(() => inbox.length === 1, 5_000, 'the message');

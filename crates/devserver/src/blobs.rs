@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chat_core::media::{BlobError, BlobFuture, BlobStore, PresignedPut};
-use chat_core::store::UploadStore;
+use chat_core::store::{ConnectionStore, UploadStore};
 use ring::hmac;
 use serde::Deserialize;
 
@@ -249,14 +249,16 @@ impl BlobStore for LocalBlobs {
 pub struct Watched<S> {
     inner: chat_s3::S3Blobs,
     store: S,
+    poster: crate::poster::LocalPoster,
     watching: Mutex<HashMap<String, u64>>,
     me: std::sync::Weak<Watched<S>>,
 }
 
-impl<S: UploadStore + Clone + 'static> Watched<S> {
-    /// Watches uploads to `inner`, recording what checking finds in `store`.
-    pub fn new(inner: chat_s3::S3Blobs, store: S) -> Arc<Self> {
-        Arc::new_cyclic(|me| Self { inner, store, watching: Mutex::new(HashMap::new()), me: me.clone() })
+impl<S: UploadStore + ConnectionStore + Clone + 'static> Watched<S> {
+    /// Watches uploads to `inner`, recording what checking finds in `store` and telling
+    /// the uploader's connections through `poster`.
+    pub fn new(inner: chat_s3::S3Blobs, store: S, poster: crate::poster::LocalPoster) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self { inner, store, poster, watching: Mutex::new(HashMap::new()), me: me.clone() })
     }
 
     fn watch(&self, key: &str, until: u64) {
@@ -277,7 +279,7 @@ impl<S: UploadStore + Clone + 'static> Watched<S> {
             }
             match self.inner.size(&key).await {
                 Ok(Some(_)) => {
-                    if let Err(e) = chat_media::check(&self.store, &self.inner, &key).await {
+                    if let Err(e) = chat_media_fn::check_and_tell(&self.store, &self.inner, &self.poster, &key).await {
                         tracing::warn!(%key, error = %chat_core::cause_chain(&e), "upload check failed");
                     }
                     break;
@@ -290,7 +292,7 @@ impl<S: UploadStore + Clone + 'static> Watched<S> {
     }
 }
 
-impl<S: UploadStore + Clone + 'static> BlobStore for Watched<S> {
+impl<S: UploadStore + ConnectionStore + Clone + 'static> BlobStore for Watched<S> {
     fn presign_put<'a>(
         &'a self,
         key: &'a str,

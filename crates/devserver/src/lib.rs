@@ -228,7 +228,7 @@ async fn serve<S: Store + Clone + 'static>(
             let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Bulk).await;
             let s3 = chat_s3::S3Blobs::connect(&sdk, bucket.as_str());
             blobs::ensure_bucket(&s3).await?;
-            (blobs::Watched::new(s3, store.clone()), None)
+            (blobs::Watched::new(s3, store.clone(), poster.clone()), None)
         }
         None => {
             let dir = match &options.store {
@@ -504,7 +504,7 @@ async fn blob_put<S: Store + Clone + 'static>(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     }
-    if let Err(e) = chat_media::check(&gw.store, local.as_ref(), &key).await {
+    if let Err(e) = chat_media_fn::check_and_tell(&gw.store, local.as_ref(), &gw.send.poster, &key).await {
         tracing::error!(%key, error = %chat_core::cause_chain(&e), "checking an upload failed");
     }
     StatusCode::OK.into_response()

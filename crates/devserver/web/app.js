@@ -445,6 +445,11 @@ async function attachFiles(list) {
     try {
       const url = await state.client.uploadUrl(c.id, { contentType: file.type || 'application/octet-stream', size: file.size, name: file.name });
       await put(url, file, (p) => (bar.value = p));
+      // The server checks the bytes (size, type, thumbnail) and says so.
+      const checked = await state.client.uploaded(url.uploadId);
+      if (checked && checked.status === 'rejected') {
+        throw Object.assign(new Error('the file does not match what was declared'), { code: 'bad_request' });
+      }
       const clientMsgId = crypto.randomUUID();
       state.bodies.set(clientMsgId, '');
       state.withFiles.add(clientMsgId);

@@ -11,6 +11,7 @@
 use std::io::Cursor;
 
 use chat_core::media::{self, BlobStore, Checked, UploadId, UploadState};
+use chat_core::protocol::ServerFrame;
 use chat_core::store::{StoreError, UploadStore};
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
@@ -73,10 +74,32 @@ pub enum CheckError {
     Blob(#[from] media::BlobError),
 }
 
+/// What checking one upload recorded.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The upload as it was before the check (its owner is told).
+    pub upload: media::Upload,
+    /// What the check found.
+    pub checked: Checked,
+}
+
+impl Outcome {
+    /// The `uploaded` frame for the owner's connections.
+    pub fn frame(&self) -> ServerFrame {
+        ServerFrame::Uploaded {
+            upload_id: self.upload.id.to_string(),
+            status: self.checked.state,
+            thumbnail: self.checked.thumbnail,
+            width: self.checked.width,
+            height: self.checked.height,
+        }
+    }
+}
+
 /// Checks the object at `key` (an upload's original) and records the outcome. Objects
 /// that are not uploads, and uploads already checked, are left alone (storage events can
 /// repeat). Returns what was recorded, if anything.
-pub async fn check<S: UploadStore>(store: &S, blobs: &dyn BlobStore, key: &str) -> Result<Option<Checked>, CheckError> {
+pub async fn check<S: UploadStore>(store: &S, blobs: &dyn BlobStore, key: &str) -> Result<Option<Outcome>, CheckError> {
     let Some(id) = media::upload_of_key(key) else { return Ok(None) };
     let Some(upload) = store.uploads(std::slice::from_ref(&id)).await?.pop().flatten() else {
         tracing::warn!(%key, "an object with no upload record: ignored");
@@ -98,7 +121,7 @@ pub async fn check<S: UploadStore>(store: &S, blobs: &dyn BlobStore, key: &str) 
         }
     };
     store.finish_upload(&id, checked).await?;
-    Ok(Some(checked))
+    Ok(Some(Outcome { upload, checked }))
 }
 
 /// Ready, with a thumbnail when the bytes are an image that decodes within the limits.
@@ -240,14 +263,21 @@ mod tests {
         let up = pending(&store, bytes.len() as u64).await;
         let key = media::original_key(&up.id);
         let objects = Objects::with(&key, bytes);
-        let checked = check(&store, &objects, &key).await.expect("check").expect("checked");
+        let outcome = check(&store, &objects, &key).await.expect("check").expect("checked");
+        let checked = outcome.checked;
         assert_eq!(
             (checked.state, checked.thumbnail, checked.width, checked.height),
             (UploadState::Ready, true, Some(500), Some(400))
         );
         assert!(objects.has(&media::thumbnail_key(&up.id)));
-        assert_eq!(check(&store, &objects, &key).await.expect("check"), None, "a repeated event changes nothing");
-        assert_eq!(check(&store, &objects, "t/other.jpg").await.expect("check"), None, "not an upload");
+        assert_eq!(outcome.upload.owner, up.owner, "the owner is told");
+        assert_eq!(
+            serde_json::to_value(outcome.frame()).expect("json"),
+            serde_json::json!({"type": "uploaded", "uploadId": up.id.to_string(), "status": "ready",
+                "thumbnail": true, "width": 500, "height": 400})
+        );
+        assert!(check(&store, &objects, &key).await.expect("check").is_none(), "a repeated event changes nothing");
+        assert!(check(&store, &objects, "t/other.jpg").await.expect("check").is_none(), "not an upload");
     }
 
     #[tokio::test]
@@ -256,8 +286,12 @@ mod tests {
         let up = pending(&store, 10).await;
         let key = media::original_key(&up.id);
         let objects = Objects::with(&key, vec![0u8; 11]);
-        let checked = check(&store, &objects, &key).await.expect("check").expect("checked");
-        assert_eq!(checked.state, UploadState::Rejected);
+        let outcome = check(&store, &objects, &key).await.expect("check").expect("checked");
+        assert_eq!(outcome.checked.state, UploadState::Rejected);
+        assert_eq!(
+            serde_json::to_value(outcome.frame()).expect("json"),
+            serde_json::json!({"type": "uploaded", "uploadId": up.id.to_string(), "status": "rejected", "thumbnail": false})
+        );
         assert!(!objects.has(&key), "the object is deleted");
         let now = store.uploads(std::slice::from_ref(&up.id)).await.expect("read")[0].clone().expect("kept");
         assert_eq!(now.state, UploadState::Rejected);

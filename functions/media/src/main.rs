@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chat_apigw::ApiGwPoster;
 use chat_core::config::Vars;
 use chat_core::schema::{TableNames, env};
 use chat_dynamo::DynamoStore;
@@ -15,13 +16,16 @@ async fn main() -> Result<(), Error> {
     chat_lambda::init_tracing();
     let vars = Vars::env();
     let bucket = vars.require(env::MEDIA_BUCKET)?;
-    let (data, bulk) = tokio::join!(
+    let callback = vars.require(env::CALLBACK_URL)?;
+    let (data, bulk, post) = tokio::join!(
         chat_lambda::sdk_config(chat_lambda::Budget::Data),
-        chat_lambda::sdk_config(chat_lambda::Budget::Bulk)
+        chat_lambda::sdk_config(chat_lambda::Budget::Bulk),
+        chat_lambda::sdk_config(chat_lambda::Budget::Post)
     );
     let deps = Deps {
         store: DynamoStore::connect(&data, TableNames::from_vars(&vars)),
         blobs: Arc::new(S3Blobs::connect(&bulk, bucket)),
+        poster: ApiGwPoster::new(&post, &callback),
     };
     run(service_fn(|event| chat_lambda::metrics::flushed("media", handle(&deps, event)))).await
 }

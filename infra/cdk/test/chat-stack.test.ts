@@ -170,7 +170,8 @@ describe('permissions', () => {
 
   test('ManageConnections is scoped to this API', () => {
     const manage = statements.filter((s) => [s.Action].flat().includes('execute-api:ManageConnections'));
-    expect(manage.length).toBe(3);
+    // send, presence, push, and media (it tells an uploader its upload was checked).
+    expect(manage.length).toBe(4);
     for (const s of manage) expect(JSON.stringify(s.Resource)).toMatch(/WebSocketApi.*@connections/);
   });
 
@@ -423,6 +424,17 @@ describe('media', () => {
     }
     const invokeConfigs = Object.values(resources('AWS::Lambda::EventInvokeConfig'));
     expect(invokeConfigs.length).toBe(2);
+  });
+
+  test('the media function can tell the uploader (uploaded): @connections and the connections it reads', () => {
+    const media = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Description?.includes('Chat media'))!;
+    expect(media.Properties.Environment.Variables.CHAT_CALLBACK_URL).toBeDefined();
+    const mine = statements.filter((st) => st.policy.includes('MediaRole'));
+    const manage = mine.filter((st) => [st.Action].flat().includes('execute-api:ManageConnections'));
+    expect(manage.length).toBe(1);
+    expect(JSON.stringify(manage[0].Resource)).toMatch(/WebSocketApi.*@connections/);
+    const connections = mine.filter((st) => JSON.stringify(st.Resource).includes('TablesConnections'));
+    expect(connections.flatMap((st) => [st.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:Query']);
   });
 });
 

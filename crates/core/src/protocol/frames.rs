@@ -219,6 +219,22 @@ pub enum ServerFrame {
         /// When it stops working (ms).
         expires_at: u64,
     },
+    /// One of the user's uploads was checked (pushed to every connection of its owner):
+    /// `ready` may be attached now, `rejected` never will be.
+    Uploaded {
+        /// The upload.
+        upload_id: String,
+        /// `ready` or `rejected`.
+        status: crate::media::UploadState,
+        /// Whether a thumbnail was made (an image).
+        thumbnail: bool,
+        /// An image's upright width.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        width: Option<u32>,
+        /// An image's upright height.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        height: Option<u32>,
+    },
     /// A read marker moved on another of the user's connections.
     Read {
         /// The conversation.

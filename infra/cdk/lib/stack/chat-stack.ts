@@ -49,8 +49,10 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     presence: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
     state: ['dynamodb:UpdateItem'],
   },
-  // Upload records: read, then marked ready or rejected.
+  // Upload records: read, then marked ready or rejected; the uploader's connections are
+  // told (`uploaded`), and a gone one forgotten.
   media: {
+    connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
     state: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
   },
   push: {
@@ -75,10 +77,10 @@ export class ChatStack extends Stack {
       destroyData: config.destroyData,
       accountLogsRole: config.apiGatewayAccountRole,
     });
-    for (const name of ['connect', 'send', 'presence', 'push'] as const) {
+    for (const name of ['connect', 'send', 'presence', 'push', 'media'] as const) {
       fns[name].addEnvironment(ENV.callbackUrl, ws.stage.callbackUrl);
     }
-    for (const name of ['send', 'presence', 'push'] as const) ws.api.grantManageConnections(fns[name]);
+    for (const name of ['send', 'presence', 'push', 'media'] as const) ws.api.grantManageConnections(fns[name]);
     fns.presence.addEnvironment(ENV.presenceDebounceMs, String(config.presenceDebounceMs));
     for (const [key, value] of Object.entries(config.limits)) {
       for (const name of ['connect', 'send', 'presence', 'push'] as const) fns[name].addEnvironment(ENV[key as LimitKey], String(value));

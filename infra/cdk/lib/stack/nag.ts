@@ -40,7 +40,7 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   // The partition stays a pseudo parameter in some synths where the region is known.
   for (const p of new Set(['<AWS::Partition>', partition])) {
-    for (const name of ['send', 'presence', 'push'] as const) {
+    for (const name of ['send', 'presence', 'push', 'media'] as const) {
       Validations.of(functions.roles[name]).acknowledge({
         id: ack(`AwsSolutions-IAM5[Resource::arn:${p}:execute-api:${region}:${account}:<${apiId}>/*/*/@connections/*]`),
         reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
