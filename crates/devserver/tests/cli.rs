@@ -33,8 +33,16 @@ fn a_bad_argument_exits_with_status_2_and_says_why() {
     assert!(err.contains("--bogus") && err.contains("Usage"), "{err}");
 }
 
+/// A SIGTERM right after the ready line (as a script sends it) is a clean shutdown, every
+/// time: the handler is in place before the line is printed.
 #[test]
 fn it_prints_its_address_when_ready_and_stops_on_sigterm() {
+    for _ in 0..40 {
+        start_and_terminate();
+    }
+}
+
+fn start_and_terminate() {
     let mut child = Command::new(BIN)
         .args(["--listen", "127.0.0.1:0", "--in-memory"])
         .stdout(Stdio::piped())
