@@ -245,6 +245,20 @@ impl Client {
         self.next().await.expect("connection open")
     }
 
+    /// The next frame within `wait` (for tests that queue much work on purpose and check
+    /// what it stores, not how fast: [`WAIT`] is for one request's answer).
+    pub async fn recv_within(&mut self, wait: Duration) -> Value {
+        loop {
+            let msg =
+                tokio::time::timeout(wait, self.ws.next()).await.expect("a frame in time").expect("connection open");
+            match msg.expect("a frame") {
+                Message::Text(t) => return serde_json::from_str(&t).expect("server frames are JSON"),
+                Message::Close(_) => panic!("the connection closed"),
+                _ => continue,
+            }
+        }
+    }
+
     /// Frames until one with this `type` (others are returned too, in order).
     pub async fn until(&mut self, ty: &str) -> (Value, Vec<Value>) {
         let mut skipped = Vec::new();
