@@ -201,6 +201,9 @@ export declare class ChatClient {
     private failWaiting;
     private onFrame;
     private onAck;
+    /** Resolves once every upload `frame` attaches has its `uploaded` notice, or after
+     *  NOT_READY_WAIT_MS (a notice can be missed: it is not stored). */
+    private untilChecked;
     private onUploaded;
     private onError;
     private deliverOwn;

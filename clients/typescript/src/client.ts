@@ -102,8 +102,10 @@ const CLOSING = 2;
 const INTERNAL_RETRIES = 3;
 /** How often a send refused with `rate_limited` waits and is tried again. */
 const RATE_LIMITED_RETRIES = 20;
-/** How often a send whose attachment is not checked yet waits 250 ms and is tried again. */
-const NOT_READY_RETRIES = 60;
+/** How often a send whose attachment is not checked yet waits and is tried again: at once
+ *  when `uploaded` says its uploads are checked, else after [`NOT_READY_WAIT_MS`]. */
+const NOT_READY_RETRIES = 30;
+const NOT_READY_WAIT_MS = 1_000;
 
 export class ChatClient {
   private readonly opts: ChatClientOptions;
@@ -583,6 +585,25 @@ export class ChatClient {
     this.settled(a.clientMsgId);
   }
 
+  /** Resolves once every upload `frame` attaches has its `uploaded` notice, or after
+   *  NOT_READY_WAIT_MS (a notice can be missed: it is not stored). */
+  private untilChecked(frame: Outgoing['frame']): Promise<void> {
+    const ids = ((frame as { attachments?: { uploadId: string }[] }).attachments ?? []).map((a) => a.uploadId);
+    const done = () => ids.every((id) => this.checkedUploads.has(id));
+    if (ids.length > 0 && done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(finish, NOT_READY_WAIT_MS);
+      const off = this.on('uploaded', () => {
+        if (done()) finish();
+      });
+    });
+  }
+
   private onUploaded(u: Uploaded): void {
     this.checkedUploads.set(u.uploadId, u);
     // Only recent ones matter (a send follows its upload within seconds).
@@ -604,7 +625,7 @@ export class ChatClient {
       }
       // An attachment still being checked (a second or so after its upload): wait, send again.
       if (e.code === 'bad_request' && /not complete/.test(e.message) && ++out.notReady <= NOT_READY_RETRIES) {
-        setTimeout(() => this.transmit(out.frame), 250);
+        void this.untilChecked(out.frame).then(() => this.transmit(out.frame));
         return;
       }
       // Over the per-user send limit: wait as long as the server says, then send again.

@@ -220,6 +220,25 @@ test('a file goes straight to storage, rides on a message, and downloads byte fo
   kim.close();
 });
 
+test('a send made before its upload is checked waits for the check, then is stored once', async () => {
+  const [lou, mia] = [await client('lou'), await client('mia')];
+  const inbox = collect(mia);
+  const bytes = new TextEncoder().encode('%PDF-1.7 late bytes');
+  const url = await lou.uploadUrl('dm:lou:mia', { contentType: 'application/pdf', size: bytes.byteLength, name: 'late.pdf' });
+  // Sent before any byte is stored: the server answers "not complete", the client waits.
+  const sent = lou.send({ to: 'mia', attachments: [url.uploadId] });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(lou.unacked, 1, 'still waiting, not failed');
+  const put = await fetch(url.url, { method: url.method, headers: url.headers, body: bytes });
+  assert.equal(put.status, 200);
+  const ack = await sent;
+  assert.equal(ack.type, 'ack');
+  await until(() => inbox.length === 1, 5_000, 'the message');
+  assert.equal(inbox[0].attachments[0].name, 'late.pdf');
+  lou.close();
+  mia.close();
+});
+
 test('the example bot answers in under 40 lines', async () => {
   const bot = spawn(process.execPath, ['--experimental-websocket', path.join(import.meta.dirname, '..', 'examples', 'echo-bot.mjs')], {
     env: { ...process.env, CHAT_URL: server.url, CHAT_TOKEN: await token(server, 'echo-bot') },
