@@ -587,21 +587,10 @@ export class ChatClient {
 
   /** Resolves once every upload `frame` attaches has its `uploaded` notice, or after
    *  NOT_READY_WAIT_MS (a notice can be missed: it is not stored). */
-  private untilChecked(frame: Outgoing['frame']): Promise<void> {
+  private async untilChecked(frame: Outgoing['frame']): Promise<void> {
     const ids = ((frame as { attachments?: { uploadId: string }[] }).attachments ?? []).map((a) => a.uploadId);
-    const done = () => ids.every((id) => this.checkedUploads.has(id));
-    if (ids.length > 0 && done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      };
-      const timer = setTimeout(finish, NOT_READY_WAIT_MS);
-      const off = this.on('uploaded', () => {
-        if (done()) finish();
-      });
-    });
+    if (ids.length === 0) await new Promise((r) => setTimeout(r, NOT_READY_WAIT_MS));
+    await Promise.all(ids.map((id) => this.uploaded(id, NOT_READY_WAIT_MS)));
   }
 
   private onUploaded(u: Uploaded): void {

@@ -120,10 +120,11 @@ mod upgrade {
         UserId::parse(name).expect("valid user")
     }
 
-    async fn send(store: &DynamoStore, from: &UserId, to: Conversation, members: &[&UserId], body: &str) -> MsgId {
+    /// A new message as the send function makes it: a group's name rides on its messages.
+    fn message(from: &UserId, to: Conversation, members: &[&UserId], body: &str) -> NewMessage {
         let name = matches!(to, Conversation::Group(_)).then(|| "Trip".to_owned());
         let ts = now_ms();
-        let msg = NewMessage {
+        NewMessage {
             msg_id: MsgId::generate(ts),
             conversation: to,
             from: from.clone(),
@@ -133,11 +134,13 @@ mod upgrade {
             participants: members.iter().map(|u| (*u).clone()).collect(),
             limit: None,
             amends: None,
-            // As the send function does: a group's name rides on its messages.
             name,
             attachments: Vec::new(),
-        };
-        match store.append(&msg).await.expect("append") {
+        }
+    }
+
+    async fn send(store: &DynamoStore, from: &UserId, to: Conversation, members: &[&UserId], body: &str) -> MsgId {
+        match store.append(&message(from, to, members, body)).await.expect("append") {
             AppendOutcome::Stored { ack, .. } => ack.msg_id,
             other => panic!("not stored: {other:?}"),
         }
@@ -152,20 +155,8 @@ mod upgrade {
         kind: UpdateKind,
         body: &str,
     ) {
-        let ts = now_ms();
-        let msg = NewMessage {
-            msg_id: target.clone(),
-            conversation: to,
-            from: from.clone(),
-            client_msg_id: ClientMsgId::parse(&ulid::Ulid::new().to_string()).expect("valid"),
-            body: body.into(),
-            ts,
-            participants: members.iter().map(|u| (*u).clone()).collect(),
-            limit: None,
-            amends: Some(kind),
-            name: None,
-            attachments: Vec::new(),
-        };
+        let msg =
+            NewMessage { msg_id: target.clone(), amends: Some(kind), name: None, ..message(from, to, members, body) };
         assert!(matches!(store.append(&msg).await.expect("amend"), AppendOutcome::Stored { .. }));
     }
 
