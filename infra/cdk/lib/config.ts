@@ -7,8 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Node } from 'constructs';
 
 /** The Rust functions, by binary name. */
-export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push' | 'media';
-export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push', 'media'];
+export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push' | 'media' | 'admin' | 'events';
+export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push', 'media', 'admin', 'events'];
 
 export interface FunctionSettings {
   readonly memoryMb: number;
@@ -50,6 +50,33 @@ export interface ChatConfig {
    *  and the upload limits the send function enforces (unset: its defaults, 25 MiB and images,
    *  audio, video/mp4, PDF). */
   readonly media: { readonly corsOrigins: string[]; readonly maxUploadBytes?: number; readonly uploadTypes?: string };
+  /** The server API (the admin function's IAM-authorized function URL): role ARNs granted
+   *  to call it (`chat:serverApiPrincipals`, comma-separated; none by default). */
+  readonly serverApi: { readonly principals: string[] };
+  /** The `source` of every chat event on the stack's bus (`chat:eventSource`). */
+  readonly events: { readonly source: string };
+  /** Posts every chat event to a URL (`chat:webhookUrl`, `chat:webhookSecretArn`,
+   *  `chat:webhookRatePerSecond`); undefined: no webhook. */
+  readonly webhook?: WebhookConfig;
+  /** A Lambda the send path invokes before storing each send and edit (`chat:preSendHook`,
+   *  `chat:preSendHookFailure`, `chat:preSendHookTimeoutMs`); undefined: no hook. */
+  readonly preSendHook?: PreSendHookConfig;
+}
+
+export interface WebhookConfig {
+  /** The https URL every event is POSTed to. */
+  readonly url: string;
+  /** A Secrets Manager secret whose value is sent as the `authorization` header. */
+  readonly secretArn?: string;
+  /** The most invocations per second EventBridge makes to the URL. */
+  readonly ratePerSecond: number;
+}
+
+export interface PreSendHookConfig {
+  readonly functionArn: string;
+  /** What a failed or timed-out hook means: `open` stores the message, `closed` refuses it. */
+  readonly failure: 'open' | 'closed';
+  readonly timeoutMs: number;
 }
 
 /** The per-user limits a deployment may set, by their `schema.env` key (docs/reliability.md). */
@@ -77,6 +104,9 @@ const DEFAULT_FUNCTIONS: Record<FunctionName, FunctionSettings> = {
   // Decoding a photo takes memory (bounded at 256 MiB per decode) and CPU (which scales
   // with memory in Lambda).
   media: { memoryMb: 1024, timeoutSeconds: 60 },
+  // The server API: concurrency bounded, as IAM is its only other throttle.
+  admin: { memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 10 },
+  events: { memoryMb: 256, timeoutSeconds: 60 },
 };
 
 function str(node: Node, key: string): string | undefined {
@@ -101,6 +131,63 @@ function logLevel(v: string): lambda.ApplicationLogLevel {
 function bool(node: Node, key: string): boolean {
   const v = str(node, key);
   return v === 'true' || v === '1';
+}
+
+function list(node: Node, key: string): string[] {
+  return (str(node, key) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+function serverApi(node: Node): ChatConfig['serverApi'] {
+  const principals = list(node, 'chat:serverApiPrincipals');
+  for (const arn of principals) {
+    if (!ROLE_ARN.test(arn)) throw new Error(`chat:serverApiPrincipals must be IAM role ARNs (comma-separated), got ${arn}`);
+  }
+  return { principals };
+}
+
+function eventSource(node: Node): string {
+  const source = str(node, 'chat:eventSource') ?? 'serverless-chat';
+  // EventBridge refuses sources that start with `aws.` on custom buses.
+  if (source.length > 256 || source.toLowerCase().startsWith('aws.') || /\s/.test(source)) {
+    throw new Error(`chat:eventSource must be at most 256 characters, without spaces, and not start with aws., got ${source}`);
+  }
+  return source;
+}
+
+function webhook(node: Node): WebhookConfig | undefined {
+  const url = str(node, 'chat:webhookUrl');
+  const secretArn = str(node, 'chat:webhookSecretArn');
+  if (url === undefined) {
+    if (secretArn !== undefined) throw new Error('chat:webhookSecretArn needs chat:webhookUrl');
+    return undefined;
+  }
+  if (!/^https:\/\/[^\s]+$/.test(url)) throw new Error(`chat:webhookUrl must be an https:// URL, got ${url}`);
+  if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
+    throw new Error(`chat:webhookSecretArn must be a Secrets Manager secret ARN, got ${secretArn}`);
+  }
+  const ratePerSecond = num(node, 'chat:webhookRatePerSecond', 10);
+  // EventBridge API destinations take a whole number of invocations per second, from 1.
+  if (!Number.isInteger(ratePerSecond) || ratePerSecond < 1) {
+    throw new Error(`chat:webhookRatePerSecond must be a whole number from 1, got ${ratePerSecond}`);
+  }
+  return { url, secretArn, ratePerSecond };
+}
+
+function preSendHook(node: Node): PreSendHookConfig | undefined {
+  const failure = str(node, 'chat:preSendHookFailure') ?? 'open';
+  if (failure !== 'open' && failure !== 'closed') throw new Error(`chat:preSendHookFailure must be open or closed, got ${failure}`);
+  const timeoutMs = num(node, 'chat:preSendHookTimeoutMs', 1000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new Error(`chat:preSendHookTimeoutMs must be a whole number of milliseconds from 1, got ${timeoutMs}`);
+  }
+  const functionArn = str(node, 'chat:preSendHook');
+  if (functionArn === undefined) return undefined;
+  if (!LAMBDA_ARN.test(functionArn)) throw new Error(`chat:preSendHook must be a Lambda function ARN, got ${functionArn}`);
+  return { functionArn, failure, timeoutMs };
 }
 
 /** Reads the configuration from context keys `chat:*` (see docs/deploy.md). */
@@ -161,6 +248,10 @@ export function configFromContext(node: Node): ChatConfig {
       maxUploadBytes: str(node, 'chat:maxUploadBytes') === undefined ? undefined : num(node, 'chat:maxUploadBytes', 0),
       uploadTypes: str(node, 'chat:uploadTypes'),
     },
+    serverApi: serverApi(node),
+    events: { source: eventSource(node) },
+    webhook: webhook(node),
+    preSendHook: preSendHook(node),
   };
 }
 

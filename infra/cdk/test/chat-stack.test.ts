@@ -2,6 +2,7 @@
 // placeholder function code via chat:stubAssets).
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { configFromContext } from '../lib/config';
 import { ChatStack, TABLE_ACCESS } from '../lib/stack/chat-stack';
@@ -170,8 +171,9 @@ describe('permissions', () => {
 
   test('ManageConnections is scoped to this API', () => {
     const manage = statements.filter((s) => [s.Action].flat().includes('execute-api:ManageConnections'));
-    // send, presence, push, and media (it tells an uploader its upload was checked).
-    expect(manage.length).toBe(4);
+    // send, presence, push, media (it tells an uploader its upload was checked), and the
+    // server API (it delivers and closes a banned user's connections).
+    expect(manage.length).toBe(5);
     for (const s of manage) expect(JSON.stringify(s.Resource)).toMatch(/WebSocketApi.*@connections/);
   });
 
@@ -180,7 +182,7 @@ describe('permissions', () => {
       for (const actions of Object.values(access)) {
         expect(statements.some((s) => JSON.stringify([s.Action].flat().sort()) === JSON.stringify([...actions].sort()))).toBe(true);
       }
-      expect(fn).toMatch(/^(connect|send|presence|push|media)$/);
+      expect(fn).toMatch(/^(connect|send|presence|push|media|admin|events)$/);
     }
     const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:') && !a.includes('Stream')));
     for (const s of dynamo) expect(JSON.stringify(s.Resource)).not.toContain('index/*');
@@ -230,8 +232,8 @@ describe('push, observability and outputs', () => {
 
   test('alarms watch function errors and throttles, table throttles and API errors; a dashboard exists', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
-    // Errors and throttles of 6 functions, one per table, 2 for the API, 3 dead-letter queues, 3 EMF.
-    expect(alarms.length).toBe(6 * 2 + Object.keys(schema.tables).length + 2 + 3 + 3);
+    // Errors and throttles of 8 functions, one per table, 2 for the API, 4 dead-letter queues, 3 EMF.
+    expect(alarms.length).toBe(8 * 2 + Object.keys(schema.tables).length + 2 + 4 + 3);
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
     expect(names).toEqual(expect.arrayContaining(['Errors', 'Throttles', 'IntegrationError']));
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -271,9 +273,11 @@ describe('abuse and failure handling', () => {
 
   test('failed stream batches and push requests go to dead-letter queues with alarms, never dropped', () => {
     const queues = resources('AWS::SQS::Queue');
-    expect(Object.keys(queues).length).toBe(3);
-    const mapping = Object.values(resources('AWS::Lambda::EventSourceMapping'))[0];
-    expect(mapping.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    // presence stream, push, media, events streams (a webhook adds one).
+    expect(Object.keys(queues).length).toBe(4);
+    for (const mapping of Object.values(resources('AWS::Lambda::EventSourceMapping'))) {
+      expect(mapping.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'lambda', RedrivePolicy: Match.anyValue() });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
@@ -281,7 +285,7 @@ describe('abuse and failure handling', () => {
     const dlqAlarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
       (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
-    expect(dlqAlarms.length).toBe(3);
+    expect(dlqAlarms.length).toBe(4);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -438,14 +442,253 @@ describe('media', () => {
   });
 });
 
+describe('server API, events and hooks', () => {
+  type Resource = { [key: string]: any };
+  const fnNamed = (t: Template, description: string) =>
+    Object.entries(t.findResources('AWS::Lambda::Function')).find(([, f]) => f.Properties.Description?.startsWith(description))!;
+  /** Every statement of every inline policy, with the roles it is attached to. */
+  const policyStatements = (t: Template) =>
+    Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.map((st: Record<string, any>) => ({ ...st, roles: JSON.stringify(p.Properties.Roles) })),
+    );
+  const actionsOf = (st: Record<string, any>) => [st.Action].flat() as string[];
+  const permissionsFor = (t: Template, action: string) =>
+    Object.values(t.findResources('AWS::Lambda::Permission')).filter((p: Resource) => p.Properties.Action === action);
+  const [adminId, admin] = fnNamed(template, 'Chat server API');
+  const [eventsId, eventsFn] = fnNamed(template, 'Chat events');
+
+  test('the event bus exists and the events function may put events on it, and on nothing else', () => {
+    const buses = Object.keys(resources('AWS::Events::EventBus'));
+    expect(buses.length).toBe(1);
+    const puts = policyStatements(template).filter((st) => actionsOf(st).some((a) => a.startsWith('events:')));
+    expect(puts.length).toBe(1);
+    expect(actionsOf(puts[0])).toEqual(['events:PutEvents']);
+    expect(puts[0].Resource).toEqual({ 'Fn::GetAtt': [buses[0], 'Arn'] });
+    expect(puts[0].roles).toContain('FunctionsEventsRole');
+    const vars = eventsFn.Properties.Environment.Variables;
+    expect(vars[schema.env.eventBusName]).toEqual({ Ref: buses[0] });
+    expect(vars[schema.env.eventSource]).toBe('serverless-chat');
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(expect.arrayContaining(['EventBusName', 'EventBusArn', 'ServerApiUrl']));
+    const custom = synth({ 'chat:eventSource': 'com.example.chat' }).template;
+    expect(fnNamed(custom, 'Chat events')[1].Properties.Environment.Variables[schema.env.eventSource]).toBe('com.example.chat');
+    expect(() => synth({ 'chat:eventSource': 'aws.chat' })).toThrow(/chat:eventSource/);
+  });
+
+  test('the state and groups streams feed the events function, filtered, bisected, with partial batch responses and an on-failure queue', () => {
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => m.Properties.FunctionName.Ref === eventsId,
+    );
+    const byTable = (table: string) => mappings.find((m) => m.Properties.EventSourceArn['Fn::GetAtt'][0].startsWith(table))!;
+    const patterns = (m: Resource) => m.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
+    expect(mappings.length).toBe(2);
+    for (const m of mappings) {
+      expect(m.Properties).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+        MaximumRetryAttempts: 5,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(m.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0]).toMatch(/^DeadLettersEventsStream/);
+    }
+    expect(patterns(byTable('TablesState'))).toEqual([
+      { dynamodb: { Keys: { pk: { S: [{ prefix: 'idem#' }] } } } },
+      { dynamodb: { Keys: { pk: { S: [{ prefix: 'acct#' }] } } } },
+    ]);
+    expect(patterns(byTable('TablesGroups'))).toEqual([{ dynamodb: { Keys: { sk: { S: ['#meta'] } } } }]);
+  });
+
+  test('an alarm watches the events dead-letter queue', () => {
+    const alarm = Object.values(resources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions).includes('DeadLettersEventsStream'),
+    );
+    expect(alarm).toBeDefined();
+    expect(alarm!.Properties.Threshold).toBe(1);
+    const queue = Object.entries(resources('AWS::SQS::Queue')).find(([id]) => id.startsWith('DeadLettersEventsStream'))![1];
+    expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  test('the server API is a function URL with IAM auth, and by default nobody is granted it', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [adminId, 'Arn'] } });
+    expect(Object.keys(resources('AWS::Lambda::Url')).length).toBe(1);
+    expect(permissionsFor(template, 'lambda:InvokeFunctionUrl')).toEqual([]);
+    const onAdmin = Object.values(resources('AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties.FunctionName).includes(adminId));
+    expect(onAdmin).toEqual([]);
+    const grants = policyStatements(template).filter((st) => actionsOf(st).some((a) => a === 'lambda:InvokeFunctionUrl' || a === 'lambda:InvokeFunction'));
+    expect(grants).toEqual([]);
+    expect(admin.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(admin.Properties.Timeout).toBe(30);
+  });
+
+  test('roles listed in chat:serverApiPrincipals may call the server API, through its resource policy', () => {
+    const roles = ['arn:aws:iam::123456789012:role/backend', 'arn:aws:iam::210987654321:role/jobs'];
+    const t = synth({ 'chat:serverApiPrincipals': roles.join(', ') }).template;
+    const adminArn = { 'Fn::GetAtt': [fnNamed(t, 'Chat server API')[0], 'Arn'] };
+    for (const role of roles) {
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunctionUrl',
+        FunctionName: adminArn,
+        FunctionUrlAuthType: 'AWS_IAM',
+        Principal: role,
+      });
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: adminArn,
+        InvokedViaFunctionUrl: true,
+        Principal: role,
+      });
+    }
+    expect(permissionsFor(t, 'lambda:InvokeFunctionUrl').length).toBe(2);
+    expect(() => synth({ 'chat:serverApiPrincipals': 'backend' })).toThrow(/chat:serverApiPrincipals/);
+  });
+
+  test('grantServerApi(role) grants invoking the URL and the function, on the admin function only', () => {
+    const app = new App({ context: { 'chat:stubAssets': 'true' } });
+    const stack = new ChatStack(app, 'Granted', { config: configFromContext(app.node) });
+    const role = new iam.Role(stack, 'Backend', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    stack.grantServerApi(role);
+    const t = Template.fromStack(stack);
+    const adminArn = { 'Fn::GetAtt': [fnNamed(t, 'Chat server API')[0], 'Arn'] };
+    const mine = policyStatements(t).filter((st) => st.roles.includes('Backend'));
+    expect(mine).toEqual([
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: adminArn,
+        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      }),
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: adminArn,
+        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
+      }),
+    ]);
+  });
+
+  test('the webhook rule, API destination, connection and dead-letter queue exist only with chat:webhookUrl', () => {
+    for (const type of ['AWS::Events::Rule', 'AWS::Events::ApiDestination', 'AWS::Events::Connection']) template.resourceCountIs(type, 0);
+    const t = synth({ 'chat:webhookUrl': 'https://example.com/hook', 'chat:webhookRatePerSecond': '25' }).template;
+    const [destinationId] = Object.keys(t.findResources('AWS::Events::ApiDestination'));
+    t.hasResourceProperties('AWS::Events::ApiDestination', {
+      HttpMethod: 'POST',
+      InvocationEndpoint: 'https://example.com/hook',
+      InvocationRateLimitPerSecond: 25,
+    });
+    // No secret: a fixed, non-secret header (EventBridge requires an authorization method).
+    t.hasResourceProperties('AWS::Events::Connection', {
+      AuthorizationType: 'API_KEY',
+      AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-serverless-chat-webhook', ApiKeyValue: 'unauthenticated' } },
+    });
+    const bus = Object.keys(t.findResources('AWS::Events::EventBus'))[0];
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: bus },
+      EventPattern: { source: ['serverless-chat'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [destinationId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLettersWebhook'), 'Arn'] } },
+        }),
+      ],
+    });
+    expect(Object.keys(t.findResources('AWS::SQS::Queue')).length).toBe(5);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.some((a) => JSON.stringify(a.Properties.Dimensions ?? []).includes('DeadLettersWebhook'))).toBe(true);
+    expect(() => synth({ 'chat:webhookUrl': 'http://example.com/hook' })).toThrow(/chat:webhookUrl/);
+    expect(() => synth({ 'chat:webhookSecretArn': 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x' })).toThrow(/chat:webhookUrl/);
+  });
+
+  test('a webhook secret is sent as the authorization header, resolved from Secrets Manager at deploy time', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-AbCdEf';
+    const t = synth({ 'chat:webhookUrl': 'https://example.com/hook', 'chat:webhookSecretArn': arn }).template;
+    const connection = Object.values(t.findResources('AWS::Events::Connection'))[0];
+    const auth = connection.Properties.AuthParameters.ApiKeyAuthParameters;
+    expect(auth.ApiKeyName).toBe('authorization');
+    expect(auth.ApiKeyValue).toBe(`{{resolve:secretsmanager:${arn}:SecretString:::}}`);
+  });
+
+  test('the pre-send hook variables and invoke grant exist only with chat:preSendHook', () => {
+    const hookVars = [schema.env.preSendHook, schema.env.preSendHookFailure, schema.env.preSendHookTimeoutMs];
+    for (const f of chatFunctions()) for (const v of hookVars) expect(f.Properties.Environment?.Variables?.[v]).toBeUndefined();
+    expect(policyStatements(template).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'))).toEqual([]);
+    const hook = 'arn:aws:lambda:eu-west-1:123456789012:function:screen';
+    const t = synth({ 'chat:preSendHook': hook, 'chat:preSendHookFailure': 'closed' }).template;
+    for (const description of ['Chat messages', 'Chat server API']) {
+      const vars = fnNamed(t, description)[1].Properties.Environment.Variables;
+      expect([vars[schema.env.preSendHook], vars[schema.env.preSendHookFailure], vars[schema.env.preSendHookTimeoutMs]]).toEqual([hook, 'closed', '1000']);
+    }
+    const invokes = policyStatements(t).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+    expect(invokes.map((st) => st.Resource)).toEqual([hook, hook]);
+    expect(invokes.map((st) => st.roles).join()).toMatch(/FunctionsSendRole.*FunctionsAdminRole|FunctionsAdminRole.*FunctionsSendRole/);
+    for (const f of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      if (!/^Chat (messages|server API)/.test(f.Properties.Description ?? '')) {
+        expect(f.Properties.Environment?.Variables?.[schema.env.preSendHook]).toBeUndefined();
+      }
+    }
+    expect(() => synth({ 'chat:preSendHook': hook, 'chat:preSendHookFailure': 'maybe' })).toThrow(/chat:preSendHookFailure/);
+    expect(() => synth({ 'chat:preSendHook': 'screen' })).toThrow(/chat:preSendHook/);
+  });
+
+  test('the events function may only read the tables: no writes', () => {
+    const mine = policyStatements(template).filter((st) => st.roles.includes('FunctionsEventsRole'));
+    const dynamo = mine.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const a of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']) expect(dynamo).not.toContain(`dynamodb:${a}`);
+    expect(dynamo.filter((a) => !/Stream|Shard|GetRecords/.test(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  test('the authorizer may read only account items of the state table (bans)', () => {
+    const mine = policyStatements(template).filter((st) => st.roles.includes('FunctionsAuthorizerRole'));
+    const dynamo = mine.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.length).toBe(1);
+    expect(dynamo[0].Action).toBe('dynamodb:GetItem');
+    expect(dynamo[0].Resource['Fn::GetAtt'][0]).toMatch(/^TablesState/);
+    expect(dynamo[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['acct#*'] } });
+    const [, authorizer] = fnNamed(template, 'Chat $connect authorizer');
+    expect(Object.keys(authorizer.Properties.Environment.Variables)).toContain(schema.env.stateTable);
+  });
+
+  test('the state and groups tables stream new and old images; connections keeps its keys-only stream', () => {
+    const stream = (prefix: string) =>
+      Object.entries(resources('AWS::DynamoDB::Table')).find(([id]) => id.startsWith(prefix))![1].Properties.StreamSpecification?.StreamViewType;
+    expect(stream('TablesState')).toBe('NEW_AND_OLD_IMAGES');
+    expect(stream('TablesGroups')).toBe('NEW_AND_OLD_IMAGES');
+    expect(stream('TablesConnections')).toBe('KEYS_ONLY');
+    expect(stream('TablesMessages')).toBeUndefined();
+  });
+
+  test('the server API gets what send gets: tables, callback URL, push topic, media bucket, limits, @connections', () => {
+    const t = synth({ 'chat:sendRate': '5' }).template;
+    const vars = fnNamed(t, 'Chat server API')[1].Properties.Environment.Variables;
+    for (const def of Object.values(schema.tables)) expect(vars[def.env]).toBeDefined();
+    for (const v of [schema.env.callbackUrl, schema.env.pushTopicArn, schema.env.mediaBucket]) expect(vars[v]).toBeDefined();
+    expect(vars[schema.env.sendRate]).toBe('5');
+    const mine = policyStatements(t).filter((st) => st.roles.includes('FunctionsAdminRole'));
+    const all = mine.flatMap(actionsOf);
+    expect(all).toEqual(expect.arrayContaining(['sns:Publish', 'execute-api:ManageConnections', 's3:GetObject', 's3:PutObjectTagging']));
+    expect(all).not.toContain('events:PutEvents');
+  });
+});
+
 describe('cdk-nag', () => {
+  const everything = {
+    'chat:webhookUrl': 'https://example.com/hook',
+    'chat:webhookSecretArn': 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook-AbCdEf',
+    'chat:preSendHook': 'arn:aws:lambda:eu-west-1:123456789012:function:screen',
+    'chat:serverApiPrincipals': 'arn:aws:iam::123456789012:role/backend',
+  };
   test.each([
-    ['the CDK defaults', { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }],
-    ['a known account and region', { account: '123456789012', region: 'eu-west-1' }],
-  ])('AwsSolutionsChecks pass with every acknowledged finding explained (env: %s)', (_, env) => {
+    ['the CDK defaults', { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }, {}],
+    ['a known account and region', { account: '123456789012', region: 'eu-west-1' }, {}],
+    ['the CDK defaults, with webhook, pre-send hook and server API principals', { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }, everything],
+    ['a known account and region, with webhook, pre-send hook and server API principals', { account: '123456789012', region: 'eu-west-1' }, everything],
+  ])('AwsSolutionsChecks pass with every acknowledged finding explained (env: %s)', (_, env, context) => {
     // Built as bin/chat.ts builds it (stack named from config); with a known region the
     // partition resolves, which changes how some findings are named.
-    const app = new App({ context: { 'chat:stubAssets': 'true' } });
+    const app = new App({ context: { 'chat:stubAssets': 'true', ...context } });
     const config = configFromContext(app.node);
     new ChatStack(app, config.stackName, { config, env });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

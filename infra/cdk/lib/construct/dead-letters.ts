@@ -1,6 +1,8 @@
 // Where failed asynchronous work goes instead of being dropped: batches of the connections
-// stream the presence function could not process, and push requests the push function
-// (or SNS delivering to it) failed on. Each queue has an alarm (Observability).
+// stream the presence function could not process, push requests the push function (or SNS
+// delivering to it) failed on, uploads the media function failed to check, state and
+// groups stream records the events function could not publish, and (with a webhook)
+// events EventBridge could not deliver to it. Each queue has an alarm (Observability).
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +14,8 @@ export interface DeadLettersProps {
   readonly pusher: lambda.Function;
   /** The media function, invoked asynchronously by the bucket's notifications. */
   readonly media: lambda.Function;
+  /** Create the webhook's queue (only a stack with `chat:webhookUrl` has a webhook). */
+  readonly webhook: boolean;
 }
 
 export class DeadLetters extends Construct {
@@ -21,6 +25,11 @@ export class DeadLetters extends Construct {
   readonly push: sqs.Queue;
   /** Uploads the media function failed to check (they stay pending, and cannot be sent). */
   readonly media: sqs.Queue;
+  /** State and groups stream records the events function could not publish (the event
+   *  sources' on-failure): changes that were stored but never announced. */
+  readonly eventsStream: sqs.Queue;
+  /** Events EventBridge gave up delivering to the webhook (after 24 hours of retries). */
+  readonly webhook?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: DeadLettersProps) {
     super(scope, id);
@@ -32,13 +41,17 @@ export class DeadLetters extends Construct {
       });
       Validations.of(q).acknowledge({
         id: 'AwsSolutions::AwsSolutions-SQS3',
-        reason: 'This queue is itself a dead-letter queue (of a Lambda event source, destination or SNS subscription); it has an alarm.',
+        reason:
+          'This queue is itself a dead-letter queue (of a Lambda event source, destination, SNS subscription or ' +
+          'EventBridge target); it has an alarm.',
       });
       return q;
     };
     this.presenceStream = queue('PresenceStream');
     this.push = queue('Push');
     this.media = queue('Media');
+    this.eventsStream = queue('EventsStream');
+    if (props.webhook) this.webhook = queue('Webhook');
     props.pusher.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.push),
       retryAttempts: 2,
@@ -51,6 +64,12 @@ export class DeadLetters extends Construct {
 
   /** Every queue, by name, for alarms. */
   all(): Record<string, sqs.Queue> {
-    return { PresenceStream: this.presenceStream, Push: this.push, Media: this.media };
+    return {
+      PresenceStream: this.presenceStream,
+      Push: this.push,
+      Media: this.media,
+      EventsStream: this.eventsStream,
+      ...(this.webhook ? { Webhook: this.webhook } : {}),
+    };
   }
 }

@@ -14,17 +14,21 @@ const DESCRIPTIONS: Record<FunctionName, string> = {
   presence: 'Chat presence: the presence route and debounced changes from the connections stream',
   push: 'Chat push: device registration and notifications to offline users',
   media: 'Chat media: checks uploads (size, magic bytes) and makes image thumbnails',
+  admin: 'Chat server API: your backend acts in the chat (function URL, IAM auth)',
+  events: 'Chat events: publishes stored changes from the state and groups streams to EventBridge',
 };
 
 export interface FunctionsProps {
   readonly config: ChatConfig;
   /** Environment shared by every function but the authorizer (table names). */
   readonly environment: Record<string, string>;
+  /** The authorizer's own environment (the one table it reads: bans, in state). */
+  readonly authorizerEnvironment: Record<string, string>;
 }
 
 const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** The five functions of the backend. */
+/** The functions of the backend, one per binary. */
 export class Functions extends Construct {
   readonly byName: Readonly<Record<FunctionName, lambda.Function>>;
   readonly roles: Readonly<Record<FunctionName, iam.Role>>;
@@ -62,7 +66,7 @@ export class Functions extends Construct {
         memorySize: settings.memoryMb,
         timeout: Duration.seconds(settings.timeoutSeconds),
         reservedConcurrentExecutions: settings.reservedConcurrency,
-        environment: name === 'authorizer' ? {} : { ...props.environment },
+        environment: name === 'authorizer' ? { ...props.authorizerEnvironment } : { ...props.environment },
         // Lambda's advanced logging controls: JSON lines, and the level the functions read
         // from AWS_LAMBDA_LOG_LEVEL (chat:logLevel), changeable without a code change.
         loggingFormat: lambda.LoggingFormat.JSON,

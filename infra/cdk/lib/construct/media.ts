@@ -16,8 +16,9 @@ export const THUMBNAILS_PREFIX = 't/';
 export interface MediaProps {
   readonly destroyData: boolean;
   readonly corsOrigins: string[];
-  /** Presigns uploads and downloads, marks attached objects. */
-  readonly sender: lambda.Function;
+  /** Presign uploads and downloads, mark attached objects: send, and the server API
+   *  (which sends messages with attachments as a user). */
+  readonly senders: readonly lambda.Function[];
   /** Checks uploads and writes thumbnails. */
   readonly checker: lambda.Function;
 }
@@ -50,20 +51,22 @@ export class Media extends Construct {
       ],
     });
     const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
-    // The send function signs upload URLs (PUT with the pending tag) for u/ only, download
+    // The send functions sign upload URLs (PUT with the pending tag) for u/ only, download
     // URLs for u/ and t/, and retags what a message attached.
-    props.sender.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject', 's3:PutObjectTagging'],
-        resources: [objects(UPLOADS_PREFIX)],
-      }),
-    );
-    props.sender.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObjectTagging'],
-        resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
-      }),
-    );
+    for (const sender of props.senders) {
+      sender.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject', 's3:PutObjectTagging'],
+          resources: [objects(UPLOADS_PREFIX)],
+        }),
+      );
+      sender.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObjectTagging'],
+          resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
+        }),
+      );
+    }
     // The media function reads (and deletes a refused) upload, writes thumbnails.
     props.checker.addToRolePolicy(
       new iam.PolicyStatement({

@@ -1,4 +1,5 @@
-// Push notifications: the SNS topic the send function hands push requests to, the push
+// Push notifications: the SNS topic the send function (and the server API) hands push
+// requests to, the push
 // function's subscription to it, and the SNS permissions the push function needs on the
 // platform applications (FCM/APNs, from context) and their endpoints only.
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
@@ -14,7 +15,8 @@ import { ENV } from '../env';
 
 export interface PushProps {
   readonly push: ChatConfig['push'];
-  readonly sender: lambda.Function;
+  /** The functions that hand push requests to the topic: send, and the server API. */
+  readonly senders: readonly lambda.Function[];
   readonly pusher: lambda.Function;
   /** Where requests SNS could not deliver to the push function go. */
   readonly deadLetterQueue: sqs.IQueue;
@@ -31,8 +33,10 @@ export class Push extends Construct {
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
     this.topic.addSubscription(new subs.LambdaSubscription(props.pusher, { deadLetterQueue: props.deadLetterQueue }));
-    this.topic.grantPublish(props.sender);
-    props.sender.addEnvironment(ENV.pushTopicArn, this.topic.topicArn);
+    for (const sender of props.senders) {
+      this.topic.grantPublish(sender);
+      sender.addEnvironment(ENV.pushTopicArn, this.topic.topicArn);
+    }
 
     const apps: Array<[string, string | undefined]> = [
       [ENV.pushFcmAppArn, props.push.fcmAppArn],

@@ -1,6 +1,7 @@
 // The DynamoDB tables, built from lib/schema.json, which the Rust side writes from
 // chat-core's schema (a Rust test keeps the file current): the same names, keys, indexes,
-// TTL attributes and stream the functions use.
+// TTL attributes and streams the functions use (connections: keys only, to presence;
+// state and groups: new and old images, to the events function).
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
@@ -40,6 +41,17 @@ function attr(k: KeyDef): dynamodb.Attribute {
   return { name: k.name, type };
 }
 
+function streamView(s: string | undefined): dynamodb.StreamViewType | undefined {
+  if (s === undefined) return undefined;
+  const all: Record<string, dynamodb.StreamViewType> = {
+    KEYS_ONLY: dynamodb.StreamViewType.KEYS_ONLY,
+    NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+  };
+  const t = all[s];
+  if (!t) throw new Error(`unknown stream view type ${s}`);
+  return t;
+}
+
 function projection(p: string): dynamodb.ProjectionType {
   const all: Record<string, dynamodb.ProjectionType> = {
     ALL: dynamodb.ProjectionType.ALL,
@@ -72,7 +84,7 @@ export class Tables extends Construct {
         sortKey: def.sortKey ? attr(def.sortKey) : undefined,
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         timeToLiveAttribute: def.ttl,
-        stream: def.stream === 'KEYS_ONLY' ? dynamodb.StreamViewType.KEYS_ONLY : undefined,
+        stream: streamView(def.stream),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: PITR_TABLES.has(role) },
         deletionProtection: !props.destroyData,
         removalPolicy: props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

@@ -1,4 +1,5 @@
-// The chat backend in one stack: tables, functions, the WebSocket API, push, auth and
+// The chat backend in one stack: tables, functions, the WebSocket API, push, auth, the
+// server API, events (with an optional webhook), the optional pre-send hook and
 // observability, wired with least-privilege permissions.
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,12 +10,16 @@ import { Construct } from 'constructs';
 import { ChatConfig, LimitKey } from '../config';
 import { Auth } from '../construct/auth';
 import { DeadLetters } from '../construct/dead-letters';
+import { ChatEvents } from '../construct/events';
 import { Functions } from '../construct/functions';
 import { Media } from '../construct/media';
 import { Observability } from '../construct/observability';
+import { PreSendHook } from '../construct/pre-send-hook';
 import { Push } from '../construct/push';
+import { ServerApi } from '../construct/server-api';
 import { TableRole, Tables } from '../construct/tables';
 import { WebSocketApi } from '../construct/websocket-api';
+import { Webhook } from '../construct/webhook';
 import schema from '../schema.json';
 import { suppressFindings } from './nag';
 import { ENV } from '../env';
@@ -60,14 +65,42 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     // Push claims, token owners, the push.register budget.
     state: ['dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
   },
+  // The server API: what send does (it sends, edits and deletes as a user, and changes
+  // groups), plus renaming and deleting groups, bans (state), and presence for user lookups.
+  admin: {
+    connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    conversations: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+    state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    presence: ['dynamodb:BatchGetItem'],
+  },
+  // Events are built from the stream records, the message an idempotency record names, and
+  // a group's members: reads only (the streams are granted by their event sources).
+  events: {
+    messages: ['dynamodb:GetItem'],
+    groups: ['dynamodb:Query'],
+  },
 };
 
+/** The state items the authorizer reads on every connect: accounts (bans), `acct#<userId>`. */
+export const AUTHORIZER_STATE_KEYS = 'acct#*';
+
 export class ChatStack extends Stack {
+  /** The server API (the admin function's URL); `grantServerApi` grants callers. */
+  readonly serverApi: ServerApi;
+  /** The bus chat events are published to. */
+  readonly events: ChatEvents;
+
   constructor(scope: Construct, id: string, props: ChatStackProps) {
     super(scope, id, props);
     const { config } = props;
     const tables = new Tables(this, 'Tables', { destroyData: config.destroyData });
-    const functions = new Functions(this, 'Functions', { config, environment: tables.environment() });
+    const functions = new Functions(this, 'Functions', {
+      config,
+      environment: tables.environment(),
+      authorizerEnvironment: { [ENV.stateTable]: tables.byRole.state.tableName },
+    });
     const fns = functions.byName;
     const ws = new WebSocketApi(this, 'WebSocket', {
       stageName: config.stageName,
@@ -77,25 +110,40 @@ export class ChatStack extends Stack {
       destroyData: config.destroyData,
       accountLogsRole: config.apiGatewayAccountRole,
     });
-    for (const name of ['connect', 'send', 'presence', 'push', 'media'] as const) {
+    for (const name of ['connect', 'send', 'presence', 'push', 'media', 'admin'] as const) {
       fns[name].addEnvironment(ENV.callbackUrl, ws.stage.callbackUrl);
     }
-    for (const name of ['send', 'presence', 'push', 'media'] as const) ws.api.grantManageConnections(fns[name]);
+    // The server API posts frames (deliveries, notices) and closes a banned user's connections.
+    for (const name of ['send', 'presence', 'push', 'media', 'admin'] as const) ws.api.grantManageConnections(fns[name]);
     fns.presence.addEnvironment(ENV.presenceDebounceMs, String(config.presenceDebounceMs));
     for (const [key, value] of Object.entries(config.limits)) {
-      for (const name of ['connect', 'send', 'presence', 'push'] as const) fns[name].addEnvironment(ENV[key as LimitKey], String(value));
+      for (const name of ['connect', 'send', 'presence', 'push', 'admin'] as const) {
+        fns[name].addEnvironment(ENV[key as LimitKey], String(value));
+      }
     }
-    const deadLetters = new DeadLetters(this, 'DeadLetters', { pusher: fns.push, media: fns.media });
+    const deadLetters = new DeadLetters(this, 'DeadLetters', {
+      pusher: fns.push,
+      media: fns.media,
+      webhook: config.webhook !== undefined,
+    });
     const media = new Media(this, 'Media', {
       destroyData: config.destroyData,
       corsOrigins: config.media.corsOrigins,
-      sender: fns.send,
+      senders: [fns.send, fns.admin],
       checker: fns.media,
     });
-    for (const name of ['send', 'media'] as const) fns[name].addEnvironment(ENV.mediaBucket, media.bucket.bucketName);
+    for (const name of ['send', 'media', 'admin'] as const) fns[name].addEnvironment(ENV.mediaBucket, media.bucket.bucketName);
     if (config.media.maxUploadBytes !== undefined) fns.send.addEnvironment(ENV.maxUploadBytes, String(config.media.maxUploadBytes));
     if (config.media.uploadTypes !== undefined) fns.send.addEnvironment(ENV.uploadTypes, config.media.uploadTypes);
     grantTables(fns, tables.byRole);
+    // The authorizer refuses banned users: it reads their account item, and no other.
+    fns.authorizer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [tables.byRole.state.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [AUTHORIZER_STATE_KEYS] } },
+      }),
+    );
     fns.presence.addEventSource(
       new DynamoEventSource(tables.byRole.connections, {
         startingPosition: lambda.StartingPosition.LATEST,
@@ -109,10 +157,27 @@ export class ChatStack extends Stack {
     const auth = new Auth(this, 'Auth', { jwt: config.jwt, authorizer: fns.authorizer });
     const push = new Push(this, 'Push', {
       push: config.push,
-      sender: fns.send,
+      senders: [fns.send, fns.admin],
       pusher: fns.push,
       deadLetterQueue: deadLetters.push,
     });
+    this.serverApi = new ServerApi(this, 'ServerApi', { handler: fns.admin, principals: config.serverApi.principals });
+    this.events = new ChatEvents(this, 'Events', {
+      source: config.events.source,
+      publisher: fns.events,
+      stateTable: tables.byRole.state,
+      groupsTable: tables.byRole.groups,
+      deadLetterQueue: deadLetters.eventsStream,
+    });
+    if (config.webhook) {
+      new Webhook(this, 'Webhook', {
+        config: config.webhook,
+        bus: this.events.bus,
+        source: this.events.source,
+        deadLetterQueue: deadLetters.webhook!,
+      });
+    }
+    if (config.preSendHook) new PreSendHook(this, 'PreSendHook', { config: config.preSendHook, callers: [fns.send, fns.admin] });
     new Observability(this, 'Observability', {
       functions: fns,
       tables: tables.byRole,
@@ -130,7 +195,21 @@ export class ChatStack extends Stack {
     new CfnOutput(this, 'PushTopicArn', { value: push.topic.topicArn });
     new CfnOutput(this, 'MediaBucketName', { value: media.bucket.bucketName, description: 'Attachments (presigned URLs only)' });
     if (auth.secret) new CfnOutput(this, 'JwtSecretArn', { value: auth.secret.secretArn, description: 'The HS256 key' });
+    new CfnOutput(this, 'ServerApiUrl', {
+      value: this.serverApi.url.url,
+      description: 'The server API (SigV4, service lambda; callers need grantServerApi or chat:serverApiPrincipals)',
+    });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Chat events are published here' });
+    new CfnOutput(this, 'EventBusArn', { value: this.events.bus.eventBusArn });
     suppressFindings(this, { tables, functions, ws, media });
+  }
+
+  /**
+   * Lets `grantee` call the server API: `lambda:InvokeFunctionUrl` and
+   * `lambda:InvokeFunction` (through the URL) on the admin function only.
+   */
+  grantServerApi(grantee: iam.IGrantable): iam.Grant {
+    return this.serverApi.grant(grantee);
   }
 }
 

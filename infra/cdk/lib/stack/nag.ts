@@ -40,19 +40,20 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   // The partition stays a pseudo parameter in some synths where the region is known.
   for (const p of new Set(['<AWS::Partition>', partition])) {
-    for (const name of ['send', 'presence', 'push', 'media'] as const) {
+    for (const name of ['send', 'presence', 'push', 'media', 'admin'] as const) {
       Validations.of(functions.roles[name]).acknowledge({
         id: ack(`AwsSolutions-IAM5[Resource::arn:${p}:execute-api:${region}:${account}:<${apiId}>/*/*/@connections/*]`),
         reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
       });
     }
   }
-  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push', 'media'] as const) {
+  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push', 'media', 'admin', 'events'] as const) {
+    const streams = name === 'presence' || name === 'events';
     Validations.of(functions.roles[name]).acknowledge({
       id: ack('AwsSolutions-IAM5[Resource::*]'),
       reason:
         'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions' +
-        (name === 'presence' ? '; nor does dynamodb:ListStreams, granted by the stream event source.' : '.'),
+        (streams ? '; nor does dynamodb:ListStreams, granted by the stream event sources.' : '.'),
     });
   }
   Validations.of(media.bucket).acknowledge({
@@ -66,6 +67,7 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   const objects = (prefix: string) => `Resource::<${bucket}.Arn>/${prefix}*`;
   for (const [name, prefixes] of [
     ['send', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
+    ['admin', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
     ['media', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
   ] as const) {
     for (const prefix of prefixes) {
