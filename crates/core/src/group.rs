@@ -88,6 +88,27 @@ impl Group {
         if self.is_member(caller) { Ok(()) } else { Err(GroupError::NotFound) }
     }
 
+    /// The change the app's backend asks for (server API: no creator check): who of `add`
+    /// is not a member yet, who of `remove` is. Past the cap, nothing.
+    pub fn plan_admin(&self, add: &[UserId], remove: &[UserId]) -> Result<(Vec<UserId>, Vec<UserId>), GroupError> {
+        let mut added: Vec<UserId> = Vec::new();
+        for u in add {
+            if !self.is_member(u) && !added.contains(u) && !remove.contains(u) {
+                added.push(u.clone());
+            }
+        }
+        let mut removed: Vec<UserId> = Vec::new();
+        for u in remove {
+            if self.is_member(u) && !removed.contains(u) {
+                removed.push(u.clone());
+            }
+        }
+        if self.members.len() + added.len() - removed.len() > MAX_GROUP_MEMBERS {
+            return Err(GroupError::TooLarge);
+        }
+        Ok((added, removed))
+    }
+
     fn check_admin(&self, caller: &UserId) -> Result<(), GroupError> {
         if !self.is_member(caller) {
             return Err(GroupError::NotFound);
@@ -150,6 +171,18 @@ mod tests {
         assert_eq!(g.plan_add(&u("alice"), &[u("carol"), u("bob"), u("carol")]), Ok(vec![u("carol")]));
         assert_eq!(g.plan_remove(&u("alice"), &[u("bob"), u("zed")]), Ok(vec![u("bob")]));
         assert!(g.plan_remove(&u("alice"), &[u("alice")]).is_err());
+    }
+
+    #[test]
+    fn the_app_changes_any_member_within_the_cap() {
+        let g = group();
+        assert_eq!(
+            g.plan_admin(&[u("carol"), u("bob")], &[u("alice"), u("zed")]),
+            Ok((vec![u("carol")], vec![u("alice")]))
+        );
+        let many: Vec<UserId> = (0..99).map(|i| u(&format!("u{i}"))).collect();
+        assert_eq!(g.plan_admin(&many, &[]), Err(GroupError::TooLarge));
+        assert_eq!(g.plan_admin(&many, &[u("bob")]).map(|(a, r)| (a.len(), r.len())), Ok((99, 1)));
     }
 
     #[test]

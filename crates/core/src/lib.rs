@@ -5,6 +5,8 @@
 //! - [`protocol`]: client frames parsed into requests, and the frames the server sends.
 //! - [`message`]: inbox entries, new messages, acks.
 //! - [`group`]: group membership rules.
+//! - [`events`]: the events the app's backend hears of, built from stored changes.
+//! - [`hook`]: the pre-send hook port (the app's check before a message is stored).
 //! - [`store`]: the storage traits, the in-memory/journaled store and the conformance suite.
 //! - [`poster`]: the trait for posting to connections (`@connections`).
 //! - [`presence`]: presence rules (online, lastSeen, debounce).
@@ -33,7 +35,9 @@ pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 pub mod clock;
 pub mod config;
+pub mod events;
 pub mod group;
+pub mod hook;
 pub mod ids;
 pub mod media;
 pub mod message;

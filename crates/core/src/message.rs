@@ -63,7 +63,15 @@ pub struct InboxEntry {
     /// Files sent with the message (gone once it is deleted).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub attachments: Vec<crate::media::Attachment>,
+    /// On an update entry made by someone other than the sender: who
+    /// ([`MODERATOR`] for the server API's deletes). On the wire it is the `update`'s `by`.
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub by: Option<String>,
 }
+
+/// Who a moderator's change is shown as made by (`update` frames' `by`).
+pub const MODERATOR: &str = "moderator";
 
 /// What an update entry records.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -277,6 +285,33 @@ pub struct NewMessage {
     /// marks each upload used in the same atomic step, so one is attached once.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub attachments: Vec<crate::media::Attachment>,
+    /// How it came to be: a user's own action, a server-API message, a notice, a
+    /// moderator's change. Decides idempotency and what `update` frames show as `by`.
+    #[serde(skip_serializing_if = "Origin::is_user", default)]
+    pub origin: Origin,
+}
+
+/// Who a stored change comes from, beyond its `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The sender itself (a user's `send`, `edit`, `delete`), or a server notice when
+    /// `from` is [`SYSTEM_SENDER`].
+    #[default]
+    User,
+    /// The app's backend through the server API (a message from any user or from
+    /// `system`): idempotent by `(from, clientMsgId)` like a user's send.
+    Server,
+    /// A moderator's delete through the server API: stored like the sender's delete, shown
+    /// with `by: "moderator"`.
+    Moderator,
+}
+
+impl Origin {
+    /// Whether this is the default (kept off the journal's lines).
+    pub fn is_user(&self) -> bool {
+        *self == Self::User
+    }
 }
 
 impl NewMessage {
@@ -285,6 +320,7 @@ impl NewMessage {
     pub fn system(conversation: Conversation, body: String, ts: u64, participants: Vec<UserId>) -> Self {
         let msg_id = MsgId::generate(ts);
         Self {
+            origin: Origin::User,
             // A ULID is 26 alphanumerics, a valid client id; "system" is a valid user id.
             client_msg_id: ClientMsgId::parse(msg_id.as_str()).expect("a ULID is a valid client id"),
             msg_id,
@@ -300,9 +336,15 @@ impl NewMessage {
         }
     }
 
-    /// Whether this is a server notice rather than a user's message.
+    /// Whether this is from [`SYSTEM_SENDER`] (a notice, or the server API's own message).
     pub fn is_system(&self) -> bool {
         self.from.as_str() == SYSTEM_SENDER
+    }
+
+    /// Whether this is a server notice (membership changes): no idempotency record, no
+    /// `clientMsgId` on its entries, no event of its own (the group change is the event).
+    pub fn is_notice(&self) -> bool {
+        self.is_system() && self.origin == Origin::User
     }
 
     /// A fingerprint of what this send asks for (conversation and body), kept in the
@@ -341,12 +383,13 @@ impl NewMessage {
             from: self.from.to_string(),
             body: self.body.clone(),
             ts: self.ts,
-            client_msg_id: (!self.is_system()).then(|| self.client_msg_id.to_string()),
+            client_msg_id: (!self.is_notice()).then(|| self.client_msg_id.to_string()),
             receipts: BTreeMap::new(),
             kind: self.amends,
             edited_at: None,
             deleted: false,
             attachments: if self.amends.is_some() { Vec::new() } else { self.attachments.clone() },
+            by: (self.amends.is_some() && self.origin == Origin::Moderator).then(|| MODERATOR.to_owned()),
         }
     }
 }
@@ -429,4 +472,7 @@ pub enum AppendOutcome {
         /// When a token will be there, ms from now.
         retry_after_ms: u64,
     },
+    /// The sender is banned (checked in the same reads as the idempotency record, so a
+    /// socket still open when the ban landed stores nothing): nothing was written.
+    Banned,
 }

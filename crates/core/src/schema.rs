@@ -70,6 +70,16 @@ pub mod env {
     pub const AWS_TIMEOUT_SCALE: &str = "CHAT_AWS_TIMEOUT_SCALE";
     /// Trust the system's root CAs inside Lambda instead of only Amazon's (all).
     pub const TLS_NATIVE_ROOTS: &str = "CHAT_TLS_NATIVE_ROOTS";
+    /// The EventBridge bus chat events go to (events).
+    pub const EVENT_BUS_NAME: &str = "CHAT_EVENT_BUS_NAME";
+    /// The `source` of chat events (events; default `serverless-chat`).
+    pub const EVENT_SOURCE: &str = "CHAT_EVENT_SOURCE";
+    /// The pre-send hook: a Lambda function ARN (send, admin); unset: no hook.
+    pub const PRE_SEND_HOOK: &str = "CHAT_PRE_SEND_HOOK";
+    /// `open` (default) or `closed`: what a hook that fails or times out leads to.
+    pub const PRE_SEND_HOOK_FAILURE: &str = "CHAT_PRE_SEND_HOOK_FAILURE";
+    /// The hook's time budget, ms (default 1000).
+    pub const PRE_SEND_HOOK_TIMEOUT_MS: &str = "CHAT_PRE_SEND_HOOK_TIMEOUT_MS";
 
     /// Every variable above by a camelCase key, as `schema.json` lists them.
     pub const ALL: &[(&str, &str)] = &[
@@ -106,6 +116,11 @@ pub mod env {
         ("jwtAudience", JWT_AUDIENCE),
         ("awsTimeoutScale", AWS_TIMEOUT_SCALE),
         ("tlsNativeRoots", TLS_NATIVE_ROOTS),
+        ("eventBusName", EVENT_BUS_NAME),
+        ("eventSource", EVENT_SOURCE),
+        ("preSendHook", PRE_SEND_HOOK),
+        ("preSendHookFailure", PRE_SEND_HOOK_FAILURE),
+        ("preSendHookTimeoutMs", PRE_SEND_HOOK_TIMEOUT_MS),
     ];
 }
 
@@ -169,6 +184,8 @@ pub mod messages {
     pub const TOKENS_AT: &str = "tokensAt";
     /// Local secondary index finding an entry of an inbox by message id (receipts).
     pub const BY_MSG_ID_INDEX: &str = "byMsgId";
+    /// On an update entry made by someone other than the sender: who (S), `moderator`.
+    pub const BY: &str = "by";
 
     /// The index sort key of an entry.
     pub fn conv_seq(conversation: &str, seq: u64) -> String {
@@ -241,6 +258,24 @@ pub mod state {
     pub fn delivery_key(msg_id: &str, user: &str) -> String {
         format!("dlv#{msg_id}#{user}")
     }
+
+    /// Prefix of idempotency keys (the events function's stream filter).
+    pub const IDEMPOTENCY_PREFIX: &str = "idem#";
+    /// Prefix of account keys (the events function's stream filter, the authorizer's
+    /// leading-keys condition).
+    pub const ACCOUNT_PREFIX: &str = "acct#";
+
+    /// Key of a user's account item (a ban).
+    pub fn account_key(user: &str) -> String {
+        format!("{ACCOUNT_PREFIX}{user}")
+    }
+
+    /// When a ban was imposed, ms (N), on an account item.
+    pub const BANNED_AT: &str = "bannedAt";
+    /// When it ends, ms (N), absent: until lifted.
+    pub const BANNED_UNTIL: &str = "bannedUntil";
+    /// Why (S).
+    pub const BAN_REASON: &str = "banReason";
 }
 
 /// Conversations: one summary item per (user, conversation), written in the same
@@ -298,6 +333,21 @@ pub mod groups {
     pub const JOINED: &str = "joined";
     /// Global secondary index: the groups of a user (keys only).
     pub const BY_MEMBER_INDEX: &str = "byMember";
+    /// On the metadata item: what its last write did (S), [`CHANGE_MEMBERS`] or
+    /// [`CHANGE_RENAME`], with [`ADDED`] and [`REMOVED`] (L of S) for the former. The
+    /// table's stream turns each write of the metadata item into one event.
+    pub const LAST_CHANGE: &str = "lastChange";
+    /// See [`LAST_CHANGE`].
+    pub const CHANGE_MEMBERS: &str = "members";
+    /// See [`LAST_CHANGE`].
+    pub const CHANGE_RENAME: &str = "rename";
+    /// See [`LAST_CHANGE`].
+    pub const ADDED: &str = "added";
+    /// See [`LAST_CHANGE`].
+    pub const REMOVED: &str = "removed";
+    /// Counts the metadata item's writes (N): every write changes the item, so the stream
+    /// has a record of each.
+    pub const VERSION: &str = "version";
 
     /// Sort key of a member item.
     pub fn member_sk(user: &str) -> String {
@@ -429,7 +479,14 @@ pub fn describe() -> serde_json::Value {
                     },
                 ],
             },
-            "state": {"env": env::STATE_TABLE, "partitionKey": key(state::PK, "S"), "ttl": state::TTL},
+            // The events function reads idempotency records (one per stored change) and
+            // account items from this stream.
+            "state": {
+                "env": env::STATE_TABLE,
+                "partitionKey": key(state::PK, "S"),
+                "ttl": state::TTL,
+                "stream": "NEW_AND_OLD_IMAGES",
+            },
             "conversations": {
                 "env": env::CONVERSATIONS_TABLE,
                 "partitionKey": key(conversations::PK, "S"),
@@ -448,6 +505,8 @@ pub fn describe() -> serde_json::Value {
                     "sortKey": key(groups::PK, "S"),
                     "projection": "KEYS_ONLY",
                 }],
+                // The events function reads the metadata items' changes from this stream.
+                "stream": "NEW_AND_OLD_IMAGES",
             },
             "presence": {
                 "env": env::PRESENCE_TABLE,

@@ -15,11 +15,19 @@
 //! - [`poster`]: the functions' `@connections` client (the real SDK, over HTTP).
 //! - [`push`]: recorded (or SNS) push notifications, `/dev/pushes`.
 //! - [`web`]: the web client, embedded at compile time.
+//! - [`observed`], [`event_log`]: the events the stack's streams would publish, from what
+//!   the store wrote: `/dev/events`, `--events-url`.
+//! - [`http_client`]: outbound HTTP (`--events-url`, the `--pre-send-hook` adapter).
+//! - the server API (`chat_server_api::router`, the admin function's own router) under
+//!   `/v1`, for loopback peers unless `--dev-endpoints`.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
 pub mod blobs;
+pub mod event_log;
 pub mod events;
+pub mod http_client;
 pub mod management;
+pub mod observed;
 pub mod options;
 pub mod poster;
 pub mod push;
@@ -82,7 +90,7 @@ impl Drop for ActiveGuard<'_> {
 /// Everything the gateway shares between connections.
 pub struct Gateway<S> {
     registry: registry::Registry,
-    send: chat_send::Deps<S, poster::LocalPoster, SystemClock, push::DirectPush<S>>,
+    send: Arc<chat_send::Deps<S, poster::LocalPoster, SystemClock, push::DirectPush<S>>>,
     connections: chat_connect::connection::Deps<S, SystemClock>,
     presence: chat_presence::Deps<S, poster::LocalPoster, SystemClock>,
     push: Arc<push::PushDeps<S>>,
@@ -101,6 +109,8 @@ pub struct Gateway<S> {
     blobs: Option<Arc<blobs::LocalBlobs>>,
     /// The store, for checking uploads in-process.
     store: S,
+    /// The events published (`/dev/events`).
+    events: Arc<event_log::EventLog>,
 }
 
 /// Logs to stderr, human-readable; `RUST_LOG` sets the level (default info).
@@ -222,6 +232,26 @@ async fn serve<S: Store + Clone + 'static>(
     store_name: &str,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Every write the deployed stack's streams would carry becomes an event here too.
+    let events = Arc::new(event_log::EventLog::new(options.events_url.clone()));
+    let store = observed::Observed::new(store, events.clone());
+    serve_observed(listener, options, limits, store, store_name, events, shutdown).await
+}
+
+async fn serve_observed<S: Store + Clone + 'static>(
+    listener: TcpListener,
+    options: Options,
+    limits: Limits,
+    store: S,
+    store_name: &str,
+    events: Arc<event_log::EventLog>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let hook = options.pre_send_hook.as_ref().map(|url| chat_core::hook::Hook {
+        hook: Arc::new(http_client::HttpHook { url: url.clone(), client: http_client::HttpClient::new() }),
+        timeout: Duration::from_millis(options.pre_send_hook_timeout_ms),
+        failure: options.pre_send_hook_failure,
+    });
     let addr = listener.local_addr()?;
     let secret = jwt_secret();
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -263,14 +293,15 @@ async fn serve<S: Store + Clone + 'static>(
     });
     let gw = Arc::new(Gateway {
         registry: Default::default(),
-        send: chat_send::Deps {
+        send: Arc::new(chat_send::Deps {
             store: store.clone(),
             poster: poster.clone(),
             clock: SystemClock,
             push: push::DirectPush { deps: push_deps.clone() },
             limits: options.limits,
             media: Some(chat_send::Media { blobs: media_blobs, policy }),
-        },
+            hook,
+        }),
         presence: chat_presence::Deps {
             store: store.clone(),
             poster,
@@ -295,7 +326,10 @@ async fn serve<S: Store + Clone + 'static>(
         active: Active::default(),
         blobs: local_blobs,
         store,
+        events,
     });
+    let server_api = chat_server_api::router(gw.send.clone())
+        .layer(axum::middleware::from_fn_with_state(gw.clone(), api_guard::<S>));
     let app = Router::new()
         .route("/", get(websocket::<S>))
         .route("/health", get(|| async { "ok" }))
@@ -313,6 +347,7 @@ async fn serve<S: Store + Clone + 'static>(
                 .route("/dev/token", get(dev_token::<S>))
                 .route("/dev/pushes", get(dev_pushes::<S>))
                 .route("/dev/metrics", get(dev_metrics))
+                .route("/dev/events", get(dev_events::<S>))
                 .route_layer(axum::middleware::from_fn_with_state(gw.clone(), dev_guard::<S>)),
         )
         .route(
@@ -323,7 +358,8 @@ async fn serve<S: Store + Clone + 'static>(
         )
         .route("/{stage}", get(staged_websocket::<S>))
         .fallback(management_api::<S>)
-        .with_state(gw.clone());
+        .with_state(gw.clone())
+        .merge(server_api);
     if !addr.ip().is_loopback() {
         tracing::warn!(
             %addr,
@@ -473,6 +509,45 @@ async fn dev_pushes<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Quer
         Some(Err(e)) => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": format!("user: {e}")}))).into_response(),
         None => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "user is required"}))).into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    after: Option<u64>,
+}
+
+/// `GET /dev/events?after=N`: the events published (as EventBridge would carry them),
+/// oldest first, each numbered `n`.
+async fn dev_events<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<EventsQuery>) -> Response {
+    axum::Json(gw.events.after(q.after.unwrap_or(0))).into_response()
+}
+
+/// Every server-API request passes here first: the same peer and `Host` rules as
+/// `/dev/*`, and no request a browser page on another site could make (an `Origin` that
+/// is not this machine's): the API acts as anyone, so a web page must not reach it.
+async fn api_guard<S: Store + Clone + 'static>(
+    State(gw): Gw<S>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let refuse =
+        |why: &str| (StatusCode::FORBIDDEN, axum::Json(json!({"code": "forbidden", "message": why}))).into_response();
+    if !gw.dev_endpoints && !peer.ip().is_loopback() {
+        return refuse("the server API answers loopback peers only; start with --dev-endpoints to serve others");
+    }
+    let host = request.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if !host_is_safe(host, &gw.addr) {
+        return refuse("Host must be localhost, an IP address or the listen address");
+    }
+    if let Some(origin) = request.headers().get(axum::http::header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let host = origin.split_once("://").map_or(origin, |(_, h)| h);
+        if !host_is_safe(host, &gw.addr) || host.parse::<SocketAddr>().is_ok_and(|a| !a.ip().is_loopback()) {
+            return refuse("requests from web pages of other sites are refused");
+        }
+    }
+    next.run(request).await
 }
 
 /// The functions' counters (the metrics the deployed functions write as CloudWatch EMF),

@@ -35,6 +35,14 @@ pub struct Options {
     /// `--s3 [BUCKET]`: attachments in this S3 bucket (through the SDK) instead of the
     /// devserver's own directory.
     pub s3: Option<String>,
+    /// `--events-url`: where each event is POSTed (they are kept for `/dev/events` anyway).
+    pub events_url: Option<String>,
+    /// `--pre-send-hook`: the hook's URL.
+    pub pre_send_hook: Option<String>,
+    /// `--pre-send-hook-failure`: `open` or `closed`.
+    pub pre_send_hook_failure: chat_core::hook::FailurePolicy,
+    /// `--pre-send-hook-timeout-ms`.
+    pub pre_send_hook_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -49,6 +57,10 @@ impl Default for Options {
             limits: chat_core::ratelimit::Limits::default(),
             dev_endpoints: false,
             s3: None,
+            events_url: None,
+            pre_send_hook: None,
+            pre_send_hook_failure: chat_core::hook::FailurePolicy::Open,
+            pre_send_hook_timeout_ms: 1000,
         }
     }
 }
@@ -99,6 +111,25 @@ struct Cli {
     /// if missing) through the SDK (AWS_ENDPOINT_URL honoured) instead of the data dir.
     #[arg(long, value_name = "BUCKET", num_args = 0..=1, default_missing_value = "")]
     s3: Option<String>,
+    /// POST every event (EventBridge's envelope, JSON) to this http:// URL, in order; they are listed at /dev/events either way.
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    events_url: Option<String>,
+    /// Ask this http:// URL about every send and edit before it is stored (the pre-send hook; docs/server-api.md).
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pre_send_hook: Option<String>,
+    /// What a hook that fails or times out leads to: open (store as sent) or closed (refuse with unavailable).
+    #[arg(long, value_name = "POLICY", default_value = "open", value_parser = ["open", "closed"])]
+    pre_send_hook_failure: String,
+    /// The hook's time budget in ms.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=30_000))]
+    pre_send_hook_timeout_ms: u64,
+}
+
+fn parse_http_url(v: &str) -> Result<String, String> {
+    match v.parse::<http::Uri>() {
+        Ok(u) if u.scheme_str() == Some("http") && u.host().is_some() => Ok(v.to_owned()),
+        _ => Err("must be an http:// URL, e.g. http://127.0.0.1:3000/events".into()),
+    }
 }
 
 fn parse_stage(v: &str) -> Result<String, String> {
@@ -158,6 +189,11 @@ impl Options {
             presence_debounce_ms: cli.presence_debounce_ms,
             limits,
             dev_endpoints: cli.dev_endpoints,
+            events_url: cli.events_url,
+            pre_send_hook: cli.pre_send_hook,
+            pre_send_hook_failure: chat_core::hook::FailurePolicy::parse(&cli.pre_send_hook_failure)
+                .unwrap_or_default(),
+            pre_send_hook_timeout_ms: cli.pre_send_hook_timeout_ms,
             s3: cli.s3.map(|b| {
                 if b.is_empty() {
                     vars.get(chat_core::schema::env::MEDIA_BUCKET).unwrap_or_else(|| "chat-media".to_owned())

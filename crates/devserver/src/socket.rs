@@ -89,7 +89,7 @@ pub async fn handshake<S: Store + Clone + 'static>(
         Ok(e) => e,
         Err(e) => return internal("authorizer event", &e),
     };
-    let allowed = match chat_connect::authorizer::handle(&gw.verifier, lambda_event(auth_event)).await {
+    let allowed = match chat_connect::authorizer::handle(&gw.verifier, &gw.store, now, lambda_event(auth_event)).await {
         Ok(r) => r,
         Err(_) => return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
     };

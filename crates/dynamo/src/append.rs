@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chat_core::ids::UserId;
-use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, StoredAck};
+use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, Origin, StoredAck};
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
@@ -109,7 +109,14 @@ async fn append_round(
     holders: &HashMap<UserId, Holder>,
 ) -> Result<Round, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
-    let keys = if msg.is_system() { Vec::new() } else { vec![idem_key.clone()] };
+    // A user's own action also reads the sender's account item (a ban) in the same batch:
+    // the check costs no request.
+    let account_key = (msg.origin == Origin::User).then(|| st::account_key(msg.from.as_str()));
+    let keys = if msg.is_notice() {
+        Vec::new()
+    } else {
+        [Some(idem_key.clone()), account_key.clone()].into_iter().flatten().collect()
+    };
     let (state, latest) = tokio::try_join!(read_state(store, keys), latest_entries(store, &msg.participants))?;
     if let Some(item) = state.get(&idem_key) {
         let ack = items::ack_from(item)?;
@@ -127,6 +134,11 @@ async fn append_round(
             let outcome = if ack.matches(msg) { AppendOutcome::Duplicate(ack) } else { AppendOutcome::Conflict };
             return Ok(Round::Done(outcome));
         }
+    }
+    if let Some(key) = &account_key
+        && crate::accounts::banned(state.get(key), msg.ts)?
+    {
+        return Ok(Round::Done(AppendOutcome::Banned));
     }
     let mut seqs = Vec::with_capacity(msg.participants.len());
     let mut writes = Vec::with_capacity(1 + items_per_participant(msg) * msg.participants.len());
@@ -152,7 +164,7 @@ async fn append_round(
     let claims = crate::uploads::claim_writes(&store.tables.state, msg)?;
     let claimed = 1..=claims.len();
     writes.splice(0..0, claims);
-    if !msg.is_system() {
+    if !msg.is_notice() {
         writes.insert(0, idempotency_write(&store.tables.state, &idem_key, &ack, &seqs, msg.ts)?);
     }
     let result = store.client.transact_write_items().set_transact_items(Some(writes)).send().await;

@@ -222,6 +222,7 @@ mod tests {
 
     fn entry(seq: u64, body: &str, kind: Option<UpdateKind>) -> InboxEntry {
         InboxEntry {
+            by: None,
             seq,
             msg_id: MsgId::from_stored(format!("m{seq}")),
             conversation: Conversation::parse("dm:a:b").expect("valid"),

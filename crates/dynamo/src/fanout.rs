@@ -56,7 +56,14 @@ pub(crate) async fn append_chunked(
     holders: &HashMap<UserId, Holder>,
 ) -> Result<AppendOutcome, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
-    let (msg, fresh) = if msg.is_system() {
+    // A large fan-out is rare: its ban check is a read of its own.
+    if msg.origin == chat_core::message::Origin::User
+        && !msg.is_notice()
+        && chat_core::store::AccountStore::ban(store, &msg.from, msg.ts).await?.is_some()
+    {
+        return Ok(AppendOutcome::Banned);
+    }
+    let (msg, fresh) = if msg.is_notice() {
         (msg.clone(), false)
     } else {
         match claim(store, msg, &idem_key).await? {
@@ -103,7 +110,7 @@ pub(crate) async fn append_chunked(
     }
     let sender_seq = seqs.iter().find(|(u, _)| *u == msg.from).map_or(0, |(_, q)| *q);
     let ack = msg.ack(sender_seq);
-    if !msg.is_system() {
+    if !msg.is_notice() {
         let ttl = (msg.ts + IDEMPOTENCY_TTL_MS).div_ceil(1000);
         store
             .client

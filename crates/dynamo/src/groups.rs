@@ -91,6 +91,8 @@ impl GroupStore for DynamoStore {
             (g::NAME.to_owned(), s(group.name.as_str())),
             (g::CREATOR.to_owned(), s(group.creator.as_str())),
             (g::COUNT.to_owned(), n(group.members.len() as u64)),
+            (g::ADDED.to_owned(), crate::group_admin::users_value(&group.members)),
+            (g::VERSION.to_owned(), n(1)),
         ]);
         self.client
             .put_item()
@@ -207,8 +209,20 @@ impl GroupStore for DynamoStore {
             .table_name(&self.tables.groups)
             .key(g::PK, s(id.as_str()))
             .key(g::SK, s(g::META))
-            .update_expression("SET #count = if_not_exists(#count, :read) + :delta")
+            // The change rides on the metadata item, so its stream record is the one event.
+            .update_expression(
+                "SET #count = if_not_exists(#count, :read) + :delta, #lc = :lc, #added = :added, #removed = :removed \
+                 ADD #version :one",
+            )
             .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#count) OR #count <= :highest)")
+            .expression_attribute_names("#lc", g::LAST_CHANGE)
+            .expression_attribute_names("#added", g::ADDED)
+            .expression_attribute_names("#removed", g::REMOVED)
+            .expression_attribute_names("#version", g::VERSION)
+            .expression_attribute_values(":lc", s(g::CHANGE_MEMBERS))
+            .expression_attribute_values(":added", crate::group_admin::users_value(added))
+            .expression_attribute_values(":removed", crate::group_admin::users_value(removed))
+            .expression_attribute_values(":one", n(1))
             .expression_attribute_names("#count", g::COUNT)
             .expression_attribute_names("#pk", g::PK)
             .expression_attribute_values(":read", n(current.members.len() as u64))
@@ -266,5 +280,13 @@ impl GroupStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         out.items().iter().map(|i| GroupId::parse(get_s(i, g::PK, "group member")?).map_err(corrupt)).collect()
+    }
+
+    async fn rename_group(&self, id: &GroupId, name: &str) -> Result<Option<Group>, StoreError> {
+        crate::group_admin::rename(self, id, name).await
+    }
+
+    async fn delete_group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        crate::group_admin::delete(self, id).await
     }
 }

@@ -114,6 +114,9 @@ pub fn entry_item(user: &UserId, entry: &InboxEntry) -> Item {
     if entry.deleted {
         item.insert(m::DELETED.to_owned(), AttributeValue::Bool(true));
     }
+    if let Some(by) = &entry.by {
+        item.insert(m::BY.to_owned(), s(by.as_str()));
+    }
     if !entry.attachments.is_empty() {
         item.insert(m::ATTACHMENTS.to_owned(), crate::uploads::attachments_value(&entry.attachments));
     }
@@ -168,6 +171,7 @@ pub fn entry_from(item: &Item) -> Result<InboxEntry, StoreError> {
         edited_at: item.get(m::EDITED_AT).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()),
         deleted: item.get(m::DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         attachments: crate::uploads::attachments_from(item.get(m::ATTACHMENTS))?,
+        by: item.get(m::BY).and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 
@@ -269,6 +273,7 @@ mod tests {
     #[test]
     fn an_inbox_entry_survives_the_round_trip_and_is_indexed_by_conversation() {
         let entry = InboxEntry {
+            by: None,
             seq: 12,
             msg_id: MsgId::generate(7),
             conversation: Conversation::parse("dm:alice:bob").expect("valid"),
@@ -296,6 +301,7 @@ mod tests {
         let mut item = entry_item(
             &user("bob"),
             &InboxEntry {
+                by: None,
                 seq: 1,
                 msg_id: MsgId::generate(1),
                 conversation: Conversation::parse("group:g").expect("valid"),

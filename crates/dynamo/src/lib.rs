@@ -5,18 +5,23 @@
 //! - `inbox`: the inbox store; `append` / `fanout` store a message for every participant,
 //!   gap-free and once (one transaction up to 49 participants; resumable chunks beyond),
 //!   from `txn`'s building blocks, serialized in-process by `locks`.
-//! - `groups`, `receipts`, `social`, `budgets`: the group, receipt, presence, push and
-//!   request-budget stores.
+//! - `groups`, `receipts`, `social`, `budgets`, [`accounts`]: the group, receipt,
+//!   presence, push, request-budget and ban stores.
+//! - [`changes`]: stream records to the changes events are built from (the events
+//!   function).
 //! - `backfill`: conversation summaries for inboxes written before they existed
 //!   ([`DynamoStore::backfill_summaries`], run by `chat-admin`).
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
+pub mod accounts;
 mod append;
 mod backfill;
 mod budgets;
+pub mod changes;
 mod conversations;
 mod fanout;
+mod group_admin;
 mod groups;
 mod inbox;
 pub mod items;

@@ -26,6 +26,16 @@ fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, StoreError> {
     build(KeySchemaElement::builder().attribute_name(name).key_type(t).build())
 }
 
+/// The stream the events function reads (state and groups tables), as the CDK stack sets it.
+fn changes_stream() -> Result<aws_sdk_dynamodb::types::StreamSpecification, StoreError> {
+    build(
+        aws_sdk_dynamodb::types::StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewAndOldImages)
+            .build(),
+    )
+}
+
 /// Creates any of the tables that is missing, waits until all are active, and turns
 /// on TTL where the schema has it.
 pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), StoreError> {
@@ -87,12 +97,14 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
         .attribute_definitions(attr(g::MEMBER, S)?)
         .key_schema(key(g::PK, Hash)?)
         .key_schema(key(g::SK, Range)?)
-        .global_secondary_indexes(by_member);
+        .global_secondary_indexes(by_member)
+        .stream_specification(changes_stream()?);
     let state = client
         .create_table()
         .table_name(&tables.state)
         .attribute_definitions(attr(st::PK, S)?)
-        .key_schema(key(st::PK, Hash)?);
+        .key_schema(key(st::PK, Hash)?)
+        .stream_specification(changes_stream()?);
     let presence = client
         .create_table()
         .table_name(&tables.presence)

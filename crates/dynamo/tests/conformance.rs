@@ -40,6 +40,7 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
     let store = fresh_store().await;
     let members: Vec<UserId> = (0..60).map(|i| UserId::parse(&format!("u{i}")).expect("valid")).collect();
     let msg = NewMessage {
+        origin: chat_core::message::Origin::User,
         msg_id: MsgId::generate(1_000),
         conversation: Conversation::Group(GroupId::parse("g").expect("valid")),
         from: members[0].clone(),
@@ -125,6 +126,7 @@ mod upgrade {
         let name = matches!(to, Conversation::Group(_)).then(|| "Trip".to_owned());
         let ts = now_ms();
         NewMessage {
+            origin: chat_core::message::Origin::User,
             msg_id: MsgId::generate(ts),
             conversation: to,
             from: from.clone(),

@@ -28,6 +28,7 @@ async fn tables_and_client() -> (aws_sdk_dynamodb::config::Builder, TableNames) 
 
 fn message(from: &UserId, conversation: Conversation, participants: Vec<UserId>, cid: &str) -> NewMessage {
     NewMessage {
+        origin: chat_core::message::Origin::User,
         msg_id: MsgId::generate(1_000),
         conversation,
         from: from.clone(),
@@ -83,7 +84,8 @@ async fn run(
                 other @ (AppendOutcome::Conflict
                 | AppendOutcome::NotFound
                 | AppendOutcome::AttachmentRefused
-                | AppendOutcome::RateLimited { .. }),
+                | AppendOutcome::RateLimited { .. }
+                | AppendOutcome::Banned),
             ) => {
                 panic!("{tag}: {other:?}")
             }

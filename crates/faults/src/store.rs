@@ -12,8 +12,9 @@ use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    BudgetStore, Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore, InboxStore, MembersChange,
-    Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription, UploadStore,
+    AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore,
+    InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription,
+    UploadStore,
 };
 
 use crate::Faults;
@@ -156,6 +157,14 @@ impl<S: GroupStore> GroupStore for FaultyStore<S> {
     async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {
         self.faults.run("groups_of", self.inner.groups_of(user), store_error).await
     }
+
+    async fn rename_group(&self, id: &GroupId, name: &str) -> Result<Option<Group>, StoreError> {
+        self.faults.run("rename_group", self.inner.rename_group(id, name), store_error).await
+    }
+
+    async fn delete_group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        self.faults.run("delete_group", self.inner.delete_group(id), store_error).await
+    }
 }
 
 impl<S: ReceiptStore> ReceiptStore for FaultyStore<S> {
@@ -213,5 +222,19 @@ impl<S: PushStore> PushStore for FaultyStore<S> {
 impl<S: BudgetStore> BudgetStore for FaultyStore<S> {
     async fn spend(&self, user: &UserId, route: Route, budget: &Budget, now_ms: u64) -> Result<Spend, StoreError> {
         self.faults.run("spend", self.inner.spend(user, route, budget, now_ms), store_error).await
+    }
+}
+
+impl<S: AccountStore> AccountStore for FaultyStore<S> {
+    async fn put_ban(&self, user: &UserId, ban: &Ban) -> Result<(), StoreError> {
+        self.faults.run("put_ban", self.inner.put_ban(user, ban), store_error).await
+    }
+
+    async fn lift_ban(&self, user: &UserId) -> Result<bool, StoreError> {
+        self.faults.run("lift_ban", self.inner.lift_ban(user), store_error).await
+    }
+
+    async fn ban(&self, user: &UserId, now_ms: u64) -> Result<Option<Ban>, StoreError> {
+        self.faults.run("ban", self.inner.ban(user, now_ms), store_error).await
     }
 }

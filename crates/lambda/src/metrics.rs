@@ -57,6 +57,10 @@ metrics! {
     PushesFailed = "PushesFailed", "chat_pushes_failed_total";
     /// Requests refused over a per-user limit.
     RateLimited = "RateLimited", "chat_rate_limited_total";
+    /// Events the events function published to EventBridge.
+    EventsPublished = "EventsPublished", "chat_events_published_total";
+    /// Pre-send hook calls that failed or timed out (handled by the failure policy).
+    PreSendHookFailures = "PreSendHookFailures", "chat_pre_send_hook_failures_total";
     /// Requests refused as the client's mistake (bad_request, forbidden, conflict, …).
     Refused = "Refused", "chat_refused_total";
     /// Requests that failed on infrastructure (`internal`).

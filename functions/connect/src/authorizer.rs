@@ -2,11 +2,14 @@
 //! user and device to every later route through the authorizer context.
 //!
 //! A refusal is the error `Unauthorized`, which API Gateway turns into HTTP 401 (a Deny
-//! policy would be a 403). The reason goes to the log, never the token.
+//! policy would be a 403). The reason goes to the log, never the token. A banned user is
+//! refused the same way, after its token checked out: one `GetItem` of its account item
+//! per handshake.
 
 use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse};
 use chat_auth::Verifier;
 use chat_core::ids::DeviceId;
+use chat_core::store::AccountStore;
 use chat_lambda::context;
 use lambda_runtime::LambdaEvent;
 use serde_json::json;
@@ -35,9 +38,11 @@ pub async fn verifier_from_env() -> Result<Verifier, lambda_runtime::Error> {
     Ok(Verifier::new(&config).await?)
 }
 
-/// Verifies the connect request's token.
-pub async fn handle(
+/// Verifies the connect request's token, and that its user is not banned at `now_ms`.
+pub async fn handle<A: AccountStore>(
     verifier: &Verifier,
+    accounts: &A,
+    now_ms: u64,
     event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, lambda_runtime::Error> {
     let query = &event.payload.query_string_parameters;
@@ -49,6 +54,16 @@ pub async fn handle(
             return Err(UNAUTHORIZED.into());
         }
     };
+    match accounts.ban(&user, now_ms).await {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            tracing::info!(%user, "connect refused: banned");
+            return Err(UNAUTHORIZED.into());
+        }
+        // A store failure is not the client's fault: API Gateway answers 500, and the
+        // client retries.
+        Err(e) => return Err(Box::new(e)),
+    }
     let device = match query.first("device") {
         None => None,
         Some(d) => match DeviceId::parse(d) {
@@ -81,7 +96,13 @@ pub async fn handle(
 mod tests {
     use super::*;
 
+    use chat_core::store::memory::MemoryStore;
+
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn now_ms() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64
+    }
 
     fn event(query: serde_json::Value) -> LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest> {
         let event = chat_lambda::testing::event(chat_lambda::testing::fixtures::AUTHORIZER, |v| {
@@ -98,7 +119,10 @@ mod tests {
     #[tokio::test]
     async fn a_valid_token_allows_and_puts_user_and_device_in_the_context() {
         let v = Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER);
-        let r = handle(&v, event(json!({"token": token("alice"), "device": "phone-1"}))).await.expect("allowed");
+        let store = MemoryStore::new();
+        let r = handle(&v, &store, now_ms(), event(json!({"token": token("alice"), "device": "phone-1"})))
+            .await
+            .expect("allowed");
         let r = serde_json::to_value(r).expect("json");
         assert_eq!(r["principalId"], "alice");
         assert_eq!(
@@ -119,8 +143,22 @@ mod tests {
     async fn a_missing_or_bad_token_or_device_is_unauthorized() {
         let v = Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER);
         for query in [json!({}), json!({"token": "nope"}), json!({"token": token("alice"), "device": "bad device"})] {
-            let err = handle(&v, event(query)).await.expect_err("refused");
+            let err = handle(&v, &MemoryStore::new(), now_ms(), event(query)).await.expect_err("refused");
             assert_eq!(err.to_string(), UNAUTHORIZED);
         }
+    }
+
+    #[tokio::test]
+    async fn a_banned_user_is_unauthorized_until_the_ban_ends() {
+        let v = Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER);
+        let store = MemoryStore::new();
+        let bob = chat_core::ids::UserId::parse("bob").expect("valid");
+        let ban = chat_core::store::Ban { at: now_ms(), until: Some(now_ms() + 60_000), reason: None };
+        store.put_ban(&bob, &ban).await.expect("ban");
+        let err = handle(&v, &store, now_ms(), event(json!({"token": token("bob")}))).await.expect_err("refused");
+        assert_eq!(err.to_string(), UNAUTHORIZED);
+        let later = now_ms() + 61_000;
+        assert!(handle(&v, &store, later, event(json!({"token": token("bob")}))).await.is_ok(), "a timed ban ends");
+        assert!(handle(&v, &store, now_ms(), event(json!({"token": token("alice")}))).await.is_ok(), "others are fine");
     }
 }

@@ -18,13 +18,13 @@ use crate::Request;
 impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// `conversations`: the caller's list, most recent activity first.
     pub(crate) async fn conversations(&self, before: Option<u64>, limit: u32) -> Result<ServerFrame, Refusal> {
-        let page = self.deps.store.conversations(&self.caller.user, before, limit).await?;
+        let page = self.deps.store.conversations(self.user, before, limit).await?;
         Ok(ServerFrame::Conversations { id: self.id.clone(), items: page.items, next: page.next })
     }
 
     /// `read`: moves the caller's read marker; its other live connections are told.
     pub(crate) async fn read(&self, conversation: Conversation, up_to: u64) -> Result<ServerFrame, Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         if matches!(conversation, Conversation::Direct(..)) && !conversation.is_direct_participant(me) {
             return Err(Refusal::client(ErrorCode::Forbidden, "you are not part of this conversation"));
         }
@@ -36,10 +36,8 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             ReadOutcome::Moved(summary) => {
                 let frame = ServerFrame::Read { conversation, up_to: summary.read_up_to }.to_json();
                 let mine = self.connections_of(std::slice::from_ref(me)).await.into_iter().flatten();
-                let targets = mine
-                    .filter(|c| c.connection_id != self.caller.connection_id)
-                    .map(|c| (c, frame.as_str()))
-                    .collect();
+                let targets =
+                    mine.filter(|c| Some(&c.connection_id) != self.socket_id()).map(|c| (c, frame.as_str())).collect();
                 post::fan_out(&self.deps.store, &self.deps.poster, self.deps.clock.now_ms(), targets).await;
             }
         }
@@ -55,7 +53,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         body: String,
         client_msg_id: ClientMsgId,
     ) -> Result<(), Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let Some(own) = self.deps.store.message(me, &msg_id).await? else {
             return Err(Refusal::client(ErrorCode::NotFound, "no such message in your inbox"));
         };
@@ -64,7 +62,8 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         }
         let participants = self.participants(&own.conversation).await?;
         let now = self.deps.clock.now_ms();
-        let msg = NewMessage {
+        let mut msg = NewMessage {
+            origin: self.origin,
             msg_id,
             conversation: own.conversation,
             from: me.clone(),
@@ -72,22 +71,25 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             body,
             ts: now,
             participants,
-            limit: self.deps.limits.send,
+            limit: if self.socket.is_some() { self.deps.limits.send } else { None },
             amends: Some(kind),
             name: None,
             attachments: Vec::new(),
         };
+        if kind == UpdateKind::Edit {
+            self.screen(&mut msg, chat_core::hook::HookKind::Edit).await?;
+        }
         let stored = self.store(&msg).await?;
         self.ack(&msg, &stored.ack).await;
         let msg = NewMessage { ts: stored.ack.ts, ..msg };
-        self.deliver(&msg, &stored.recipients, Some(&self.caller.connection_id)).await;
+        self.deliver(&msg, &stored.recipients, self.socket_id()).await;
         Ok(())
     }
 
     /// Who may hold a message of `conversation` now: both users of a 1:1, a group's
     /// current members (a removed member's copy stops changing) and the caller.
     async fn participants(&self, conversation: &Conversation) -> Result<Vec<UserId>, Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let mut users = match conversation {
             Conversation::Direct(a, b) => vec![a.clone(), b.clone()],
             Conversation::Group(gid) => self.deps.store.group(gid).await?.map(|g| g.members).unwrap_or_default(),

@@ -63,6 +63,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
                 return Err(Refusal::client(ErrorCode::NotFound, "no such message: it was deleted, or is not yours"));
             }
             AppendOutcome::RateLimited { retry_after_ms } => return Err(Refusal::RateLimited { retry_after_ms }),
+            AppendOutcome::Banned => return Err(crate::banned()),
             AppendOutcome::Conflict => {
                 return Err(Refusal::client(
                     ErrorCode::Conflict,

@@ -5,7 +5,7 @@
 use chat_core::clock::Clock;
 use chat_core::group::{Group, GroupError};
 use chat_core::ids::{ClientMsgId, Conversation, GroupId, MsgId, UserId};
-use chat_core::message::{NewMessage, fingerprint};
+use chat_core::message::{NewMessage, Origin, fingerprint};
 use chat_core::poster::Poster;
 use chat_core::protocol::{ErrorCode, ServerFrame};
 use chat_core::push::PushQueue;
@@ -17,7 +17,7 @@ use crate::Request;
 /// How many times a membership change is re-planned after the group changed under it.
 const REPLANS: usize = 5;
 
-fn names(users: &[UserId]) -> String {
+pub(crate) fn names(users: &[UserId]) -> String {
     users.iter().map(UserId::as_str).collect::<Vec<_>>().join(", ")
 }
 
@@ -26,16 +26,31 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// exists.
     pub(crate) async fn member_group(&self, id: &GroupId) -> Result<Group, Refusal> {
         match self.deps.store.group(id).await? {
-            Some(g) if g.is_member(&self.caller.user) => Ok(g),
+            Some(g) if g.is_member(self.user) => Ok(g),
             _ => Err(GroupError::NotFound.into()),
         }
+    }
+
+    /// The group a message goes to: the sender must be a member, except `system` (the
+    /// server API's own messages), which may post in any group.
+    pub(crate) async fn sender_group(&self, id: &GroupId) -> Result<Group, Refusal> {
+        if self.user.as_str() != chat_core::message::SYSTEM_SENDER && self.origin != Origin::Server {
+            return self.member_group(id).await;
+        }
+        Ok(self.deps.store.group(id).await?.ok_or(GroupError::NotFound)?)
     }
 }
 
 impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// Stores a `system` notice for `to` in the group's conversation and delivers it.
     /// The group's `name` goes into the members' conversation summaries.
-    async fn announce(&self, group: &GroupId, name: &str, to: Vec<UserId>, text: String) -> Result<(), Refusal> {
+    pub(crate) async fn announce(
+        &self,
+        group: &GroupId,
+        name: &str,
+        to: Vec<UserId>,
+        text: String,
+    ) -> Result<(), Refusal> {
         let notice = NewMessage {
             name: Some(name.to_owned()),
             ..NewMessage::system(Conversation::Group(group.clone()), text, self.deps.clock.now_ms(), to)
@@ -46,7 +61,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     }
 
     /// The group's state after a change, as the reply to the action.
-    fn group_frame(&self, group: &Group) -> ServerFrame {
+    pub(crate) fn group_frame(&self, group: &Group) -> ServerFrame {
         ServerFrame::Group { id: self.id.clone(), group: group.view() }
     }
 
@@ -58,8 +73,8 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         name: String,
         members: Vec<UserId>,
         client_msg_id: Option<ClientMsgId>,
-    ) -> Result<ServerFrame, Refusal> {
-        let me = &self.caller.user;
+    ) -> Result<Group, Refusal> {
+        let me = self.user;
         let now = self.deps.clock.now_ms();
         let gid = GroupId::parse(MsgId::generate(now).as_str()).map_err(|e| Refusal::internal("a new group id", e))?;
         let group = Group::create(gid, name, me.clone(), &members)?;
@@ -70,8 +85,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             match self.deps.store.create_group_once(&group, &key, &digest, now).await? {
                 GroupCreated::New => {}
                 GroupCreated::Existing(id) => {
-                    let first = self.deps.store.group(&id).await?.ok_or(GroupError::NotFound)?;
-                    return Ok(self.group_frame(&first));
+                    return Ok(self.deps.store.group(&id).await?.ok_or(GroupError::NotFound)?);
                 }
                 GroupCreated::Conflict => {
                     return Err(Refusal::client(
@@ -90,7 +104,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             format!("{me} created the group with {}", names(others))
         };
         self.announce(&group.id, &group.name, group.members.clone(), text).await?;
-        Ok(self.group_frame(&group))
+        Ok(group)
     }
 
     /// Re-plans and applies a membership change until it applies to the group as stored:
@@ -98,13 +112,17 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// the group changed in between, and the cap is checked there, atomically. Returns the
     /// group as stored after the change (read again: concurrent changes by others are in
     /// it, so the reply never shows a stale snapshot), and the change.
-    async fn change_members(
+    pub(crate) async fn change_members(
         &self,
         gid: &GroupId,
         plan: impl Fn(&Group) -> Result<(Vec<UserId>, Vec<UserId>), GroupError>,
     ) -> Result<(Group, Vec<UserId>, Vec<UserId>), Refusal> {
         for _ in 0..REPLANS {
-            let group = self.member_group(gid).await?;
+            // The app's backend administers any group; a user only one it is in.
+            let group = match self.origin {
+                Origin::Server => self.deps.store.group(gid).await?.ok_or(GroupError::NotFound)?,
+                _ => self.member_group(gid).await?,
+            };
             let (added, removed) = plan(&group)?;
             if added.is_empty() && removed.is_empty() {
                 return Ok((group, added, removed));
@@ -123,7 +141,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
 
     /// `group.add`: creator only; already-members are skipped.
     pub(crate) async fn group_add(&self, gid: GroupId, members: Vec<UserId>) -> Result<ServerFrame, Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let (group, added, _) = self.change_members(&gid, |g| Ok((g.plan_add(me, &members)?, Vec::new()))).await?;
         if !added.is_empty() {
             self.announce(&gid, &group.name, group.members.clone(), format!("{me} added {}", names(&added))).await?;
@@ -134,7 +152,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// `group.remove`: creator only. The removed members get this last notice, then
     /// nothing.
     pub(crate) async fn group_remove(&self, gid: GroupId, members: Vec<UserId>) -> Result<ServerFrame, Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let (group, _, removed) = self.change_members(&gid, |g| Ok((Vec::new(), g.plan_remove(me, &members)?))).await?;
         if !removed.is_empty() {
             let told = group.with_changes(&removed, &[]).members;
@@ -145,7 +163,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
 
     /// `group.leave`: any member; the others are told.
     pub(crate) async fn group_leave(&self, gid: GroupId) -> Result<ServerFrame, Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let leave = |g: &Group| g.plan_leave(me).map(|()| (Vec::new(), vec![me.clone()]));
         let (group, _, _) = self.change_members(&gid, leave).await?;
         if !group.members.is_empty() {

@@ -13,6 +13,9 @@
 //! - `read`: `sync` and `history`.
 //! - `typing`: `typing`.
 //! - `config`: the function's settings, read once per cold start.
+//! - `hook`: asking the app's pre-send hook before a send or edit is stored.
+//! - [`server`]: the same actions for the server API (`chat-server-api`): a send with a
+//!   trusted `from`, a moderator's delete, group administration.
 //!
 //! Every reply goes out through `@connections` ([`Poster`]); the integration response is
 //! always a bare 200. A refused action becomes one `error` frame ([`Refusal`]); an
@@ -22,19 +25,24 @@ mod config;
 mod conversations;
 mod deliver;
 mod groups;
+mod hook;
 mod media;
 mod read;
 mod receipts;
 mod send;
+pub mod server;
 mod typing;
 
 pub use config::Config;
 pub use deliver::Recipient;
 pub use media::Media;
+pub use send::ack_frame;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chat_core::clock::{Clock, SystemClock};
-use chat_core::message::UpdateKind;
+use chat_core::hook::Hook;
+use chat_core::ids::{ConnectionId, UserId};
+use chat_core::message::{Origin, UpdateKind};
 use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, ServerFrame};
 use chat_core::push::{NoPush, PushQueue};
@@ -58,22 +66,39 @@ pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     pub limits: Limits,
     /// Object storage for attachments; `None`: no attachments.
     pub media: Option<Media>,
+    /// The app's pre-send hook; `None`: no hook, and no call.
+    pub hook: Option<Hook>,
 }
 
 impl<S, P> Deps<S, P> {
     /// `store` and `poster` with the system clock, no push and no limits; set the other
     /// fields for more.
     pub fn basic(store: S, poster: P) -> Self {
-        Self { store, poster, clock: SystemClock, push: NoPush, limits: Limits::none(), media: None }
+        Self { store, poster, clock: SystemClock, push: NoPush, limits: Limits::none(), media: None, hook: None }
     }
 }
 
-/// One request being served: the dependencies, who asked, and the frame id every direct
+/// One request being served: the dependencies, who acts, and the frame id every direct
 /// reply echoes. Each action is a method on it, so the bounds are written once per module.
+/// A user acts through one of its sockets; the app's backend acts through the server API
+/// (`server`), as a user or as `system`, with no socket: the same actions, the same code.
 pub(crate) struct Request<'a, S, P, C, Q> {
     deps: &'a Deps<S, P, C, Q>,
-    caller: &'a Caller,
+    /// Who acts (the sender of what is stored).
+    user: &'a UserId,
+    /// The socket it acts on; `None` for the server API.
+    socket: Option<&'a Caller>,
+    /// How what it stores came to be.
+    origin: Origin,
     id: Option<String>,
+}
+
+impl<S, P, C, Q> Request<'_, S, P, C, Q> {
+    /// The connection the request came on, if it came on one: it gets the direct reply,
+    /// and is skipped when the change is delivered to the actor's devices.
+    pub(crate) fn socket_id(&self) -> Option<&ConnectionId> {
+        self.socket.map(|c| &c.connection_id)
+    }
 }
 
 /// Runs one WebSocket route event.
@@ -97,7 +122,7 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
                 Action::GroupCreate { client_msg_id, .. } => client_msg_id.as_ref().map(ToString::to_string),
                 _ => None,
             };
-            let req = Request { deps, caller: &caller, id: request.id };
+            let req = Request { deps, user: &caller.user, socket: Some(&caller), origin: Origin::User, id: request.id };
             match req.serve(request.action).await {
                 Ok(reply) => reply,
                 Err(refusal) => Some(refusal.into_frame(&caller, req.id, client_msg_id)),
@@ -121,10 +146,15 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 Err(Refusal::RateLimited { .. }) if route == Route::Typing => return Ok(None),
                 other => other?,
             }
+            // Group changes are stored like sends: a banned user's still-open socket
+            // changes nothing (sends, edits and deletes check in the append's own reads).
+            if route == Route::Group {
+                self.refuse_banned().await?;
+            }
         }
         match action {
             Action::Send { target, client_msg_id, body, attachments } => {
-                self.send(target, client_msg_id, body, attachments).await.map(|()| None)
+                self.send(target, client_msg_id, body, attachments).await.map(|_| None)
             }
             Action::Upload { conversation, content_type, size, name } => {
                 self.upload(conversation, content_type, size, name).await.map(Some)
@@ -139,15 +169,17 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             Action::Typing { target } => self.typing(target).await.map(|()| None),
             Action::Receipt { msg_ids, status } => self.receipt(msg_ids, status).await.map(Some),
             Action::GroupCreate { name, members, client_msg_id } => {
-                self.group_create(name, members, client_msg_id).await.map(Some)
+                self.group_create(name, members, client_msg_id).await.map(|g| Some(self.group_frame(&g)))
             }
             Action::GroupAdd { group, members } => self.group_add(group, members).await.map(Some),
             Action::GroupRemove { group, members } => self.group_remove(group, members).await.map(Some),
             Action::GroupLeave { group } => self.group_leave(group).await.map(Some),
             Action::Ping => Ok(Some(ServerFrame::Pong { id })),
-            Action::Whoami => {
-                Ok(Some(ServerFrame::Whoami { id, user: self.caller.user.clone(), device: self.caller.device.clone() }))
-            }
+            Action::Whoami => Ok(Some(ServerFrame::Whoami {
+                id,
+                user: self.user.clone(),
+                device: self.socket.and_then(|c| c.device.clone()),
+            })),
             Action::Conversations { limit, before } => self.conversations(before, limit).await.map(Some),
             Action::Read { conversation, up_to } => self.read(conversation, up_to).await.map(Some),
             Action::Edit { msg_id, body, client_msg_id } => {
@@ -166,6 +198,11 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     }
 }
 
+/// The refusal of anything a banned user asks.
+pub(crate) fn banned() -> Refusal {
+    Refusal::client(ErrorCode::Forbidden, "this account is suspended")
+}
+
 /// The per-user budget an action spends (`send` has its token bucket in the append).
 fn budget_of(action: &Action) -> Option<Route> {
     match action {
@@ -182,10 +219,18 @@ fn budget_of(action: &Action) -> Option<Route> {
 }
 
 impl<S: Store, P, C: Clock, Q> Request<'_, S, P, C, Q> {
+    /// Refuses a banned user (its sockets are being closed; a frame in flight finds this).
+    async fn refuse_banned(&self) -> Result<(), Refusal> {
+        if self.origin == Origin::User && self.deps.store.ban(self.user, self.deps.clock.now_ms()).await?.is_some() {
+            return Err(banned());
+        }
+        Ok(())
+    }
+
     /// Spends one request of the caller's budget for `route`.
     async fn spend(&self, route: Route) -> Result<(), Refusal> {
         let now = self.deps.clock.now_ms();
-        chat_lambda::refusal::spend_budget(&self.deps.store, &self.deps.limits, route, &self.caller.user, now).await
+        chat_lambda::refusal::spend_budget(&self.deps.store, &self.deps.limits, route, self.user, now).await
     }
 }
 

@@ -30,6 +30,7 @@ async fn main() -> Result<(), Error> {
         push: config.push_topic_arn.map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),
         limits: config.route.limits,
         media,
+        hook: chat_invoke::hook_from_vars(&vars, &data)?,
     };
     run(service_fn(|event| chat_lambda::metrics::flushed("send", handle(&deps, event)))).await
 }

@@ -70,7 +70,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         let now = self.deps.clock.now_ms();
         let upload = Upload {
             id: UploadId::generate(now),
-            owner: self.caller.user.clone(),
+            owner: self.user.clone(),
             conversation,
             content_type: media::essence(&content_type),
             size,
@@ -115,7 +115,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             .zip(found)
             .map(|(id, upload)| {
                 let upload = upload.ok_or_else(|| Refusal::client(ErrorCode::BadRequest, format!("no upload {id}")))?;
-                match upload.refusal(&self.caller.user, conversation) {
+                match upload.refusal(self.user, conversation) {
                     None => Ok(upload.attachment()),
                     Some(why) => Err(Refusal::client(ErrorCode::BadRequest, format!("upload {id} is {why}"))),
                 }
@@ -150,7 +150,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     ) -> Result<ServerFrame, Refusal> {
         let media = self.media()?;
         let not_found = || Refusal::client(ErrorCode::NotFound, "no such attachment in your inbox");
-        let entry = self.deps.store.message(&self.caller.user, &msg_id).await?.ok_or_else(not_found)?;
+        let entry = self.deps.store.message(self.user, &msg_id).await?.ok_or_else(not_found)?;
         let a = entry.attachments.iter().find(|a| a.attachment_id == attachment_id.as_str()).ok_or_else(not_found)?;
         if entry.deleted || (thumbnail && !a.thumbnail) {
             return Err(not_found());

@@ -22,7 +22,7 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// it is not a member of (`not_found`, as for one that does not exist).
     pub(crate) async fn participant_of(&self, conversation: &Conversation) -> Result<(), Refusal> {
         match conversation {
-            Conversation::Direct(..) if !conversation.is_direct_participant(&self.caller.user) => {
+            Conversation::Direct(..) if !conversation.is_direct_participant(self.user) => {
                 Err(Refusal::client(ErrorCode::Forbidden, "you are not part of this conversation"))
             }
             Conversation::Group(gid) => self.member_group(gid).await.map(drop),
@@ -34,7 +34,7 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
 impl<S: InboxStore + GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// Inbox entries after `after`, ascending.
     pub(crate) async fn sync(&self, after: u64, limit: u32) -> Result<ServerFrame, Refusal> {
-        let (messages, next) = views(self.deps.store.sync(&self.caller.user, after, limit).await?);
+        let (messages, next) = views(self.deps.store.sync(self.user, after, limit).await?);
         Ok(ServerFrame::Sync { id: self.id.clone(), messages, next })
     }
 
@@ -46,7 +46,7 @@ impl<S: InboxStore + GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
         limit: u32,
     ) -> Result<ServerFrame, Refusal> {
         self.participant_of(&conversation).await?;
-        let page = self.deps.store.history(&self.caller.user, &conversation, before, limit).await?;
+        let page = self.deps.store.history(self.user, &conversation, before, limit).await?;
         let (messages, next) = views(page);
         Ok(ServerFrame::History { id: self.id.clone(), conversation, messages, next })
     }

@@ -23,7 +23,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// from someone else, group messages of a group the caller is no longer in, and
     /// statuses that would move backwards change nothing. Replies `ok`.
     pub(crate) async fn receipt(&self, msg_ids: Vec<MsgId>, status: ReceiptStatus) -> Result<ServerFrame, Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let mut targets: Vec<ReceiptUpdate> = Vec::new();
         for wave in msg_ids.chunks(CONCURRENCY) {
             for r in join_all(wave.iter().map(|m| self.deps.store.received(me, m))).await {
@@ -60,7 +60,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 let member = match membership.get(gid) {
                     Some(m) => *m,
                     None => {
-                        let m = self.deps.store.group(gid).await?.is_some_and(|g| g.is_member(&self.caller.user));
+                        let m = self.deps.store.group(gid).await?.is_some_and(|g| g.is_member(self.user));
                         membership.insert(gid.clone(), m);
                         m
                     }

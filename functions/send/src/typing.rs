@@ -14,7 +14,7 @@ use crate::Request;
 impl<S: ConnectionStore + InboxStore + GroupStore, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// Tells the others in the conversation that the caller is typing.
     pub(crate) async fn typing(&self, target: Target) -> Result<(), Refusal> {
-        let me = &self.caller.user;
+        let me = self.user;
         let (conversation, others) = match target {
             Target::User(to) => (Conversation::direct(me, &to), vec![to]),
             Target::Group(gid) => {

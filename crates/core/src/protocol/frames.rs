@@ -25,7 +25,7 @@ pub struct UpdateView {
     pub conversation: Conversation,
     /// This change's seq in the reader's inbox.
     pub seq: u64,
-    /// Who changed it (its sender).
+    /// Who changed it: its sender, or `moderator` for the server API's deletes.
     pub by: String,
     /// When (ms).
     pub ts: u64,
@@ -66,7 +66,7 @@ impl From<InboxEntry> for EntryView {
                 msg_id: e.msg_id,
                 conversation: e.conversation,
                 seq: e.seq,
-                by: e.from,
+                by: e.by.unwrap_or(e.from),
                 ts: e.ts,
             }),
         }
@@ -343,6 +343,7 @@ mod tests {
 
     fn view(seq: u64, body_len: usize, c: char) -> EntryView {
         EntryView::Message(MessageView {
+            by: None,
             seq,
             msg_id: MsgId::generate(1),
             conversation: Conversation::Group(GroupId::parse("g").expect("valid")),

@@ -39,4 +39,28 @@ pub enum ErrorCode {
     Conflict,
     /// The server failed; the request may be retried.
     Internal,
+    /// The app's pre-send hook refused the message (the message says why); nothing was
+    /// stored.
+    Rejected,
+    /// A service the request needs (the pre-send hook, with `closed` failure handling)
+    /// did not answer; nothing was stored. The request may be retried.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status of this code in the server API (docs/server-api.md).
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound | Self::UnknownAction => 404,
+            Self::Conflict => 409,
+            Self::TooLarge => 413,
+            Self::Rejected => 422,
+            Self::RateLimited => 429,
+            Self::Internal => 500,
+            Self::Unavailable => 503,
+        }
+    }
 }

@@ -25,6 +25,7 @@ pub fn dm(from: &str, to: &str, cid: &str, ts: u64) -> NewMessage {
         participants.push(b.clone());
     }
     NewMessage {
+        origin: crate::message::Origin::User,
         msg_id: MsgId::generate(ts),
         conversation: Conversation::direct(&a, &b),
         from: a,
@@ -96,6 +97,7 @@ pub async fn a_client_msg_id_reused_for_another_message_is_a_conflict<S: Store>(
     // The same holds on the chunked path of a large group.
     let members: Vec<UserId> = (0..60).map(|i| user(&format!("r{i:02}"))).collect();
     let group = NewMessage {
+        origin: crate::message::Origin::User,
         msg_id: MsgId::generate(500),
         conversation: Conversation::Group(GroupId::parse("sixty").expect("valid")),
         from: members[0].clone(),
@@ -316,6 +318,7 @@ pub async fn a_message_to_100_participants_is_stored_once_for_each<S: Store>(sto
     store.append(&dm("m005", "m007", "before", 1)).await.expect("append");
     let group = Conversation::Group(GroupId::parse("big").expect("valid"));
     let msg = NewMessage {
+        origin: crate::message::Origin::User,
         msg_id: MsgId::generate(10),
         conversation: group.clone(),
         from: members[0].clone(),

@@ -18,10 +18,13 @@ use crate::protocol::ReceiptStatus;
 use crate::push::PushEndpoint;
 use crate::ratelimit::{Budget, Route};
 
+mod accounts;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod journal;
 pub mod memory;
+
+pub use accounts::{AccountStore, Ban};
 
 /// Why a store call failed. The caller answers `internal`; the request may be retried.
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +238,11 @@ pub trait GroupStore: Send + Sync {
     ) -> impl Future<Output = Result<MembersChange, StoreError>> + Send;
     /// The groups `user` is a member of, without a scan.
     fn groups_of(&self, user: &UserId) -> impl Future<Output = Result<Vec<GroupId>, StoreError>> + Send;
+    /// Renames a group; returns it as it now is (`None`: no such group).
+    fn rename_group(&self, id: &GroupId, name: &str) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
+    /// Deletes a group with all its members; returns it as it was (`None`: no such group).
+    /// Its messages stay in the members' inboxes.
+    fn delete_group(&self, id: &GroupId) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
 }
 
 /// Delivery and read receipts, kept on the sender's own inbox entry.
@@ -353,6 +361,7 @@ pub trait Store:
     + PresenceStore
     + PushStore
     + BudgetStore
+    + AccountStore
 {
 }
 impl<
@@ -364,7 +373,8 @@ impl<
         + ReceiptStore
         + PresenceStore
         + PushStore
-        + BudgetStore,
+        + BudgetStore
+        + AccountStore,
 > Store for T
 {
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
+mod accounts;
 mod social;
 
 use super::journal::Journal;
@@ -64,6 +65,7 @@ struct Data {
     /// Send buckets and request budgets are not journaled: a restart refills them.
     buckets: HashMap<UserId, crate::ratelimit::Bucket>,
     budgets: HashMap<(UserId, crate::ratelimit::Route, u64), u32>,
+    bans: HashMap<UserId, super::Ban>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -109,6 +111,20 @@ enum Record {
     },
     PutUpload {
         upload: crate::media::Upload,
+    },
+    PutBan {
+        user: UserId,
+        ban: super::Ban,
+    },
+    LiftBan {
+        user: UserId,
+    },
+    RenameGroup {
+        id: GroupId,
+        name: String,
+    },
+    DeleteGroup {
+        id: GroupId,
     },
     FinishUpload {
         id: crate::media::UploadId,
@@ -197,7 +213,7 @@ impl Data {
                         }
                     }
                 }
-                if message.is_system() {
+                if message.is_notice() {
                     return;
                 }
                 let sender_seq = seqs.iter().find(|(u, _)| *u == message.from).map_or(0, |(_, s)| *s);
@@ -254,6 +270,26 @@ impl Data {
             Record::FinishUpload { id, state, thumbnail, width, height } => {
                 if let Some(u) = self.uploads.get_mut(&id) {
                     (u.state, u.thumbnail, u.width, u.height) = (state, thumbnail, width, height);
+                }
+            }
+            Record::PutBan { user, ban } => {
+                self.bans.insert(user, ban);
+            }
+            Record::LiftBan { user } => {
+                self.bans.remove(&user);
+            }
+            Record::RenameGroup { id, name } => {
+                if let Some(g) = self.groups.get_mut(&id) {
+                    g.name = name;
+                }
+            }
+            Record::DeleteGroup { id } => {
+                if let Some(g) = self.groups.remove(&id) {
+                    for m in &g.members {
+                        if let Some(set) = self.member_of.get_mut(m) {
+                            set.remove(&id);
+                        }
+                    }
                 }
             }
             Record::DeleteEndpoint { user, token } => {
@@ -377,7 +413,7 @@ impl InboxStore for MemoryStore {
     async fn append(&self, m: &NewMessage) -> Result<AppendOutcome, StoreError> {
         let mut state = self.lock();
         let key = (m.from.clone(), m.client_msg_id.clone());
-        if m.is_system() {
+        if m.is_notice() {
             let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
             state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
             return Ok(AppendOutcome::Stored { ack: m.ack(0), seqs });
@@ -386,6 +422,9 @@ impl InboxStore for MemoryStore {
             && ack.ts + IDEMPOTENCY_TTL_MS > m.ts
         {
             return Ok(if ack.matches(m) { AppendOutcome::Duplicate(ack.clone()) } else { AppendOutcome::Conflict });
+        }
+        if m.origin == crate::message::Origin::User && state.data.bans.get(&m.from).is_some_and(|b| b.active(m.ts)) {
+            return Ok(AppendOutcome::Banned);
         }
         let bucket = match m.limit.map(|l| l.take(state.data.buckets.get(&m.from).copied(), m.ts)) {
             Some(Err(retry_after_ms)) => return Ok(AppendOutcome::RateLimited { retry_after_ms }),
@@ -589,6 +628,22 @@ impl GroupStore for MemoryStore {
 
     async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>, StoreError> {
         Ok(self.lock().data.member_of.get(user).map(|s| s.iter().cloned().collect()).unwrap_or_default())
+    }
+
+    async fn rename_group(&self, id: &GroupId, name: &str) -> Result<Option<Group>, StoreError> {
+        let mut state = self.lock();
+        if !state.data.groups.contains_key(id) {
+            return Ok(None);
+        }
+        state.commit(Record::RenameGroup { id: id.clone(), name: name.to_owned() })?;
+        Ok(state.data.groups.get(id).cloned())
+    }
+
+    async fn delete_group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        let mut state = self.lock();
+        let Some(group) = state.data.groups.get(id).cloned() else { return Ok(None) };
+        state.commit(Record::DeleteGroup { id: id.clone() })?;
+        Ok(Some(group))
     }
 }
 
