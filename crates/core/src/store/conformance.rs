@@ -5,6 +5,9 @@
 
 use futures_util::future::join_all;
 
+mod server;
+pub use server::*;
+
 use super::{Connection, MembersChange, Spend, Store, Subscription};
 use crate::group::Group;
 use crate::ids::{ClientMsgId, ConnectionId, Conversation, DeviceId, GroupId, MsgId, UserId};
@@ -843,6 +846,11 @@ macro_rules! store_conformance_tests {
             edits_and_deletes_take_a_seq_and_change_the_message_in_place,
             an_edit_in_a_large_group_reaches_every_holder_once,
             an_upload_is_attached_once_by_its_owner_in_its_conversation,
+            bans_hold_until_they_end_or_are_lifted,
+            a_banned_sender_stores_nothing,
+            a_message_from_system_is_idempotent_and_only_its_recipients_hold_it,
+            a_moderator_delete_is_stored_as_the_senders_delete_by_the_moderator,
+            groups_are_renamed_and_deleted,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
