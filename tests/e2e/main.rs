@@ -11,3 +11,4 @@ mod groups;
 mod media;
 mod presence_push;
 mod reliability;
+mod server_api;

@@ -134,6 +134,22 @@ impl TestServer {
         v["token"].as_str().expect("token").to_owned()
     }
 
+    /// A server-API request (`/v1/...`) with a JSON body; returns the status and the JSON
+    /// answer.
+    pub async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let headers = [("content-type".to_owned(), "application/json".to_owned())];
+        let r = http(method, &format!("http://{}{path}", self.addr), &headers, &bytes).await;
+        (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+    }
+
+    /// The events published after the `after`-th (`/dev/events`).
+    pub async fn events(&self, after: u64) -> Vec<Value> {
+        let (status, body) = self.http_get(&format!("/dev/events?after={after}")).await.expect("events");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("json")
+    }
+
     /// The WebSocket URL with this query string.
     pub fn url(&self, query: &str) -> String {
         format!("ws://{}/?{query}", self.addr)

@@ -85,7 +85,10 @@ pub async fn a_moderator_delete_is_stored_as_the_senders_delete_by_the_moderator
         assert!(page.entries[0].deleted && page.entries[0].body.is_empty(), "{u}: deleted in place");
         assert_eq!(page.entries[1].by.as_deref(), Some("moderator"), "{u}: the update says who");
     }
-    assert!(matches!(store.append(&delete).await.expect("repeat"), AppendOutcome::Duplicate(_)), "a repeat changes nothing");
+    assert!(
+        matches!(store.append(&delete).await.expect("repeat"), AppendOutcome::Duplicate(_)),
+        "a repeat changes nothing"
+    );
     assert_eq!(store.sync(&user("bob"), 0, 10).await.expect("sync").entries.len(), 2);
 }
 
