@@ -8,6 +8,7 @@ mod chat;
 mod conversations;
 mod devserver;
 mod groups;
+mod hooks;
 mod media;
 mod presence_push;
 mod reliability;
