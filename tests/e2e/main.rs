@@ -7,6 +7,7 @@ mod abuse;
 mod chat;
 mod conversations;
 mod devserver;
+mod events_stream;
 mod groups;
 mod hooks;
 mod media;

@@ -346,8 +346,11 @@ pub mod groups {
     /// See [`LAST_CHANGE`].
     pub const REMOVED: &str = "removed";
     /// Counts the metadata item's writes (N): every write changes the item, so the stream
-    /// has a record of each.
+    /// has a record of each; a membership change is conditioned on the version it read.
     pub const VERSION: &str = "version";
+    /// The members after the last change, in join order (L of S), on the metadata item:
+    /// the stream's image of it is the group as that change left it.
+    pub const MEMBERS: &str = "members";
 
     /// Sort key of a member item.
     pub fn member_sk(user: &str) -> String {

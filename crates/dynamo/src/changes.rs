@@ -8,13 +8,18 @@
 //! - state table, `acct#<user>`: a ban written (`user.banned`) or deleted (`user.unbanned`;
 //!   TTL's own removal of an expired ban is no event).
 //! - groups table, the metadata item: inserted (created), written with `lastChange`
-//!   (members changed, renamed), removed (deleted).
+//!   (members changed, renamed), removed (deleted). The item keeps the member list, so
+//!   its image is the group as that change left it: no read needed.
+//!
+//! A message's event carries its entry as it stands when the record is handled (normally
+//! within a second): an edit or delete made before then already shows in it, and has its
+//! own event after it.
 
 use chat_core::events::{Change, canonical_holder};
 use chat_core::group::Group;
 use chat_core::ids::{GroupId, UserId};
 use chat_core::schema::{groups as g, messages as m, state as st};
-use chat_core::store::{GroupStore, StoreError};
+use chat_core::store::StoreError;
 
 use crate::items::{self, Item, get_s, n, s};
 use crate::store::DynamoStore;
@@ -64,7 +69,7 @@ pub async fn change_of(store: &DynamoStore, record: &Record) -> Result<Option<Ch
         return Ok(None);
     }
     if record.keys.get(g::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(g::META) {
-        return group(store, record).await;
+        return group(record);
     }
     Ok(None)
 }
@@ -140,23 +145,19 @@ fn meta_group(item: &Item, members: Vec<UserId>) -> Result<Group, StoreError> {
     })
 }
 
-async fn group(store: &DynamoStore, record: &Record) -> Result<Option<Change>, StoreError> {
+fn group(record: &Record) -> Result<Option<Change>, StoreError> {
     match (record.kind, &record.new, &record.old) {
-        (Kind::Insert, Some(new), _) => Ok(Some(Change::GroupCreated(meta_group(new, users(new, g::ADDED)?)?))),
-        (Kind::Modify, Some(new), _) => {
-            // The group as it is now: its members, read consistently.
-            let id = GroupId::parse(get_s(new, g::PK, "group")?).map_err(|_| corrupt("group id"))?;
-            let now = match store.group(&id).await? {
-                Some(now) => now,
-                None => meta_group(new, Vec::new())?,
-            };
+        (Kind::Insert, Some(new), _) => Ok(Some(Change::GroupCreated(meta_group(new, users(new, g::MEMBERS)?)?))),
+        (Kind::Modify, Some(new), Some(old)) if new.get(g::VERSION) != old.get(g::VERSION) => {
+            // The image is the group as this change left it (members kept on the item).
+            let group = meta_group(new, users(new, g::MEMBERS)?)?;
             match new.get(g::LAST_CHANGE).and_then(|v| v.as_s().ok()).map(String::as_str) {
                 Some(g::CHANGE_MEMBERS) => Ok(Some(Change::MembersChanged {
-                    group: now,
+                    group,
                     added: users(new, g::ADDED)?,
                     removed: users(new, g::REMOVED)?,
                 })),
-                Some(g::CHANGE_RENAME) => Ok(Some(Change::GroupRenamed(now))),
+                Some(g::CHANGE_RENAME) => Ok(Some(Change::GroupRenamed(group))),
                 _ => Ok(None),
             }
         }

@@ -81,6 +81,54 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The group and its metadata item's version (0: written before versions).
+    pub(crate) async fn group_versioned(&self, id: &GroupId) -> Result<Option<(Group, u64)>, StoreError> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.groups)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", g::PK)
+                .expression_attribute_values(":pk", s(id.as_str()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        let Some(meta) = items.iter().find(|i| get_s(i, g::SK, "group").ok() == Some(g::META)) else {
+            return Ok(None);
+        };
+        let name = get_s(meta, g::NAME, "group")?.to_owned();
+        let creator = UserId::parse(get_s(meta, g::CREATOR, "group")?).map_err(corrupt)?;
+        let mut members: Vec<(u64, UserId)> = items
+            .iter()
+            .filter(|i| i.contains_key(g::MEMBER))
+            .map(|i| {
+                Ok((
+                    get_n(i, g::JOINED, "group member")?,
+                    UserId::parse(get_s(i, g::MEMBER, "group member")?).map_err(corrupt)?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        members.sort();
+        let version = meta.get(g::VERSION).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(Some((
+            Group { id: id.clone(), name, creator, members: members.into_iter().map(|(_, u)| u).collect() },
+            version,
+        )))
+    }
+}
+
 impl GroupStore for DynamoStore {
     async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
         // Members first, metadata last: until the metadata exists the group does not.
@@ -91,7 +139,7 @@ impl GroupStore for DynamoStore {
             (g::NAME.to_owned(), s(group.name.as_str())),
             (g::CREATOR.to_owned(), s(group.creator.as_str())),
             (g::COUNT.to_owned(), n(group.members.len() as u64)),
-            (g::ADDED.to_owned(), crate::group_admin::users_value(&group.members)),
+            (g::MEMBERS.to_owned(), crate::group_admin::users_value(&group.members)),
             (g::VERSION.to_owned(), n(1)),
         ]);
         self.client
@@ -149,44 +197,7 @@ impl GroupStore for DynamoStore {
     }
 
     async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
-        let mut items: Vec<Item> = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.tables.groups)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", g::PK)
-                .expression_attribute_values(":pk", s(id.as_str()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(out.items().iter().cloned());
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                break;
-            }
-        }
-        let Some(meta) = items.iter().find(|i| get_s(i, g::SK, "group").ok() == Some(g::META)) else {
-            return Ok(None);
-        };
-        let name = get_s(meta, g::NAME, "group")?.to_owned();
-        let creator = UserId::parse(get_s(meta, g::CREATOR, "group")?).map_err(corrupt)?;
-        let mut members: Vec<(u64, UserId)> = items
-            .iter()
-            .filter(|i| i.contains_key(g::MEMBER))
-            .map(|i| {
-                Ok((
-                    get_n(i, g::JOINED, "group member")?,
-                    UserId::parse(get_s(i, g::MEMBER, "group member")?).map_err(corrupt)?,
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        members.sort();
-        Ok(Some(Group { id: id.clone(), name, creator, members: members.into_iter().map(|(_, u)| u).collect() }))
+        Ok(self.group_versioned(id).await?.map(|(g, _)| g))
     }
 
     /// One transaction: the metadata item's member count, moved by the net change on the
@@ -199,7 +210,8 @@ impl GroupStore for DynamoStore {
         added: &[UserId],
         removed: &[UserId],
     ) -> Result<MembersChange, StoreError> {
-        let Some(current) = self.group(id).await? else { return Ok(MembersChange::Stale) };
+        let Some((current, version)) = self.group_versioned(id).await? else { return Ok(MembersChange::Stale) };
+        let after = current.with_changes(added, removed);
         let delta = added.len() as i64 - removed.len() as i64;
         let highest_before = MAX_GROUP_MEMBERS as i64 - delta;
         if current.members.len() as i64 > highest_before {
@@ -211,10 +223,17 @@ impl GroupStore for DynamoStore {
             .key(g::SK, s(g::META))
             // The change rides on the metadata item, so its stream record is the one event.
             .update_expression(
-                "SET #count = if_not_exists(#count, :read) + :delta, #lc = :lc, #added = :added, #removed = :removed \
-                 ADD #version :one",
+                "SET #count = if_not_exists(#count, :read) + :delta, #lc = :lc, #added = :added, #removed = :removed, \
+                 #members = :members ADD #version :one",
             )
-            .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#count) OR #count <= :highest)")
+            // The version read: the member list written is the one this change makes.
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(#count) OR #count <= :highest) \
+                 AND (attribute_not_exists(#version) OR #version = :version)",
+            )
+            .expression_attribute_names("#members", g::MEMBERS)
+            .expression_attribute_values(":members", crate::group_admin::users_value(&after.members))
+            .expression_attribute_values(":version", n(version))
             .expression_attribute_names("#lc", g::LAST_CHANGE)
             .expression_attribute_names("#added", g::ADDED)
             .expression_attribute_names("#removed", g::REMOVED)
@@ -255,7 +274,10 @@ impl GroupStore for DynamoStore {
                     let reasons = t.cancellation_reasons();
                     let members_changed = reasons.iter().skip(1).any(failed);
                     if reasons.first().is_some_and(failed) && !members_changed {
-                        Ok(MembersChange::TooLarge)
+                        // The count or the version: a changed version means another change
+                        // came first (re-plan), an unchanged one that the cap would break.
+                        let now = self.group_versioned(id).await?.map(|(_, v)| v);
+                        Ok(if now == Some(version) { MembersChange::TooLarge } else { MembersChange::Stale })
                     } else {
                         // A member changed under us, or a concurrent transaction: re-plan.
                         Ok(MembersChange::Stale)

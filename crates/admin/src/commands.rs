@@ -1,0 +1,346 @@
+//! The server-API subcommands (docs/server-api.md): each one is parsed by clap and turned
+//! into one [`Call`] by [`ApiCommand::into_call`] (pure: the time is an argument), which
+//! [`crate::api::Client`] sends. Ids are checked by the server, not here: its answer says
+//! what is wrong with them.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use http::Method;
+use serde_json::{Value, json};
+
+use crate::api::Call;
+
+/// Where the server API is and how to sign for it: every server-API subcommand takes these.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Server API")]
+pub struct ApiOptions {
+    /// The server API's URL: the stack output ServerApiUrl
+    /// (`https://<id>.lambda-url.<region>.on.aws/`), or `http://127.0.0.1:8080/` for the
+    /// devserver.
+    #[arg(long, env = "CHAT_SERVER_API_URL", value_name = "URL")]
+    pub api_url: String,
+    /// The region to sign for (default: the function URL's, else the AWS SDK's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send requests unsigned (they always are to a loopback host, the devserver).
+    #[arg(long)]
+    pub unsigned: bool,
+}
+
+/// One user or one group: where a message goes.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// A user: the 1:1 conversation of `--from` and this user.
+    #[arg(long, value_name = "USER")]
+    to: Option<String>,
+    /// A group id (`--from` must be a member, unless `system`).
+    #[arg(long, value_name = "GROUP_ID")]
+    group: Option<String>,
+}
+
+/// The server-API subcommands. Each prints the answer as JSON; an error answer is printed
+/// as `chat-admin: <code>: <message>` and exits 1.
+#[derive(Debug, Subcommand)]
+pub enum ApiCommand {
+    /// Sends a message as a user or as `system` (POST /v1/messages).
+    Send {
+        /// The sender: a user id, or `system` (the app itself).
+        #[arg(long, value_name = "USER")]
+        from: String,
+        #[command(flatten)]
+        target: Target,
+        /// The text.
+        #[arg(long)]
+        body: String,
+        /// The idempotency key: the same key sends once (default: a fresh ULID).
+        #[arg(long, value_name = "ID")]
+        client_msg_id: Option<String>,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Deletes a message from every holder's history, as a moderator
+    /// (DELETE /v1/messages/{msgId}).
+    DeleteMessage {
+        /// The message id (the ack's msgId).
+        msg_id: String,
+        /// Its conversation: `dm:<a>:<b>` or `group:<id>`.
+        #[arg(long, value_name = "CONVERSATION")]
+        conversation: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Creates a group (POST /v1/groups).
+    GroupCreate {
+        /// The creator, its first member.
+        #[arg(long, value_name = "USER")]
+        creator: String,
+        /// The group's name.
+        #[arg(long)]
+        name: String,
+        /// A member besides the creator (repeat for more).
+        #[arg(long = "member", value_name = "USER")]
+        members: Vec<String>,
+        /// The idempotency key: the same creator and key create one group.
+        #[arg(long, value_name = "ID")]
+        client_msg_id: Option<String>,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Shows a group: name, creator, members (GET /v1/groups/{groupId}).
+    GroupShow {
+        /// The group id.
+        group_id: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Adds and removes members in one change (POST /v1/groups/{groupId}/members).
+    GroupMembers {
+        /// The group id.
+        group_id: String,
+        /// A user to add (repeat for more).
+        #[arg(long, value_name = "USER", required_unless_present = "remove")]
+        add: Vec<String>,
+        /// A member to remove (repeat for more).
+        #[arg(long, value_name = "USER")]
+        remove: Vec<String>,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Renames a group (PATCH /v1/groups/{groupId}).
+    GroupRename {
+        /// The group id.
+        group_id: String,
+        /// The new name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Deletes a group: every member gets a last notice (DELETE /v1/groups/{groupId}).
+    GroupDelete {
+        /// The group id.
+        group_id: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Shows a user: online, connections, groups, ban (GET /v1/users/{userId}).
+    UserShow {
+        /// The user id.
+        user: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Bans a user (PUT /v1/users/{userId}/ban).
+    ///
+    /// Its live connections close at once; it cannot connect, and nothing it sends is
+    /// stored. Without --until-ms or --for, until lifted (unban).
+    Ban {
+        /// The user id.
+        user: String,
+        /// Until this time, in ms since the epoch.
+        #[arg(long, value_name = "MS")]
+        until_ms: Option<u64>,
+        /// For this long from now: a number and a unit, s, m, h or d (`30m`, `12h`, `7d`).
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until_ms")]
+        for_: Option<Duration>,
+        /// Why (shown to operators, at most 1,000 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Lifts a user's ban (DELETE /v1/users/{userId}/ban).
+    Unban {
+        /// The user id.
+        user: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+}
+
+impl ApiCommand {
+    /// The request this command makes, and where to send it; `now_ms` is the time `--for`
+    /// counts from.
+    pub fn into_call(self, now_ms: u64) -> (ApiOptions, Call) {
+        let call = |method: Method, path: String, body: Option<Value>| Call { method, path, body };
+        match self {
+            Self::Send { from, target, body, client_msg_id, api } => {
+                let client_msg_id = client_msg_id.unwrap_or_else(|| ulid::Ulid::new().to_string());
+                let mut fields = json!({"from": from, "body": body, "clientMsgId": client_msg_id});
+                match (target.to, target.group) {
+                    (Some(to), _) => fields["to"] = json!(to),
+                    (None, Some(group)) => fields["group"] = json!(group),
+                    // clap's group requires one; the server names what is missing.
+                    (None, None) => {}
+                }
+                (api, call(Method::POST, "/v1/messages".into(), Some(fields)))
+            }
+            Self::DeleteMessage { msg_id, conversation, api } => {
+                let path = format!("/v1/messages/{}?conversation={}", encode(&msg_id), encode(&conversation));
+                (api, call(Method::DELETE, path, None))
+            }
+            Self::GroupCreate { creator, name, members, client_msg_id, api } => {
+                let mut fields = json!({"creator": creator, "name": name, "members": members});
+                if let Some(key) = client_msg_id {
+                    fields["clientMsgId"] = json!(key);
+                }
+                (api, call(Method::POST, "/v1/groups".into(), Some(fields)))
+            }
+            Self::GroupShow { group_id, api } => (api, call(Method::GET, group_path(&group_id), None)),
+            Self::GroupMembers { group_id, add, remove, api } => {
+                let path = format!("{}/members", group_path(&group_id));
+                (api, call(Method::POST, path, Some(json!({"add": add, "remove": remove}))))
+            }
+            Self::GroupRename { group_id, name, api } => {
+                (api, call(Method::PATCH, group_path(&group_id), Some(json!({"name": name}))))
+            }
+            Self::GroupDelete { group_id, api } => (api, call(Method::DELETE, group_path(&group_id), None)),
+            Self::UserShow { user, api } => (api, call(Method::GET, format!("/v1/users/{}", encode(&user)), None)),
+            Self::Ban { user, until_ms, for_, reason, api } => {
+                let for_ms = for_.map(|d| now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)));
+                let mut fields = json!({});
+                if let Some(until) = until_ms.or(for_ms) {
+                    fields["until"] = json!(until);
+                }
+                if let Some(reason) = reason {
+                    fields["reason"] = json!(reason);
+                }
+                (api, call(Method::PUT, ban_path(&user), Some(fields)))
+            }
+            Self::Unban { user, api } => (api, call(Method::DELETE, ban_path(&user), None)),
+        }
+    }
+}
+
+fn group_path(group_id: &str) -> String {
+    format!("/v1/groups/{}", encode(group_id))
+}
+
+fn ban_path(user: &str) -> String {
+    format!("/v1/users/{}/ban", encode(user))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so an id is one path
+/// segment or one query value whatever it holds (user ids may have `|`, `@` and `+`).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `30s`, `30m`, `12h`, `7d`: a whole number and one unit.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let unit_at = s.find(|c: char| !c.is_ascii_digit()).ok_or("give a unit: s, m, h or d (e.g. 7d)")?;
+    let (number, unit) = s.split_at(unit_at);
+    let n: u64 = number.parse().map_err(|_| format!("{s:?} does not start with a whole number"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d (e.g. 7d)")),
+    };
+    match n.checked_mul(secs) {
+        Some(0) => Err("a ban lasts longer than 0".into()),
+        Some(secs) => Ok(Duration::from_secs(secs)),
+        None => Err(format!("{s:?} is too long")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: ApiCommand,
+    }
+
+    fn call(args: &[&str]) -> Call {
+        let args = ["chat-admin"].iter().chain(args).chain(&["--api-url", "http://127.0.0.1:8080/"]);
+        let cli = Cli::try_parse_from(args).expect("valid arguments");
+        cli.command.into_call(1_000_000).1
+    }
+
+    #[test]
+    fn send_to_a_user_posts_a_message_with_a_fresh_ulid_as_its_key() {
+        let c = call(&["send", "--from", "system", "--to", "alice", "--body", "hi"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::POST, "/v1/messages"));
+        let body = c.body.expect("a body");
+        assert_eq!(
+            (body["from"].as_str(), body["to"].as_str(), body["body"].as_str()),
+            (Some("system"), Some("alice"), Some("hi"))
+        );
+        assert!(body["clientMsgId"].as_str().is_some_and(|k| ulid::Ulid::from_string(k).is_ok()));
+        assert!(body.get("group").is_none());
+    }
+
+    #[test]
+    fn send_to_a_group_keeps_the_given_key() {
+        let c = call(&["send", "--from", "bob", "--group", "g1", "--body", "hi", "--client-msg-id", "k1"]);
+        let body = c.body.expect("a body");
+        assert_eq!((body["group"].as_str(), body["clientMsgId"].as_str()), (Some("g1"), Some("k1")));
+    }
+
+    #[test]
+    fn send_needs_exactly_one_of_to_and_group() {
+        let parse =
+            |args: &[&str]| Cli::try_parse_from(["chat-admin", "send", "--api-url", "http://x/"].iter().chain(args));
+        assert!(parse(&["--from", "a", "--body", "b"]).is_err());
+        assert!(parse(&["--from", "a", "--to", "b", "--group", "g", "--body", "b"]).is_err());
+    }
+
+    #[test]
+    fn ids_are_percent_encoded_in_paths_and_queries() {
+        let c = call(&["delete-message", "01J", "--conversation", "dm:a+b:c"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::DELETE, "/v1/messages/01J?conversation=dm%3Aa%2Bb%3Ac"));
+        assert_eq!(call(&["user-show", "auth0|x@y"]).path, "/v1/users/auth0%7Cx%40y");
+    }
+
+    #[test]
+    fn group_subcommands_map_to_their_endpoints() {
+        let c = call(&["group-create", "--creator", "a", "--name", "Team", "--member", "b", "--member", "c"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::POST, "/v1/groups"));
+        assert_eq!(c.body, Some(json!({"creator": "a", "name": "Team", "members": ["b", "c"]})));
+        let c = call(&["group-members", "g1", "--add", "d", "--remove", "b"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::POST, "/v1/groups/g1/members"));
+        assert_eq!(c.body, Some(json!({"add": ["d"], "remove": ["b"]})));
+        let c = call(&["group-rename", "g1", "--name", "New"]);
+        assert_eq!((c.method, c.path.as_str(), c.body), (Method::PATCH, "/v1/groups/g1", Some(json!({"name": "New"}))));
+        let c = call(&["group-show", "g1"]);
+        assert_eq!((c.method, c.path.as_str(), c.body), (Method::GET, "/v1/groups/g1", None));
+        let c = call(&["group-delete", "g1"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::DELETE, "/v1/groups/g1"));
+    }
+
+    #[test]
+    fn ban_for_a_duration_counts_from_now_and_until_is_given_as_is() {
+        let c = call(&["ban", "mallory", "--for", "12h", "--reason", "spam"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::PUT, "/v1/users/mallory/ban"));
+        assert_eq!(c.body, Some(json!({"until": 1_000_000 + 12 * 3_600_000, "reason": "spam"})));
+        assert_eq!(call(&["ban", "mallory", "--until-ms", "5"]).body, Some(json!({"until": 5})));
+        assert_eq!(call(&["ban", "mallory"]).body, Some(json!({})));
+        let c = call(&["unban", "mallory"]);
+        assert_eq!((c.method, c.path.as_str(), c.body), (Method::DELETE, "/v1/users/mallory/ban", None));
+    }
+
+    #[test]
+    fn durations_are_a_whole_number_and_one_unit() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in ["7", "d", "1.5h", "7w", "0m", "-1d", "99999999999999999999d", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

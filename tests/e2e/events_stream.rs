@@ -1,0 +1,154 @@
+//! The events function against real DynamoDB streams (moto's): a devserver on `--dynamodb`
+//! does one of everything, then the state and groups tables' stream records are run
+//! through `chat_events::handle`, and what it would publish must be exactly what the
+//! devserver published from what its store wrote: one event per change, none per inbox
+//! copy, none for notices or expired records.
+
+use std::sync::Mutex;
+
+use aws_lambda_events::dynamodb::Event as StreamEvent;
+use chat_core::events::Event;
+use chat_e2e::{Backend, TestServer};
+use serde_json::{Value, json};
+
+/// Records what would go to EventBridge.
+#[derive(Default)]
+struct Recorded(Mutex<Vec<Event>>);
+
+impl chat_events::Sink for Recorded {
+    async fn publish(&self, events: &[Event]) -> Vec<bool> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend(events.iter().cloned());
+        vec![true; events.len()]
+    }
+}
+
+/// One DynamoDB Streams API call (moto routes it by its target, like boto3's).
+async fn streams_call(action: &str, body: Value) -> Value {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    let auth =
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00";
+    let headers = [
+        ("authorization".to_owned(), auth.to_owned()),
+        ("x-amz-target".to_owned(), format!("DynamoDBStreams_20120810.{action}")),
+        ("content-type".to_owned(), "application/x-amz-json-1.0".to_owned()),
+    ];
+    let r = chat_e2e::http("POST", &format!("{endpoint}/"), &headers, body.to_string().as_bytes()).await;
+    assert_eq!(r.status, 200, "{action}: {}", String::from_utf8_lossy(&r.body));
+    serde_json::from_slice(&r.body).expect("json")
+}
+
+/// Every record of `table`'s stream, as Lambda would get them.
+async fn stream_records(table: &str) -> StreamEvent {
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let described = client.describe_table().table_name(table).send().await.expect("describe");
+    let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("a stream").to_owned();
+    let stream = streams_call("DescribeStream", json!({"StreamArn": arn})).await;
+    let mut records = Vec::new();
+    for shard in stream["StreamDescription"]["Shards"].as_array().expect("shards") {
+        let it = streams_call(
+            "GetShardIterator",
+            json!({"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
+        )
+        .await;
+        let mut iterator = it["ShardIterator"].clone();
+        loop {
+            let page = streams_call("GetRecords", json!({"ShardIterator": iterator})).await;
+            let got = page["Records"].as_array().cloned().unwrap_or_default();
+            if got.is_empty() {
+                break;
+            }
+            records.extend(got);
+            iterator = page["NextShardIterator"].clone();
+            if iterator.is_null() {
+                break;
+            }
+        }
+    }
+    serde_json::from_value(json!({"Records": records})).expect("a Lambda stream event")
+}
+
+/// An event as compared: group changes and lifted bans carry the publisher's own sequence
+/// in their ids (the stream's, the devserver's); a message's event carries it as it stands
+/// when published, which for the stream read at the end of this test is after its edit or
+/// delete: compared without its changing fields. Everything else must match exactly.
+fn comparable(detail_type: &str, mut detail: Value) -> Value {
+    if ["group.members_changed", "group.renamed", "user.unbanned"].contains(&detail_type) {
+        detail["id"] = Value::Null;
+    }
+    if let Some(m) = detail.get_mut("message").and_then(Value::as_object_mut) {
+        for changes in ["body", "editedAt", "deleted"] {
+            m.remove(changes);
+        }
+    }
+    json!({"type": detail_type, "detail": detail})
+}
+
+async fn the_events_function_publishes_exactly_what_the_devserver_does(server: TestServer) {
+    let mut alice = server.connect("alice", "phone").await;
+    let mut bob = server.connect("bob", "phone").await;
+    let ack = alice.send_to("bob", "m1", "hello").await;
+    bob.recv().await;
+    alice.request(json!({"action":"edit","msgId":ack["msgId"],"clientMsgId":"e1","body":"hello!"})).await;
+    let resend = alice.send_to("bob", "m1", "hello").await;
+    assert_eq!(resend["msgId"], ack["msgId"], "a resend is no change");
+    let g = alice.request(json!({"action":"group.create","name":"team","members":["bob"]})).await;
+    let gid = g["groupId"].as_str().expect("id").to_owned();
+    alice.request(json!({"action":"send","group":gid,"clientMsgId":"g1","body":"hi team"})).await;
+    alice.request(json!({"action":"group.add","group":gid,"members":["carol"]})).await;
+    server.api("PATCH", &format!("/v1/groups/{gid}"), Some(json!({"name":"crew"}))).await;
+    let bad = alice.request(json!({"action":"send","group":gid,"clientMsgId":"g2","body":"oops"})).await;
+    server
+        .api("DELETE", &format!("/v1/messages/{}?conversation=group:{gid}", bad["msgId"].as_str().unwrap_or("")), None)
+        .await;
+    server
+        .api("POST", "/v1/messages", Some(json!({"from":"system","to":"bob","body":"shipped","clientMsgId":"o1"})))
+        .await;
+    // A group past one transaction: the chunked fan-out's record completes once.
+    let many: Vec<String> = (0..55).map(|i| format!("m{i}")).collect();
+    let big = server.api("POST", "/v1/groups", Some(json!({"creator":"alice","name":"big","members":many}))).await.1;
+    let big_id = big["group"]["groupId"].as_str().expect("id").to_owned();
+    alice.request(json!({"action":"send","group":big_id,"clientMsgId":"b1","body":"to all"})).await;
+    server.api("PUT", "/v1/users/mallory/ban", Some(json!({"reason":"spam"}))).await;
+    server.api("DELETE", "/v1/users/mallory/ban", None).await;
+    server.api("DELETE", &format!("/v1/groups/{gid}"), None).await;
+
+    let published: Vec<Value> = server
+        .events(0)
+        .await
+        .into_iter()
+        .map(|e| comparable(e["detail-type"].as_str().unwrap_or_default(), e["detail"].clone()))
+        .collect();
+    let prefix = server.options.table_prefix.clone().expect("a table prefix");
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let deps = chat_events::Deps {
+        store: chat_dynamo::DynamoStore::connect(&sdk, chat_core::schema::TableNames::with_prefix(&prefix)),
+        sink: Recorded::default(),
+    };
+    for table in ["state", "groups"] {
+        let event = stream_records(&format!("{prefix}{table}")).await;
+        let answer = chat_events::handle(&deps, lambda_runtime::LambdaEvent::new(event, Default::default()))
+            .await
+            .expect("handled");
+        assert!(answer.batch_item_failures.is_empty(), "{table}: every record handled");
+    }
+    let from_streams: Vec<Value> = deps
+        .sink
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|e| comparable(e.detail_type, e.detail.clone()))
+        .collect();
+    let mut a: Vec<String> = published.iter().map(Value::to_string).collect();
+    let mut b: Vec<String> = from_streams.iter().map(Value::to_string).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a.len(), 14, "one event per change: {published:#?}");
+    assert_eq!(a, b, "the stream publishes what the devserver does");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_function_publishes_exactly_what_the_devserver_does_on_dynamodb() {
+    the_events_function_publishes_exactly_what_the_devserver_does(chat_e2e::spawn(Backend::DynamoDb).await).await;
+}
