@@ -464,7 +464,7 @@ export type DeviceId = string;
  * This interface was referenced by `ChatProtocol`'s JSON-Schema
  * via the `definition` "ErrorCode".
  */
-export type ErrorCode = 'bad_request' | 'unknown_action' | 'unauthorized' | 'forbidden' | 'not_found' | 'too_large' | 'rate_limited' | 'conflict' | 'internal';
+export type ErrorCode = 'bad_request' | 'unknown_action' | 'unauthorized' | 'forbidden' | 'not_found' | 'too_large' | 'rate_limited' | 'conflict' | 'internal' | 'rejected' | 'unavailable';
 /**
  * Every frame of the serverless-chat WebSocket protocol, version 1 (docs/protocol.md). Generated from the Rust types by `CHAT_WRITE_SCHEMA=1 cargo test -p chat-devserver protocol_schema`; do not edit.
  */
@@ -950,7 +950,7 @@ export interface UpdateView {
      */
     body?: string | null;
     /**
-     * Who changed it (its sender).
+     * Who changed it: its sender, or `moderator` for the server API's deletes.
      */
     by: string;
     /**

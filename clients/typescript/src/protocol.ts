@@ -520,7 +520,9 @@ export type ErrorCode =
   | 'too_large'
   | 'rate_limited'
   | 'conflict'
-  | 'internal';
+  | 'internal'
+  | 'rejected'
+  | 'unavailable';
 
 /**
  * Every frame of the serverless-chat WebSocket protocol, version 1 (docs/protocol.md). Generated from the Rust types by `CHAT_WRITE_SCHEMA=1 cargo test -p chat-devserver protocol_schema`; do not edit.
@@ -1007,7 +1009,7 @@ export interface UpdateView {
    */
   body?: string | null;
   /**
-   * Who changed it (its sender).
+   * Who changed it: its sender, or `moderator` for the server API's deletes.
    */
   by: string;
   /**
