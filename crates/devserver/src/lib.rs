@@ -22,6 +22,7 @@
 //!   `/v1`, for loopback peers unless `--dev-endpoints`.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
+mod api;
 pub mod blobs;
 pub mod event_log;
 pub mod events;
@@ -329,7 +330,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
         events,
     });
     let server_api = chat_server_api::router(gw.send.clone())
-        .layer(axum::middleware::from_fn_with_state(gw.clone(), api_guard::<S>));
+        .layer(axum::middleware::from_fn_with_state(gw.clone(), api::guard::<S>));
     let app = Router::new()
         .route("/", get(websocket::<S>))
         .route("/health", get(|| async { "ok" }))
@@ -347,7 +348,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
                 .route("/dev/token", get(dev_token::<S>))
                 .route("/dev/pushes", get(dev_pushes::<S>))
                 .route("/dev/metrics", get(dev_metrics))
-                .route("/dev/events", get(dev_events::<S>))
+                .route("/dev/events", get(api::dev_events::<S>))
                 .route_layer(axum::middleware::from_fn_with_state(gw.clone(), dev_guard::<S>)),
         )
         .route(
@@ -392,7 +393,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
     Ok(())
 }
 
-type Gw<S> = State<Arc<Gateway<S>>>;
+pub(crate) type Gw<S> = State<Arc<Gateway<S>>>;
 
 async fn websocket<S: Store + Clone + 'static>(
     State(gw): Gw<S>,
@@ -464,7 +465,7 @@ fn dev_refusal<S>(gw: &Gateway<S>, peer: &SocketAddr, headers: &HeaderMap) -> Op
 }
 
 /// `localhost`, an IP literal (no DNS involved), or the listen address's own host.
-fn host_is_safe(host: &str, addr: &SocketAddr) -> bool {
+pub(crate) fn host_is_safe(host: &str, addr: &SocketAddr) -> bool {
     let name = match host.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') => h,
         _ => host,
@@ -509,45 +510,6 @@ async fn dev_pushes<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Quer
         Some(Err(e)) => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": format!("user: {e}")}))).into_response(),
         None => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "user is required"}))).into_response(),
     }
-}
-
-#[derive(Deserialize)]
-struct EventsQuery {
-    after: Option<u64>,
-}
-
-/// `GET /dev/events?after=N`: the events published (as EventBridge would carry them),
-/// oldest first, each numbered `n`.
-async fn dev_events<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<EventsQuery>) -> Response {
-    axum::Json(gw.events.after(q.after.unwrap_or(0))).into_response()
-}
-
-/// Every server-API request passes here first: the same peer and `Host` rules as
-/// `/dev/*`, and no request a browser page on another site could make (an `Origin` that
-/// is not this machine's): the API acts as anyone, so a web page must not reach it.
-async fn api_guard<S: Store + Clone + 'static>(
-    State(gw): Gw<S>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let refuse =
-        |why: &str| (StatusCode::FORBIDDEN, axum::Json(json!({"code": "forbidden", "message": why}))).into_response();
-    if !gw.dev_endpoints && !peer.ip().is_loopback() {
-        return refuse("the server API answers loopback peers only; start with --dev-endpoints to serve others");
-    }
-    let host = request.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    if !host_is_safe(host, &gw.addr) {
-        return refuse("Host must be localhost, an IP address or the listen address");
-    }
-    if let Some(origin) = request.headers().get(axum::http::header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or_default();
-        let host = origin.split_once("://").map_or(origin, |(_, h)| h);
-        if !host_is_safe(host, &gw.addr) || host.parse::<SocketAddr>().is_ok_and(|a| !a.ip().is_loopback()) {
-            return refuse("requests from web pages of other sites are refused");
-        }
-    }
-    next.run(request).await
 }
 
 /// The functions' counters (the metrics the deployed functions write as CloudWatch EMF),
