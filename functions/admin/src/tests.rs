@@ -115,7 +115,7 @@ async fn a_user_acting_through_the_api_must_be_in_the_group_and_system_need_not(
     let gid = g["group"]["groupId"].as_str().unwrap_or_default().to_owned();
     assert_eq!(g["group"]["creator"], "alice");
     let outsider = json!({"from":"carol","group":gid,"body":"hi","clientMsgId":"c1"}).to_string();
-    assert_eq!(call(&app, "POST", "/v1/messages", &outsider).await.1["code"], "not_found");
+    assert_eq!(call(&app, "POST", "/v1/messages", &outsider).await.1["code"], "forbidden");
     let system = json!({"from":"system","group":gid,"body":"welcome","clientMsgId":"c2"}).to_string();
     assert_eq!(call(&app, "POST", "/v1/messages", &system).await.0, StatusCode::OK);
     let (status, g) = call(

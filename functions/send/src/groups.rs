@@ -34,7 +34,7 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// The group a message goes to: the sender must be a member, except `system` (the
     /// server API's own messages), which may post in any group.
     pub(crate) async fn sender_group(&self, id: &GroupId) -> Result<Group, Refusal> {
-        if self.user.as_str() != chat_core::message::SYSTEM_SENDER && self.origin != Origin::Server {
+        if self.user.as_str() != chat_core::message::SYSTEM_SENDER {
             return self.member_group(id).await;
         }
         Ok(self.deps.store.group(id).await?.ok_or(GroupError::NotFound)?)

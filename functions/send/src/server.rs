@@ -43,10 +43,19 @@ pub async fn send<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     if from.as_str() == SYSTEM_SENDER && !uploads.is_empty() {
         return Err(Refusal::client(ErrorCode::BadRequest, "system has no uploads to attach"));
     }
-    if let Target::User(to) = &target
-        && to.as_str() == SYSTEM_SENDER
-    {
-        return Err(Refusal::client(ErrorCode::BadRequest, "`system` cannot receive messages"));
+    match &target {
+        Target::User(to) if to.as_str() == SYSTEM_SENDER => {
+            return Err(Refusal::client(ErrorCode::BadRequest, "`system` cannot receive messages"));
+        }
+        // The backend is told plainly what a user's own socket is not (privacy): the group
+        // exists, and `from` is not in it.
+        Target::Group(gid) if from.as_str() != SYSTEM_SENDER => match deps.store.group(gid).await? {
+            Some(g) if !g.is_member(from) => {
+                return Err(Refusal::client(ErrorCode::Forbidden, format!("{from} is not a member of this group")));
+            }
+            _ => {}
+        },
+        _ => {}
     }
     deps.acting_as(from, Origin::Server).send(target, client_msg_id, body, uploads).await
 }
