@@ -13,4 +13,5 @@ mod hooks;
 mod media;
 mod presence_push;
 mod reliability;
+mod safety;
 mod server_api;

@@ -25,6 +25,12 @@ export type ClientFrame = (Send & {
     action: 'group.remove';
 }) | (GroupLeave & {
     action: 'group.leave';
+}) | (Block & {
+    action: 'block';
+}) | (Unblock & {
+    action: 'unblock';
+}) | (Blocks & {
+    action: 'blocks';
 }) | (Ping & {
     action: 'ping';
 }) | (Whoami & {
@@ -404,6 +410,16 @@ export type ServerFrame = {
     user: UserId;
 } | {
     /**
+     * Echo of the frame id (the reply only).
+     */
+    id?: string | null;
+    type: 'blocks';
+    /**
+     * The blocked users, sorted.
+     */
+    users: UserId[];
+} | {
+    /**
      * Echo of the send's client id.
      */
     clientMsgId?: string | null;
@@ -639,6 +655,51 @@ export interface GroupLeave {
      * The group.
      */
     group: GroupId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * Stops hearing from a user (its messages, typing, receipts and presence stop
+ * reaching you; it cannot tell); answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Block".
+ */
+export interface Block {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The user.
+     */
+    user: UserId;
+}
+/**
+ * Hears from a blocked user again (new messages only); answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Unblock".
+ */
+export interface Unblock {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The user.
+     */
+    user: UserId;
+}
+/**
+ * The users you block; answered with `blocks`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Blocks".
+ */
+export interface Blocks {
     /**
      * Echoed on every direct reply (at most 64 characters).
      */

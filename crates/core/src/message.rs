@@ -475,4 +475,6 @@ pub enum AppendOutcome {
     /// The sender is banned (checked in the same reads as the idempotency record, so a
     /// socket still open when the ban landed stores nothing): nothing was written.
     Banned,
+    /// A 1:1 message to a user the sender blocks: nothing was written.
+    Blocked,
 }

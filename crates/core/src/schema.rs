@@ -270,6 +270,21 @@ pub mod state {
         format!("{ACCOUNT_PREFIX}{user}")
     }
 
+    /// Key of the item saying `owner` blocks `other` (read with the append's idempotency
+    /// record: a 1:1 send checks both directions without a request of its own).
+    pub fn block_key(owner: &str, other: &str) -> String {
+        format!("block#{owner}#{other}")
+    }
+
+    /// Key of the item listing everyone `owner` blocks (`users`, SS): `blocks`, and the
+    /// cap's condition.
+    pub fn block_list_key(owner: &str) -> String {
+        format!("blocklist#{owner}")
+    }
+
+    /// The blocked users (SS), on a block list item.
+    pub const USERS: &str = "users";
+
     /// When a ban was imposed, ms (N), on an account item.
     pub const BANNED_AT: &str = "bannedAt";
     /// When it ends, ms (N), absent: until lifted.

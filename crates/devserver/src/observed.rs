@@ -241,3 +241,18 @@ impl<S: AccountStore> AccountStore for Observed<S> {
         self.inner.ban(user, now_ms).await
     }
 }
+
+impl<S: chat_core::store::BlockStore> chat_core::store::BlockStore for Observed<S> {
+    async fn block(&self, user: &UserId, other: &UserId) -> Result<chat_core::store::BlockChange, StoreError> {
+        self.inner.block(user, other).await
+    }
+    async fn unblock(&self, user: &UserId, other: &UserId) -> Result<bool, StoreError> {
+        self.inner.unblock(user, other).await
+    }
+    async fn blocks(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
+        self.inner.blocks(user).await
+    }
+    async fn blockers(&self, user: &UserId, among: &[UserId]) -> Result<Vec<UserId>, StoreError> {
+        self.inner.blockers(user, among).await
+    }
+}

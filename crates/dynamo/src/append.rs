@@ -112,11 +112,19 @@ async fn append_round(
     // A user's own action also reads the sender's account item (a ban) in the same batch:
     // the check costs no request.
     let account_key = (msg.origin == Origin::User).then(|| st::account_key(msg.from.as_str()));
-    let keys = if msg.is_notice() {
+    // A 1:1 reads the blocks both ways in the same batch (no request of its own either).
+    let peer = chat_core::store::blocks::direct_peer(msg);
+    let block_keys = peer
+        .as_ref()
+        .map(|p| (st::block_key(msg.from.as_str(), p.as_str()), st::block_key(p.as_str(), msg.from.as_str())));
+    let mut keys: Vec<String> = if msg.is_notice() {
         Vec::new()
     } else {
         [Some(idem_key.clone()), account_key.clone()].into_iter().flatten().collect()
     };
+    if let Some((mine, theirs)) = &block_keys {
+        keys.extend([mine.clone(), theirs.clone()]);
+    }
     let (state, latest) = tokio::try_join!(read_state(store, keys), latest_entries(store, &msg.participants))?;
     if let Some(item) = state.get(&idem_key) {
         let ack = items::ack_from(item)?;
@@ -140,6 +148,16 @@ async fn append_round(
     {
         return Ok(Round::Done(AppendOutcome::Banned));
     }
+    // Blocked by the other user: stored for the sender alone, who must not learn of it.
+    let mut skip = None;
+    if let (Some((mine, theirs)), Some(peer)) = (&block_keys, &peer) {
+        if state.contains_key(mine) {
+            return Ok(Round::Done(AppendOutcome::Blocked));
+        }
+        if state.contains_key(theirs) {
+            skip = Some(peer);
+        }
+    }
     let mut seqs = Vec::with_capacity(msg.participants.len());
     let mut writes = Vec::with_capacity(1 + items_per_participant(msg) * msg.participants.len());
     let none = Latest::default();
@@ -152,7 +170,7 @@ async fn append_round(
             Ok(new) => Some(new),
         },
     };
-    for user in &msg.participants {
+    for user in msg.participants.iter().filter(|u| Some(*u) != skip) {
         let last = latest.get(user).unwrap_or(&none);
         seqs.push((user.clone(), last.seq + 1));
         let bucket = if *user == msg.from && charged.is_some() { charged } else { last.bucket };

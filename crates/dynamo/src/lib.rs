@@ -17,6 +17,7 @@
 pub mod accounts;
 mod append;
 mod backfill;
+mod blocks;
 mod budgets;
 pub mod changes;
 mod conversations;

@@ -85,7 +85,8 @@ async fn run(
                 | AppendOutcome::NotFound
                 | AppendOutcome::AttachmentRefused
                 | AppendOutcome::RateLimited { .. }
-                | AppendOutcome::Banned),
+                | AppendOutcome::Banned
+                | AppendOutcome::Blocked),
             ) => {
                 panic!("{tag}: {other:?}")
             }

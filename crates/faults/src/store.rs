@@ -238,3 +238,18 @@ impl<S: AccountStore> AccountStore for FaultyStore<S> {
         self.faults.run("ban", self.inner.ban(user, now_ms), store_error).await
     }
 }
+
+impl<S: chat_core::store::BlockStore> chat_core::store::BlockStore for FaultyStore<S> {
+    async fn block(&self, user: &UserId, other: &UserId) -> Result<chat_core::store::BlockChange, StoreError> {
+        self.faults.run("block", self.inner.block(user, other), store_error).await
+    }
+    async fn unblock(&self, user: &UserId, other: &UserId) -> Result<bool, StoreError> {
+        self.faults.run("unblock", self.inner.unblock(user, other), store_error).await
+    }
+    async fn blocks(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
+        self.faults.run("blocks", self.inner.blocks(user), store_error).await
+    }
+    async fn blockers(&self, user: &UserId, among: &[UserId]) -> Result<Vec<UserId>, StoreError> {
+        self.faults.run("blockers", self.inner.blockers(user, among), store_error).await
+    }
+}

@@ -28,7 +28,7 @@ use chat_core::ratelimit::{Limits, Route};
 use chat_core::schema::connections::TTL_SECS;
 use chat_core::schema::env;
 use chat_core::store::{
-    BudgetStore, ConnectionStore, ConversationStore, GroupStore, PresenceStore, StoreError, Subscription,
+    BlockStore, BudgetStore, ConnectionStore, ConversationStore, GroupStore, PresenceStore, StoreError, Subscription,
 };
 use chat_lambda::config::RouteConfig;
 use chat_lambda::refusal::spend_budget;
@@ -72,8 +72,11 @@ pub struct Deps<S, P, C = SystemClock> {
 
 /// What the presence route reads: presence itself, and the conversations and groups that
 /// decide who the caller may see.
-pub trait RouteStore: PresenceStore + BudgetStore + ConnectionStore + ConversationStore + GroupStore {}
-impl<T: PresenceStore + BudgetStore + ConnectionStore + ConversationStore + GroupStore> RouteStore for T {}
+pub trait RouteStore:
+    PresenceStore + BudgetStore + ConnectionStore + ConversationStore + GroupStore + BlockStore
+{
+}
+impl<T: PresenceStore + BudgetStore + ConnectionStore + ConversationStore + GroupStore + BlockStore> RouteStore for T {}
 
 /// The `presence` route.
 pub async fn handle_route<S: RouteStore, P: Poster, C: Clock>(
@@ -111,16 +114,24 @@ const GROUP_READS: usize = 16;
 
 /// Which of `users` the caller may see: itself, users with a 1:1 conversation holding at
 /// least one message (its summary exists), and members of a group it is in.
-async fn contacts<S: ConversationStore + GroupStore>(
+async fn contacts<S: ConversationStore + GroupStore + BlockStore>(
     store: &S,
     me: &UserId,
     users: &[UserId],
 ) -> Result<HashSet<UserId>, StoreError> {
     let dms: Vec<Conversation> = users.iter().map(|u| Conversation::direct(me, u)).collect();
-    let (summaries, groups) = tokio::join!(store.summaries(me, &dms), store.groups_of(me));
-    let mut seen: HashSet<UserId> =
-        users.iter().zip(summaries?).filter(|(u, s)| *u == me || s.is_some()).map(|(u, _)| u.clone()).collect();
-    let wanted: HashSet<&UserId> = users.iter().filter(|u| !seen.contains(*u)).collect();
+    let (summaries, groups, blockers) =
+        tokio::join!(store.summaries(me, &dms), store.groups_of(me), store.blockers(me, users));
+    // A user who blocks the caller looks never seen to it, and is not subscribed to.
+    let blockers: HashSet<UserId> = blockers?.into_iter().collect();
+    let mut seen: HashSet<UserId> = users
+        .iter()
+        .zip(summaries?)
+        .filter(|(u, s)| *u == me || s.is_some())
+        .map(|(u, _)| u.clone())
+        .filter(|u| !blockers.contains(u))
+        .collect();
+    let wanted: HashSet<&UserId> = users.iter().filter(|u| !seen.contains(*u) && !blockers.contains(*u)).collect();
     if wanted.is_empty() {
         return Ok(seen);
     }
@@ -136,7 +147,7 @@ async fn contacts<S: ConversationStore + GroupStore>(
     Ok(seen)
 }
 
-async fn query<S: PresenceStore + ConversationStore + GroupStore, P, C: Clock>(
+async fn query<S: PresenceStore + ConversationStore + GroupStore + BlockStore, P, C: Clock>(
     deps: &Deps<S, P, C>,
     caller: &Caller,
     users: &[UserId],

@@ -64,6 +64,9 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
             }
             AppendOutcome::RateLimited { retry_after_ms } => return Err(Refusal::RateLimited { retry_after_ms }),
             AppendOutcome::Banned => return Err(crate::banned()),
+            AppendOutcome::Blocked => {
+                return Err(Refusal::client(ErrorCode::Forbidden, "you blocked this user; unblock them to send"));
+            }
             AppendOutcome::Conflict => {
                 return Err(Refusal::client(
                     ErrorCode::Conflict,

@@ -12,6 +12,7 @@
 //! - `receipts`: `receipt`.
 //! - `read`: `sync` and `history`.
 //! - `typing`: `typing`.
+//! - `blocks`: `block`, `unblock`, `blocks` (the append applies blocks to 1:1 messages).
 //! - `config`: the function's settings, read once per cold start.
 //! - `hook`: asking the app's pre-send hook before a send or edit is stored.
 //! - [`server`]: the same actions for the server API (`chat-server-api`): a send with a
@@ -21,6 +22,7 @@
 //! always a bare 200. A refused action becomes one `error` frame ([`Refusal`]); an
 //! infrastructure failure becomes one `internal` error frame plus an error log line.
 
+mod blocks;
 mod config;
 mod conversations;
 mod deliver;
@@ -180,6 +182,9 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 user: self.user.clone(),
                 device: self.socket.and_then(|c| c.device.clone()),
             })),
+            Action::Block { user } => self.block(user).await.map(Some),
+            Action::Unblock { user } => self.unblock(user).await.map(Some),
+            Action::Blocks => self.blocks().await.map(Some),
             Action::Conversations { limit, before } => self.conversations(before, limit).await.map(Some),
             Action::Read { conversation, up_to } => self.read(conversation, up_to).await.map(Some),
             Action::Edit { msg_id, body, client_msg_id } => {
@@ -210,8 +215,10 @@ fn budget_of(action: &Action) -> Option<Route> {
         | Action::GroupAdd { .. }
         | Action::GroupRemove { .. }
         | Action::GroupLeave { .. } => Some(Route::Group),
-        // Read markers are writes like receipts, and share their budget.
-        Action::Receipt { .. } | Action::Read { .. } => Some(Route::Receipt),
+        // Read markers and blocks are writes like receipts, and share their budget.
+        Action::Receipt { .. } | Action::Read { .. } | Action::Block { .. } | Action::Unblock { .. } => {
+            Some(Route::Receipt)
+        }
         Action::Typing { .. } => Some(Route::Typing),
         Action::Upload { .. } => Some(Route::Upload),
         _ => None,

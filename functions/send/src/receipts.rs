@@ -30,7 +30,19 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 targets.extend(r?);
             }
         }
-        let allowed = self.current_member_only(targets).await?;
+        let mut allowed = self.current_member_only(targets).await?;
+        // A 1:1 message's sender who blocks the caller hears nothing of its receipts.
+        let senders: Vec<UserId> = allowed
+            .iter()
+            .filter(|t| matches!(t.conversation, Conversation::Direct(..)))
+            .map(|t| t.sender.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !senders.is_empty() {
+            let blockers = self.deps.store.blockers(me, &senders).await?;
+            allowed.retain(|t| !(matches!(t.conversation, Conversation::Direct(..)) && blockers.contains(&t.sender)));
+        }
         let mut updates: Vec<ReceiptUpdate> = Vec::new();
         for wave in allowed.chunks(CONCURRENCY) {
             let results = join_all(wave.iter().map(|t| self.deps.store.record_receipt(me, t, status))).await;

@@ -6,16 +6,18 @@ use chat_core::ids::Conversation;
 use chat_core::poster::Poster;
 use chat_core::protocol::{ServerFrame, Target};
 use chat_core::push::PushQueue;
-use chat_core::store::{ConnectionStore, GroupStore, InboxStore};
+use chat_core::store::Store;
 use chat_lambda::Refusal;
 
 use crate::Request;
 
-impl<S: ConnectionStore + InboxStore + GroupStore, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
+impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
     /// Tells the others in the conversation that the caller is typing.
     pub(crate) async fn typing(&self, target: Target) -> Result<(), Refusal> {
         let me = self.user;
         let (conversation, others) = match target {
+            // Toward a user who blocks the caller: dropped, as if delivered.
+            Target::User(to) if self.blocked_by(&to).await? => return Ok(()),
             Target::User(to) => (Conversation::direct(me, &to), vec![to]),
             Target::Group(gid) => {
                 let group = self.member_group(&gid).await?;

@@ -86,6 +86,12 @@ action_table! {
     Delete = "delete" => Send,
     Upload = "upload" => Send,
     Attachment = "attachment" => Send,
+    /// `block`: stop hearing from a user (it cannot tell).
+    Block = "block" => Send,
+    /// `unblock`.
+    Unblock = "unblock" => Send,
+    /// `blocks`: the users you block.
+    Blocks = "blocks" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

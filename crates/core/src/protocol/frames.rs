@@ -301,6 +301,15 @@ pub enum ServerFrame {
         /// The device named on connect, or null.
         device: Option<DeviceId>,
     },
+    /// Reply to `blocks`, and sent to the user's other connections when its blocks change:
+    /// everyone it blocks.
+    Blocks {
+        /// Echo of the frame id (the reply only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The blocked users, sorted.
+        users: Vec<UserId>,
+    },
     /// The frame was refused or failed.
     Error {
         /// Echo of the frame id.

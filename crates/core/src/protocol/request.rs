@@ -186,6 +186,18 @@ pub enum Action {
         /// Its file name.
         name: Option<String>,
     },
+    /// Stop hearing from a user.
+    Block {
+        /// Who.
+        user: UserId,
+    },
+    /// Hear from a blocked user again (new messages only).
+    Unblock {
+        /// Who.
+        user: UserId,
+    },
+    /// The users the caller blocks.
+    Blocks,
     /// A short-lived URL to download an attachment of a message in the caller's inbox.
     Attachment {
         /// The message.
@@ -221,6 +233,9 @@ impl Action {
             Self::Delete { .. } => ActionKind::Delete,
             Self::Upload { .. } => ActionKind::Upload,
             Self::Attachment { .. } => ActionKind::Attachment,
+            Self::Block { .. } => ActionKind::Block,
+            Self::Unblock { .. } => ActionKind::Unblock,
+            Self::Blocks => ActionKind::Blocks,
         }
     }
 
@@ -398,6 +413,11 @@ impl AmendFields {
 }
 
 #[derive(Deserialize)]
+struct UserFields {
+    user: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct UsersFields {
     users: Option<Vec<String>>,
 }
@@ -492,6 +512,13 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             Ok(Action::PushUnregister { token: push_token(f.token)? })
         }
         ActionKind::Ping => Ok(Action::Ping),
+        ActionKind::Block | ActionKind::Unblock => {
+            let f: UserFields = fields(action, v)?;
+            let user = f.user.ok_or_else(|| FrameError::bad("user is required"))?;
+            let user = UserId::parse(&user).map_err(|e| id_error("user", e))?;
+            Ok(if kind == ActionKind::Block { Action::Block { user } } else { Action::Unblock { user } })
+        }
+        ActionKind::Blocks => Ok(Action::Blocks),
         ActionKind::Whoami => Ok(Action::Whoami),
         ActionKind::Conversations => {
             let f: PageFields = fields(action, v)?;

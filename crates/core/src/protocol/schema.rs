@@ -156,6 +156,19 @@ client_frames! {
         /// The group.
         group: GroupId,
     }
+    /// Stops hearing from a user (its messages, typing, receipts and presence stop
+    /// reaching you; it cannot tell); answered with `ok`.
+    Block = "block" {
+        /// The user.
+        user: UserId,
+    }
+    /// Hears from a blocked user again (new messages only); answered with `ok`.
+    Unblock = "unblock" {
+        /// The user.
+        user: UserId,
+    }
+    /// The users you block; answered with `blocks`.
+    Blocks = "blocks" {}
     /// Keeps an idle connection open; answered with `pong`.
     Ping = "ping" {}
     /// Who the server takes this connection for; answered with `whoami`.

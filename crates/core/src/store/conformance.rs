@@ -5,7 +5,9 @@
 
 use futures_util::future::join_all;
 
+mod blocks;
 mod server;
+pub use blocks::*;
 pub use server::*;
 
 use super::{Connection, MembersChange, Spend, Store, Subscription};
@@ -851,6 +853,8 @@ macro_rules! store_conformance_tests {
             a_message_from_system_is_idempotent_and_only_its_recipients_hold_it,
             a_moderator_delete_is_stored_as_the_senders_delete_by_the_moderator,
             groups_are_renamed_and_deleted,
+            blocks_are_listed_and_lifted,
+            a_blocked_senders_messages_stay_in_its_own_inbox,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

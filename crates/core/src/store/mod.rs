@@ -19,12 +19,14 @@ use crate::push::PushEndpoint;
 use crate::ratelimit::{Budget, Route};
 
 mod accounts;
+pub mod blocks;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod journal;
 pub mod memory;
 
 pub use accounts::{AccountStore, Ban};
+pub use blocks::{BlockChange, BlockStore, MAX_BLOCKS};
 
 /// Why a store call failed. The caller answers `internal`; the request may be retried.
 #[derive(Debug, thiserror::Error)]
@@ -362,6 +364,7 @@ pub trait Store:
     + PushStore
     + BudgetStore
     + AccountStore
+    + BlockStore
 {
 }
 impl<
@@ -374,7 +377,8 @@ impl<
         + PresenceStore
         + PushStore
         + BudgetStore
-        + AccountStore,
+        + AccountStore
+        + BlockStore,
 > Store for T
 {
 }

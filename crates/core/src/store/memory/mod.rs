@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod blocks;
 mod social;
 
 use super::journal::Journal;
@@ -66,6 +67,8 @@ struct Data {
     buckets: HashMap<UserId, crate::ratelimit::Bucket>,
     budgets: HashMap<(UserId, crate::ratelimit::Route, u64), u32>,
     bans: HashMap<UserId, super::Ban>,
+    /// Who each user blocks.
+    blocks: HashMap<UserId, BTreeSet<UserId>>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -115,6 +118,14 @@ enum Record {
     PutBan {
         user: UserId,
         ban: super::Ban,
+    },
+    Block {
+        user: UserId,
+        other: UserId,
+    },
+    Unblock {
+        user: UserId,
+        other: UserId,
     },
     LiftBan {
         user: UserId,
@@ -275,6 +286,7 @@ impl Data {
             Record::PutBan { user, ban } => {
                 self.bans.insert(user, ban);
             }
+            r @ (Record::Block { .. } | Record::Unblock { .. }) => MemoryStore::apply_block(&mut self.blocks, &r),
             Record::LiftBan { user } => {
                 self.bans.remove(&user);
             }
@@ -434,13 +446,23 @@ impl InboxStore for MemoryStore {
         if m.amends.is_none() && !m.attachments.is_empty() && !state.data.attachable(m) {
             return Ok(AppendOutcome::AttachmentRefused);
         }
-        let participants = match m.amends {
+        let mut participants = match m.amends {
             None => m.participants.clone(),
             Some(_) => match state.data.holders(m) {
                 Some(holders) => holders,
                 None => return Ok(AppendOutcome::NotFound),
             },
         };
+        // A 1:1 with a block between the two: refused to the blocker; stored for the
+        // blocked sender alone (who must not learn it is blocked).
+        if let Some(other) = crate::store::blocks::direct_peer(m) {
+            if state.data.blocks_user(&m.from, &other) {
+                return Ok(AppendOutcome::Blocked);
+            }
+            if state.data.blocks_user(&other, &m.from) {
+                participants.retain(|u| *u != other);
+            }
+        }
         let seqs: Vec<(UserId, u64)> = participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
         state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
         if let Some(b) = bucket {

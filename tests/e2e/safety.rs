@@ -1,0 +1,98 @@
+//! End-to-end: blocks, over real WebSockets, on the embedded store and `--dynamodb`. While
+//! alice blocks bob, bob can tell nothing: his sends are acked as usual, and nothing of his
+//! reaches alice (live, sync, push, typing, receipts, presence, edits).
+
+use std::time::Duration;
+
+use chat_e2e::TestServer;
+use serde_json::json;
+
+async fn pushes(server: &TestServer, user: &str) -> usize {
+    let (_, body) = server.http_get(&format!("/dev/pushes?user={user}")).await.expect("pushes");
+    serde_json::from_str::<Vec<serde_json::Value>>(&body).expect("json").len()
+}
+
+async fn while_a_blocks_b_nothing_of_b_reaches_a_and_b_cannot_tell(server: TestServer) {
+    let mut alice = server.connect("alice", "phone").await;
+    let mut alice2 = server.connect("alice", "laptop").await;
+    let mut bob = server.connect("bob", "phone").await;
+    let first = alice.send_to("bob", "a1", "hi bob").await;
+    bob.recv().await;
+    alice2.recv().await;
+    let earlier = bob.send_to("alice", "b0", "hi alice").await;
+    alice.recv().await;
+    alice2.recv().await;
+
+    let ok = alice.request(json!({"action":"block","user":"bob"})).await;
+    assert_eq!(ok["type"], "ok", "{ok}");
+    let told = alice2.recv().await;
+    assert_eq!(told, json!({"type":"blocks","users":["bob"]}), "alice's other devices follow");
+    assert_eq!(alice.request(json!({"action":"blocks"})).await["users"], json!(["bob"]));
+
+    let ack = bob.send_to("alice", "b1", "are you there?").await;
+    assert_eq!((ack["type"].as_str(), ack["seq"].as_u64()), (Some("ack"), Some(3)), "an ordinary ack: {ack}");
+    bob.send(json!({"action":"typing","to":"alice"})).await;
+    bob.request(json!({"action":"receipt","msgIds":[first["msgId"]],"status":"read"})).await;
+    let edit = bob.request(json!({"action":"edit","msgId":earlier["msgId"],"clientMsgId":"e1","body":"edited"})).await;
+    assert_eq!(edit["type"], "ack", "{edit}");
+    let presence = bob.request(json!({"action":"presence","users":["alice"]})).await;
+    assert_eq!(presence["users"], json!([{"user":"alice","online":false,"lastSeen":null}]), "alice looks never seen");
+    alice.assert_quiet().await;
+    alice2.assert_quiet().await;
+    let alices: Vec<_> = alice.sync_all(0).await;
+    assert_eq!(alices.len(), 2, "alice holds only what came before the block: {alices:?}");
+    assert_eq!(alices[1]["body"], "hi alice", "bob's edit did not reach her copy");
+    let bobs = bob.sync_all(0).await;
+    assert_eq!(bobs.len(), 4, "bob sees his own messages and edit as sent");
+
+    let refused = alice.send_to("bob", "a2", "hello?").await;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert!(refused["message"].as_str().is_some_and(|m| m.contains("blocked")));
+
+    // Offline, alice gets no push from bob either.
+    alice.request(json!({"action":"push.register","platform":"fcm","token":"alice-t"})).await;
+    alice.close().await;
+    alice2.close().await;
+    bob.send_to("alice", "b2", "still there?").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(pushes(&server, "alice").await, 0, "no push");
+
+    let mut alice = server.connect("alice", "phone").await;
+    assert_eq!(alice.request(json!({"action":"unblock","user":"bob"})).await["type"], "ok");
+    bob.send_to("alice", "b3", "after the unblock").await;
+    assert_eq!(alice.recv().await["body"], "after the unblock");
+    let bodies: Vec<_> = alice.sync_all(0).await.into_iter().map(|m| m["body"].clone()).collect();
+    assert_eq!(
+        bodies,
+        vec![json!("hi bob"), json!("hi alice"), json!("after the unblock")],
+        "nothing sent meanwhile arrives"
+    );
+    // Alice is a contact again: her presence is what it is (she was seen), not never-seen.
+    let mut seen = false;
+    for _ in 0..100 {
+        let p = bob.request(json!({"action":"presence","users":["alice"]})).await;
+        if p["users"][0]["online"] == true || !p["users"][0]["lastSeen"].is_null() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "after the unblock bob sees alice's presence again");
+}
+
+async fn blocking_is_refused_for_oneself_and_group_messages_still_flow(server: TestServer) {
+    let mut alice = server.connect("alice", "phone").await;
+    let mut bob = server.connect("bob", "phone").await;
+    assert_eq!(alice.request(json!({"action":"block","user":"alice"})).await["code"], "bad_request");
+    assert_eq!(alice.request(json!({"action":"block"})).await["code"], "bad_request");
+    let g = alice.request(json!({"action":"group.create","name":"team","members":["bob"]})).await;
+    bob.recv().await;
+    alice.request(json!({"action":"block","user":"bob"})).await;
+    bob.request(json!({"action":"send","group":g["groupId"],"clientMsgId":"g1","body":"in the group"})).await;
+    assert_eq!(alice.recv().await["body"], "in the group", "group messages are unchanged");
+}
+
+chat_e2e::suite!(chat_e2e::spawn;
+    while_a_blocks_b_nothing_of_b_reaches_a_and_b_cannot_tell,
+    blocking_is_refused_for_oneself_and_group_messages_still_flow,
+);
