@@ -92,7 +92,46 @@ async fn blocking_is_refused_for_oneself_and_group_messages_still_flow(server: T
     assert_eq!(alice.recv().await["body"], "in the group", "group messages are unchanged");
 }
 
+async fn mute_stops_pushes_and_syncs_across_devices(server: TestServer) {
+    let mut alice = server.connect("alice", "phone").await;
+    let mut alice2 = server.connect("alice", "laptop").await;
+    let mut bob = server.connect("bob", "phone").await;
+    bob.send_to("alice", "b1", "first").await;
+    alice.recv().await;
+    alice2.recv().await;
+    let refused = alice.request(json!({"action":"mute","conversation":"dm:alice:carol"})).await;
+    assert_eq!(refused["code"], "not_found", "only your own conversations");
+    let past = alice.request(json!({"action":"mute","conversation":"dm:alice:bob","until":1})).await;
+    assert_eq!(past["code"], "bad_request");
+    assert_eq!(alice.request(json!({"action":"mute","conversation":"dm:alice:bob"})).await["type"], "ok");
+    assert_eq!(alice2.recv().await, json!({"type":"muted","conversation":"dm:alice:bob","mutedUntil":-1}));
+    let list = alice2.request(json!({"action":"conversations"})).await;
+    assert_eq!(list["items"][0]["mutedUntil"], -1);
+    alice.request(json!({"action":"push.register","platform":"fcm","token":"alice-t"})).await;
+    alice.close().await;
+    alice2.close().await;
+    bob.send_to("alice", "b2", "while muted").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(pushes(&server, "alice").await, 0, "muted: no push");
+    let mut alice = server.connect("alice", "phone").await;
+    let list = alice.request(json!({"action":"conversations"})).await;
+    assert_eq!(list["items"][0]["unread"], 2, "unread still counts");
+    assert_eq!(alice.request(json!({"action":"unmute","conversation":"dm:alice:bob"})).await["type"], "ok");
+    alice.close().await;
+    bob.send_to("alice", "b3", "unmuted").await;
+    let mut got = 0;
+    for _ in 0..100 {
+        got = pushes(&server, "alice").await;
+        if got > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(got, 1, "unmuted: pushed again");
+}
+
 chat_e2e::suite!(chat_e2e::spawn;
+    mute_stops_pushes_and_syncs_across_devices,
     while_a_blocks_b_nothing_of_b_reaches_a_and_b_cannot_tell,
     blocking_is_refused_for_oneself_and_group_messages_still_flow,
 );

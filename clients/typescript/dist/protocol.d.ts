@@ -31,6 +31,10 @@ export type ClientFrame = (Send & {
     action: 'unblock';
 }) | (Blocks & {
     action: 'blocks';
+}) | (Mute & {
+    action: 'mute';
+}) | (Unmute & {
+    action: 'unmute';
 }) | (Ping & {
     action: 'ping';
 }) | (Whoami & {
@@ -420,6 +424,16 @@ export type ServerFrame = {
     users: UserId[];
 } | {
     /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * Until when (ms), `-1` until unmuted, `null` when unmuted.
+     */
+    mutedUntil?: number | null;
+    type: 'muted';
+} | {
+    /**
      * Echo of the send's client id.
      */
     clientMsgId?: string | null;
@@ -700,6 +714,42 @@ export interface Unblock {
  * via the `definition` "Blocks".
  */
 export interface Blocks {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * No push for one of your conversations (mentions still push); answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Mute".
+ */
+export interface Mute {
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * Until when (ms since the epoch); absent: until `unmute`.
+     */
+    until?: number | null;
+}
+/**
+ * Pushes for the conversation again; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Unmute".
+ */
+export interface Unmute {
+    /**
+     * The conversation.
+     */
+    conversation: Conversation;
     /**
      * Echoed on every direct reply (at most 64 characters).
      */
@@ -1055,6 +1105,10 @@ export interface ConversationSummary {
      * The seq of the latest entry of this conversation in the owner's inbox.
      */
     lastSeq: number;
+    /**
+     * While the owner muted it: until when (ms), or `-1` until unmuted. No push then.
+     */
+    mutedUntil?: number | null;
     /**
      * A group's name (when the last write knew it).
      */

@@ -189,6 +189,16 @@ pub struct ConversationSummary {
     pub unread: u64,
     /// The owner's read marker: a seq in its inbox (0: nothing read).
     pub read_up_to: u64,
+    /// While the owner muted it: until when (ms), or `-1` until unmuted. No push then.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub muted_until: Option<i64>,
+}
+
+impl ConversationSummary {
+    /// Whether it is muted at `now_ms`.
+    pub fn muted(&self, now_ms: u64) -> bool {
+        self.muted_until.is_some_and(|u| u < 0 || u as u64 > now_ms)
+    }
 }
 
 impl ConversationSummary {
@@ -219,7 +229,8 @@ impl ConversationSummary {
             // existed): nothing to show yet.
             (None, Some(_)) => None,
             (prev, None) => {
-                let (unread, read_up_to, old_name) = prev.map_or((0, 0, None), |s| (s.unread, s.read_up_to, s.name));
+                let (unread, read_up_to, old_name, muted_until) =
+                    prev.map_or((0, 0, None, None), |s| (s.unread, s.read_up_to, s.name, s.muted_until));
                 Some(Self {
                     conversation: entry.conversation.clone(),
                     name: name.map(str::to_owned).or(old_name),
@@ -227,6 +238,7 @@ impl ConversationSummary {
                     last_seq: entry.seq,
                     unread: unread + unread_inc,
                     read_up_to,
+                    muted_until,
                 })
             }
         }

@@ -326,6 +326,8 @@ pub mod conversations {
     pub const READ_UP_TO: &str = "readUpTo";
     /// A group's name (S).
     pub const NAME: &str = "name";
+    /// While muted: until when, ms, or -1 until unmuted (N).
+    pub const MUTED_UNTIL: &str = "mutedUntil";
 }
 
 /// Groups: partitioned by group id, one metadata item and one item per member.

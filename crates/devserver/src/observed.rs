@@ -256,3 +256,14 @@ impl<S: chat_core::store::BlockStore> chat_core::store::BlockStore for Observed<
         self.inner.blockers(user, among).await
     }
 }
+
+impl<S: chat_core::store::MuteStore> chat_core::store::MuteStore for Observed<S> {
+    async fn set_mute(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        until: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.inner.set_mute(user, conversation, until).await
+    }
+}

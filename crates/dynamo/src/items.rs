@@ -194,6 +194,7 @@ pub fn summary_from(item: &Item) -> Result<ConversationSummary, StoreError> {
         last_seq: get_n(item, cv::LAST_SEQ, what)?,
         unread: num(cv::UNREAD).unwrap_or(0),
         read_up_to: num(cv::READ_UP_TO).unwrap_or(0),
+        muted_until: item.get(cv::MUTED_UNTIL).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()),
     })
 }
 

@@ -27,6 +27,7 @@ mod groups;
 mod inbox;
 pub mod items;
 mod locks;
+mod mutes;
 mod receipts;
 mod social;
 mod store;

@@ -253,3 +253,14 @@ impl<S: chat_core::store::BlockStore> chat_core::store::BlockStore for FaultySto
         self.faults.run("blockers", self.inner.blockers(user, among), store_error).await
     }
 }
+
+impl<S: chat_core::store::MuteStore> chat_core::store::MuteStore for FaultyStore<S> {
+    async fn set_mute(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        until: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.faults.run("set_mute", self.inner.set_mute(user, conversation, until), store_error).await
+    }
+}

@@ -16,7 +16,7 @@ use chat_core::poster::Poster;
 use chat_core::protocol::{Action, ErrorCode, Platform, ServerFrame};
 use chat_core::push::{Notifier, NotifyError, PushEndpoint, PushRequest};
 use chat_core::ratelimit::{Limits, Route};
-use chat_core::store::{BudgetStore, PushStore, StoreError};
+use chat_core::store::{BudgetStore, ConversationStore, PushStore, StoreError};
 use chat_lambda::config::RouteConfig;
 use chat_lambda::metrics::Metric;
 use chat_lambda::refusal::{cause_chain, spend_budget};
@@ -105,10 +105,16 @@ async fn unregister<S: PushStore, N: Notifier, P, C>(
 
 /// Publishes one push request to each of its user's devices; returns how many accepted
 /// it. A request already delivered (a retry) does nothing.
-pub async fn deliver<S: PushStore, N: Notifier, P, C: Clock>(
+pub async fn deliver<S: PushStore + ConversationStore, N: Notifier, P, C: Clock>(
     deps: &Deps<S, N, P, C>,
     req: &PushRequest,
 ) -> Result<usize, StoreError> {
+    // A conversation its user muted pushes nothing (one read of its summary).
+    let summary = deps.store.summaries(&req.user, std::slice::from_ref(&req.conversation)).await?;
+    if summary.first().and_then(Option::as_ref).is_some_and(|s| s.muted(deps.clock.now_ms())) {
+        tracing::info!(user = %req.user, "conversation muted; no push");
+        return Ok(0);
+    }
     let claim = format!("{}#{}", req.msg_id, req.user);
     if !deps.store.claim_push(&claim, deps.clock.now_ms()).await? {
         tracing::info!(user = %req.user, "push already sent; retry ignored");
@@ -135,7 +141,7 @@ pub async fn deliver<S: PushStore, N: Notifier, P, C: Clock>(
 }
 
 /// The push topic's subscription: each record's message is a [`PushRequest`].
-pub async fn handle_sns<S: PushStore, N: Notifier, P, C: Clock>(
+pub async fn handle_sns<S: PushStore + ConversationStore, N: Notifier, P, C: Clock>(
     deps: &Deps<S, N, P, C>,
     event: LambdaEvent<SnsEvent>,
 ) -> Result<(), lambda_runtime::Error> {
@@ -154,7 +160,7 @@ pub async fn handle_sns<S: PushStore, N: Notifier, P, C: Clock>(
 pub type Event = RouteOr<SnsEvent>;
 
 /// The Lambda entry point: dispatches on the event's shape.
-pub async fn handle<S: PushStore + BudgetStore, N: Notifier, P: Poster, C: Clock>(
+pub async fn handle<S: PushStore + BudgetStore + ConversationStore, N: Notifier, P: Poster, C: Clock>(
     deps: &Deps<S, N, P, C>,
     event: LambdaEvent<Event>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {

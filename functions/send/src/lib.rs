@@ -13,6 +13,7 @@
 //! - `read`: `sync` and `history`.
 //! - `typing`: `typing`.
 //! - `blocks`: `block`, `unblock`, `blocks` (the append applies blocks to 1:1 messages).
+//! - `mutes`: `mute`, `unmute` (the push function reads them).
 //! - `config`: the function's settings, read once per cold start.
 //! - `hook`: asking the app's pre-send hook before a send or edit is stored.
 //! - [`server`]: the same actions for the server API (`chat-server-api`): a send with a
@@ -29,6 +30,7 @@ mod deliver;
 mod groups;
 mod hook;
 mod media;
+mod mutes;
 mod read;
 mod receipts;
 mod send;
@@ -185,6 +187,8 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             Action::Block { user } => self.block(user).await.map(Some),
             Action::Unblock { user } => self.unblock(user).await.map(Some),
             Action::Blocks => self.blocks().await.map(Some),
+            Action::Mute { conversation, until } => self.mute(conversation, true, until).await.map(Some),
+            Action::Unmute { conversation } => self.mute(conversation, false, None).await.map(Some),
             Action::Conversations { limit, before } => self.conversations(before, limit).await.map(Some),
             Action::Read { conversation, up_to } => self.read(conversation, up_to).await.map(Some),
             Action::Edit { msg_id, body, client_msg_id } => {
@@ -216,9 +220,12 @@ fn budget_of(action: &Action) -> Option<Route> {
         | Action::GroupRemove { .. }
         | Action::GroupLeave { .. } => Some(Route::Group),
         // Read markers and blocks are writes like receipts, and share their budget.
-        Action::Receipt { .. } | Action::Read { .. } | Action::Block { .. } | Action::Unblock { .. } => {
-            Some(Route::Receipt)
-        }
+        Action::Receipt { .. }
+        | Action::Read { .. }
+        | Action::Block { .. }
+        | Action::Unblock { .. }
+        | Action::Mute { .. }
+        | Action::Unmute { .. } => Some(Route::Receipt),
         Action::Typing { .. } => Some(Route::Typing),
         Action::Upload { .. } => Some(Route::Upload),
         _ => None,

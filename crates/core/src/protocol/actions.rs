@@ -92,6 +92,10 @@ action_table! {
     Unblock = "unblock" => Send,
     /// `blocks`: the users you block.
     Blocks = "blocks" => Send,
+    /// `mute`: no push for a conversation.
+    Mute = "mute" => Send,
+    /// `unmute`.
+    Unmute = "unmute" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

@@ -310,6 +310,13 @@ pub enum ServerFrame {
         /// The blocked users, sorted.
         users: Vec<UserId>,
     },
+    /// To the user's other connections when it mutes or unmutes a conversation.
+    Muted {
+        /// The conversation.
+        conversation: Conversation,
+        /// Until when (ms), `-1` until unmuted, `null` when unmuted.
+        muted_until: Option<i64>,
+    },
     /// The frame was refused or failed.
     Error {
         /// Echo of the frame id.

@@ -198,6 +198,18 @@ pub enum Action {
     },
     /// The users the caller blocks.
     Blocks,
+    /// No push for a conversation, until `until` (ms) or unmuted.
+    Mute {
+        /// The conversation (one of the caller's).
+        conversation: Conversation,
+        /// When the mute ends (ms); `None`: until unmuted.
+        until: Option<u64>,
+    },
+    /// Pushes again.
+    Unmute {
+        /// The conversation.
+        conversation: Conversation,
+    },
     /// A short-lived URL to download an attachment of a message in the caller's inbox.
     Attachment {
         /// The message.
@@ -236,6 +248,8 @@ impl Action {
             Self::Block { .. } => ActionKind::Block,
             Self::Unblock { .. } => ActionKind::Unblock,
             Self::Blocks => ActionKind::Blocks,
+            Self::Mute { .. } => ActionKind::Mute,
+            Self::Unmute { .. } => ActionKind::Unmute,
         }
     }
 
@@ -413,6 +427,12 @@ impl AmendFields {
 }
 
 #[derive(Deserialize)]
+struct MuteFields {
+    conversation: Option<String>,
+    until: Option<u64>,
+}
+
+#[derive(Deserialize)]
 struct UserFields {
     user: Option<String>,
 }
@@ -519,6 +539,18 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             Ok(if kind == ActionKind::Block { Action::Block { user } } else { Action::Unblock { user } })
         }
         ActionKind::Blocks => Ok(Action::Blocks),
+        ActionKind::Mute | ActionKind::Unmute => {
+            let f: MuteFields = fields(action, v)?;
+            let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
+            let conversation = Conversation::parse(&conversation).map_err(|e| id_error("conversation", e))?;
+            if kind == ActionKind::Unmute {
+                return Ok(Action::Unmute { conversation });
+            }
+            if f.until.is_some_and(|u| u > i64::MAX as u64) {
+                return Err(FrameError::bad("until is not a time"));
+            }
+            Ok(Action::Mute { conversation, until: f.until })
+        }
         ActionKind::Whoami => Ok(Action::Whoami),
         ActionKind::Conversations => {
             let f: PageFields = fields(action, v)?;

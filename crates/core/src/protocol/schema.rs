@@ -169,6 +169,18 @@ client_frames! {
     }
     /// The users you block; answered with `blocks`.
     Blocks = "blocks" {}
+    /// No push for one of your conversations (mentions still push); answered with `ok`.
+    Mute = "mute" {
+        /// The conversation.
+        conversation: Conversation,
+        /// Until when (ms since the epoch); absent: until `unmute`.
+        until: Option<u64>,
+    }
+    /// Pushes for the conversation again; answered with `ok`.
+    Unmute = "unmute" {
+        /// The conversation.
+        conversation: Conversation,
+    }
     /// Keeps an idle connection open; answered with `pong`.
     Ping = "ping" {}
     /// Who the server takes this connection for; answered with `whoami`.

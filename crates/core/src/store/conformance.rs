@@ -855,6 +855,7 @@ macro_rules! store_conformance_tests {
             groups_are_renamed_and_deleted,
             blocks_are_listed_and_lifted,
             a_blocked_senders_messages_stay_in_its_own_inbox,
+            a_mute_is_kept_on_the_summary_until_unmuted,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

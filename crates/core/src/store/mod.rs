@@ -170,6 +170,19 @@ pub trait ConversationStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<InboxEntry>, StoreError>> + Send;
 }
 
+/// Mutes: a user's choice to get no push for one of its conversations, kept on the
+/// conversation's summary (so `conversations` shows it and the push path reads it there).
+pub trait MuteStore: Send + Sync {
+    /// Mutes `user`'s `conversation` until `until` (ms; `-1`: until unmuted), or unmutes it
+    /// (`None`). Returns `false` when `user` has no such conversation.
+    fn set_mute(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        until: Option<i64>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Uploads of attachments: handed out by `upload`, checked by the media function, attached
 /// once by `send` (inside the append: see [`InboxStore::append`]).
 pub trait UploadStore: Send + Sync {
@@ -365,6 +378,7 @@ pub trait Store:
     + BudgetStore
     + AccountStore
     + BlockStore
+    + MuteStore
 {
 }
 impl<
@@ -378,7 +392,8 @@ impl<
         + PushStore
         + BudgetStore
         + AccountStore
-        + BlockStore,
+        + BlockStore
+        + MuteStore,
 > Store for T
 {
 }

@@ -62,6 +62,8 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
   },
   push: {
     push: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+    // The conversation's summary: no push while its owner muted it.
+    conversations: ['dynamodb:BatchGetItem'],
     // Push claims, token owners, the push.register budget.
     state: ['dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
   },

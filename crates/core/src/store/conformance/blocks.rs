@@ -50,3 +50,26 @@ pub async fn a_blocked_senders_messages_stay_in_its_own_inbox<S: Store>(store: &
         store.sync(&alice, 0, 10).await.expect("sync").entries.into_iter().map(|e| e.body).collect();
     assert_eq!(bodies, vec!["before from bob".to_owned(), "after from bob".to_owned()]);
 }
+
+/// A mute is kept on the owner's summary (shown in its list), survives new messages, and
+/// is only for conversations the owner has.
+pub async fn a_mute_is_kept_on_the_summary_until_unmuted<S: Store>(store: &S) {
+    let (alice, bob) = (user("alice"), user("bob"));
+    let conversation = crate::ids::Conversation::direct(&alice, &bob);
+    assert!(!store.set_mute(&alice, &conversation, Some(-1)).await.expect("mute"), "no such conversation yet");
+    store.append(&dm("bob", "alice", "m1", 1_000)).await.expect("append");
+    assert!(store.set_mute(&alice, &conversation, Some(-1)).await.expect("mute"));
+    store.append(&dm("bob", "alice", "m2", 2_000)).await.expect("append");
+    let list = store.conversations(&alice, None, 10).await.expect("list");
+    assert_eq!((list.items[0].muted_until, list.items[0].unread), (Some(-1), 2), "muted, and unread still counts");
+    assert!(list.items[0].muted(u64::MAX));
+    assert!(store.set_mute(&alice, &conversation, Some(5_000)).await.expect("mute"));
+    let summary = store.summaries(&alice, std::slice::from_ref(&conversation)).await.expect("read");
+    let summary = summary.into_iter().next().flatten().expect("a summary");
+    assert!(summary.muted(4_999) && !summary.muted(5_000));
+    assert!(store.set_mute(&alice, &conversation, None).await.expect("unmute"));
+    let list = store.conversations(&alice, None, 10).await.expect("list");
+    assert_eq!(list.items[0].muted_until, None);
+    let bobs = store.conversations(&bob, None, 10).await.expect("list");
+    assert_eq!(bobs.items[0].muted_until, None, "the other side is not muted");
+}

@@ -1,4 +1,4 @@
-//! Blocks in the in-process store (journaled), and the rule the append applies to a 1:1.
+//! Blocks and mutes in the in-process store (journaled); the append applies blocks to a 1:1.
 
 use std::collections::BTreeSet;
 
@@ -59,5 +59,21 @@ impl BlockStore for MemoryStore {
     async fn blockers(&self, user: &UserId, among: &[UserId]) -> Result<Vec<UserId>, StoreError> {
         let state = self.lock();
         Ok(among.iter().filter(|by| state.data.blocks_user(by, user)).cloned().collect())
+    }
+}
+
+impl crate::store::MuteStore for MemoryStore {
+    async fn set_mute(
+        &self,
+        user: &UserId,
+        conversation: &crate::ids::Conversation,
+        until: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if !state.data.summaries.get(user).is_some_and(|m| m.contains_key(conversation)) {
+            return Ok(false);
+        }
+        state.commit(Record::Mute { user: user.clone(), conversation: conversation.clone(), until })?;
+        Ok(true)
     }
 }

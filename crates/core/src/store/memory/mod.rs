@@ -123,6 +123,11 @@ enum Record {
         user: UserId,
         other: UserId,
     },
+    Mute {
+        user: UserId,
+        conversation: Conversation,
+        until: Option<i64>,
+    },
     Unblock {
         user: UserId,
         other: UserId,
@@ -287,6 +292,11 @@ impl Data {
                 self.bans.insert(user, ban);
             }
             r @ (Record::Block { .. } | Record::Unblock { .. }) => MemoryStore::apply_block(&mut self.blocks, &r),
+            Record::Mute { user, conversation, until } => {
+                if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
+                    s.muted_until = until;
+                }
+            }
             Record::LiftBan { user } => {
                 self.bans.remove(&user);
             }
