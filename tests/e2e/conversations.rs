@@ -65,11 +65,16 @@ async fn three_messages_to_an_offline_user_are_unread_until_read_on_any_device(s
 async fn a_hundred_member_group_send_leaves_every_count_exact(server: TestServer) {
     let members: Vec<String> = (1..100).map(|i| format!("member{i:02}")).collect();
     let mut owner = server.connect("owner", "d").await;
-    let group = owner.request(json!({"action":"group.create","name":"Everyone","members":members})).await;
+    let group = owner
+        .request_within(json!({"action":"group.create","name":"Everyone","members":members}), chat_e2e::LONG_WAIT)
+        .await;
     let gid = group["groupId"].as_str().expect("group id").to_owned();
-    owner.request(json!({"action":"send","group":gid,"clientMsgId":"g1","body":"hello all"})).await;
+    owner
+        .request_within(json!({"action":"send","group":gid,"clientMsgId":"g1","body":"hello all"}), chat_e2e::LONG_WAIT)
+        .await;
     let mut m5 = server.connect("member05", "d").await;
-    m5.request(json!({"action":"send","group":gid,"clientMsgId":"g2","body":"hi from 5"})).await;
+    m5.request_within(json!({"action":"send","group":gid,"clientMsgId":"g2","body":"hi from 5"}), chat_e2e::LONG_WAIT)
+        .await;
     let conversation = format!("group:{gid}");
     let checks = std::iter::once("owner".to_owned()).chain(members.iter().cloned()).collect::<Vec<_>>();
     for wave in checks.chunks(10) {

@@ -73,7 +73,7 @@ async fn stream_records(table: &str) -> StreamEvent {
 /// when published, which for the stream read at the end of this test is after its edit or
 /// delete: compared without its changing fields. Everything else must match exactly.
 fn comparable(detail_type: &str, mut detail: Value) -> Value {
-    if ["group.members_changed", "group.renamed", "user.unbanned"].contains(&detail_type) {
+    if ["group.members_changed", "group.renamed", "user.unbanned", "report.resolved"].contains(&detail_type) {
         detail["id"] = Value::Null;
     }
     if let Some(m) = detail.get_mut("message").and_then(Value::as_object_mut) {
@@ -109,6 +109,16 @@ async fn the_events_function_publishes_exactly_what_the_devserver_does(server: T
     let big = server.api("POST", "/v1/groups", Some(json!({"creator":"alice","name":"big","members":many}))).await.1;
     let big_id = big["group"]["groupId"].as_str().expect("id").to_owned();
     alice.request(json!({"action":"send","group":big_id,"clientMsgId":"b1","body":"to all"})).await;
+    let reported = bob.request(json!({"action":"report","msgId":ack["msgId"],"reason":"spam"})).await;
+    assert_eq!(reported["type"], "ok", "{reported}");
+    let (_, resolved) = server
+        .api(
+            "POST",
+            &format!("/v1/reports/{}/resolve", ack["msgId"].as_str().unwrap_or("")),
+            Some(json!({"action":"dismiss"})),
+        )
+        .await;
+    assert_eq!(resolved["report"]["status"], "resolved", "{resolved}");
     server.api("PUT", "/v1/users/mallory/ban", Some(json!({"reason":"spam"}))).await;
     server.api("DELETE", "/v1/users/mallory/ban", None).await;
     server.api("DELETE", &format!("/v1/groups/{gid}"), None).await;
@@ -125,7 +135,7 @@ async fn the_events_function_publishes_exactly_what_the_devserver_does(server: T
         store: chat_dynamo::DynamoStore::connect(&sdk, chat_core::schema::TableNames::with_prefix(&prefix)),
         sink: Recorded::default(),
     };
-    for table in ["state", "groups"] {
+    for table in ["state", "groups", "reports"] {
         let event = stream_records(&format!("{prefix}{table}")).await;
         let answer = chat_events::handle(&deps, lambda_runtime::LambdaEvent::new(event, Default::default()))
             .await
@@ -144,7 +154,7 @@ async fn the_events_function_publishes_exactly_what_the_devserver_does(server: T
     let mut b: Vec<String> = from_streams.iter().map(Value::to_string).collect();
     a.sort();
     b.sort();
-    assert_eq!(a.len(), 14, "one event per change: {published:#?}");
+    assert_eq!(a.len(), 16, "one event per change: {published:#?}");
     assert_eq!(a, b, "the stream publishes what the devserver does");
 }
 

@@ -117,11 +117,14 @@ async fn leaving_stops_delivery_and_joining_gets_only_later_messages(server: Tes
 async fn a_group_of_100_gets_one_send_in_100_inboxes_without_gaps(server: TestServer) {
     let members: Vec<String> = (1..100).map(|i| format!("m{i:02}")).collect();
     let mut owner = server.connect("owner", "d").await;
-    let g = create(&mut owner, "big", &members.iter().map(String::as_str).collect::<Vec<_>>()).await;
-    assert_eq!(g["members"].as_array().map(Vec::len), Some(100));
+    let names: Vec<&str> = members.iter().map(String::as_str).collect();
+    let g =
+        owner.request_within(json!({"action":"group.create","name":"big","members":names}), chat_e2e::LONG_WAIT).await;
+    assert_eq!(g["members"].as_array().map(Vec::len), Some(100), "{g}");
     let too_many = owner.request(json!({"action":"group.add","group":gid(&g),"members":["one-more"]})).await;
     assert_eq!(too_many["code"], "too_large");
-    let ack = owner.request(json!({"action":"send","group":gid(&g),"clientMsgId":"all","body":"to all 100"})).await;
+    let all = json!({"action":"send","group":gid(&g),"clientMsgId":"all","body":"to all 100"});
+    let ack = owner.request_within(all, chat_e2e::LONG_WAIT).await;
     assert_eq!((ack["type"].as_str(), ack["seq"].as_u64()), (Some("ack"), Some(2)));
     for m in &members {
         let mut c = server.connect(m, "d").await;
@@ -129,7 +132,12 @@ async fn a_group_of_100_gets_one_send_in_100_inboxes_without_gaps(server: TestSe
         assert_eq!(all.iter().map(|x| x["seq"].as_u64().unwrap_or(0)).collect::<Vec<_>>(), vec![1, 2], "{m}");
         assert_eq!(all[1]["msgId"], ack["msgId"], "{m}");
     }
-    let again = owner.request(json!({"action":"send","group":gid(&g),"clientMsgId":"all","body":"to all 100"})).await;
+    let again = owner
+        .request_within(
+            json!({"action":"send","group":gid(&g),"clientMsgId":"all","body":"to all 100"}),
+            chat_e2e::LONG_WAIT,
+        )
+        .await;
     assert_eq!(again["msgId"], ack["msgId"], "an idempotent resend");
 }
 

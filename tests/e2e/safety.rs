@@ -130,7 +130,67 @@ async fn mute_stops_pushes_and_syncs_across_devices(server: TestServer) {
     assert_eq!(got, 1, "unmuted: pushed again");
 }
 
+async fn a_report_keeps_the_evidence_and_resolving_it_deletes_or_bans(server: TestServer) {
+    let mut alice = server.connect("alice", "phone").await;
+    let mut bob = server.connect("bob", "phone").await;
+    let mut carol = server.connect("carol", "phone").await;
+    let ack = bob.send_to("alice", "b1", "something awful").await;
+    alice.recv().await;
+    let report = json!({"action":"report","msgId":ack["msgId"],"reason":"harassment","note":"he keeps at it"});
+    assert_eq!(alice.request(report.clone()).await["type"], "ok");
+    // The sender edits, then deletes: the report keeps what alice saw.
+    bob.request(json!({"action":"edit","msgId":ack["msgId"],"clientMsgId":"e1","body":"nothing to see"})).await;
+    bob.request(json!({"action":"delete","msgId":ack["msgId"],"clientMsgId":"d1"})).await;
+    assert_eq!(alice.request(report).await["type"], "ok", "reporting again is fine");
+    let stranger = carol.request(json!({"action":"report","msgId":ack["msgId"],"reason":"spam"})).await;
+    assert_eq!(stranger["code"], "not_found", "a stranger cannot report a message it does not hold");
+    let bad = alice.request(json!({"action":"report","msgId":ack["msgId"],"reason":"boring"})).await;
+    assert_eq!(bad["code"], "bad_request");
+    let (status, queue) = server.api("GET", "/v1/reports?status=open", None).await;
+    assert_eq!(status, 200, "{queue}");
+    let cases = queue["reports"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cases.len(), 1, "{queue}");
+    assert_eq!((cases[0]["copy"]["body"].as_str(), cases[0]["reporters"].as_u64()), (Some("something awful"), Some(1)));
+    assert_eq!(cases[0]["copy"]["from"], "bob");
+    let id = cases[0]["id"].as_str().expect("id").to_owned();
+    let (status, resolved) =
+        server.api("POST", &format!("/v1/reports/{id}/resolve"), Some(json!({"action":"delete_message"}))).await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["report"]["status"], "resolved");
+    assert_eq!(resolved["report"]["resolution"]["action"], "delete_message");
+    // A second message, resolved with a ban: bob is out.
+    let ack = bob.send_to("carol", "b2", "more of it").await;
+    carol.recv().await;
+    carol.request(json!({"action":"report","msgId":ack["msgId"],"reason":"hate"})).await;
+    let before = carol.request(json!({"action":"history","conversation":"dm:bob:carol"})).await;
+    assert_eq!(before["messages"][0]["body"], "more of it");
+    let (status, _) = server
+        .api(
+            "POST",
+            &format!("/v1/reports/{}/resolve", ack["msgId"].as_str().unwrap_or("")),
+            Some(json!({"action":"ban_user"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, info) = server.api("GET", "/v1/users/bob", None).await;
+    assert!(info["banned"].is_object(), "{info}");
+    let (_, open) = server.api("GET", "/v1/reports?status=open", None).await;
+    assert_eq!(open["reports"], json!([]));
+    let kinds: Vec<_> = server
+        .events(0)
+        .await
+        .into_iter()
+        .filter(|e| e["detail-type"].as_str().is_some_and(|t| t.starts_with("report.")))
+        .map(|e| e["detail-type"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![json!("report.created"), json!("report.resolved"), json!("report.created"), json!("report.resolved")]
+    );
+}
+
 chat_e2e::suite!(chat_e2e::spawn;
+    a_report_keeps_the_evidence_and_resolving_it_deletes_or_bans,
     mute_stops_pushes_and_syncs_across_devices,
     while_a_blocks_b_nothing_of_b_reaches_a_and_b_cannot_tell,
     blocking_is_refused_for_oneself_and_group_messages_still_flow,

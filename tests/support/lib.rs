@@ -16,6 +16,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for an expected frame.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// How long a test waits for the answer to a request that fans out to 100 inboxes.
+pub const LONG_WAIT: Duration = Duration::from_secs(60);
+
 /// Which store the devserver under test uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -288,12 +291,19 @@ impl Client {
     }
 
     /// Sends a frame and returns the direct reply (the first ack/result/error with this id).
-    pub async fn request(&mut self, mut frame: Value) -> Value {
+    pub async fn request(&mut self, frame: Value) -> Value {
+        self.request_within(frame, WAIT).await
+    }
+
+    /// [`Client::request`] waiting up to `wait` for each frame: for requests that fan out
+    /// to 100 inboxes, which moto (one Python process, every request in turn, streams
+    /// recorded) takes seconds to store when both cores are busy.
+    pub async fn request_within(&mut self, mut frame: Value, wait: Duration) -> Value {
         let id = format!("r{}", ulid::Ulid::new());
         frame["id"] = json!(id);
         self.send(frame).await;
         loop {
-            let f = self.recv().await;
+            let f = self.recv_within(wait).await;
             if f["id"] == json!(id) {
                 return f;
             }

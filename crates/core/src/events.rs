@@ -50,6 +50,10 @@ pub enum Change {
         /// Who.
         user: UserId,
     },
+    /// A user reported a message (its first report of it), with the copy of the message.
+    ReportCreated(crate::store::reports::Report),
+    /// A case of the moderation queue was closed.
+    ReportResolved(crate::store::reports::Case),
 }
 
 /// One event: EventBridge's `detail-type` and `detail`, and the id a consumer
@@ -75,6 +79,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "group.deleted",
     "user.banned",
     "user.unbanned",
+    "report.created",
+    "report.resolved",
 ];
 
 /// Whose copy of a message stands for it: the sender's, or (a message from `system`, who
@@ -118,6 +124,14 @@ pub fn event_of(change: &Change, unique: &str) -> Event {
         }
         Change::Unbanned { user } => {
             (format!("user.unbanned:{}:{unique}", user.as_str()), "user.unbanned", json!({"user": user}))
+        }
+        Change::ReportCreated(report) => (
+            format!("report.created:{}:{}", report.evidence.msg_id.as_str(), report.reporter.as_str()),
+            "report.created",
+            json!({"report": report, "caseId": report.evidence.msg_id}),
+        ),
+        Change::ReportResolved(case) => {
+            (format!("report.resolved:{}:{unique}", case.id), "report.resolved", json!({"case": case}))
         }
     };
     detail["id"] = json!(id);

@@ -12,6 +12,10 @@ pub mod env {
     pub const STATE_TABLE: &str = "CHAT_STATE_TABLE";
     /// The conversations table (one summary per user and conversation).
     pub const CONVERSATIONS_TABLE: &str = "CHAT_CONVERSATIONS_TABLE";
+    /// The reports table (the moderation queue).
+    pub const REPORTS_TABLE: &str = "CHAT_REPORTS_TABLE";
+    /// Distinct reporters after which a message is deleted for everyone (0: off).
+    pub const AUTO_HIDE_REPORTS: &str = "CHAT_AUTO_HIDE_REPORTS";
     /// The groups table.
     pub const GROUPS_TABLE: &str = "CHAT_GROUPS_TABLE";
     /// The presence table (announced state, subscriptions).
@@ -87,6 +91,8 @@ pub mod env {
         ("messagesTable", MESSAGES_TABLE),
         ("stateTable", STATE_TABLE),
         ("conversationsTable", CONVERSATIONS_TABLE),
+        ("reportsTable", REPORTS_TABLE),
+        ("autoHideReports", AUTO_HIDE_REPORTS),
         ("groupsTable", GROUPS_TABLE),
         ("presenceTable", PRESENCE_TABLE),
         ("pushTable", PUSH_TABLE),
@@ -375,6 +381,46 @@ pub mod groups {
     }
 }
 
+/// Reports: one case per reported message (the moderation queue) and one item per
+/// reporter of it, in one partition.
+pub mod reports {
+    /// Partition key (S): the case id (the reported message's id).
+    pub const PK: &str = "caseId";
+    /// Sort key (S): [`CASE`] or `r#<reporter>`.
+    pub const SK: &str = "sk";
+    /// Sort key of the case item.
+    pub const CASE: &str = "#case";
+    /// Prefix of a report item's sort key.
+    pub const REPORT_PREFIX: &str = "r#";
+    /// Global secondary index: the queue (`open` or `resolved`), oldest first.
+    pub const BY_QUEUE_INDEX: &str = "byQueue";
+    /// The index's partition key (S), on case items: `open` or `resolved`.
+    pub const QUEUE: &str = "queue";
+    /// The index's sort key (N): when the case was opened, ms.
+    pub const OPENED_AT: &str = "openedAt";
+    /// Distinct reporters (N), on the case.
+    pub const REPORTERS: &str = "reporters";
+    /// The message as the first reporter saw it (S, JSON), on the case.
+    pub const COPY: &str = "copy";
+    /// Reports per reason (M of N), on the case.
+    pub const REASONS: &str = "reasons";
+    /// The resolution (S, JSON), on a resolved case.
+    pub const RESOLUTION: &str = "resolution";
+    /// A report's reporter (S), reason (S), note (S), time (N), on report items.
+    pub const REPORTER: &str = "reporter";
+    /// See [`REPORTER`].
+    pub const REASON: &str = "reason";
+    /// See [`REPORTER`].
+    pub const NOTE: &str = "note";
+    /// See [`REPORTER`].
+    pub const AT: &str = "at";
+
+    /// Sort key of `reporter`'s report.
+    pub fn report_sk(reporter: &str) -> String {
+        format!("{REPORT_PREFIX}{reporter}")
+    }
+}
+
 /// Presence: the announced state and the subscriptions, under the watched user.
 pub mod presence {
     /// Partition key (S): the watched user.
@@ -426,6 +472,8 @@ pub struct TableNames {
     pub push: String,
     /// Conversation summaries table.
     pub conversations: String,
+    /// Reports table.
+    pub reports: String,
 }
 
 impl TableNames {
@@ -439,6 +487,7 @@ impl TableNames {
             presence: format!("{prefix}presence"),
             push: format!("{prefix}push"),
             conversations: format!("{prefix}conversations"),
+            reports: format!("{prefix}reports"),
         }
     }
 
@@ -461,6 +510,7 @@ impl TableNames {
             presence: var(env::PRESENCE_TABLE).unwrap_or(defaults.presence),
             push: var(env::PUSH_TABLE).unwrap_or(defaults.push),
             conversations: var(env::CONVERSATIONS_TABLE).unwrap_or(defaults.conversations),
+            reports: var(env::REPORTS_TABLE).unwrap_or(defaults.reports),
         }
     }
 }
@@ -535,6 +585,19 @@ pub fn describe() -> serde_json::Value {
                 "ttl": presence::TTL,
             },
             "push": {"env": env::PUSH_TABLE, "partitionKey": key(push::PK, "S"), "sortKey": key(push::SK, "S")},
+            // The moderation queue; its stream gives report.created and report.resolved.
+            "reports": {
+                "env": env::REPORTS_TABLE,
+                "partitionKey": key(reports::PK, "S"),
+                "sortKey": key(reports::SK, "S"),
+                "globalIndexes": [{
+                    "name": reports::BY_QUEUE_INDEX,
+                    "partitionKey": key(reports::QUEUE, "S"),
+                    "sortKey": key(reports::OPENED_AT, "N"),
+                    "projection": "ALL",
+                }],
+                "stream": "NEW_AND_OLD_IMAGES",
+            },
         }
     })
 }

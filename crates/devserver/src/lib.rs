@@ -295,6 +295,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
     let gw = Arc::new(Gateway {
         registry: Default::default(),
         send: Arc::new(chat_send::Deps {
+            moderation: chat_send::Moderation::from_vars(&chat_core::config::Vars::env())?,
             store: store.clone(),
             poster: poster.clone(),
             clock: SystemClock,

@@ -267,3 +267,38 @@ impl<S: chat_core::store::MuteStore> chat_core::store::MuteStore for Observed<S>
         self.inner.set_mute(user, conversation, until).await
     }
 }
+
+impl<S: chat_core::store::ReportStore> chat_core::store::ReportStore for Observed<S> {
+    async fn file_report(
+        &self,
+        report: &chat_core::store::reports::Report,
+    ) -> Result<chat_core::store::reports::Filed, StoreError> {
+        let filed = self.inner.file_report(report).await?;
+        if let chat_core::store::reports::Filed::New(_) = &filed {
+            self.log.record(Change::ReportCreated(report.clone()));
+        }
+        Ok(filed)
+    }
+    async fn cases(
+        &self,
+        status: chat_core::store::reports::Status,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<chat_core::store::reports::CasePage, StoreError> {
+        self.inner.cases(status, limit, after).await
+    }
+    async fn case(&self, id: &str) -> Result<Option<chat_core::store::reports::Case>, StoreError> {
+        self.inner.case(id).await
+    }
+    async fn resolve(
+        &self,
+        id: &str,
+        resolution: &chat_core::store::reports::Resolution,
+    ) -> Result<chat_core::store::reports::Resolved, StoreError> {
+        let resolved = self.inner.resolve(id, resolution).await?;
+        if let chat_core::store::reports::Resolved::Done(case) = &resolved {
+            self.log.record(Change::ReportResolved((**case).clone()));
+        }
+        Ok(resolved)
+    }
+}

@@ -68,10 +68,34 @@ pub async fn change_of(store: &DynamoStore, record: &Record) -> Result<Option<Ch
         }
         return Ok(None);
     }
+    if record.keys.contains_key(chat_core::schema::reports::PK) {
+        return report(record);
+    }
     if record.keys.get(g::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(g::META) {
         return group(record);
     }
     Ok(None)
+}
+
+/// The reports table: a report item inserted is a report; a case item whose `queue` went
+/// from `open` to `resolved` is a resolution.
+fn report(record: &Record) -> Result<Option<Change>, StoreError> {
+    use chat_core::schema::reports as r;
+    let sk = record.keys.get(r::SK).and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+    match (record.kind, &record.new) {
+        (Kind::Insert, Some(new)) if sk.starts_with(r::REPORT_PREFIX) => {
+            Ok(Some(Change::ReportCreated(crate::reports::report_from(new)?)))
+        }
+        (Kind::Modify, Some(new)) if sk == r::CASE => {
+            let queue = |i: &Item| i.get(r::QUEUE).and_then(|v| v.as_s().ok()).cloned();
+            let was_open = record.old.as_ref().and_then(queue).as_deref() == Some("open");
+            if was_open && queue(new).as_deref() == Some("resolved") {
+                return Ok(Some(Change::ReportResolved(crate::reports::case_from(new)?)));
+            }
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Whether an idempotency record's write completes a change: a new complete record, a

@@ -29,6 +29,7 @@ pub mod items;
 mod locks;
 mod mutes;
 mod receipts;
+pub mod reports;
 mod social;
 mod store;
 pub mod tables;

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chat_core::schema::{
     TableNames, connections as c, conversations as cv, groups as g, messages as m, presence as p, push as pu,
-    state as st,
+    reports as r, state as st,
 };
 use chat_core::store::StoreError;
 
@@ -136,7 +136,26 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
         .key_schema(key(cv::PK, Hash)?)
         .key_schema(key(cv::SK, Range)?)
         .local_secondary_indexes(by_activity);
-    for create in [connections, messages, state, groups, presence, push, conversations] {
+    let by_queue = build(
+        GlobalSecondaryIndex::builder()
+            .index_name(r::BY_QUEUE_INDEX)
+            .key_schema(key(r::QUEUE, Hash)?)
+            .key_schema(key(r::OPENED_AT, Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build(),
+    )?;
+    let reports = client
+        .create_table()
+        .table_name(&tables.reports)
+        .attribute_definitions(attr(r::PK, S)?)
+        .attribute_definitions(attr(r::SK, S)?)
+        .attribute_definitions(attr(r::QUEUE, S)?)
+        .attribute_definitions(attr(r::OPENED_AT, N)?)
+        .key_schema(key(r::PK, Hash)?)
+        .key_schema(key(r::SK, Range)?)
+        .global_secondary_indexes(by_queue)
+        .stream_specification(changes_stream()?);
+    for create in [connections, messages, state, groups, presence, push, conversations, reports] {
         match create.billing_mode(BillingMode::PayPerRequest).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
@@ -151,6 +170,7 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
         &tables.presence,
         &tables.push,
         &tables.conversations,
+        &tables.reports,
     ];
     for name in all {
         wait_active(client, name).await?;

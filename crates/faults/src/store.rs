@@ -264,3 +264,30 @@ impl<S: chat_core::store::MuteStore> chat_core::store::MuteStore for FaultyStore
         self.faults.run("set_mute", self.inner.set_mute(user, conversation, until), store_error).await
     }
 }
+
+impl<S: chat_core::store::ReportStore> chat_core::store::ReportStore for FaultyStore<S> {
+    async fn file_report(
+        &self,
+        report: &chat_core::store::reports::Report,
+    ) -> Result<chat_core::store::reports::Filed, StoreError> {
+        self.faults.run("file_report", self.inner.file_report(report), store_error).await
+    }
+    async fn cases(
+        &self,
+        status: chat_core::store::reports::Status,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<chat_core::store::reports::CasePage, StoreError> {
+        self.faults.run("cases", self.inner.cases(status, limit, after), store_error).await
+    }
+    async fn case(&self, id: &str) -> Result<Option<chat_core::store::reports::Case>, StoreError> {
+        self.faults.run("case", self.inner.case(id), store_error).await
+    }
+    async fn resolve(
+        &self,
+        id: &str,
+        resolution: &chat_core::store::reports::Resolution,
+    ) -> Result<chat_core::store::reports::Resolved, StoreError> {
+        self.faults.run("resolve", self.inner.resolve(id, resolution), store_error).await
+    }
+}

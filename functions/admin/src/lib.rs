@@ -8,6 +8,7 @@
 //! - `messages`: `POST /v1/messages` (a `send` with a trusted `from`), moderator deletes.
 //! - `groups`: create, read, change members, rename, delete.
 //! - `users`: a user's state, bans.
+//! - `reports`: the moderation queue and resolving its cases.
 //!
 //! Every handler calls the same domain operations as the WebSocket actions
 //! (`chat_send::server`), never a copy of them.
@@ -15,6 +16,7 @@
 mod error;
 mod groups;
 mod messages;
+mod reports;
 mod users;
 
 use std::sync::Arc;
@@ -48,6 +50,8 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v1/users/{user_id}"),
     ("PUT", "/v1/users/{user_id}/ban"),
     ("DELETE", "/v1/users/{user_id}/ban"),
+    ("GET", "/v1/reports"),
+    ("POST", "/v1/reports/{report_id}/resolve"),
 ];
 
 /// The server API's router, for `state`. Unknown paths under `/v1` answer `not_found`,
@@ -77,6 +81,8 @@ where
             "/v1/users/{user_id}/ban",
             put(users::ban::<S, P, C, Q>).delete(users::unban::<S, P, C, Q>).fallback(method_not_allowed),
         )
+        .route("/v1/reports", get(reports::list::<S, P, C, Q>).fallback(method_not_allowed))
+        .route("/v1/reports/{report_id}/resolve", post(reports::resolve::<S, P, C, Q>).fallback(method_not_allowed))
         .route("/v1/{*rest}", axum::routing::any(|| async { ApiError::unknown_path() }))
         .with_state(state)
 }

@@ -33,6 +33,7 @@ async fn main() -> Result<(), Error> {
         limits: config.route.limits,
         media,
         hook: chat_invoke::hook_from_vars(&vars, &data)?,
+        moderation: chat_send::Moderation::from_vars(&vars)?,
     };
     run(chat_server_api::router(Arc::new(deps))).await
 }

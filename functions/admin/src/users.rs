@@ -75,9 +75,23 @@ pub(crate) async fn ban<S: Store, P: Poster, C: Clock, Q: PushQueue>(
         Some(Value::String(_)) => return Err(ApiError::too_large("reason is longer than 1,000 characters")),
         Some(_) => return Err(ApiError::bad("reason must be a string")),
     };
+    let (ban, closed) = impose_ban(&deps, &user, until, reason).await?;
+    tracing::info!(%user, closed, "user banned");
+    Ok(Json(json!({"user": user, "banned": ban, "closed": closed})))
+}
+
+/// Bans `user` (written first), then closes and forgets its live connections; returns
+/// the ban and how many connections were closed.
+pub(crate) async fn impose_ban<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &ApiState<S, P, C, Q>,
+    user: &UserId,
+    until: Option<u64>,
+    reason: Option<String>,
+) -> Result<(Ban, usize), ApiError> {
+    let now = deps.clock.now_ms();
     let ban = Ban { at: now, until, reason };
-    deps.store.put_ban(&user, &ban).await?;
-    let connections = deps.store.connections(&user, now / 1000).await?;
+    deps.store.put_ban(user, &ban).await?;
+    let connections = deps.store.connections(user, now / 1000).await?;
     let mut closed = 0;
     for c in &connections {
         match deps.poster.close(&c.connection_id).await {
@@ -87,12 +101,11 @@ pub(crate) async fn ban<S: Store, P: Poster, C: Clock, Q: PushQueue>(
             }
         }
         // The record goes too, so nothing is delivered there meanwhile.
-        if let Err(e) = deps.store.delete_connection(&user, &c.connection_id).await {
+        if let Err(e) = deps.store.delete_connection(user, &c.connection_id).await {
             tracing::warn!(%user, error = %chat_core::cause_chain(&e), "forgetting a banned user's connection failed");
         }
     }
-    tracing::info!(%user, closed, "user banned");
-    Ok(Json(json!({"user": user, "banned": ban, "closed": closed})))
+    Ok((ban, closed))
 }
 
 /// `DELETE /v1/users/{id}/ban`: lifts it; the user may connect again.

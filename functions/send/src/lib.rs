@@ -14,6 +14,7 @@
 //! - `typing`: `typing`.
 //! - `blocks`: `block`, `unblock`, `blocks` (the append applies blocks to 1:1 messages).
 //! - `mutes`: `mute`, `unmute` (the push function reads them).
+//! - `reports`: `report` (the moderation queue; the automatic hide).
 //! - `config`: the function's settings, read once per cold start.
 //! - `hook`: asking the app's pre-send hook before a send or edit is stored.
 //! - [`server`]: the same actions for the server API (`chat-server-api`): a send with a
@@ -33,6 +34,7 @@ mod media;
 mod mutes;
 mod read;
 mod receipts;
+mod reports;
 mod send;
 pub mod server;
 mod typing;
@@ -72,13 +74,39 @@ pub struct Deps<S, P, C = SystemClock, Q = NoPush> {
     pub media: Option<Media>,
     /// The app's pre-send hook; `None`: no hook, and no call.
     pub hook: Option<Hook>,
+    /// Moderation settings.
+    pub moderation: Moderation,
+}
+
+/// Moderation settings (`CHAT_AUTO_HIDE_REPORTS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moderation {
+    /// Distinct reporters after which a message is deleted for everyone; `None`: off.
+    pub auto_hide: Option<u32>,
+}
+
+impl Moderation {
+    /// From the environment: `CHAT_AUTO_HIDE_REPORTS` (0 or unset: off).
+    pub fn from_vars(vars: &chat_core::config::Vars<'_>) -> Result<Self, chat_core::config::ConfigError> {
+        let n: u32 = vars.parse_or(chat_core::schema::env::AUTO_HIDE_REPORTS, 0, "a number of reporters, 0 for off")?;
+        Ok(Self { auto_hide: (n > 0).then_some(n) })
+    }
 }
 
 impl<S, P> Deps<S, P> {
     /// `store` and `poster` with the system clock, no push and no limits; set the other
     /// fields for more.
     pub fn basic(store: S, poster: P) -> Self {
-        Self { store, poster, clock: SystemClock, push: NoPush, limits: Limits::none(), media: None, hook: None }
+        Self {
+            store,
+            poster,
+            clock: SystemClock,
+            push: NoPush,
+            limits: Limits::none(),
+            media: None,
+            hook: None,
+            moderation: Moderation::default(),
+        }
     }
 }
 
@@ -189,6 +217,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             Action::Blocks => self.blocks().await.map(Some),
             Action::Mute { conversation, until } => self.mute(conversation, true, until).await.map(Some),
             Action::Unmute { conversation } => self.mute(conversation, false, None).await.map(Some),
+            Action::Report { msg_id, reason, note } => self.report(msg_id, reason, note).await.map(Some),
             Action::Conversations { limit, before } => self.conversations(before, limit).await.map(Some),
             Action::Read { conversation, up_to } => self.read(conversation, up_to).await.map(Some),
             Action::Edit { msg_id, body, client_msg_id } => {

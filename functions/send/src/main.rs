@@ -31,6 +31,7 @@ async fn main() -> Result<(), Error> {
         limits: config.route.limits,
         media,
         hook: chat_invoke::hook_from_vars(&vars, &data)?,
+        moderation: chat_send::Moderation::from_vars(&vars)?,
     };
     run(service_fn(|event| chat_lambda::metrics::flushed("send", handle(&deps, event)))).await
 }

@@ -148,6 +148,7 @@ async fn run<S: Store>(inner: S, cast: &Cast, plan: &Plan) -> (Vec<Sent>, Vec<Po
     cast.set_up(&inner).await;
     let posts = RecordingPoster::default();
     let deps = Deps {
+        moderation: Default::default(),
         hook: None,
         store: FaultyStore::new(inner, plan.store.clone()),
         poster: FaultyPoster::new(posts.clone(), plan.poster.clone()),

@@ -475,13 +475,13 @@ describe('server API, events and hooks', () => {
     expect(() => synth({ 'chat:eventSource': 'aws.chat' })).toThrow(/chat:eventSource/);
   });
 
-  test('the state and groups streams feed the events function, filtered, bisected, with partial batch responses and an on-failure queue', () => {
+  test('the state, groups and reports streams feed the events function, filtered, bisected, with partial batch responses and an on-failure queue', () => {
     const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).filter(
       (m) => m.Properties.FunctionName.Ref === eventsId,
     );
     const byTable = (table: string) => mappings.find((m) => m.Properties.EventSourceArn['Fn::GetAtt'][0].startsWith(table))!;
     const patterns = (m: Resource) => m.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
-    expect(mappings.length).toBe(2);
+    expect(mappings.length).toBe(3);
     for (const m of mappings) {
       expect(m.Properties).toMatchObject({
         StartingPosition: 'TRIM_HORIZON',
@@ -498,6 +498,7 @@ describe('server API, events and hooks', () => {
       { dynamodb: { Keys: { pk: { S: [{ prefix: 'acct#' }] } } } },
     ]);
     expect(patterns(byTable('TablesGroups'))).toEqual([{ dynamodb: { Keys: { sk: { S: ['#meta'] } } } }]);
+    expect(patterns(byTable('TablesReports'))).toEqual([{ eventName: ['INSERT', 'MODIFY'] }]);
   });
 
   test('an alarm watches the events dead-letter queue', () => {
@@ -637,7 +638,7 @@ describe('server API, events and hooks', () => {
     const dynamo = mine.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
     expect(dynamo.length).toBeGreaterThan(0);
     for (const a of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']) expect(dynamo).not.toContain(`dynamodb:${a}`);
-    expect(dynamo.filter((a) => !/Stream|Shard|GetRecords/.test(a)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(dynamo.filter((a) => !/Stream|Shard|GetRecords/.test(a)).sort()).toEqual(['dynamodb:GetItem']);
   });
 
   test('the authorizer may read only account items of the state table (bans)', () => {

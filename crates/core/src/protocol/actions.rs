@@ -96,6 +96,8 @@ action_table! {
     Mute = "mute" => Send,
     /// `unmute`.
     Unmute = "unmute" => Send,
+    /// `report`: a message to the moderation queue.
+    Report = "report" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

@@ -210,6 +210,15 @@ pub enum Action {
         /// The conversation.
         conversation: Conversation,
     },
+    /// Report a message in the caller's inbox.
+    Report {
+        /// The message.
+        msg_id: MsgId,
+        /// Why.
+        reason: crate::store::reports::Reason,
+        /// In the reporter's words, up to 1,000 characters.
+        note: Option<String>,
+    },
     /// A short-lived URL to download an attachment of a message in the caller's inbox.
     Attachment {
         /// The message.
@@ -250,6 +259,7 @@ impl Action {
             Self::Blocks => ActionKind::Blocks,
             Self::Mute { .. } => ActionKind::Mute,
             Self::Unmute { .. } => ActionKind::Unmute,
+            Self::Report { .. } => ActionKind::Report,
         }
     }
 
@@ -427,6 +437,17 @@ impl AmendFields {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportFields {
+    msg_id: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+}
+
+/// Longest report note, in characters.
+pub const MAX_REPORT_NOTE: usize = 1000;
+
+#[derive(Deserialize)]
 struct MuteFields {
     conversation: Option<String>,
     until: Option<u64>,
@@ -539,6 +560,20 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             Ok(if kind == ActionKind::Block { Action::Block { user } } else { Action::Unblock { user } })
         }
         ActionKind::Blocks => Ok(Action::Blocks),
+        ActionKind::Report => {
+            let f: ReportFields = fields(action, v)?;
+            let msg_id = f.msg_id.ok_or_else(|| FrameError::bad("msgId is required"))?;
+            let msg_id =
+                MsgId::parse(&msg_id).map_err(|_| FrameError::bad(format!("msgId: {msg_id:?} is not a msgId")))?;
+            let reason = f.reason.ok_or_else(|| FrameError::bad("reason is required"))?;
+            let reason = crate::store::reports::Reason::parse(&reason).ok_or_else(|| {
+                FrameError::bad("reason must be spam, harassment, hate, sexual, violence, self_harm, illegal or other")
+            })?;
+            if f.note.as_ref().is_some_and(|n| n.chars().count() > MAX_REPORT_NOTE) {
+                return Err(FrameError::new(ErrorCode::TooLarge, "note is longer than 1,000 characters"));
+            }
+            Ok(Action::Report { msg_id, reason, note: f.note.filter(|n| !n.is_empty()) })
+        }
         ActionKind::Mute | ActionKind::Unmute => {
             let f: MuteFields = fields(action, v)?;
             let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;

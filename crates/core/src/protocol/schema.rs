@@ -181,6 +181,16 @@ client_frames! {
         /// The conversation.
         conversation: Conversation,
     }
+    /// Reports a message in your inbox to the app's moderators (a copy of it as you see it
+    /// now is kept); reporting it again changes nothing; answered with `ok`.
+    Report = "report" {
+        /// The message (someone else's, in your inbox).
+        msg_id: MsgId,
+        /// `spam`, `harassment`, `hate`, `sexual`, `violence`, `self_harm`, `illegal` or `other`.
+        reason: String,
+        /// Up to 1,000 characters.
+        note: Option<String>,
+    }
     /// Keeps an idle connection open; answered with `pong`.
     Ping = "ping" {}
     /// Who the server takes this connection for; answered with `whoami`.

@@ -6,8 +6,10 @@
 use futures_util::future::join_all;
 
 mod blocks;
+mod reports;
 mod server;
 pub use blocks::*;
+pub use reports::*;
 pub use server::*;
 
 use super::{Connection, MembersChange, Spend, Store, Subscription};
@@ -856,6 +858,7 @@ macro_rules! store_conformance_tests {
             blocks_are_listed_and_lifted,
             a_blocked_senders_messages_stay_in_its_own_inbox,
             a_mute_is_kept_on_the_summary_until_unmuted,
+            reports_make_one_case_per_message_counted_once_per_reporter,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

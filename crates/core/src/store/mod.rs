@@ -24,9 +24,11 @@ pub mod blocks;
 pub mod conformance;
 mod journal;
 pub mod memory;
+pub mod reports;
 
 pub use accounts::{AccountStore, Ban};
 pub use blocks::{BlockChange, BlockStore, MAX_BLOCKS};
+pub use reports::ReportStore;
 
 /// Why a store call failed. The caller answers `internal`; the request may be retried.
 #[derive(Debug, thiserror::Error)]
@@ -379,6 +381,7 @@ pub trait Store:
     + AccountStore
     + BlockStore
     + MuteStore
+    + ReportStore
 {
 }
 impl<
@@ -393,7 +396,8 @@ impl<
         + BudgetStore
         + AccountStore
         + BlockStore
-        + MuteStore,
+        + MuteStore
+        + ReportStore,
 > Store for T
 {
 }

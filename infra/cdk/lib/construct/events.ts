@@ -26,6 +26,8 @@ export interface ChatEventsProps {
   readonly publisher: lambda.Function;
   readonly stateTable: dynamodb.ITable;
   readonly groupsTable: dynamodb.ITable;
+  /** The moderation queue: report items inserted and cases resolved. */
+  readonly reportsTable: dynamodb.ITable;
   /** Where stream records the publisher could not publish go. */
   readonly deadLetterQueue: sqs.IQueue;
 }
@@ -67,6 +69,10 @@ export class ChatEvents extends Construct {
       stream(props.groupsTable, [
         lambda.FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: lambda.FilterRule.isEqual(GROUP_META_SK) } } } }),
       ]),
+    );
+    // Reports: every insert (a report) and every modify (a case reopened or resolved).
+    publisher.addEventSource(
+      stream(props.reportsTable, [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or('INSERT', 'MODIFY') })]),
     );
   }
 }

@@ -41,10 +41,14 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
     // Summaries (updated in the append's transaction), the list, read markers.
     conversations: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-    // Counters with send buckets, idempotency records, budgets, the connection counter.
-    state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // Counters with send buckets, idempotency records, budgets, the connection counter,
+    // blocks (unblocking deletes its item).
+    state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     // Membership changes are one transaction: metadata count, member puts and deletes.
     groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    // Reports: the report and its case in one transaction, the case read back; the
+    // automatic hide closes the case.
+    reports: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
   },
   presence: {
     connections: ['dynamodb:Query'],
@@ -76,12 +80,13 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     presence: ['dynamodb:BatchGetItem'],
+    // The moderation queue: listed through its index, cases read and resolved.
+    reports: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
-  // Events are built from the stream records, the message an idempotency record names, and
-  // a group's members: reads only (the streams are granted by their event sources).
+  // Events are built from the stream records and the message an idempotency record names:
+  // one read (the streams are granted by their event sources).
   events: {
     messages: ['dynamodb:GetItem'],
-    groups: ['dynamodb:Query'],
   },
 };
 
@@ -169,6 +174,7 @@ export class ChatStack extends Stack {
       publisher: fns.events,
       stateTable: tables.byRole.state,
       groupsTable: tables.byRole.groups,
+      reportsTable: tables.byRole.reports,
       deadLetterQueue: deadLetters.eventsStream,
     });
     if (config.webhook) {
@@ -220,6 +226,7 @@ export const QUERIED_INDEXES: Partial<Record<TableRole, string[]>> = {
   messages: (schema.tables.messages.localIndexes ?? []).map((i) => i.name),
   conversations: (schema.tables.conversations.localIndexes ?? []).map((i) => i.name),
   groups: (schema.tables.groups.globalIndexes ?? []).map((i) => i.name),
+  reports: (schema.tables.reports.globalIndexes ?? []).map((i) => i.name),
 };
 
 function grantTables(fns: Readonly<Record<string, lambda.Function>>, tables: Readonly<Record<TableRole, dynamodb.Table>>) {

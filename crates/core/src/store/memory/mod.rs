@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod accounts;
 mod blocks;
+mod reports;
 mod social;
 
 use super::journal::Journal;
@@ -69,6 +70,10 @@ struct Data {
     bans: HashMap<UserId, super::Ban>,
     /// Who each user blocks.
     blocks: HashMap<UserId, BTreeSet<UserId>>,
+    /// Every (message, reporter) reported.
+    reports: std::collections::HashSet<(String, UserId)>,
+    /// The moderation queue, by case id.
+    cases: HashMap<String, crate::store::reports::Case>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -127,6 +132,13 @@ enum Record {
         user: UserId,
         conversation: Conversation,
         until: Option<i64>,
+    },
+    FileReport {
+        report: crate::store::reports::Report,
+    },
+    Resolve {
+        id: String,
+        resolution: crate::store::reports::Resolution,
     },
     Unblock {
         user: UserId,
@@ -292,6 +304,7 @@ impl Data {
                 self.bans.insert(user, ban);
             }
             r @ (Record::Block { .. } | Record::Unblock { .. }) => MemoryStore::apply_block(&mut self.blocks, &r),
+            r @ (Record::FileReport { .. } | Record::Resolve { .. }) => self.apply_report(r),
             Record::Mute { user, conversation, until } => {
                 if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
                     s.muted_until = until;
