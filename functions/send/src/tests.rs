@@ -298,3 +298,26 @@ async fn a_removed_members_copy_stops_changing_and_its_list_stops_moving() {
         .await;
     assert_eq!(bob.expect("read").expect("held").body, "final", "members still in the group see the edit");
 }
+
+#[tokio::test]
+async fn a_message_reported_by_enough_distinct_users_is_deleted_for_everyone() {
+    use chat_core::store::ReportStore;
+    use chat_core::store::reports::Status;
+    let mut h = Harness::new().await;
+    h.deps.moderation.auto_hide = Some(2);
+    let g = reply(h.frame("alice", "a1=", json!({"action":"group.create","name":"g","members":["bob","carol"]})).await);
+    let gid = g["groupId"].as_str().unwrap_or_default().to_owned();
+    let ack = only(h.frame("alice", "a1=", json!({"action":"send","group":gid,"clientMsgId":"m1","body":"nasty"})).await);
+    let report = json!({"action":"report","msgId":ack["msgId"],"reason":"hate"});
+    assert_eq!(reply(h.frame("bob", "b1=", report.clone()).await)["type"], "ok");
+    assert_eq!(reply(h.frame("bob", "b1=", report.clone()).await)["type"], "ok", "the same reporter twice counts once");
+    let case = h.deps.store.case(ack["msgId"].as_str().unwrap_or_default()).await.expect("read").expect("a case");
+    assert_eq!((case.reporters, case.status), (1, Status::Open), "one reporter is not enough");
+    h.frame("carol", "c1=", report).await;
+    let update = h.sent_to("b1=").into_iter().find(|f| f["type"] == "update").expect("an update");
+    assert_eq!((update["kind"].as_str(), update["by"].as_str()), (Some("delete"), Some("moderator")));
+    let case = h.deps.store.case(ack["msgId"].as_str().unwrap_or_default()).await.expect("read").expect("a case");
+    assert_eq!(case.status, Status::Resolved);
+    assert_eq!(case.resolution.map(|r| r.by), Some("auto".to_owned()));
+    assert_eq!(case.copy.body, "nasty", "the evidence stays");
+}
