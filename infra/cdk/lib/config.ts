@@ -41,6 +41,8 @@ export interface ChatConfig {
   /** The functions' log level (`chat:logLevel`: TRACE, DEBUG, INFO, WARN, ERROR, FATAL). */
   readonly logLevel: lambda.ApplicationLogLevel;
   readonly presenceDebounceMs: number;
+  /** Distinct reporters after which a message is deleted for everyone (`chat:autoHideReports`; 0: off). */
+  readonly autoHideReports: number;
   readonly alarmEmail?: string;
   /** Create the account-level API Gateway CloudWatch Logs role (`chat:apiGatewayAccountRole=false` skips it). */
   readonly apiGatewayAccountRole: boolean;
@@ -238,6 +240,7 @@ export function configFromContext(node: Node): ChatConfig {
     logRetentionDays: num(node, 'chat:logRetentionDays', 30),
     logLevel: logLevel(str(node, 'chat:logLevel') ?? 'INFO'),
     presenceDebounceMs: num(node, 'chat:presenceDebounceMs', 3000),
+    autoHideReports: num(node, 'chat:autoHideReports', 0),
     alarmEmail: str(node, 'chat:alarmEmail'),
     apiGatewayAccountRole: str(node, 'chat:apiGatewayAccountRole') !== 'false',
     limits: Object.fromEntries(

@@ -707,3 +707,17 @@ describe('cdk-nag', () => {
     expect(() => app.synth()).toThrow();
   });
 });
+
+describe('moderation', () => {
+  test('chat:autoHideReports reaches the send function only when set', () => {
+    const envOf = (context: Record<string, string>) => {
+      const app = new App({ context: { 'chat:stubAssets': 'true', ...context } });
+      const stack = new ChatStack(app, 'Mod', { config: configFromContext(app.node) });
+      const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+      return Object.values(fns).map((f) => f.Properties.Environment?.Variables ?? {});
+    };
+    expect(envOf({}).some((v) => 'CHAT_AUTO_HIDE_REPORTS' in v)).toBe(false);
+    const set = envOf({ 'chat:autoHideReports': '3' }).filter((v) => 'CHAT_AUTO_HIDE_REPORTS' in v);
+    expect(set.map((v) => v.CHAT_AUTO_HIDE_REPORTS)).toEqual(['3']);
+  });
+});

@@ -123,6 +123,7 @@ export class ChatStack extends Stack {
     // The server API posts frames (deliveries, notices) and closes a banned user's connections.
     for (const name of ['send', 'presence', 'push', 'media', 'admin'] as const) ws.api.grantManageConnections(fns[name]);
     fns.presence.addEnvironment(ENV.presenceDebounceMs, String(config.presenceDebounceMs));
+    if (config.autoHideReports > 0) fns.send.addEnvironment(ENV.autoHideReports, String(config.autoHideReports));
     for (const [key, value] of Object.entries(config.limits)) {
       for (const name of ['connect', 'send', 'presence', 'push', 'admin'] as const) {
         fns[name].addEnvironment(ENV[key as LimitKey], String(value));
