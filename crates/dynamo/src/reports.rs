@@ -128,10 +128,16 @@ impl ReportStore for DynamoStore {
             TransactWriteItem::builder().put(build(put.build())?).build(),
             TransactWriteItem::builder().update(build(case.build())?).build(),
         ];
-        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
-            Ok(_) => {}
-            Err(e) if failed_conditions(&e).contains(&0) => return Ok(Filed::Again),
-            Err(e) => return Err(unavailable(e)),
+        // Reporters of one message racing each other conflict on its case: try again.
+        for round in 0..crate::txn::MAX_ROUNDS {
+            match self.client.transact_write_items().set_transact_items(Some(writes.clone())).send().await {
+                Ok(_) => break,
+                Err(e) if failed_conditions(&e).contains(&0) => return Ok(Filed::Again),
+                Err(e) if crate::txn::is_retryable_cancel(&e) && round + 1 < crate::txn::MAX_ROUNDS => {
+                    tokio::time::sleep(crate::txn::backoff(round)).await;
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
         }
         let item = self.case_item(&id).await?.ok_or_else(|| corrupt("case missing after its report"))?;
         Ok(Filed::New(Box::new(case_from(&item)?)))

@@ -859,6 +859,7 @@ macro_rules! store_conformance_tests {
             a_blocked_senders_messages_stay_in_its_own_inbox,
             a_mute_is_kept_on_the_summary_until_unmuted,
             reports_make_one_case_per_message_counted_once_per_reporter,
+            concurrent_reports_count_each_reporter_once,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

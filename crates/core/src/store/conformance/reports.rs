@@ -56,3 +56,18 @@ pub async fn reports_make_one_case_per_message_counted_once_per_reporter<S: Stor
     };
     assert_eq!((reopened.status, reopened.reporters, reopened.resolution), (Status::Open, 3, None), "reopened");
 }
+
+/// Concurrent reports count each reporter once: the same reporter racing itself files one,
+/// distinct reporters racing each other all count.
+pub async fn concurrent_reports_count_each_reporter_once<S: Store>(store: &S) {
+    let msg = MsgId::generate(7);
+    let same_reports: Vec<Report> = (0..8).map(|i| report("carol", &msg, Reason::Spam, 100 + i)).collect();
+    let same = futures_util::future::join_all(same_reports.iter().map(|r| store.file_report(r))).await;
+    assert_eq!(same.iter().filter(|r| matches!(r, Ok(Filed::New(_)))).count(), 1, "{same:?}");
+    let distinct_reports: Vec<Report> = (0..8).map(|i| report(&format!("r{i}"), &msg, Reason::Hate, 200)).collect();
+    let distinct = futures_util::future::join_all(distinct_reports.iter().map(|r| store.file_report(r))).await;
+    assert!(distinct.iter().all(|r| matches!(r, Ok(Filed::New(_)))), "{distinct:?}");
+    let case = store.case(msg.as_str()).await.expect("read").expect("a case");
+    assert_eq!(case.reporters, 9);
+    assert_eq!(case.reasons.get(&Reason::Hate), Some(&8));
+}
