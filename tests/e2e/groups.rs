@@ -105,11 +105,18 @@ async fn leaving_stops_delivery_and_joining_gets_only_later_messages(server: Tes
     let bodies: Vec<Value> = dave.sync_all(0).await.iter().map(|m| m["body"].clone()).collect();
     assert_eq!(bodies, vec![json!("alice added dave"), json!("after dave")]);
     let mut bob = server.connect("bob", "phone").await;
+    let own = bob.request(json!({"action":"send","group":id,"clientMsgId":"mine","body":"bob was here"})).await;
+    dave.recv().await;
     assert_eq!(bob.request(json!({"action":"group.leave","group":id})).await["type"], "ok");
+    assert_eq!(dave.recv().await["body"], "bob left");
+    // Gone, bob changes nothing the group sees: no edit, no delete of his old message.
+    let edit = bob.request(json!({"action":"edit","msgId":own["msgId"],"clientMsgId":"e","body":"rewritten"})).await;
+    assert_eq!(edit["code"], "forbidden", "{edit}");
+    let delete = bob.request(json!({"action":"delete","msgId":own["msgId"],"clientMsgId":"d"})).await;
+    assert_eq!(delete["code"], "forbidden", "{delete}");
     let before = bob.sync_all(0).await.len();
     alice.request(json!({"action":"send","group":id,"clientMsgId":"gone","body":"bob is gone"})).await;
-    assert_eq!(dave.recv().await["body"], "bob left");
-    assert_eq!(dave.recv().await["body"], "bob is gone");
+    assert_eq!(dave.recv().await["body"], "bob is gone", "and no update of his message before it");
     bob.assert_quiet().await;
     assert_eq!(bob.sync_all(0).await.len(), before);
 }

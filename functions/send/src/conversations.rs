@@ -61,6 +61,13 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             return Err(Refusal::client(ErrorCode::Forbidden, "only the sender may edit or delete a message"));
         }
         let participants = self.participants(&own.conversation).await?;
+        // A member who left (or was removed) changes nothing the group still sees.
+        if let chat_core::ids::Conversation::Group(gid) = &own.conversation
+            && self.origin == chat_core::message::Origin::User
+            && !self.deps.store.group(gid).await?.is_some_and(|g| g.is_member(me))
+        {
+            return Err(Refusal::client(ErrorCode::Forbidden, "you are no longer in this group"));
+        }
         let now = self.deps.clock.now_ms();
         let mut msg = NewMessage {
             origin: self.origin,

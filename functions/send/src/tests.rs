@@ -307,7 +307,8 @@ async fn a_message_reported_by_enough_distinct_users_is_deleted_for_everyone() {
     h.deps.moderation.auto_hide = Some(2);
     let g = reply(h.frame("alice", "a1=", json!({"action":"group.create","name":"g","members":["bob","carol"]})).await);
     let gid = g["groupId"].as_str().unwrap_or_default().to_owned();
-    let ack = only(h.frame("alice", "a1=", json!({"action":"send","group":gid,"clientMsgId":"m1","body":"nasty"})).await);
+    let ack =
+        only(h.frame("alice", "a1=", json!({"action":"send","group":gid,"clientMsgId":"m1","body":"nasty"})).await);
     let report = json!({"action":"report","msgId":ack["msgId"],"reason":"hate"});
     assert_eq!(reply(h.frame("bob", "b1=", report.clone()).await)["type"], "ok");
     assert_eq!(reply(h.frame("bob", "b1=", report.clone()).await)["type"], "ok", "the same reporter twice counts once");
