@@ -19,12 +19,17 @@ import math
 # list moves in the activity index (delete + put = 2 WRU), which a back-and-forth never does.
 TOP_MOVES = 0.3            # share of (send, participant) pairs where the conversation moves up
 WRU_PER_1TO1 = 10 + 4 + 2 * 2 * TOP_MOVES
-RRU_PER_1TO1 = 5           # idempotency key + 2 latest-entry queries + 2 connection queries
+RRU_PER_1TO1 = 8           # 4 keys (idempotency, ban, 2 blocks) + 2 latest-entry queries + 2 connection queries
 WRU_PER_GROUP_MEMBER = 4 + 2 + 2 * TOP_MOVES  # entry + summary (x2), 2 index entries, moves
 RRU_PER_GROUP_MEMBER = 1.5 # latest-entry query + connection query per member
 POSTS_PER_1TO1 = 2         # ack + one delivery (one device each)
 SEND_MS = 25               # billed Lambda duration of a send (256 MB, arm64)
 CONNECT_REQUESTS = 2       # $connect: BatchGetItem + TransactWriteItems (connection cap)
+INBOUND_PER_SEND = 2       # frames clients send per message: the send, and about one receipt or read
+
+# --- the stack's own settings (infra/cdk/lib/config.ts) -------------------------------------
+STAGE_THROTTLE_RATE = 500            # chat:throttleRate: route requests/s the stage admits
+STAGE_THROTTLE_BURST = 1_000         # chat:throttleBurst
 
 # --- AWS defaults (per account and region; all but the partition limits adjustable) -------
 APIGW_NEW_CONNECTIONS_PER_S = 500
@@ -62,6 +67,8 @@ def size(users, daily_active=0.5, messages_per_day=40, group_share=0.2, group_si
     # A socket lives at most 2 hours: every online user reconnects at least that often.
     new_conns_per_s = concurrent / 7_200 * peak_factor
     apigw_per_s = peak_sends * (1 + posts_per_msg)
+    # What the stage throttle sees: the frames clients send (not the posts back), at the peak.
+    inbound_per_s = peak_sends * INBOUND_PER_SEND
     lambda_concurrency = peak_sends * SEND_MS / 1000 + new_conns_per_s * 2 * 0.01
     month_msgs = sends_per_s * 86_400 * 30
     cost = (
@@ -80,6 +87,7 @@ def size(users, daily_active=0.5, messages_per_day=40, group_share=0.2, group_si
         "concurrent": concurrent,
         "new_conns": new_conns_per_s,
         "apigw": apigw_per_s,
+        "inbound": inbound_per_s,
         "lambda": lambda_concurrency,
         "wru": peak_sends * wru_per_msg,
         "rru": peak_sends * rru_per_msg,
@@ -93,6 +101,16 @@ def ask(value, default):
     return "default" if value <= default else f"{math.ceil(value / default)}x default"
 
 
+def stage_throttle(inbound):
+    """The chat:throttleRate / chat:throttleBurst to set: the default while the peak's frames
+    fit in it with half again to spare, else that peak plus half, rounded up to 100."""
+    needed = inbound * 1.5
+    if needed <= STAGE_THROTTLE_RATE:
+        return "default (500/1,000)"
+    rate = math.ceil(needed / 100) * 100
+    return f"{rate:,}/{2 * rate:,}"
+
+
 def human(n):
     for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if n >= div:
@@ -100,7 +118,21 @@ def human(n):
     return f"{n:.0f}"
 
 
+def check_stack_defaults():
+    """The stage throttle assumed here must be the one the CDK stack sets by default."""
+    import os
+    import re
+    config = os.path.join(os.path.dirname(__file__), "..", "infra", "cdk", "lib", "config.ts")
+    text = open(config, encoding="utf-8").read()
+    rate = re.search(r"'chat:throttleRate',\s*(\d+)", text)
+    burst = re.search(r"'chat:throttleBurst',\s*(\d+)", text)
+    if not rate or not burst or (int(rate[1]), int(burst[1])) != (STAGE_THROTTLE_RATE, STAGE_THROTTLE_BURST):
+        raise SystemExit(f"scripts/scale.py assumes a stage throttle of {STAGE_THROTTLE_RATE}/{STAGE_THROTTLE_BURST}, "
+                         f"but infra/cdk/lib/config.ts sets {rate and rate[1]}/{burst and burst[1]}: update one")
+
+
 def main():
+    check_stack_defaults()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--users", type=float, action="append", help="registered users (repeatable)")
     p.add_argument("--messages-per-day", type=float, default=40, help="sends per daily active user")
@@ -119,13 +151,19 @@ def main():
               f"| {human(r['apigw'])} | {human(r['lambda'])} | {human(r['wru'])} | {human(r['rru'])} "
               f"| {human(r['sns'])} | ${human(r['cost'])} |")
     print()
-    print("| users | new connections/s | API Gateway account throttle | Lambda concurrency "
-          "| DynamoDB table throughput (messages and state) | SNS Publish |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| users | new connections/s | API Gateway account throttle | stage throttle (chat:throttleRate/Burst) "
+          "| Lambda concurrency | DynamoDB table throughput (messages and state) | SNS Publish |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {human(r['users'])} | {ask(r['new_conns'], APIGW_NEW_CONNECTIONS_PER_S)} "
-              f"| {ask(r['apigw'], APIGW_ACCOUNT_RPS)} | {ask(r['lambda'], LAMBDA_CONCURRENCY)} "
+              f"| {ask(r['apigw'], APIGW_ACCOUNT_RPS)} | {stage_throttle(r['inbound'])} "
+              f"| {ask(r['lambda'], LAMBDA_CONCURRENCY)} "
               f"| {ask(r['wru'] / 2, DDB_TABLE_ON_DEMAND)} | {ask(r['sns'], SNS_PUBLISH_TPS)} |")
+    for r in rows:
+        if r["inbound"] > STAGE_THROTTLE_RATE:
+            print(f"\nAt {human(r['users'])} users the peak's {human(r['inbound'])} frames/s are over the stage "
+                  f"throttle's default {STAGE_THROTTLE_RATE}/s: clients get 429s unless chat:throttleRate is raised.")
+            break
     hot = DDB_PARTITION_WCU / 4
     print(f"\nEvery message a user receives writes an entry in that user's inbox partition in a transaction, "
           f"with its two index entries (4 WCU for an item under 1 KB); one partition key takes "
