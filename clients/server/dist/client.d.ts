@@ -1,5 +1,5 @@
 import { type Credentials, type CredentialsProvider } from './signing.js';
-import type { Ack, BanReply, BanRequest, ChangeMembersRequest, CreateGroupRequest, Deleted, GroupReply, SendMessageRequest, UnbanReply, User } from './types.js';
+import type { Ack, BanReply, BanRequest, ChangeMembersRequest, CreateGroupRequest, Deleted, GroupReply, ListReportsRequest, ReportPage, ResolveReportReply, ResolveReportRequest, SendMessageRequest, UnbanReply, User } from './types.js';
 export interface ChatServerApiOptions {
     /** The base URL: the stack output `ServerApiUrl`
      *  (`https://<id>.lambda-url.<region>.on.aws/`), or the devserver's `http://127.0.0.1:8080/`. */
@@ -48,6 +48,14 @@ export declare class ChatServerApi {
      *  once, and nothing more it does is stored. */
     ban(userId: string, ban?: BanRequest): Promise<BanReply>;
     unban(userId: string): Promise<UnbanReply>;
+    /** The moderation queue: one case per reported message, oldest first (open ones unless
+     *  `status` says otherwise). Pass the page's `next` as `cursor` for the next page. */
+    listReports({ status, limit, cursor }?: ListReportsRequest): Promise<ReportPage>;
+    /** Closes a case, doing what `action` says: nothing (`dismiss`), a moderator's delete of
+     *  the message (`delete_message`), or a ban of its sender until `until` or until lifted
+     *  (`ban_user`). A case resolved already answers as it was closed, and nothing is done
+     *  again; an unknown id throws `not_found`. */
+    resolveReport(caseId: string, resolution: ResolveReportRequest): Promise<ResolveReportReply>;
     /** One call: `segments` after `/v1/`, each percent-encoded here. */
     private call;
 }

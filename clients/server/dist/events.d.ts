@@ -1,3 +1,4 @@
+import type { Case, Evidence, ReportReason } from './types.js';
 /** An attachment's metadata, as on the protocol's `message`. */
 export interface EventAttachment {
     attachmentId: string;
@@ -85,6 +86,29 @@ export interface UserBannedDetail extends Detail {
 export interface UserUnbannedDetail extends Detail {
     user: string;
 }
+/** One user's report of one message (the protocol's `report`), as `report.created`
+ *  carries it. */
+export interface EventReport {
+    reporter: string;
+    reason: ReportReason;
+    /** In the reporter's words. */
+    note?: string;
+    /** When it was reported, ms since the epoch. */
+    at: number;
+    /** The message as the reporter held it. */
+    evidence: Evidence;
+}
+/** A user's first report of a message: a case was opened, or counts one more reporter. */
+export interface ReportCreatedDetail extends Detail {
+    report: EventReport;
+    /** The case it counts in (the message's id), as `listReports` and `resolveReport` take it. */
+    caseId: string;
+}
+/** A case of the moderation queue was closed (by `resolveReport`, or automatically). */
+export interface ReportResolvedDetail extends Detail {
+    /** The case as closed, with its `resolution`. */
+    case: Case;
+}
 /** Each event's `detail`, by its `detail-type`. */
 export interface ChatEventDetails {
     'message.created': MessageCreatedDetail;
@@ -96,6 +120,8 @@ export interface ChatEventDetails {
     'group.deleted': GroupDeletedDetail;
     'user.banned': UserBannedDetail;
     'user.unbanned': UserUnbannedDetail;
+    'report.created': ReportCreatedDetail;
+    'report.resolved': ReportResolvedDetail;
 }
 export type ChatEventType = keyof ChatEventDetails;
 /** Every `detail-type`, for filters and rules. */

@@ -1,5 +1,3 @@
-// The events of docs/server-api.md ("Events"), as published on the stack's EventBridge bus
-// (and listed or POSTed by the devserver): types only, for the consumers of the bus.
 /** Every `detail-type`, for filters and rules. */
 export const CHAT_EVENT_TYPES = [
     'message.created',
@@ -11,4 +9,6 @@ export const CHAT_EVENT_TYPES = [
     'group.deleted',
     'user.banned',
     'user.unbanned',
+    'report.created',
+    'report.resolved',
 ];

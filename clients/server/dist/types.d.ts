@@ -103,4 +103,74 @@ export interface UnbanReply {
     user: string;
     banned: null;
 }
+/** Why a message was reported (the protocol's `report` reasons). Open-ended: a newer
+ *  server may add reasons. */
+export type ReportReason = 'spam' | 'harassment' | 'hate' | 'sexual' | 'violence' | 'self_harm' | 'illegal' | 'other' | (string & {});
+/** What a moderator did with a case: nothing, a moderator's delete of the message, or a
+ *  ban of its sender. */
+export type ReportAction = 'dismiss' | 'delete_message' | 'ban_user';
+/** A reported message, as the reporter held it when reporting: a later edit or delete
+ *  does not change it. */
+export interface Evidence {
+    msgId: string;
+    conversation: string;
+    /** Its sender. */
+    from: string;
+    /** Its text then. */
+    body: string;
+    /** Its attachments' ids; absent when it had none. */
+    attachments?: string[];
+    /** When it was sent, ms since the epoch. */
+    ts: number;
+}
+/** How a case was closed. */
+export interface Resolution {
+    action: ReportAction;
+    /** `moderator` (the server API), or `auto` (deleted by `chat:autoHideReports`). */
+    by: 'moderator' | 'auto' | (string & {});
+    /** Ms since the epoch. */
+    at: number;
+}
+/** One reported message in the moderation queue. */
+export interface Case {
+    /** The case id: the reported message's id. */
+    id: string;
+    status: 'open' | 'resolved';
+    /** The message as its first reporter saw it. */
+    copy: Evidence;
+    /** How many distinct users reported it. */
+    reporters: number;
+    /** Reports per reason: `{"spam": 2}`. */
+    reasons: Partial<Record<ReportReason, number>>;
+    /** When it was first reported, ms since the epoch. */
+    openedAt: number;
+    /** Present once resolved. */
+    resolution?: Resolution;
+}
+/** `GET /v1/reports`. */
+export interface ListReportsRequest {
+    /** Default: `open`. */
+    status?: 'open' | 'resolved';
+    /** 1-100 (default 50). */
+    limit?: number;
+    /** The previous page's `next`. */
+    cursor?: string;
+}
+/** A page of cases, oldest first. */
+export interface ReportPage {
+    reports: Case[];
+    /** The `cursor` of the next page; `null` on the last. */
+    next: string | null;
+}
+/** `POST /v1/reports/{id}/resolve`. */
+export interface ResolveReportRequest {
+    action: ReportAction;
+    /** With `ban_user`: the ban's end, ms since the epoch; absent: until lifted. */
+    until?: number;
+}
+/** The answer to a resolve: the case, closed (as it was closed, for a case resolved
+ *  already). */
+export interface ResolveReportReply {
+    report: Case;
+}
 export {};

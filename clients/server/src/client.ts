@@ -10,6 +10,10 @@ import type {
   CreateGroupRequest,
   Deleted,
   GroupReply,
+  ListReportsRequest,
+  ReportPage,
+  ResolveReportReply,
+  ResolveReportRequest,
   SendMessageRequest,
   UnbanReply,
   User,
@@ -114,6 +118,24 @@ export class ChatServerApi {
 
   unban(userId: string): Promise<UnbanReply> {
     return this.call('DELETE', ['users', userId, 'ban']);
+  }
+
+  /** The moderation queue: one case per reported message, oldest first (open ones unless
+   *  `status` says otherwise). Pass the page's `next` as `cursor` for the next page. */
+  listReports({ status, limit, cursor }: ListReportsRequest = {}): Promise<ReportPage> {
+    const query: Record<string, string> = {};
+    if (status !== undefined) query.status = status;
+    if (limit !== undefined) query.limit = String(limit);
+    if (cursor !== undefined) query.cursor = cursor;
+    return this.call('GET', ['reports'], { query });
+  }
+
+  /** Closes a case, doing what `action` says: nothing (`dismiss`), a moderator's delete of
+   *  the message (`delete_message`), or a ban of its sender until `until` or until lifted
+   *  (`ban_user`). A case resolved already answers as it was closed, and nothing is done
+   *  again; an unknown id throws `not_found`. */
+  resolveReport(caseId: string, resolution: ResolveReportRequest): Promise<ResolveReportReply> {
+    return this.call('POST', ['reports', caseId, 'resolve'], { body: resolution });
   }
 
   /** One call: `segments` after `/v1/`, each percent-encoded here. */

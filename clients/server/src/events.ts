@@ -1,5 +1,6 @@
 // The events of docs/server-api.md ("Events"), as published on the stack's EventBridge bus
 // (and listed or POSTed by the devserver): types only, for the consumers of the bus.
+import type { Case, Evidence, ReportReason } from './types.js';
 
 /** An attachment's metadata, as on the protocol's `message`. */
 export interface EventAttachment {
@@ -103,6 +104,32 @@ export interface UserUnbannedDetail extends Detail {
   user: string;
 }
 
+/** One user's report of one message (the protocol's `report`), as `report.created`
+ *  carries it. */
+export interface EventReport {
+  reporter: string;
+  reason: ReportReason;
+  /** In the reporter's words. */
+  note?: string;
+  /** When it was reported, ms since the epoch. */
+  at: number;
+  /** The message as the reporter held it. */
+  evidence: Evidence;
+}
+
+/** A user's first report of a message: a case was opened, or counts one more reporter. */
+export interface ReportCreatedDetail extends Detail {
+  report: EventReport;
+  /** The case it counts in (the message's id), as `listReports` and `resolveReport` take it. */
+  caseId: string;
+}
+
+/** A case of the moderation queue was closed (by `resolveReport`, or automatically). */
+export interface ReportResolvedDetail extends Detail {
+  /** The case as closed, with its `resolution`. */
+  case: Case;
+}
+
 /** Each event's `detail`, by its `detail-type`. */
 export interface ChatEventDetails {
   'message.created': MessageCreatedDetail;
@@ -114,6 +141,8 @@ export interface ChatEventDetails {
   'group.deleted': GroupDeletedDetail;
   'user.banned': UserBannedDetail;
   'user.unbanned': UserUnbannedDetail;
+  'report.created': ReportCreatedDetail;
+  'report.resolved': ReportResolvedDetail;
 }
 
 export type ChatEventType = keyof ChatEventDetails;
@@ -129,6 +158,8 @@ export const CHAT_EVENT_TYPES: readonly ChatEventType[] = [
   'group.deleted',
   'user.banned',
   'user.unbanned',
+  'report.created',
+  'report.resolved',
 ];
 
 /** One event, as EventBridge delivers it to a rule's target (a Lambda's `event`, a

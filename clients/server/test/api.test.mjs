@@ -64,6 +64,13 @@ test('each method calls its path with its method and body', async () => {
     [() => api.ban('alice', { until: 1733472000000, reason: 'spam' }), 'PUT', '/v1/users/alice/ban', { until: 1733472000000, reason: 'spam' }],
     [() => api.ban('alice'), 'PUT', '/v1/users/alice/ban', {}],
     [() => api.unban('alice'), 'DELETE', '/v1/users/alice/ban', undefined],
+    [() => api.listReports(), 'GET', '/v1/reports', undefined],
+    [() => api.listReports({ status: 'resolved', limit: 10, cursor: 'eyJ0cyI6MX0+/=' }), 'GET',
+      '/v1/reports?status=resolved&limit=10&cursor=eyJ0cyI6MX0%2B%2F%3D', undefined],
+    [() => api.resolveReport('01JMSG', { action: 'dismiss' }), 'POST', '/v1/reports/01JMSG/resolve', { action: 'dismiss' }],
+    [() => api.resolveReport('01JMSG', { action: 'delete_message' }), 'POST', '/v1/reports/01JMSG/resolve', { action: 'delete_message' }],
+    [() => api.resolveReport('01JMSG', { action: 'ban_user', until: 1733472000000 }), 'POST', '/v1/reports/01JMSG/resolve',
+      { action: 'ban_user', until: 1733472000000 }],
   ];
   for (const [call, method, url, body] of calls) {
     seen.length = 0;
@@ -87,6 +94,15 @@ test('answers are returned parsed, and an empty answer as undefined', async () =
   assert.deepEqual(await api.createGroup({ creator: 'alice', name: 'Team', members: ['bob'] }), group);
   reply = { status: 204, body: '' };
   assert.equal(await api.deleteGroup('G1'), undefined);
+  const page = {
+    reports: [{
+      id: '01JMSG', status: 'open', reporters: 2, reasons: { spam: 1, harassment: 1 }, openedAt: 1733472000000,
+      copy: { msgId: '01JMSG', conversation: 'dm:alice:bob', from: 'bob', body: 'x', ts: 1733471990000 },
+    }],
+    next: 'eyJ0cyI6MX0',
+  };
+  reply = { status: 200, body: page };
+  assert.deepEqual(await api.listReports({ limit: 1 }), page);
 });
 
 test('ids are percent-encoded into the path', async () => {
@@ -170,7 +186,9 @@ test('signed requests carry a SigV4 signature for lambda that signs their body',
   await api.ban('auth0|64f1c2a9', { reason: 'spam' });
   await api.getUser('auth0|64f1c2a9');
   await api.deleteMessage('01JMSG', 'dm:ann+chat@example.com:bob');
-  assert.equal(seen.length, 5);
+  await api.listReports({ status: 'open', limit: 2, cursor: 'eyJ0cyI6MX0+/=' });
+  await api.resolveReport('01JMSG', { action: 'ban_user', until: 1733472000000 });
+  assert.equal(seen.length, 7);
   for (const r of seen) {
     const what = `${r.method} ${r.url}`;
     const date = r.headers['x-amz-date'];

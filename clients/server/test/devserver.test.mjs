@@ -139,6 +139,57 @@ test('a ban closes the user’s connections and refuses new ones until it is lif
   back.close();
 });
 
+test('a reported message waits in the queue until a moderator resolves it', async () => {
+  const ralice = await connect(server, 'ralice');
+  /** A message from rbob to ralice that ralice reports; resolves with its id (the case's). */
+  const reported = async (body, reason) => {
+    const ack = await api.sendMessage({ from: 'rbob', to: 'ralice', body, clientMsgId: `rbob-${body}` });
+    await until(() => ralice.frames.some((f) => f.type === 'message' && f.msgId === ack.msgId), 5_000, 'the message to ralice');
+    const ok = await ralice.request({ action: 'report', msgId: ack.msgId, reason, note: `about ${body}` });
+    assert.equal(ok.type, 'ok', JSON.stringify(ok));
+    return ack.msgId;
+  };
+  const first = await reported('buy now', 'spam');
+  const second = await reported('you again', 'harassment');
+
+  // Oldest first, a page at a time.
+  const page1 = await api.listReports({ limit: 1 });
+  assert.deepEqual(page1.reports.map((c) => c.id), [first]);
+  assert.equal(typeof page1.next, 'string');
+  const page2 = await api.listReports({ status: 'open', limit: 1, cursor: page1.next });
+  assert.deepEqual(page2.reports.map((c) => c.id), [second]);
+  const rest = page2.next === null ? [] : (await api.listReports({ cursor: page2.next })).reports;
+  assert.deepEqual(rest, [], 'two cases in all');
+
+  const [open] = page1.reports;
+  assert.equal(open.status, 'open');
+  assert.deepEqual(
+    { ...open.copy, ts: typeof open.copy.ts },
+    { msgId: first, conversation: 'dm:ralice:rbob', from: 'rbob', body: 'buy now', ts: 'number' },
+  );
+  assert.equal(open.reporters, 1);
+  assert.deepEqual(open.reasons, { spam: 1 });
+  assert.equal(typeof open.openedAt, 'number');
+  assert.equal(open.resolution, undefined);
+
+  // The moderator deletes the message for everyone; the evidence stays in the case.
+  const { report } = await api.resolveReport(first, { action: 'delete_message' });
+  assert.equal(report.status, 'resolved');
+  assert.deepEqual({ ...report.resolution, at: typeof report.resolution?.at }, { action: 'delete_message', by: 'moderator', at: 'number' });
+  assert.equal(report.copy.body, 'buy now');
+  await until(() => ralice.frames.some((f) => f.type === 'update' && f.kind === 'delete' && f.msgId === first && f.by === 'moderator'), 5_000, 'the delete at ralice');
+  assert.deepEqual(await api.resolveReport(first, { action: 'dismiss' }), { report }, 'resolved already: the same answer');
+
+  const dismissed = await api.resolveReport(second, { action: 'dismiss' });
+  assert.equal(dismissed.report.resolution?.action, 'dismiss');
+  assert.deepEqual((await api.listReports()).reports, [], 'the queue is empty');
+  assert.deepEqual((await api.listReports({ status: 'resolved' })).reports.map((c) => c.id), [first, second]);
+
+  await rejectsWith(api.resolveReport('01JZZZZZZZZZZZZZZZZZZZZZZZ', { action: 'dismiss' }), 404, 'not_found');
+  await rejectsWith(api.listReports({ limit: 0 }), 400, 'bad_request');
+  ralice.close();
+});
+
 test('every change above was published once as its event', async () => {
   const r = await fetch(`${server.http}/dev/events`);
   assert.equal(r.status, 200);
@@ -164,4 +215,17 @@ test('every change above was published once as its event', async () => {
   assert.ok(of('group.deleted').some((d) => d.group.name === 'Team 2'));
   assert.deepEqual(of('user.banned').map((d) => [d.user, d.reason]), [['erin', 'spam']]);
   assert.deepEqual(of('user.unbanned').map((d) => d.user), ['erin']);
+
+  const reports = of('report.created');
+  assert.deepEqual(reports.map((d) => [d.report.reporter, d.report.reason, d.report.evidence.body]), [
+    ['ralice', 'spam', 'buy now'],
+    ['ralice', 'harassment', 'you again'],
+  ]);
+  assert.equal(reports[0].caseId, reports[0].report.evidence.msgId);
+  assert.equal(reports[0].report.note, 'about buy now');
+  const closed = of('report.resolved').map((d) => d.case);
+  assert.deepEqual(closed.map((c) => [c.copy.body, c.status, c.resolution?.action]), [
+    ['buy now', 'resolved', 'delete_message'],
+    ['you again', 'resolved', 'dismiss'],
+  ], 'each case closed once: resolving again is no change');
 });

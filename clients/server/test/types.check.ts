@@ -1,7 +1,7 @@
 // Type-checked by `npm run check` (tsc --noEmit): the request types take what
 // docs/server-api.md describes and refuse what it does not, and ChatEvent narrows by
 // detail-type.
-import type { ChatEvent, SendMessageRequest } from '../src/index.js';
+import type { Case, ChatEvent, ResolveReportRequest, SendMessageRequest } from '../src/index.js';
 
 export const toUser: SendMessageRequest = { from: 'system', to: 'alice', body: 'Your order shipped', clientMsgId: 'o-1' };
 export const toGroup: SendMessageRequest = { from: 'alice', group: 'G1', body: 'hi', clientMsgId: 'c1', attachments: [{ uploadId: 'u' }] };
@@ -24,6 +24,10 @@ export function describe(e: ChatEvent): string {
       return `${e.detail.group.name} ${e.detail.group.members}`;
     case 'user.banned':
       return `${e.detail.user} until ${e.detail.until ?? 'lifted'}`;
+    case 'report.created':
+      return `${e.detail.report.reporter} reported ${e.detail.caseId} (${e.detail.report.reason}): ${e.detail.report.evidence.body}`;
+    case 'report.resolved':
+      return `${e.detail.case.id}: ${e.detail.case.resolution?.action ?? 'open'} by ${e.detail.case.resolution?.by ?? 'nobody'}`;
     default:
       return e.detail.id;
   }
@@ -38,3 +42,9 @@ export const banned: ChatEvent<'user.banned'> = {
 };
 // @ts-expect-error: the detail of another detail-type
 export const mixed: ChatEvent = { 'detail-type': 'user.unbanned', source: 's', time: 't', id: 'e2', detail: { id: 'x', group: { groupId: 'g', name: 'n', creator: 'c', members: [] } } };
+
+export const dismiss: ResolveReportRequest = { action: 'dismiss' };
+export const banAWeek: ResolveReportRequest = { action: 'ban_user', until: 1733472000000 + 7 * 86_400_000 };
+// @ts-expect-error: the API's actions are snake_case (chat-admin's flags are kebab-case)
+export const kebab: ResolveReportRequest = { action: 'delete-message' };
+export const spamCount = (c: Case): number => c.reasons.spam ?? 0;

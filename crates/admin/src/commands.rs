@@ -1,11 +1,11 @@
 //! The server-API subcommands (docs/server-api.md): each one is parsed by clap and turned
 //! into one [`Call`] by [`ApiCommand::into_call`] (pure: the time is an argument), which
-//! [`crate::api::Client`] sends. Ids are checked by the server, not here: its answer says
+//! [`crate::api::Client`] sends. [`ApiCommand::check`] refuses what clap cannot express. Ids are checked by the server, not here: its answer says
 //! what is wrong with them.
 
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use http::Method;
 use serde_json::{Value, json};
 
@@ -158,9 +158,104 @@ pub enum ApiCommand {
         #[command(flatten)]
         api: ApiOptions,
     },
+    /// Lists the moderation queue: one case per reported message, oldest first, with the
+    /// copy of the message and how many users reported it (GET /v1/reports).
+    ///
+    /// Prints `{"reports": [...], "next": ...}`; a `next` that is not null is the
+    /// --cursor of the next page.
+    Reports {
+        /// Which cases.
+        #[arg(long, value_enum, default_value_t = ReportStatus::Open)]
+        status: ReportStatus,
+        /// At most this many cases, 1 to 100 (default: the server's, 50).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: Option<u32>,
+        /// Where the page starts: the previous page's `next`.
+        #[arg(long, value_name = "CURSOR")]
+        cursor: Option<String>,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Resolves a case of the moderation queue, doing what --action says
+    /// (POST /v1/reports/{id}/resolve).
+    ///
+    /// A case resolved already answers as it stands and nothing is done again.
+    ResolveReport {
+        /// The case id (the reported message's id: a case's `id` in `reports`).
+        id: String,
+        /// What to do: nothing (dismiss), delete the message for every holder as a
+        /// moderator (delete-message), or ban its sender (ban-user).
+        #[arg(long, value_enum)]
+        action: ReportAction,
+        /// With ban-user: until this time, in ms since the epoch.
+        #[arg(long, value_name = "MS")]
+        until_ms: Option<u64>,
+        /// With ban-user: for this long from now, a number and a unit, s, m, h or d (`7d`).
+        /// Without --until-ms or --for, the ban holds until lifted (unban).
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until_ms")]
+        for_: Option<Duration>,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+}
+
+/// Which cases `reports` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportStatus {
+    /// Waiting for a moderator.
+    Open,
+    /// Closed, with their resolution.
+    Resolved,
+}
+
+/// What `resolve-report` does with a case: the API's `action`, in snake_case there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportAction {
+    /// Nothing to act on: the case is closed.
+    Dismiss,
+    /// Deletes the message for every holder, as `delete-message` does.
+    DeleteMessage,
+    /// Bans the message's sender, as `ban` does (reason: `report <id>`).
+    BanUser,
+}
+
+impl ReportStatus {
+    /// The API's name.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl ReportAction {
+    /// The API's name.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dismiss => "dismiss",
+            Self::DeleteMessage => "delete_message",
+            Self::BanUser => "ban_user",
+        }
+    }
 }
 
 impl ApiCommand {
+    /// What clap cannot say of the arguments by itself: a ban's length is only for
+    /// `resolve-report --action ban-user` (the server would ignore it, and the operator
+    /// would think the case was acted on otherwise than it was). The error is the
+    /// subcommand's name and what is wrong.
+    pub fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        match self {
+            Self::ResolveReport { action, until_ms, for_, .. }
+                if *action != ReportAction::BanUser && (until_ms.is_some() || for_.is_some()) =>
+            {
+                Err(("resolve-report", "--until-ms and --for are only for --action ban-user"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The request this command makes, and where to send it; `now_ms` is the time `--for`
     /// counts from.
     pub fn into_call(self, now_ms: u64) -> (ApiOptions, Call) {
@@ -199,9 +294,8 @@ impl ApiCommand {
             Self::GroupDelete { group_id, api } => (api, call(Method::DELETE, group_path(&group_id), None)),
             Self::UserShow { user, api } => (api, call(Method::GET, format!("/v1/users/{}", encode(&user)), None)),
             Self::Ban { user, until_ms, for_, reason, api } => {
-                let for_ms = for_.map(|d| now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)));
                 let mut fields = json!({});
-                if let Some(until) = until_ms.or(for_ms) {
+                if let Some(until) = until_ms.or(for_.map(|d| ends(now_ms, d))) {
                     fields["until"] = json!(until);
                 }
                 if let Some(reason) = reason {
@@ -210,8 +304,30 @@ impl ApiCommand {
                 (api, call(Method::PUT, ban_path(&user), Some(fields)))
             }
             Self::Unban { user, api } => (api, call(Method::DELETE, ban_path(&user), None)),
+            Self::Reports { status, limit, cursor, api } => {
+                let mut path = format!("/v1/reports?status={}", status.name());
+                if let Some(limit) = limit {
+                    path.push_str(&format!("&limit={limit}"));
+                }
+                if let Some(cursor) = cursor {
+                    path.push_str(&format!("&cursor={}", encode(&cursor)));
+                }
+                (api, call(Method::GET, path, None))
+            }
+            Self::ResolveReport { id, action, until_ms, for_, api } => {
+                let mut fields = json!({"action": action.name()});
+                if let Some(until) = until_ms.or(for_.map(|d| ends(now_ms, d))) {
+                    fields["until"] = json!(until);
+                }
+                (api, call(Method::POST, format!("/v1/reports/{}/resolve", encode(&id)), Some(fields)))
+            }
         }
     }
+}
+
+/// When something lasting `d` from `now_ms` ends, in ms since the epoch.
+fn ends(now_ms: u64, d: Duration) -> u64 {
+    now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn group_path(group_id: &str) -> String {
@@ -333,6 +449,53 @@ mod tests {
         assert_eq!(call(&["ban", "mallory"]).body, Some(json!({})));
         let c = call(&["unban", "mallory"]);
         assert_eq!((c.method, c.path.as_str(), c.body), (Method::DELETE, "/v1/users/mallory/ban", None));
+    }
+
+    #[test]
+    fn reports_lists_open_cases_unless_told_and_passes_the_cursor_encoded() {
+        assert_eq!(
+            call(&["reports"]),
+            Call { method: Method::GET, path: "/v1/reports?status=open".into(), body: None }
+        );
+        let c = call(&["reports", "--status", "resolved", "--limit", "100", "--cursor", "01J+x=/y"]);
+        assert_eq!(c.path, "/v1/reports?status=resolved&limit=100&cursor=01J%2Bx%3D%2Fy");
+        let parse =
+            |args: &[&str]| Cli::try_parse_from(["chat-admin", "reports", "--api-url", "http://x/"].iter().chain(args));
+        for bad in [&["--limit", "0"][..], &["--limit", "101"], &["--status", "closed"]] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn resolve_report_sends_the_apis_snake_case_action_and_a_ban_length() {
+        let c = call(&["resolve-report", "01JMSG", "--action", "dismiss"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::POST, "/v1/reports/01JMSG/resolve"));
+        assert_eq!(c.body, Some(json!({"action": "dismiss"})));
+        assert_eq!(
+            call(&["resolve-report", "r", "--action", "delete-message"]).body,
+            Some(json!({"action": "delete_message"}))
+        );
+        assert_eq!(call(&["resolve-report", "r", "--action", "ban-user"]).body, Some(json!({"action": "ban_user"})));
+        let c = call(&["resolve-report", "r", "--action", "ban-user", "--for", "7d"]);
+        assert_eq!(c.body, Some(json!({"action": "ban_user", "until": 1_000_000 + 7 * 86_400_000})));
+        let c = call(&["resolve-report", "r", "--action", "ban-user", "--until-ms", "5"]);
+        assert_eq!(c.body, Some(json!({"action": "ban_user", "until": 5})));
+    }
+
+    #[test]
+    fn a_ban_length_is_refused_unless_the_action_bans() {
+        let parse = |args: &[&str]| {
+            let args = ["chat-admin", "resolve-report", "r", "--api-url", "http://x/"].iter().chain(args);
+            Cli::try_parse_from(args).map(|cli| cli.command.check())
+        };
+        assert_eq!(parse(&["--action", "ban-user", "--for", "1d"]).ok(), Some(Ok(())));
+        for action in ["dismiss", "delete-message"] {
+            assert!(parse(&["--action", action, "--for", "1d"]).is_ok_and(|checked| checked.is_err()), "{action}");
+            assert!(parse(&["--action", action, "--until-ms", "5"]).is_ok_and(|checked| checked.is_err()), "{action}");
+        }
+        assert!(parse(&["--action", "delete_message"]).is_err(), "the flag's spelling is kebab-case");
+        assert!(parse(&["--action", "ban-user", "--for", "1d", "--until-ms", "5"]).is_err());
+        assert!(parse(&[]).is_err(), "--action is required");
     }
 
     #[test]

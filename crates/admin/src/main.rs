@@ -1,8 +1,8 @@
 //! `chat-admin`: the operator's command line (see `chat-admin --help`).
 //!
 //! Layout:
-//! - `commands`: the server-API subcommands (send, moderate, groups, bans), each turned
-//!   into one request (docs/server-api.md).
+//! - `commands`: the server-API subcommands (send, moderate, groups, bans, the moderation
+//!   queue), each turned into one request (docs/server-api.md).
 //! - `api`: the server API's client: the URL, plain HTTP to a devserver on loopback,
 //!   SigV4-signed HTTPS to a stack's function URL.
 //! - `sign`: SigV4 (service `lambda`), a pure function of request, credentials and time.
@@ -20,7 +20,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Operator tasks: the server API from a terminal (docs/server-api.md), upgrades of the
 /// chat tables (docs/deploy.md).
@@ -48,6 +48,15 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Api(command) = &cli.command
+        && let Err((subcommand, message)) = command.check()
+    {
+        // As clap's own refusals: on stderr with the subcommand's usage, exit status 2.
+        let mut cli = Cli::command();
+        cli.build();
+        let mut command = cli.find_subcommand(subcommand).cloned().unwrap_or(cli);
+        command.error(clap::error::ErrorKind::ArgumentConflict, message).exit();
+    }
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {

@@ -1,13 +1,25 @@
 //! `chat-admin`'s server-API subcommands as an operator runs them: the binary, against a
 //! devserver started in this process on port 0 (in-memory store), plain HTTP on loopback.
+//! Users act through the devserver's WebSocket where a test needs them to (a report).
 
+use std::net::SocketAddr;
 use std::process::Output;
+use std::time::Duration;
 
-use serde_json::Value;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a user waits for a frame.
+const WAIT: Duration = Duration::from_secs(10);
 
 /// A devserver on `127.0.0.1:PORT`, stopped when dropped.
 struct TestServer {
+    addr: SocketAddr,
     url: String,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -32,7 +44,71 @@ async fn spawn_server() -> TestServer {
     tokio::spawn(chat_devserver::run_with_limits(listener, options, chat_devserver::Limits::default(), async move {
         let _ = stopped.await;
     }));
-    TestServer { url: format!("http://{addr}/"), stop: Some(stop) }
+    TestServer { addr, url: format!("http://{addr}/"), stop: Some(stop) }
+}
+
+/// A user's WebSocket on the devserver.
+struct User {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl User {
+    /// Sends a frame of the protocol (docs/protocol.md).
+    async fn send(&mut self, frame: Value) {
+        self.ws.send(Message::Text(frame.to_string().into())).await.expect("send a frame");
+    }
+
+    /// The first frame from now on that `wanted` accepts (the others are dropped).
+    async fn until(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a frame in time");
+            if let Message::Text(text) = message.expect("the socket is open").expect("a frame") {
+                let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
+                if wanted(&frame) {
+                    return frame;
+                }
+            }
+        }
+    }
+
+    /// Sends `frame` with the request id `id` and returns the reply that carries it.
+    async fn request(&mut self, id: &str, mut frame: Value) -> Value {
+        frame["id"] = json!(id);
+        self.send(frame).await;
+        self.until(|f| f["id"] == id).await
+    }
+}
+
+impl TestServer {
+    /// `user`'s WebSocket, with a token from the devserver's `/dev/token`.
+    async fn connect(&self, user: &str) -> User {
+        let mut http = TcpStream::connect(self.addr).await.expect("connect");
+        let request =
+            format!("GET /dev/token?user={user} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
+        http.write_all(request.as_bytes()).await.expect("ask for a token");
+        let mut answer = String::new();
+        http.read_to_string(&mut answer).await.expect("read the token");
+        let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).expect("an HTTP answer");
+        let body: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("a token ({e}): {answer}"));
+        let token = body["token"].as_str().expect("token");
+        let url = format!("ws://{}/?token={token}", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("the handshake");
+        User { ws }
+    }
+
+    /// A message from `from` to `to`, reported by `to` for spam: returns its id, the id
+    /// of its case.
+    async fn reported_message(&self, from: &str, to: &str) -> String {
+        let (mut sender, mut reporter) = (self.connect(from).await, self.connect(to).await);
+        let body = json!({"action": "send", "to": to, "clientMsgId": "c1", "body": "x"});
+        assert_eq!(sender.request("s1", body).await["type"], "ack");
+        let message = reporter.until(|f| f["type"] == "message").await;
+        let msg_id = message["msgId"].as_str().expect("msgId").to_owned();
+        let report = json!({"action": "report", "msgId": msg_id, "reason": "spam"});
+        let ok = reporter.request("r1", report).await;
+        assert_eq!(ok["type"], "ok", "{ok}");
+        msg_id
+    }
 }
 
 /// What one run of `chat-admin` printed, and how it exited.
@@ -152,6 +228,63 @@ async fn a_banned_user_shows_as_banned_with_its_reason_until_unbanned() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_message_is_in_the_queue_until_dismissed_and_resolving_it_again_does_nothing() {
+    let server = spawn_server().await;
+    let msg_id = server.reported_message("bob", "alice").await;
+
+    let queue = server.admin(&["reports"]).await.json();
+    assert_eq!(queue["next"], Value::Null, "{queue}");
+    let cases = queue["reports"].as_array().expect("reports");
+    assert_eq!(cases.len(), 1, "{queue}");
+    let case = &cases[0];
+    assert_eq!((case["id"].as_str(), case["status"].as_str()), (Some(msg_id.as_str()), Some("open")), "{case}");
+    assert_eq!(case["copy"]["msgId"], msg_id.as_str());
+    assert_eq!((case["copy"]["from"].as_str(), case["copy"]["body"].as_str()), (Some("bob"), Some("x")));
+    assert_eq!(case["copy"]["conversation"], "dm:alice:bob");
+    assert_eq!((case["reporters"].as_u64(), &case["reasons"]), (Some(1), &json!({"spam": 1})));
+    assert!(case.get("resolution").is_none(), "{case}");
+
+    let resolved = server.admin(&["resolve-report", &msg_id, "--action", "dismiss"]).await.json();
+    let report = &resolved["report"];
+    assert_eq!((report["id"].as_str(), report["status"].as_str()), (Some(msg_id.as_str()), Some("resolved")));
+    assert_eq!(
+        (report["resolution"]["action"].as_str(), report["resolution"]["by"].as_str()),
+        (Some("dismiss"), Some("moderator"))
+    );
+
+    assert_eq!(server.admin(&["reports", "--status", "open"]).await.json()["reports"], json!([]));
+    let closed = server.admin(&["reports", "--status", "resolved", "--limit", "10"]).await.json();
+    assert_eq!(closed["reports"], json!([report]), "{closed}");
+    // Resolved already: the same case, as it was closed (whatever the action now).
+    let again = server.admin(&["resolve-report", &msg_id, "--action", "ban-user"]).await.json();
+    assert_eq!(again, resolved);
+    assert_eq!(server.admin(&["user-show", "bob"]).await.json()["banned"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_resolved_with_a_ban_bans_the_sender_for_the_time_given() {
+    let server = spawn_server().await;
+    let msg_id = server.reported_message("mallory", "carol").await;
+    let resolved = server.admin(&["resolve-report", &msg_id, "--action", "ban-user", "--for", "7d"]).await.json();
+    assert_eq!(resolved["report"]["resolution"]["action"], "ban_user", "{resolved}");
+
+    let shown = server.admin(&["user-show", "mallory"]).await.json();
+    assert_eq!(shown["banned"]["reason"], format!("report {msg_id}"), "{shown}");
+    let (at, until) = (shown["banned"]["at"].as_u64().expect("at"), shown["banned"]["until"].as_u64().expect("until"));
+    let week_ms = 7 * 24 * 3_600_000;
+    assert!(until > at && until - at <= week_ms && until - at > week_ms - 60_000, "at {at}, until {until}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_report_exits_1_with_not_found() {
+    let server = spawn_server().await;
+    let run = server.admin(&["resolve-report", &ulid::Ulid::new().to_string(), "--action", "dismiss"]).await;
+    assert_eq!(run.code, Some(1));
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.starts_with("chat-admin: not_found: "), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_answer_exits_1_with_its_code_and_message_on_stderr() {
     let server = spawn_server().await;
     let unknown = ulid::Ulid::new().to_string();
@@ -173,6 +306,11 @@ async fn bad_arguments_exit_2_before_any_request() {
         &["ban", "mallory", "--for", "7 days"],
         &["ban", "mallory", "--for", "7d", "--until-ms", "1"],
         &["group-members", "g1"],
+        &["reports", "--limit", "0"],
+        &["reports", "--status", "closed"],
+        &["resolve-report", "01J", "--action", "delete_message"],
+        &["resolve-report", "01J", "--action", "dismiss", "--for", "7d"],
+        &["resolve-report", "01J"],
     ] {
         let run = server.admin(args).await;
         assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
