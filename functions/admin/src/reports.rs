@@ -61,6 +61,10 @@ pub(crate) async fn resolve<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     }
     match action {
         Action::Dismiss => {}
+        Action::DeleteMessage if case.copy.from == chat_core::message::SYSTEM_SENDER => {
+            // It has no sender's copy to change: a moderator's delete cannot reach it.
+            return Err(ApiError::bad("a message from system cannot be deleted; dismiss the report instead"));
+        }
         Action::DeleteMessage => {
             match chat_send::server::moderator_delete(&deps, &case.copy.conversation, case.copy.msg_id.clone()).await {
                 // Deleted already (by its sender, or an earlier attempt): the aim is met.
