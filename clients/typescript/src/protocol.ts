@@ -54,6 +54,9 @@ export type ClientFrame =
   | (Unmute & {
       action: 'unmute';
     })
+  | (Report & {
+      action: 'report';
+    })
   | (Ping & {
       action: 'ping';
     })
@@ -820,6 +823,31 @@ export interface Unmute {
    * Echoed on every direct reply (at most 64 characters).
    */
   id?: string | null;
+}
+/**
+ * Reports a message in your inbox to the app's moderators (a copy of it as you see it
+ * now is kept); reporting it again changes nothing; answered with `ok`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Report".
+ */
+export interface Report {
+  /**
+   * Echoed on every direct reply (at most 64 characters).
+   */
+  id?: string | null;
+  /**
+   * The message (someone else's, in your inbox).
+   */
+  msgId: MsgId;
+  /**
+   * Up to 1,000 characters.
+   */
+  note?: string | null;
+  /**
+   * `spam`, `harassment`, `hate`, `sexual`, `violence`, `self_harm`, `illegal` or `other`.
+   */
+  reason: string;
 }
 /**
  * Keeps an idle connection open; answered with `pong`.
