@@ -35,5 +35,12 @@ async fn main() -> Result<(), Error> {
         hook: chat_invoke::hook_from_vars(&vars, &data)?,
         moderation: chat_send::Moderation::from_vars(&vars)?,
     };
-    run(chat_server_api::router(Arc::new(deps))).await
+    // Each request's counters (hook failures, internal errors) go out as one EMF line, as
+    // the other functions' invocations do.
+    let app = chat_server_api::router(Arc::new(deps)).layer(axum::middleware::from_fn(
+        |request: axum::extract::Request, next: axum::middleware::Next| {
+            chat_lambda::metrics::flushed("admin", next.run(request))
+        },
+    ));
+    run(app).await
 }
