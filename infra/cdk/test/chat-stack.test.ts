@@ -494,7 +494,7 @@ describe('server API, events and hooks', () => {
       expect(m.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0]).toMatch(/^DeadLettersEventsStream/);
     }
     expect(patterns(byTable('TablesState'))).toEqual([
-      { dynamodb: { Keys: { pk: { S: [{ prefix: 'idem#' }] } } } },
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { pk: { S: [{ prefix: 'idem#' }] } } } },
       { dynamodb: { Keys: { pk: { S: [{ prefix: 'acct#' }] } } } },
     ]);
     expect(patterns(byTable('TablesGroups'))).toEqual([{ dynamodb: { Keys: { sk: { S: ['#meta'] } } } }]);

@@ -61,7 +61,14 @@ export class ChatEvents extends Construct {
       stream(
         props.stateTable,
         STATE_EVENT_PREFIXES.map((prefix) =>
-          lambda.FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith(prefix) } } } }),
+          // An idempotency record's removal (its TTL, a day later) is no change: only its
+          // writes pass. An account item's removal is a lifted ban: every record passes.
+          prefix === 'idem#'
+            ? lambda.FilterCriteria.filter({
+                eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+                dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith(prefix) } } },
+              })
+            : lambda.FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith(prefix) } } } }),
         ),
       ),
     );
