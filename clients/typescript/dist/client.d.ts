@@ -19,6 +19,19 @@ export type AttachmentUrl = Frame<'attachment'>;
 export type Uploaded = Frame<'uploaded'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
+/** A conversation was muted or unmuted: `mutedUntil` is ms since the epoch, `-1` until
+ *  unmuted, `null` when not muted (the same values as `conversations` items carry). */
+export interface Muted {
+    conversation: string;
+    mutedUntil: number | null;
+}
+/** Why a message is reported (`report`). */
+export type ReportReason = 'spam' | 'harassment' | 'hate' | 'sexual' | 'violence' | 'self_harm' | 'illegal' | 'other';
+/** Every reason `report` takes, in the order an app would offer them. */
+export declare const REPORT_REASONS: readonly ReportReason[];
+/** Whether a conversation's `mutedUntil` (from `conversations` or a `muted` event) means
+ *  muted at `now`: `-1` is until unmuted, a time is until then, absent or `null` is not. */
+export declare function isMuted(mutedUntil: number | null | undefined, now?: number): boolean;
 /** Where the client's connection stands. */
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'unauthorized' | 'closed';
 /** What the client emits; `on(name, fn)` returns an unsubscribe function. */
@@ -34,6 +47,12 @@ export interface ChatEvents {
     read: Frame<'read'>;
     /** One of your uploads was checked (on any of your connections). */
     uploaded: Uploaded;
+    /** Your block list changed on another of your connections: the blocked users, sorted
+     *  (this connection's own `block`/`unblock` resolve instead). */
+    blocks: string[];
+    /** A conversation was muted or unmuted on another of your connections (this
+     *  connection's own `mute`/`unmute` resolve instead). */
+    muted: Muted;
     /** Every ack, also of sends resent from a previous session's outbox. */
     ack: Ack;
     state: ConnectionState;
@@ -179,6 +198,24 @@ export declare class ChatClient {
     typing(target: Target): void;
     /** Who of `users` is online (contacts only; see docs/protocol.md); their changes follow as `presence` events. */
     presence(users: string[]): Promise<Presence['users']>;
+    /** Stops hearing from `user`: its messages, typing, receipts and presence stop reaching
+     *  you (it cannot tell: its sends are acked as usual); your sends to it are refused
+     *  with `forbidden`. Your other connections get a `blocks` event. */
+    block(user: string): Promise<void>;
+    /** Hears from `user` again (its new messages only). */
+    unblock(user: string): Promise<void>;
+    /** The users you block, sorted. */
+    blocks(): Promise<string[]>;
+    /** No push notifications for `conversation` until `until` (ms since the epoch), or until
+     *  `unmute` when it is absent; messages and unread counts go on as before. Your other
+     *  connections get a `muted` event; `conversations` items carry `mutedUntil`. */
+    mute(conversation: string, until?: number): Promise<void>;
+    /** Push notifications for `conversation` again. */
+    unmute(conversation: string): Promise<void>;
+    /** Reports someone else's message in your inbox to the app's moderators (they get a copy
+     *  of it as you see it now); `note` is up to 1,000 characters. Reporting it again
+     *  changes nothing; a message not in your inbox rejects with `not_found`. */
+    report(msgId: string, reason: ReportReason, note?: string): Promise<void>;
     /** Who the server takes this connection for. */
     whoami(): Promise<Frame<'whoami'>>;
     /** Sends any frame and resolves with its direct reply (rejects with the server's error code). */

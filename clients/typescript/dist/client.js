@@ -11,6 +11,22 @@
 import { ChatError } from './errors.js';
 import { memoryStorage } from './storage.js';
 import { ulid } from './ulid.js';
+/** Every reason `report` takes, in the order an app would offer them. */
+export const REPORT_REASONS = [
+    'spam',
+    'harassment',
+    'hate',
+    'sexual',
+    'violence',
+    'self_harm',
+    'illegal',
+    'other',
+];
+/** Whether a conversation's `mutedUntil` (from `conversations` or a `muted` event) means
+ *  muted at `now`: `-1` is until unmuted, a time is until then, absent or `null` is not. */
+export function isMuted(mutedUntil, now = Date.now()) {
+    return mutedUntil === -1 || (typeof mutedUntil === 'number' && mutedUntil > now);
+}
 /** A marker for seqs this client learned from its own acks: processed, never emitted. */
 const OWN = Symbol('own');
 /** WebSocket ready states (numbers, so a WebSocket passed in the options needs no statics). */
@@ -221,6 +237,37 @@ export class ChatClient {
     async presence(users) {
         const reply = (await this.request({ action: 'presence', users }));
         return reply.users;
+    }
+    /** Stops hearing from `user`: its messages, typing, receipts and presence stop reaching
+     *  you (it cannot tell: its sends are acked as usual); your sends to it are refused
+     *  with `forbidden`. Your other connections get a `blocks` event. */
+    async block(user) {
+        await this.request({ action: 'block', user });
+    }
+    /** Hears from `user` again (its new messages only). */
+    async unblock(user) {
+        await this.request({ action: 'unblock', user });
+    }
+    /** The users you block, sorted. */
+    async blocks() {
+        const reply = (await this.request({ action: 'blocks' }));
+        return reply.users;
+    }
+    /** No push notifications for `conversation` until `until` (ms since the epoch), or until
+     *  `unmute` when it is absent; messages and unread counts go on as before. Your other
+     *  connections get a `muted` event; `conversations` items carry `mutedUntil`. */
+    async mute(conversation, until) {
+        await this.request({ action: 'mute', conversation, ...(until !== undefined ? { until } : {}) });
+    }
+    /** Push notifications for `conversation` again. */
+    async unmute(conversation) {
+        await this.request({ action: 'unmute', conversation });
+    }
+    /** Reports someone else's message in your inbox to the app's moderators (they get a copy
+     *  of it as you see it now); `note` is up to 1,000 characters. Reporting it again
+     *  changes nothing; a message not in your inbox rejects with `not_found`. */
+    async report(msgId, reason, note) {
+        await this.request({ action: 'report', msgId, reason, ...(note ? { note } : {}) });
     }
     /** Who the server takes this connection for. */
     whoami() {
@@ -456,6 +503,10 @@ export class ChatClient {
                 return this.emit('read', f);
             case 'uploaded':
                 return this.onUploaded(f);
+            case 'blocks':
+                return this.emit('blocks', f.users);
+            case 'muted':
+                return this.emit('muted', { conversation: f.conversation, mutedUntil: f.mutedUntil ?? null });
             case 'error':
                 return this.onError(f);
             default:

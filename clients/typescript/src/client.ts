@@ -30,6 +30,33 @@ export type Uploaded = Frame<'uploaded'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 
+/** A conversation was muted or unmuted: `mutedUntil` is ms since the epoch, `-1` until
+ *  unmuted, `null` when not muted (the same values as `conversations` items carry). */
+export interface Muted {
+  conversation: string;
+  mutedUntil: number | null;
+}
+
+/** Why a message is reported (`report`). */
+export type ReportReason = 'spam' | 'harassment' | 'hate' | 'sexual' | 'violence' | 'self_harm' | 'illegal' | 'other';
+/** Every reason `report` takes, in the order an app would offer them. */
+export const REPORT_REASONS: readonly ReportReason[] = [
+  'spam',
+  'harassment',
+  'hate',
+  'sexual',
+  'violence',
+  'self_harm',
+  'illegal',
+  'other',
+];
+
+/** Whether a conversation's `mutedUntil` (from `conversations` or a `muted` event) means
+ *  muted at `now`: `-1` is until unmuted, a time is until then, absent or `null` is not. */
+export function isMuted(mutedUntil: number | null | undefined, now: number = Date.now()): boolean {
+  return mutedUntil === -1 || (typeof mutedUntil === 'number' && mutedUntil > now);
+}
+
 /** Where the client's connection stands. */
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'unauthorized' | 'closed';
 
@@ -46,6 +73,12 @@ export interface ChatEvents {
   read: Frame<'read'>;
   /** One of your uploads was checked (on any of your connections). */
   uploaded: Uploaded;
+  /** Your block list changed on another of your connections: the blocked users, sorted
+   *  (this connection's own `block`/`unblock` resolve instead). */
+  blocks: string[];
+  /** A conversation was muted or unmuted on another of your connections (this
+   *  connection's own `mute`/`unmute` resolve instead). */
+  muted: Muted;
   /** Every ack, also of sends resent from a previous session's outbox. */
   ack: Ack;
   state: ConnectionState;
@@ -340,6 +373,43 @@ export class ChatClient {
     return reply.users;
   }
 
+  /** Stops hearing from `user`: its messages, typing, receipts and presence stop reaching
+   *  you (it cannot tell: its sends are acked as usual); your sends to it are refused
+   *  with `forbidden`. Your other connections get a `blocks` event. */
+  async block(user: string): Promise<void> {
+    await this.request({ action: 'block', user });
+  }
+
+  /** Hears from `user` again (its new messages only). */
+  async unblock(user: string): Promise<void> {
+    await this.request({ action: 'unblock', user });
+  }
+
+  /** The users you block, sorted. */
+  async blocks(): Promise<string[]> {
+    const reply = (await this.request({ action: 'blocks' })) as Frame<'blocks'>;
+    return reply.users;
+  }
+
+  /** No push notifications for `conversation` until `until` (ms since the epoch), or until
+   *  `unmute` when it is absent; messages and unread counts go on as before. Your other
+   *  connections get a `muted` event; `conversations` items carry `mutedUntil`. */
+  async mute(conversation: string, until?: number): Promise<void> {
+    await this.request({ action: 'mute', conversation, ...(until !== undefined ? { until } : {}) });
+  }
+
+  /** Push notifications for `conversation` again. */
+  async unmute(conversation: string): Promise<void> {
+    await this.request({ action: 'unmute', conversation });
+  }
+
+  /** Reports someone else's message in your inbox to the app's moderators (they get a copy
+   *  of it as you see it now); `note` is up to 1,000 characters. Reporting it again
+   *  changes nothing; a message not in your inbox rejects with `not_found`. */
+  async report(msgId: string, reason: ReportReason, note?: string): Promise<void> {
+    await this.request({ action: 'report', msgId, reason, ...(note ? { note } : {}) });
+  }
+
   /** Who the server takes this connection for. */
   whoami(): Promise<Frame<'whoami'>> {
     return this.request({ action: 'whoami' }) as Promise<Frame<'whoami'>>;
@@ -564,6 +634,10 @@ export class ChatClient {
         return this.emit('read', f);
       case 'uploaded':
         return this.onUploaded(f);
+      case 'blocks':
+        return this.emit('blocks', f.users);
+      case 'muted':
+        return this.emit('muted', { conversation: f.conversation, mutedUntil: f.mutedUntil ?? null });
       case 'error':
         return this.onError(f);
       default:

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ChatClient, ChatError, memoryStorage } from '../dist/index.js';
+import { ChatClient, ChatError, REPORT_REASONS, isMuted, memoryStorage } from '../dist/index.js';
 import { startDevserver, stop, stopAll, token, until } from './devserver.mjs';
 
 let server;
@@ -24,6 +24,14 @@ async function client(user, options = {}) {
   const c = new ChatClient({ url: server.url, token: await token(server, user), device: 'test', ...options });
   await c.connect();
   return c;
+}
+
+/** Closes the clients when the test ends, passed or failed (a client left open keeps
+ * reconnecting, and so the test process alive, after the server stops). */
+function closeAfter(t, ...clients) {
+  t.after(() => {
+    for (const c of clients) c.close();
+  });
 }
 
 function collect(c, event = 'message') {
@@ -237,6 +245,106 @@ test('a send made before its upload is checked waits for the check, then is stor
   assert.equal(inbox[0].attachments[0].name, 'late.pdf');
   lou.close();
   mia.close();
+});
+
+test('a block silences the blocked user on every connection, and an unblock lets new messages through', async (t) => {
+  const [nora, noraPhone, oscar] = [await client('nora'), await client('nora', { device: 'phone' }), await client('oscar')];
+  closeAfter(t, nora, noraPhone, oscar);
+  const inbox = [...[nora, noraPhone].map((c) => collect(c))];
+  const lists = collect(noraPhone, 'blocks');
+  await oscar.send({ to: 'nora', body: 'hello nora' });
+  await until(() => inbox.every((i) => i.length === 1), 5_000, 'the first message on both');
+
+  await nora.block('oscar');
+  // Her other connection is told; the one that blocked has its answer.
+  await until(() => lists.length === 1, 5_000, 'the blocks event');
+  assert.deepEqual(lists[0], ['oscar']);
+  assert.deepEqual(await nora.blocks(), ['oscar']);
+  assert.deepEqual(await noraPhone.blocks(), ['oscar']);
+
+  // Oscar cannot tell: a normal ack. Nothing reaches nora.
+  const ack = await oscar.send({ to: 'nora', body: 'are you ignoring me?' });
+  assert.equal(ack.type, 'ack');
+  assert.equal(ack.conversation, 'dm:nora:oscar');
+  // Her sends to him are refused, and say why.
+  await assert.rejects(
+    nora.send({ to: 'oscar', body: 'go away' }),
+    (e) => e instanceof ChatError && e.code === 'forbidden' && /blocked/.test(e.message),
+  );
+
+  await nora.unblock('oscar');
+  await until(() => lists.length === 2, 5_000, 'the second blocks event');
+  assert.deepEqual(lists[1], []);
+  assert.deepEqual(await nora.blocks(), []);
+  await oscar.send({ to: 'nora', body: 'hello again' });
+  await until(() => inbox.every((i) => i.length === 2), 5_000, 'the message after the unblock');
+  for (const got of inbox) assert.deepEqual(got.map((m) => m.body), ['hello nora', 'hello again'], 'nothing from while blocked');
+  assert.equal((await nora.send({ to: 'oscar', body: 'sorry' })).type, 'ack');
+});
+
+test('mute and unmute: the other connection gets a muted event, the list carries mutedUntil', async (t) => {
+  const [pia, piaLaptop, quinn] = [await client('pia'), await client('pia', { device: 'laptop' }), await client('quinn')];
+  closeAfter(t, pia, piaLaptop, quinn);
+  const events = collect(piaLaptop, 'muted');
+  await quinn.send({ to: 'pia', body: 'the weekly newsletter' });
+  await until(async () => (await pia.conversations()).items.length === 1, 5_000, 'the conversation');
+  const conversation = 'dm:pia:quinn';
+  const item = async () => (await pia.conversations()).items.find((i) => i.conversation === conversation);
+  assert.ok(!isMuted((await item()).mutedUntil), 'not muted to begin with');
+
+  const until8h = Date.now() + 8 * 3600_000;
+  await pia.mute(conversation, until8h);
+  await until(() => events.length === 1, 5_000, 'the muted event');
+  assert.deepEqual(events[0], { conversation, mutedUntil: until8h });
+  assert.equal((await item()).mutedUntil, until8h);
+  assert.ok(isMuted(until8h) && !isMuted(until8h, until8h + 1), 'muted until then, and not after');
+
+  await pia.mute(conversation);
+  await until(() => events.length === 2, 5_000, 'the second muted event');
+  assert.deepEqual(events[1], { conversation, mutedUntil: -1 });
+  assert.equal((await item()).mutedUntil, -1, 'until unmuted');
+  assert.ok(isMuted(-1));
+
+  // Muted conversations still get their messages (and unread counts): only pushes stop.
+  const inbox = collect(pia);
+  await quinn.send({ to: 'pia', body: 'still delivered' });
+  await until(() => inbox.length === 1, 5_000, 'a message while muted');
+  assert.equal((await item()).unread, 2);
+
+  await pia.unmute(conversation);
+  await until(() => events.length === 3, 5_000, 'the unmuted event');
+  assert.deepEqual(events[2], { conversation, mutedUntil: null });
+  assert.ok(!isMuted((await item()).mutedUntil), 'not muted once unmuted');
+  await assert.rejects(pia.mute('dm:pia:zed'), (e) => e.code === 'not_found');
+});
+
+test('a reported message reaches the moderation queue once, with a copy as the reporter saw it', async (t) => {
+  const [rosa, sam] = [await client('rosa'), await client('sam')];
+  closeAfter(t, rosa, sam);
+  const inbox = collect(rosa);
+  const ack = await sam.send({ to: 'rosa', body: 'buy cheap watches at example.com' });
+  await until(() => inbox.length === 1, 5_000, 'the message');
+  assert.equal(REPORT_REASONS.length, 8);
+  assert.ok(REPORT_REASONS.includes('self_harm'));
+
+  await rosa.report(ack.msgId, 'spam', 'the third one this week');
+  // Reporting it again changes nothing.
+  await rosa.report(ack.msgId, 'spam');
+  await assert.rejects(rosa.report('01ARZ3NDEKTSV4RRFFQ69G5FAV', 'spam'), (e) => e.code === 'not_found');
+  await assert.rejects(rosa.report(ack.msgId, 'other', 'x'.repeat(1_001)), (e) => e.code === 'bad_request' || e.code === 'too_large');
+
+  const r = await fetch(`${server.http}/v1/reports?status=open`);
+  assert.equal(r.status, 200);
+  const { reports } = await r.json();
+  const mine = reports.filter((x) => x.msgId === ack.msgId);
+  assert.equal(mine.length, 1, `one report of the message: ${JSON.stringify(reports)}`);
+  const [report] = mine;
+  assert.equal(report.status, 'open');
+  assert.equal(report.conversation, 'dm:rosa:sam');
+  assert.equal(report.from, 'sam');
+  assert.equal(report.copy.body, 'buy cheap watches at example.com');
+  assert.equal(report.reporters, 1);
+  assert.equal(typeof report.id, 'string');
 });
 
 test('the example bot answers in under 40 lines', async () => {

@@ -1,7 +1,7 @@
 // Type-checked by `npm run check` (tsc --noEmit): the generated protocol types describe
 // the frames the docs describe, and reject ones they do not.
 import type { ClientFrame, ServerFrame } from '../src/protocol.js';
-import type { Ack, Entry, Frame } from '../src/client.js';
+import { type Ack, type ChatClient, type Entry, type Frame, type Muted, isMuted } from '../src/client.js';
 
 export const send: ClientFrame = { action: 'send', to: 'bob', clientMsgId: 'c1', body: 'hi' };
 export const group: ClientFrame = { action: 'send', group: 'g1', clientMsgId: 'c2', body: 'hi all' };
@@ -13,6 +13,11 @@ export const unknown: ClientFrame = { action: 'fly' };
 export const noId: ClientFrame = { action: 'send', to: 'bob', body: 'hi' };
 export const photo: ClientFrame = { action: 'send', to: 'bob', clientMsgId: 'c3', attachments: [{ uploadId: 'u' }] };
 export const upload: ClientFrame = { action: 'upload', conversation: 'dm:a:b', contentType: 'image/png', size: 1 };
+export const block: ClientFrame = { action: 'block', user: 'bob' };
+export const mute: ClientFrame = { action: 'mute', conversation: 'dm:a:b', until: 1 };
+export const report: ClientFrame = { action: 'report', msgId: 'm', reason: 'spam', note: 'again' };
+// @ts-expect-error: a report names its reason
+export const noReason: ClientFrame = { action: 'report', msgId: 'm' };
 
 export function describe(f: ServerFrame): string {
   switch (f.type) {
@@ -24,6 +29,10 @@ export function describe(f: ServerFrame): string {
       return `${f.kind} of ${f.msgId} by ${f.by}`;
     case 'conversations':
       return f.items.map((i) => `${i.conversation} ${i.unread} ${i.last.preview}`).join();
+    case 'blocks':
+      return f.users.join();
+    case 'muted':
+      return `${f.conversation} until ${f.mutedUntil ?? 'unmuted'}`;
     case 'error':
       return `${f.code}: ${f.message}`;
     default:
@@ -34,3 +43,10 @@ export function describe(f: ServerFrame): string {
 export const ack: Ack = { type: 'ack', clientMsgId: 'c', msgId: 'm', seq: 1, conversation: 'dm:a:b', ts: 1 };
 export const entryKinds = (e: Entry): 'message' | 'update' => e.type;
 export type ReadFrame = Frame<'read'>;
+export const muted: Muted = { conversation: 'dm:a:b', mutedUntil: null };
+export const stillMuted: boolean = isMuted(-1);
+export function reportWith(c: ChatClient): Promise<void> {
+  // @ts-expect-error: not one of the eight reasons
+  void c.report('m', 'rude');
+  return c.report('m', 'self_harm', 'a note');
+}
