@@ -335,16 +335,18 @@ test('a reported message reaches the moderation queue once, with a copy as the r
 
   const r = await fetch(`${server.http}/v1/reports?status=open`);
   assert.equal(r.status, 200);
+  // The case (docs/server-api.md): its id is the message's, the copy says what was reported.
   const { reports } = await r.json();
-  const mine = reports.filter((x) => x.msgId === ack.msgId);
-  assert.equal(mine.length, 1, `one report of the message: ${JSON.stringify(reports)}`);
+  const mine = reports.filter((x) => x.copy?.msgId === ack.msgId);
+  assert.equal(mine.length, 1, `one case for the message: ${JSON.stringify(reports)}`);
   const [report] = mine;
+  assert.equal(report.id, ack.msgId);
   assert.equal(report.status, 'open');
-  assert.equal(report.conversation, 'dm:rosa:sam');
-  assert.equal(report.from, 'sam');
+  assert.equal(report.copy.conversation, 'dm:rosa:sam');
+  assert.equal(report.copy.from, 'sam');
   assert.equal(report.copy.body, 'buy cheap watches at example.com');
   assert.equal(report.reporters, 1);
-  assert.equal(typeof report.id, 'string');
+  assert.deepEqual(report.reasons, { spam: 1 });
 });
 
 test('the example bot answers in under 40 lines', async () => {
