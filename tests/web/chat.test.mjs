@@ -298,3 +298,119 @@ test('after the server restarts, clients reconnect, resend what was unacked, and
   await Promise.all(ctxs.map((c) => c.close()));
   own.child.kill('SIGTERM');
 });
+
+test('a blocked user\'s messages stop arriving while his sends still look sent, and arrive again after an unblock', async () => {
+  const [noraCtx, oscarCtx] = [await browser.newContext(), await browser.newContext()];
+  let nora = await signIn(noraCtx, 'nora');
+  const oscar = await signIn(oscarCtx, 'oscar');
+  await openChat(nora, 'oscar');
+  await send(nora, 'hi oscar');
+  await oscar.locator('#conversations button', { hasText: 'nora' }).click();
+  await message(oscar, 'hi oscar').waitFor();
+  await send(oscar, 'hi nora');
+  await message(nora, 'hi nora').waitFor();
+
+  await nora.getByRole('button', { name: 'Block oscar' }).click();
+  await nora.locator('#blocked', { hasText: 'You blocked oscar' }).waitFor();
+  await nora.locator('#conversations button', { hasText: 'oscar' }).locator('.tag', { hasText: 'blocked' }).waitFor();
+  assert.ok(await nora.locator('#body').isDisabled(), 'no writing to a blocked user');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await nora.screenshot({ path: path.join(ARTIFACTS, 'chat-blocked.png') });
+
+  // Oscar cannot tell: his message is acked like any other, and never reaches nora.
+  await send(oscar, 'are you ignoring me?');
+  await message(oscar, 'are you ignoring me?').locator('[data-status="sent"]').waitFor();
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(await message(nora, 'are you ignoring me?').count(), 0, 'not shown live');
+  // Nor after a reload: it is not in her inbox, and the block comes back from the server.
+  await nora.reload();
+  await nora.locator('#status.online').waitFor();
+  await nora.locator('#conversations button', { hasText: 'oscar' }).click();
+  await message(nora, 'hi nora').waitFor();
+  await nora.locator('#blocked', { hasText: 'You blocked oscar' }).waitFor();
+  assert.equal(await message(nora, 'are you ignoring me?').count(), 0, 'not in history either');
+
+  await nora.getByRole('button', { name: 'Unblock oscar' }).click();
+  await nora.locator('#blocked').waitFor({ state: 'hidden' });
+  assert.ok(await nora.locator('#body').isEnabled(), 'writing again');
+  await send(oscar, 'hello again');
+  await message(nora, 'hello again').waitFor();
+  assert.equal(await message(nora, 'are you ignoring me?').count(), 0, 'what was sent while blocked stays away');
+  await send(nora, 'sorry, wrong button');
+  await message(oscar, 'sorry, wrong button').waitFor();
+  await Promise.all([noraCtx, oscarCtx].map((c) => c.close()));
+});
+
+test('a conversation muted in one browser shows its bell muted in the user\'s others', async () => {
+  const [ritaCtx, laptopCtx, phoneCtx] = [await browser.newContext(), await browser.newContext(), await browser.newContext()];
+  const rita = await signIn(ritaCtx, 'rita');
+  await openChat(rita, 'quinn');
+  await send(rita, 'the daily digest');
+  await message(rita, 'the daily digest').locator('[data-status="sent"]').waitFor();
+  const laptop = await signIn(laptopCtx, 'quinn');
+  const phone = await signIn(phoneCtx, 'quinn');
+  const bell = (page) => page.locator('#conversations [data-bell="dm:quinn:rita"]');
+  for (const page of [laptop, phone]) await bell(page).and(page.locator('[aria-pressed="false"]')).waitFor();
+
+  await laptop.getByRole('button', { name: 'Mute rita' }).click();
+  await bell(laptop).and(laptop.locator('[aria-pressed="true"]')).waitFor();
+  // The other browser hears of it live (a `muted` frame) ...
+  await bell(phone).and(phone.locator('[aria-pressed="true"]')).waitFor();
+  // ... and one signed in later reads it from the conversation list.
+  const tabletCtx = await browser.newContext();
+  const tablet = await signIn(tabletCtx, 'quinn');
+  await bell(tablet).and(tablet.locator('[aria-pressed="true"]')).waitFor();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await phone.screenshot({ path: path.join(ARTIFACTS, 'chat-muted.png') });
+
+  // Muted still delivers (only notifications stop).
+  await send(rita, 'still arriving');
+  await phone.locator('#conversations button', { hasText: 'rita' }).locator('.preview', { hasText: 'still arriving' }).waitFor();
+
+  await phone.getByRole('button', { name: 'Unmute rita' }).click();
+  for (const page of [phone, laptop, tablet]) await bell(page).and(page.locator('[aria-pressed="false"]')).waitFor();
+  await Promise.all([ritaCtx, laptopCtx, phoneCtx, tabletCtx].map((c) => c.close()));
+});
+
+test('a message reported in the browser reaches the moderation queue', async () => {
+  const [saraCtx, tomCtx] = [await browser.newContext(), await browser.newContext()];
+  const sara = await signIn(saraCtx, 'sara');
+  const tom = await signIn(tomCtx, 'tom');
+  await openChat(tom, 'sara');
+  await send(tom, 'win a free cruise, click here');
+  await message(tom, 'win a free cruise').locator('[data-status="sent"], [data-status="delivered"]').waitFor();
+  // Nobody reports their own message.
+  assert.equal(await tom.getByRole('button', { name: 'Report message' }).count(), 0);
+
+  await sara.locator('#conversations button', { hasText: 'tom' }).click();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const reported = message(sara, 'win a free cruise');
+  await reported.getByRole('button', { name: 'Report message' }).click();
+  const dialog = sara.getByRole('dialog', { name: 'Report this message' });
+  await dialog.waitFor();
+  assert.equal(await dialog.getByLabel('Reason').locator('option').count(), 8, 'the eight reasons');
+  await dialog.getByLabel('Reason').selectOption('spam');
+  await dialog.getByLabel('Note for the moderators (optional)').fill('the third one today');
+  await sara.screenshot({ path: path.join(ARTIFACTS, 'chat-report-dialog.png') });
+  await dialog.getByRole('button', { name: 'Send report' }).click();
+  await sara.locator('#notices', { hasText: 'Reported tom' }).waitFor();
+  await dialog.waitFor({ state: 'hidden' });
+  await reported.locator('.reported', { hasText: 'Reported' }).waitFor();
+  await sara.screenshot({ path: path.join(ARTIFACTS, 'chat-reported.png') });
+
+  // The moderators' queue, through the server API on the devserver's own port.
+  const msgId = await reported.getAttribute('data-msg-id');
+  const r = await fetch(`${base}/v1/reports?status=open`);
+  assert.equal(r.status, 200);
+  const { reports } = await r.json();
+  const cases = reports.filter((x) => x.copy?.msgId === msgId);
+  assert.equal(cases.length, 1, `one case for the message: ${JSON.stringify(reports)}`);
+  assert.equal(cases[0].id, msgId);
+  assert.equal(cases[0].status, 'open');
+  assert.equal(cases[0].copy.from, 'tom');
+  assert.equal(cases[0].copy.conversation, 'dm:sara:tom');
+  assert.equal(cases[0].copy.body, 'win a free cruise, click here');
+  assert.equal(cases[0].reporters, 1);
+  assert.deepEqual(cases[0].reasons, { spam: 1 });
+  await Promise.all([saraCtx, tomCtx].map((c) => c.close()));
+});

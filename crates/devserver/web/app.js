@@ -3,19 +3,32 @@
 // (clients/typescript, served by the devserver under /client/); this file is the UI. It
 // uses nothing the deployed API lacks, except GET /dev/token on the devserver to mint a
 // token for a name.
-import { ChatClient, localStorageAdapter } from '/client/index.js';
+import { ChatClient, REPORT_REASONS, isMuted, localStorageAdapter } from '/client/index.js';
 
 const $ = (id) => document.getElementById(id);
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 4000;
+const REASON_LABELS = {
+  spam: 'Spam',
+  harassment: 'Harassment or bullying',
+  hate: 'Hate speech',
+  sexual: 'Sexual content',
+  violence: 'Violence or threats',
+  self_harm: 'Self-harm',
+  illegal: 'Something illegal',
+  other: 'Something else',
+};
 
 const state = {
   me: null,
   url: null,
   client: null,
-  conversations: new Map(), // conversation -> { id, peer, name, messages: Map(msgId -> msg), oldest, unread, lastSeq, readUpTo, readSent, preview }
+  conversations: new Map(), // conversation -> { id, peer, name, messages: Map(msgId -> msg), oldest, unread, lastSeq, readUpTo, readSent, preview, mutedUntil }
   groups: new Map(), // groupId -> { name, members }
   presence: new Map(), // user -> online
+  blocked: new Set(), // users this user blocks (the server's list)
+  reported: new Set(), // msgIds reported from this page
+  reporting: null, // the message the report dialog is about
   bodies: new Map(), // clientMsgId -> body of a send not acked yet (the ack carries no body)
   withFiles: new Set(), // clientMsgIds of sends with attachments
   listed: false, // whether the server's conversation list has arrived (it carries the unread counts)
@@ -82,6 +95,7 @@ function start(user, url, token) {
       setStatus('online', true);
       // The sidebar is the server's conversation list: previews, unread counts, order.
       refreshConversations();
+      refreshBlocks();
       subscribePresence();
       renderChat();
     } else if (s === 'unauthorized') setStatus('signed out: the token was refused or has expired');
@@ -110,6 +124,15 @@ function start(user, url, token) {
     else refreshConversations();
     renderList();
   });
+  // Blocks and mutes made on the user's other devices.
+  client.on('blocks', (users) => {
+    state.blocked = new Set(users);
+    render();
+  });
+  client.on('muted', (f) => {
+    conversation(f.conversation).mutedUntil = f.mutedUntil;
+    renderList();
+  });
   client.on('error', (e) => showError(`${e.code}: ${e.message}`));
   // Sends a previous visit left unacked are resent by the library; show them as sending.
   quietly(client.ready().then(() => {
@@ -130,10 +153,20 @@ function refreshConversations() {
   if (online()) quietly(state.client.conversations({ limit: 100 }).then(onConversations));
 }
 
+function refreshBlocks() {
+  if (online()) {
+    quietly(state.client.blocks().then((users) => {
+      state.blocked = new Set(users);
+      render();
+    }));
+  }
+}
+
 function onConversations(f) {
   for (const item of f.items) {
     const c = conversation(item.conversation);
     if (item.name) c.name = item.name;
+    c.mutedUntil = item.mutedUntil ?? null;
     // The server's count, plus what arrived here since it counted.
     const newer = [...c.messages.values()].filter((m) => m.seq > item.lastSeq && m.from !== state.me && m.from !== 'system');
     c.unread = item.unread + newer.length;
@@ -244,7 +277,7 @@ function conversation(id) {
   let c = state.conversations.get(id);
   if (!c) {
     const peer = id.startsWith('dm:') ? id.slice(3).split(':').find((u) => u !== state.me) || state.me : null;
-    c = { id, peer, name: null, messages: new Map(), oldest: undefined, unread: 0, lastSeq: 0, readUpTo: 0, readSent: 0, preview: '' };
+    c = { id, peer, name: null, messages: new Map(), oldest: undefined, unread: 0, lastSeq: 0, readUpTo: 0, readSent: 0, preview: '', mutedUntil: null };
     state.conversations.set(id, c);
     if (peer) subscribePresence();
   }
@@ -305,6 +338,12 @@ function renderList() {
         prev.textContent = c.preview;
         text.append(name, prev);
         b.append(dot, text);
+        if (isBlocked(c)) {
+          const tag = document.createElement('span');
+          tag.className = 'tag';
+          tag.textContent = 'blocked';
+          b.append(tag);
+        }
         if (c.unread) {
           const u = document.createElement('span');
           u.className = 'unread';
@@ -314,10 +353,70 @@ function renderList() {
         }
         b.addEventListener('click', () => open(c.id));
         li.append(b);
+        // Muting needs an entry in the inbox: a conversation not started yet has no bell.
+        if (c.lastSeq > 0) li.append(bell(c));
         return li;
       }),
   );
   if (focused) list.querySelector(`[data-conv="${CSS.escape(focused)}"]`)?.focus();
+  scheduleMuteExpiry();
+}
+
+const isBlocked = (c) => Boolean(c.peer && state.blocked.has(c.peer));
+
+// The bell of a conversation: pressed while muted; a click mutes (until unmuted) or unmutes.
+function bell(c) {
+  const muted = isMuted(c.mutedUntil);
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'bell';
+  b.dataset.bell = c.id;
+  b.append(bellIcon(muted));
+  b.setAttribute('aria-pressed', String(muted));
+  b.setAttribute('aria-label', `${muted ? 'Unmute' : 'Mute'} ${title(c)}`);
+  b.title = !muted
+    ? 'Mute: no notifications from this conversation'
+    : c.mutedUntil === -1
+      ? 'Muted until you unmute it'
+      : `Muted until ${new Date(c.mutedUntil).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}`;
+  b.addEventListener('click', () => {
+    const done = muted ? state.client.unmute(c.id) : state.client.mute(c.id);
+    done.then(
+      () => {
+        c.mutedUntil = muted ? null : -1;
+        renderList();
+        document.querySelector(`[data-bell="${CSS.escape(c.id)}"]`)?.focus();
+      },
+      (e) => showError(`${e.code}: ${e.message}`),
+    );
+  });
+  return b;
+}
+
+// A bell drawn inline (no emoji font needed), struck through when muted.
+function bellIcon(muted) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '18', height: '18', fill: 'none', stroke: 'currentColor',
+    'stroke-width': '2', 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'aria-hidden': 'true' })) svg.setAttribute(k, v);
+  const paths = ['M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9', 'M13.7 21a2 2 0 0 1-3.4 0'];
+  if (muted) paths.push('M2 2l20 20');
+  for (const d of paths) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+// A mute until a time ends by itself: the bell is drawn again then.
+let muteTimer;
+function scheduleMuteExpiry() {
+  clearTimeout(muteTimer);
+  const now = Date.now();
+  const ends = [...state.conversations.values()].map((c) => c.mutedUntil).filter((t) => typeof t === 'number' && t > now);
+  if (!ends.length) return;
+  muteTimer = setTimeout(renderList, Math.min(Math.min(...ends) - now + 50, 2 ** 31 - 1));
 }
 
 const last = (c) => Math.max(0, ...[...c.messages.values()].map((m) => m.ts));
@@ -326,6 +425,7 @@ function renderChat() {
   const c = state.conversations.get(state.current);
   $('composer').hidden = !c;
   $('older').hidden = !c || c.oldest === null;
+  renderBlock(c);
   if (!c) return;
   $('chat-title').textContent = title(c);
   const items = [...c.messages.values()].sort((a, b) => a.ts - b.ts || a.seq - b.seq);
@@ -343,6 +443,44 @@ function renderChat() {
   );
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
+
+// A 1:1 conversation's Block button, or, while its peer is blocked, the notice with Unblock
+// (and no composer: the server refuses sends to a user one blocks).
+function renderBlock(c) {
+  const blockable = Boolean(c && c.peer && c.peer !== state.me && c.peer !== 'system');
+  const blocked = blockable && isBlocked(c);
+  $('block').hidden = !blockable || blocked;
+  if (blockable) $('block').setAttribute('aria-label', `Block ${c.peer}`);
+  $('blocked').hidden = !blocked;
+  if (blocked) {
+    $('blocked-text').textContent = `You blocked ${c.peer}. You get none of their messages, and cannot send them any.`;
+    $('unblock').setAttribute('aria-label', `Unblock ${c.peer}`);
+  }
+  for (const el of [$('body'), $('attach'), $('composer').querySelector('button[type=submit]')]) el.disabled = blocked;
+  $('body').placeholder = blocked ? `Unblock ${c.peer} to write` : 'Write a message (Enter sends, Shift+Enter for a new line)';
+}
+
+function setBlocked(user, blocked) {
+  const done = blocked ? state.client.block(user) : state.client.unblock(user);
+  done.then(
+    () => {
+      if (blocked) state.blocked.add(user);
+      else state.blocked.delete(user);
+      render();
+      (blocked ? $('unblock') : $('body')).focus();
+    },
+    (e) => showError(`${e.code}: ${e.message}`),
+  );
+}
+
+$('block').addEventListener('click', () => {
+  const c = state.conversations.get(state.current);
+  if (c && c.peer) setBlocked(c.peer, true);
+});
+$('unblock').addEventListener('click', () => {
+  const c = state.conversations.get(state.current);
+  if (c && c.peer) setBlocked(c.peer, false);
+});
 
 function messageItem(m) {
   const li = document.createElement('li');
@@ -382,8 +520,63 @@ function messageItem(m) {
     del.addEventListener('click', () => amend('delete', m.msgId));
     li.append(edit, del);
   }
+  if (!mine && m.from !== 'system' && m.msgId && !m.deleted) {
+    if (state.reported.has(m.msgId)) {
+      const done = document.createElement('span');
+      done.className = 'reported';
+      done.textContent = 'Reported';
+      li.append(done);
+    } else {
+      const report = document.createElement('button');
+      report.type = 'button';
+      report.className = 'msg-action';
+      report.textContent = 'Report';
+      report.setAttribute('aria-label', 'Report message');
+      report.addEventListener('click', () => openReport(m));
+      li.append(report);
+    }
+  }
   return li;
 }
+
+// ---- reporting someone else's message to the moderators ----
+$('report-reason').append(
+  ...REPORT_REASONS.map((r) => Object.assign(document.createElement('option'), { value: r, textContent: REASON_LABELS[r] ?? r })),
+);
+
+function openReport(m) {
+  state.reporting = m;
+  $('report-quote').textContent = `${m.from}: ${m.body.length > 140 ? `${m.body.slice(0, 140)}…` : m.body}`;
+  $('report-reason').value = REPORT_REASONS[0];
+  $('report-note').value = '';
+  $('report-error').textContent = '';
+  $('report-send').disabled = false;
+  $('report-dialog').showModal();
+  $('report-reason').focus();
+}
+
+$('report-cancel').addEventListener('click', () => $('report-dialog').close());
+$('report-dialog').addEventListener('close', () => (state.reporting = null));
+
+$('report-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const m = state.reporting;
+  if (!m) return;
+  $('report-send').disabled = true;
+  const note = $('report-note').value.trim();
+  state.client.report(m.msgId, $('report-reason').value, note || undefined).then(
+    () => {
+      state.reported.add(m.msgId);
+      $('report-dialog').close();
+      showNotice(`Reported ${m.from}'s message. Thank you: the moderators will look at it.`);
+      renderChat();
+    },
+    (err) => {
+      $('report-send').disabled = false;
+      $('report-error').textContent = `Not reported (${err.code}: ${err.message})`;
+    },
+  );
+});
 
 // ---- attachments: thumbnails inline, the original on click ----
 function files(m) {
@@ -625,6 +818,13 @@ $('new-group').addEventListener('submit', (e) => {
 });
 
 window.addEventListener('focus', () => state.current && open(state.current));
+
+function showNotice(text) {
+  const p = document.createElement('p');
+  p.textContent = text;
+  $('notices').append(p);
+  setTimeout(() => p.remove(), 8000);
+}
 
 function showError(text) {
   const p = document.createElement('p');
