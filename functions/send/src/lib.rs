@@ -155,7 +155,8 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
                 _ => None,
             };
             let req = Request { deps, user: &caller.user, socket: Some(&caller), origin: Origin::User, id: request.id };
-            match req.serve(request.action).await {
+            // Boxed: every action's future is in `serve`'s, too large for a caller's stack.
+            match Box::pin(req.serve(request.action)).await {
                 Ok(reply) => reply,
                 Err(refusal) => Some(refusal.into_frame(&caller, req.id, client_msg_id)),
             }
