@@ -15,7 +15,8 @@
 //! - `blocks`: `block`, `unblock`, `blocks` (the append applies blocks to 1:1 messages).
 //! - `mutes`: `mute`, `unmute` (the push function reads them).
 //! - `reports`: `report` (the moderation queue; the automatic hide).
-//! - `config`: the function's settings, read once per cold start.
+//! - `config`: the function's settings, read once per cold start; `aws`: the deployed
+//!   dependencies built from them (shared with the server API's function).
 //! - `hook`: asking the app's pre-send hook before a send or edit is stored.
 //! - [`server`]: the same actions for the server API (`chat-server-api`): a send with a
 //!   trusted `from`, a moderator's delete, group administration.
@@ -24,6 +25,7 @@
 //! always a bare 200. A refused action becomes one `error` frame ([`Refusal`]); an
 //! infrastructure failure becomes one `internal` error frame plus an error log line.
 
+mod aws;
 mod blocks;
 mod config;
 mod conversations;
@@ -39,6 +41,7 @@ mod send;
 pub mod server;
 mod typing;
 
+pub use aws::{AwsDeps, aws_deps};
 pub use config::Config;
 pub use deliver::Recipient;
 pub use media::Media;

@@ -1,37 +1,13 @@
-//! The `send` Lambda: wires DynamoDB, `@connections` and the clock into [`chat_send::handle`].
+//! The `send` Lambda: the deployed dependencies (`chat_send::aws_deps`) into
+//! [`chat_send::handle`].
 #![recursion_limit = "256"]
 
-use chat_apigw::ApiGwPoster;
-use chat_core::clock::SystemClock;
-use chat_core::config::Vars;
-use chat_dynamo::DynamoStore;
-use chat_send::{Config, Deps, Media, handle};
-use chat_sns::TopicQueue;
+use chat_send::{aws_deps, handle};
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     chat_lambda::init_tracing();
-    let vars = Vars::env();
-    let config = Config::from_vars(&vars)?;
-    let (data, post) = chat_lambda::sdk_configs().await;
-    // Attachments when the stack has a media bucket: presigning is local, no request.
-    let media = match vars.get(chat_core::schema::env::MEDIA_BUCKET) {
-        None => None,
-        Some(bucket) => Some(Media {
-            blobs: std::sync::Arc::new(chat_s3::S3Blobs::connect(&data, bucket)),
-            policy: chat_core::media::UploadPolicy::from_vars(&vars)?,
-        }),
-    };
-    let deps = Deps {
-        store: DynamoStore::connect(&data, config.route.tables),
-        poster: ApiGwPoster::new(&post, &config.route.callback_url),
-        clock: SystemClock,
-        push: config.push_topic_arn.map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),
-        limits: config.route.limits,
-        media,
-        hook: chat_invoke::hook_from_vars(&vars, &data)?,
-        moderation: chat_send::Moderation::from_vars(&vars)?,
-    };
+    let deps = aws_deps().await?;
     run(service_fn(|event| chat_lambda::metrics::flushed("send", handle(&deps, event)))).await
 }
