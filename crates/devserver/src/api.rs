@@ -35,7 +35,8 @@ pub(crate) async fn guard<S: Store + Clone + 'static>(
 ) -> Response {
     match api_refusal(gw.dev_endpoints, &gw.addr, &peer, request.headers()) {
         Some(why) => (StatusCode::FORBIDDEN, axum::Json(json!({"code": "forbidden", "message": why}))).into_response(),
-        None => next.run(request).await,
+        // The admin function's work, for the AWS request log (chat_lambda::aws_log).
+        None => chat_lambda::aws_log::function("admin", next.run(request)).await,
     }
 }
 

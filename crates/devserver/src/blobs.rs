@@ -277,9 +277,12 @@ impl<S: UploadStore + ConnectionStore + Clone + 'static> Watched<S> {
             if until < now_ms() {
                 break;
             }
-            match self.inner.size(&key).await {
+            // Watching stands in for S3's notification (the devserver's own request); the
+            // check is the media function's.
+            match chat_lambda::aws_log::function(chat_lambda::aws_log::DEVSERVER, self.inner.size(&key)).await {
                 Ok(Some(_)) => {
-                    if let Err(e) = chat_media_fn::check_and_tell(&self.store, &self.inner, &self.poster, &key).await {
+                    let checked = chat_media_fn::check_and_tell(&self.store, &self.inner, &self.poster, &key);
+                    if let Err(e) = chat_lambda::aws_log::function("media", checked).await {
                         tracing::warn!(%key, error = %chat_core::cause_chain(&e), "upload check failed");
                     }
                     break;
@@ -302,11 +305,14 @@ impl<S: UploadStore + ConnectionStore + Clone + 'static> BlobStore for Watched<S
     ) -> BlobFuture<'a, PresignedPut> {
         Box::pin(async move {
             let put = self.inner.presign_put(key, content_type, size, expires_at).await?;
+            let tagged = put.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case("x-amz-tagging"));
+            chat_lambda::aws_log::presigned("PutObject", self.inner.bucket(), key, tagged);
             self.watch(key, expires_at);
             Ok(put)
         })
     }
     fn presign_get<'a>(&'a self, key: &'a str, expires_at: u64, name: Option<&'a str>) -> BlobFuture<'a, String> {
+        chat_lambda::aws_log::presigned("GetObject", self.inner.bucket(), key, false);
         self.inner.presign_get(key, expires_at, name)
     }
     fn size<'a>(&'a self, key: &'a str) -> BlobFuture<'a, Option<u64>> {

@@ -202,11 +202,13 @@ pub async fn run_with_limits(
             serve(listener, options.clone(), limits, store, &what, shutdown).await
         }
         StoreChoice::DynamoDb => {
-            let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+            let sdk = chat_lambda::sdk_config_for(chat_lambda::Budget::Data, chat_lambda::aws_log::DEVSERVER).await;
             let tables = options.table_prefix.as_deref().map_or_else(TableNames::from_env, TableNames::with_prefix);
             let store = chat_dynamo::DynamoStore::connect(&sdk, tables);
             let tables = store.tables();
-            chat_dynamo::tables::ensure_tables(&store.client(), tables)
+            let client = store.client();
+            let ensured = chat_dynamo::tables::ensure_tables(&client, tables);
+            chat_lambda::aws_log::function(chat_lambda::aws_log::DEVSERVER, ensured)
                 .await
                 .context("creating the DynamoDB tables")?;
             let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
@@ -259,7 +261,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
     let callback = format!("http://{addr}/{}", options.stage);
     let poster = poster::LocalPoster::new(&callback);
     let notifier = if options.sns {
-        let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+        let sdk = chat_lambda::sdk_config_for(chat_lambda::Budget::Data, chat_lambda::aws_log::DEVSERVER).await;
         push::DevNotifier::Sns(chat_sns::SnsNotifier::new(
             aws_sdk_sns::Client::new(&sdk),
             chat_sns::PlatformApps::from_env(),
@@ -270,9 +272,9 @@ async fn serve_observed<S: Store + Clone + 'static>(
     let policy = chat_core::media::UploadPolicy::from_vars(&chat_core::config::Vars::env())?;
     let (media_blobs, local_blobs): (chat_core::media::Blobs, Option<Arc<blobs::LocalBlobs>>) = match &options.s3 {
         Some(bucket) => {
-            let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Bulk).await;
+            let sdk = chat_lambda::sdk_config_for(chat_lambda::Budget::Bulk, chat_lambda::aws_log::DEVSERVER).await;
             let s3 = chat_s3::S3Blobs::connect(&sdk, bucket.as_str());
-            blobs::ensure_bucket(&s3).await?;
+            chat_lambda::aws_log::function(chat_lambda::aws_log::DEVSERVER, blobs::ensure_bucket(&s3)).await?;
             (blobs::Watched::new(s3, store.clone(), poster.clone()), None)
         }
         None => {
@@ -556,7 +558,8 @@ async fn blob_put<S: Store + Clone + 'static>(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     }
-    if let Err(e) = chat_media_fn::check_and_tell(&gw.store, local.as_ref(), &gw.send.poster, &key).await {
+    let checked = chat_media_fn::check_and_tell(&gw.store, local.as_ref(), &gw.send.poster, &key);
+    if let Err(e) = chat_lambda::aws_log::function("media", checked).await {
         tracing::error!(%key, error = %chat_core::cause_chain(&e), "checking an upload failed");
     }
     StatusCode::OK.into_response()

@@ -22,22 +22,30 @@ pub const MAX_IN_FLIGHT: usize = 256;
 pub struct LocalPoster {
     sdk: ApiGwPoster,
     slots: Arc<Semaphore>,
+    /// For the AWS request log (this client is built apart from `chat_lambda::sdk_config`).
+    callback: Arc<str>,
 }
 
 impl LocalPoster {
     /// Posts to the local Management API at `callback` (with the stage).
     pub fn new(callback: &str) -> Self {
-        Self { sdk: ApiGwPoster::local(callback), slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)) }
+        Self {
+            sdk: ApiGwPoster::local(callback),
+            slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            callback: callback.into(),
+        }
     }
 }
 
 impl Poster for LocalPoster {
     async fn post(&self, connection: &ConnectionId, data: &str) -> Result<(), PostError> {
         let _slot = self.slots.acquire().await.map_err(|e| PostError::Failed(Box::new(e)))?;
+        chat_lambda::aws_log::connections_call("POST", &self.callback, connection.as_str());
         self.sdk.post(connection, data).await
     }
 
     async fn close(&self, connection: &ConnectionId) -> Result<(), PostError> {
+        chat_lambda::aws_log::connections_call("DELETE", &self.callback, connection.as_str());
         self.sdk.close(connection).await
     }
 }

@@ -97,7 +97,8 @@ impl<S: Store + Clone + 'static> PushQueue for DirectPush<S> {
     async fn enqueue(&self, req: &PushRequest) -> Result<(), BoxError> {
         let (deps, req) = (self.deps.clone(), req.clone());
         tokio::spawn(async move {
-            if let Err(e) = chat_push::deliver(&deps, &req).await {
+            // The push function's work (in AWS, the push topic invokes it).
+            if let Err(e) = chat_lambda::aws_log::function("push", chat_push::deliver(&deps, &req)).await {
                 tracing::warn!(error = %chat_lambda::refusal::cause_chain(&e), "push delivery failed");
             }
         });

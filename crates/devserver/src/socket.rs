@@ -89,7 +89,8 @@ pub async fn handshake<S: Store + Clone + 'static>(
         Ok(e) => e,
         Err(e) => return internal("authorizer event", &e),
     };
-    let allowed = match chat_connect::authorizer::handle(&gw.verifier, &gw.store, now, lambda_event(auth_event)).await {
+    let authorized = chat_connect::authorizer::handle(&gw.verifier, &gw.store, now, lambda_event(auth_event));
+    let allowed = match chat_lambda::aws_log::function("authorizer", authorized).await {
         Ok(r) => r,
         Err(_) => return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
     };
@@ -101,7 +102,8 @@ pub async fn handshake<S: Store + Clone + 'static>(
         Ok(e) => e,
         Err(e) => return internal("connect event", &e),
     };
-    match chat_connect::connection::handle(&gw.connections, lambda_event(connect_event)).await {
+    let connected = chat_connect::connection::handle(&gw.connections, lambda_event(connect_event));
+    match chat_lambda::aws_log::function("connect", connected).await {
         Err(e) => return internal("$connect", &*e),
         // A `$connect` that does not answer 2xx fails the handshake, with its status.
         Ok(r) if !(200..300).contains(&r.status_code) => {
@@ -268,7 +270,8 @@ async fn connection<S: Store + Clone + 'static>(
     let _ = permits.acquire_many(gw.limits.in_flight as u32).await;
     match events::disconnect(&info, code, reason, gw.clock.now_ms()) {
         Ok(e) => {
-            if let Err(e) = chat_connect::connection::handle(&gw.connections, lambda_event(e)).await {
+            let disconnected = chat_connect::connection::handle(&gw.connections, lambda_event(e));
+            if let Err(e) = chat_lambda::aws_log::function("connect", disconnected).await {
                 tracing::warn!(error = %chat_lambda::refusal::cause_chain(&*e), "$disconnect failed");
             }
         }
@@ -287,7 +290,9 @@ fn feed_presence<S: Store + Clone + 'static>(gw: &Arc<Gateway<S>>, info: &Connec
     };
     let (gw, at) = (gw.clone(), gw.clock.now_ms());
     tokio::spawn(async move {
-        if let Err(e) = chat_presence::settle(&gw.presence, &[(user, at)]).await {
+        let changed = [(user, at)];
+        let settled = chat_presence::settle(&gw.presence, &changed);
+        if let Err(e) = chat_lambda::aws_log::function("presence", settled).await {
             tracing::warn!(error = %chat_lambda::refusal::cause_chain(&e), "presence settle failed");
         }
     });
@@ -311,10 +316,14 @@ async fn invoke<S: Store + Clone + 'static>(gw: &Gateway<S>, info: &ConnectionIn
     };
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
     // `$default` is the send function's, as in the CDK stack.
+    // Each under its function's label, for the AWS request log (chat_lambda::aws_log).
+    use chat_lambda::aws_log::function as labelled;
     let result = match action.map_or(Function::Send, ActionKind::function) {
-        Function::Presence => chat_presence::handle_route(&gw.presence, lambda_event(event)).await,
-        Function::Push => chat_push::handle_route(&*gw.push, lambda_event(event)).await,
-        Function::Send => chat_send::handle(&gw.send, lambda_event(event)).await,
+        Function::Presence => {
+            labelled("presence", chat_presence::handle_route(&gw.presence, lambda_event(event))).await
+        }
+        Function::Push => labelled("push", chat_push::handle_route(&*gw.push, lambda_event(event))).await,
+        Function::Send => labelled("send", chat_send::handle(&gw.send, lambda_event(event))).await,
     };
     if let Err(e) = result {
         // What API Gateway tells the client when an integration fails.

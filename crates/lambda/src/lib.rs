@@ -2,6 +2,7 @@
 //!
 //! - [`Caller`]: who sent an API Gateway WebSocket event, from the authorizer context.
 //! - [`sdk_config`]: AWS SDK settings chosen on purpose (retries, timeouts).
+//! - [`aws_log`]: every AWS request written down (`CHAT_AWS_REQUEST_LOG`), for the IAM check.
 //! - [`init_tracing`]: JSON logs for CloudWatch.
 //! - [`ok`]: the integration response every route returns.
 //! - [`config`]: the settings every route-serving function reads.
@@ -11,6 +12,7 @@
 //! - [`trigger`]: one entry point for functions with a route and another trigger.
 //! - `testing` (feature): the test kit, event builders and a recording poster.
 
+pub mod aws_log;
 pub mod config;
 pub mod deliver;
 pub mod metrics;
@@ -167,9 +169,33 @@ pub async fn sdk_configs() -> (SdkConfig, SdkConfig) {
     tokio::join!(sdk_config(Budget::Data), sdk_config(Budget::Post))
 }
 
+/// [`sdk_config`] for clients `owner` makes its requests with ([`aws_log::DEVSERVER`]: the
+/// devserver's), which matters only to the request log (`CHAT_AWS_REQUEST_LOG`): a
+/// request through such a client made outside any function's label is a handler's that
+/// lost it, and the IAM check fails on it.
+pub async fn sdk_config_for(budget: Budget, owner: &'static str) -> SdkConfig {
+    build_sdk_config(budget, |k| std::env::var(k).ok(), Some(owner)).await
+}
+
 /// [`sdk_config`], reading variables through `get` (the environment, or a map in tests).
 pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String>) -> SdkConfig {
+    build_sdk_config(budget, get, None).await
+}
+
+async fn build_sdk_config(
+    budget: Budget,
+    get: impl Fn(&str) -> Option<String>,
+    owner: Option<&'static str>,
+) -> SdkConfig {
     let var = |k: &str| get(k).filter(|v| !v.is_empty());
+    // With CHAT_AWS_REQUEST_LOG (tests only), every request is logged for the IAM check.
+    let log = var(aws_log::ENV);
+    let recorded = |http: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>| match (&log, http) {
+        (Some(path), http) => {
+            Some(aws_log::recording(http.unwrap_or_else(aws_log::default_client), path.clone(), owner))
+        }
+        (None, http) => http,
+    };
     // An emulator on a busy laptop or CI box (moto, LocalStack) answers far slower than AWS:
     // CHAT_AWS_TIMEOUT_SCALE stretches every budget (scripts/test uses 5).
     let scale =
@@ -201,6 +227,7 @@ pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String
         if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
             b = b.endpoint_url(endpoint);
         }
+        let mut http = None;
         if var(chat_core::schema::env::TLS_NATIVE_ROOTS).is_none() {
             match amazon_trust_context() {
                 Ok(tls) => {
@@ -209,14 +236,21 @@ pub async fn sdk_config_with(budget: Budget, get: impl Fn(&str) -> Option<String
                         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
                         .tls_context(tls)
                         .build_https();
-                    b = b.http_client(client);
+                    http = Some(client);
                 }
                 Err(e) => tracing::warn!(error = %e, "Amazon root CAs unusable; falling back to the system's"),
             }
         }
+        if let Some(http) = recorded(http) {
+            b = b.http_client(http);
+        }
         return b.build();
     }
-    aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts).load().await
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
+    if let Some(http) = recorded(None) {
+        loader = loader.http_client(http);
+    }
+    loader.load().await
 }
 
 /// The root CAs of every AWS service endpoint (Amazon Trust Services: Amazon Root CA 1-4

@@ -129,9 +129,10 @@ pub fn take_emf(function: &str, now_ms: u64) -> Option<String> {
     Some(line.to_string())
 }
 
-/// Runs one invocation, then writes its metrics as an EMF line to stdout (CloudWatch Logs).
+/// Runs one invocation (as `function`'s, for the AWS request log), then writes its metrics
+/// as an EMF line to stdout (CloudWatch Logs).
 pub async fn flushed<T>(function: &'static str, invocation: impl Future<Output = T>) -> T {
-    let out = invocation.await;
+    let out = crate::aws_log::function(function, invocation).await;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     if let Some(line) = take_emf(function, now) {
         println!("{line}");

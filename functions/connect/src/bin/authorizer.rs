@@ -15,5 +15,8 @@ async fn main() -> Result<(), Error> {
     let verifier = verifier?;
     // Bans: the state table's account items (its role may read nothing else).
     let accounts = DynamoStore::connect(&sdk, TableNames::from_env());
-    run(service_fn(|event| handle(&verifier, &accounts, SystemClock.now_ms(), event))).await
+    run(service_fn(|event| {
+        chat_lambda::aws_log::function("authorizer", handle(&verifier, &accounts, SystemClock.now_ms(), event))
+    }))
+    .await
 }

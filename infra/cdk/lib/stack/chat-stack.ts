@@ -56,7 +56,8 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     conversations: ['dynamodb:BatchGetItem'],
     groups: ['dynamodb:Query'],
     presence: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
-    state: ['dynamodb:UpdateItem'],
+    // The presence budget; and blocks: whoever blocks the caller looks never seen to it.
+    state: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
   },
   // Upload records: read, then marked ready or rejected; the uploader's connections are
   // told (`uploaded`), and a gone one forgotten.
@@ -234,13 +235,17 @@ function grantTables(fns: Readonly<Record<string, lambda.Function>>, tables: Rea
   for (const [fn, access] of Object.entries(TABLE_ACCESS)) {
     for (const [role, actions] of Object.entries(access) as Array<[TableRole, string[]]>) {
       const table = tables[role];
+      fns[fn].addToRolePolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
+      // An index is only ever queried: no item action on its ARN.
       const indexes = actions.includes('dynamodb:Query') ? (QUERIED_INDEXES[role] ?? []) : [];
-      fns[fn].addToRolePolicy(
-        new iam.PolicyStatement({
-          actions,
-          resources: [table.tableArn, ...indexes.map((i) => `${table.tableArn}/index/${i}`)],
-        }),
-      );
+      if (indexes.length > 0) {
+        fns[fn].addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: indexes.map((i) => `${table.tableArn}/index/${i}`),
+          }),
+        );
+      }
     }
   }
 }
