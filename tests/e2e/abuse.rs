@@ -139,10 +139,69 @@ async fn a_user_has_at_most_its_cap_of_live_connections_even_when_handshakes_rac
     assert_eq!(bob.request(json!({"action":"ping"})).await["type"], "pong", "another user is not affected");
 }
 
+/// One member floods a group of 10 with 200 concurrent edits over 4 connections while 7
+/// others send 20 messages: every send is acked within the usual wait, because an edit
+/// whose sender's bucket is empty is refused with one read, before it reads who holds the
+/// message or waits for the inboxes' locks (on DynamoDB: before any transaction).
+async fn a_flood_of_edits_does_not_hold_up_the_others_sends(server: TestServer) {
+    let names: Vec<String> = (1..10).map(|i| format!("f{i}")).collect();
+    let mut flooder = server.connect("f0", "a").await;
+    let g = flooder.request(json!({"action":"group.create","name":"flood","members":names})).await;
+    let gid = g["groupId"].as_str().expect("groupId").to_owned();
+    let target = flooder.request(json!({"action":"send","group":gid,"clientMsgId":"t","body":"typo"})).await;
+    assert_eq!(target["type"], "ack", "{target}");
+    let mut sockets = vec![flooder];
+    for device in ["b", "c", "d"] {
+        sockets.push(server.connect("f0", device).await);
+    }
+    let mut senders = Vec::new();
+    for name in names.iter().take(7) {
+        senders.push(server.connect(name, "phone").await);
+    }
+    for (k, socket) in sockets.iter_mut().enumerate() {
+        for i in 0..50 {
+            let id = format!("e{k}-{i}");
+            socket.send(json!({"action":"edit","msgId":target["msgId"],"clientMsgId":id,"body":id,"id":id})).await;
+        }
+    }
+    let sends = senders.iter_mut().enumerate().map(|(n, c)| {
+        let gid = gid.clone();
+        async move {
+            let count = if n < 6 { 3 } else { 2 };
+            let mut acks = Vec::new();
+            for i in 0..count {
+                let frame = json!({"action":"send","group":gid,"clientMsgId":format!("s{n}-{i}"),"body":"meanwhile"});
+                acks.push(c.request(frame).await);
+            }
+            acks
+        }
+    });
+    let acks: Vec<Value> = join_all(sends).await.into_iter().flatten().collect();
+    assert_eq!(acks.len(), 20);
+    assert!(acks.iter().all(|a| a["type"] == "ack"), "every send acked: {acks:?}");
+    // The flood's own answers: its burst of edits acked, the rest refused for the rate.
+    let mut answers = Vec::new();
+    for (k, socket) in sockets.iter_mut().enumerate() {
+        let mine = |f: &Value| f["id"].as_str().is_some_and(|id| id.starts_with(&format!("e{k}-")));
+        let mut got = 0;
+        while got < 50 {
+            let f = socket.recv_within(chat_e2e::LONG_WAIT).await;
+            if mine(&f) {
+                got += 1;
+                answers.push(f);
+            }
+        }
+    }
+    let acked = answers.iter().filter(|a| a["type"] == "ack").count();
+    let limited = answers.iter().filter(|a| a["code"] == "rate_limited").count();
+    assert_eq!((acked, limited), (2, 198), "what the burst had left after the first send, then refusals");
+}
+
 chat_e2e::suite!(crate::abuse::limited;
     a_user_has_at_most_its_cap_of_live_connections_even_when_handshakes_race,
     concurrent_adds_never_push_a_group_past_100_members,
     the_send_limit_is_per_user_across_connections,
     group_actions_are_limited_per_user_and_refusals_notify_nobody,
     typing_past_its_budget_is_dropped_silently,
+    a_flood_of_edits_does_not_hold_up_the_others_sends,
 );

@@ -13,5 +13,6 @@ mod hooks;
 mod media;
 mod presence_push;
 mod reliability;
+mod rich;
 mod safety;
 mod server_api;

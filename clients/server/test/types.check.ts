@@ -17,6 +17,8 @@ export function describe(e: ChatEvent): string {
     case 'message.edited':
     case 'message.deleted':
       return `${e.detail.update.kind} of ${e.detail.update.msgId} by ${e.detail.update.by}`;
+    case 'message.reacted':
+      return `${e.detail.update.by} ${e.detail.update.removed ? 'took back' : 'added'} ${e.detail.update.emoji ?? ''}`;
     case 'group.members_changed':
       return `${e.detail.group.name}: +${e.detail.added.join()} -${e.detail.removed.join()}`;
     case 'group.deleted':

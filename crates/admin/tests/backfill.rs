@@ -27,6 +27,9 @@ async fn store() -> (DynamoStore, String) {
 
 async fn send(store: &DynamoStore, from: &UserId, to: &UserId, body: &str, ts: u64) {
     let msg = NewMessage {
+        reply_to: None,
+        mentions: Vec::new(),
+        removed: false,
         origin: chat_core::message::Origin::User,
         msg_id: MsgId::generate(ts),
         conversation: Conversation::direct(from, to),

@@ -73,6 +73,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "message.created",
     "message.edited",
     "message.deleted",
+    "message.reacted",
     "group.created",
     "group.members_changed",
     "group.renamed",
@@ -150,7 +151,7 @@ fn message_event(entry: &InboxEntry, seqs: &[(UserId, u64)]) -> (String, &'stati
     // The protocol's JSON of the entry, without what differs per reader.
     let mut view = serde_json::to_value(EntryView::from(entry.clone())).unwrap_or(Value::Null);
     if let Some(o) = view.as_object_mut() {
-        for per_reader in ["seq", "type", "receipts"] {
+        for per_reader in ["seq", "type", "receipts", "reactions"] {
             o.remove(per_reader);
         }
     }
@@ -159,8 +160,13 @@ fn message_event(entry: &InboxEntry, seqs: &[(UserId, u64)]) -> (String, &'stati
         None => ("message.created", "message"),
         Some(UpdateKind::Edit) => ("message.edited", "update"),
         Some(UpdateKind::Delete) => ("message.deleted", "update"),
+        Some(UpdateKind::Reaction) => ("message.reacted", "update"),
     };
-    let id = format!("{detail_type}:{}:{cmid}", entry.msg_id.as_str());
+    // Anyone may react: the reactor's id keeps two reactors' client ids apart.
+    let id = match entry.kind {
+        Some(UpdateKind::Reaction) => format!("{detail_type}:{}:{}:{cmid}", entry.msg_id.as_str(), entry.from),
+        _ => format!("{detail_type}:{}:{cmid}", entry.msg_id.as_str()),
+    };
     let mut detail = json!({"participants": participants, "seqs": seq_map});
     detail[key] = view;
     (id, detail_type, detail)
@@ -178,6 +184,9 @@ mod tests {
 
     fn message(from: &str, amends: Option<UpdateKind>, origin: Origin) -> NewMessage {
         NewMessage {
+            reply_to: None,
+            mentions: Vec::new(),
+            removed: false,
             msg_id: MsgId::from_stored("01ARZ3NDEKTSV4RRFFQ69G5FAV".into()),
             conversation: Conversation::parse("dm:alice:bob").expect("valid"),
             from: user(from),

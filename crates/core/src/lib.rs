@@ -11,6 +11,7 @@
 //! - [`poster`]: the trait for posting to connections (`@connections`).
 //! - [`presence`]: presence rules (online, lastSeen, debounce).
 //! - [`push`]: push requests and per-platform notification payloads.
+//! - [`rich`]: replies, reactions and mentions.
 //! - [`ratelimit`]: per-connection token buckets for sends.
 //! - [`schema`]: table names and key attributes, shared with the CDK stack.
 //! - [`clock`]: injected time.
@@ -46,5 +47,6 @@ pub mod presence;
 pub mod protocol;
 pub mod push;
 pub mod ratelimit;
+pub mod rich;
 pub mod schema;
 pub mod store;

@@ -68,6 +68,20 @@ pub struct InboxEntry {
     #[cfg_attr(feature = "schema", schemars(skip))]
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub by: Option<String>,
+    /// A reply: the message it answers, quoted as it was when the reply was sent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reply_to: Option<crate::rich::ReplyTo>,
+    /// Users of the conversation the message mentions.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub mentions: Vec<UserId>,
+    /// The message's reactions as this reader sees them: per emoji, how many users put it
+    /// there and whether the reader did.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub reactions: crate::rich::Reactions,
+    /// On a reaction's update entry: the emoji was taken back (`body` is the emoji).
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub removed: bool,
 }
 
 /// Who a moderator's change is shown as made by (`update` frames' `by`).
@@ -82,6 +96,8 @@ pub enum UpdateKind {
     Edit,
     /// The message was taken back: no body any more.
     Delete,
+    /// Someone added or took back an emoji on the message.
+    Reaction,
 }
 
 impl UpdateKind {
@@ -90,6 +106,7 @@ impl UpdateKind {
         match self {
             Self::Edit => "edit",
             Self::Delete => "delete",
+            Self::Reaction => "reaction",
         }
     }
 
@@ -98,6 +115,7 @@ impl UpdateKind {
         match name {
             "edit" => Some(Self::Edit),
             "delete" => Some(Self::Delete),
+            "reaction" => Some(Self::Reaction),
             _ => None,
         }
     }
@@ -116,9 +134,16 @@ impl InboxEntry {
         self.is_message() && self.from != owner.as_str() && self.from != SYSTEM_SENDER
     }
 
-    /// Applies an edit (new `body`) or a delete made at `ts` to this message in place.
-    pub fn amend(&mut self, kind: UpdateKind, body: &str, ts: u64) {
+    /// Whether this entry mentions `user` and counts as unread for it.
+    pub fn mentions_unread(&self, owner: &UserId) -> bool {
+        self.counts_as_unread_for(owner) && self.mentions.contains(owner)
+    }
+
+    /// Applies an edit (new `body`), a delete made at `ts`, or a reaction change (`body`
+    /// is the emoji; `by_holder`: the holder of this copy made it) to this message in place.
+    pub fn amend(&mut self, kind: UpdateKind, body: &str, ts: u64, removed: bool, by_holder: bool) {
         match kind {
+            UpdateKind::Reaction => crate::rich::apply(&mut self.reactions, body, removed, by_holder),
             UpdateKind::Edit => {
                 body.clone_into(&mut self.body);
                 self.edited_at = Some(ts);
@@ -126,6 +151,7 @@ impl InboxEntry {
             UpdateKind::Delete => {
                 self.body.clear();
                 self.attachments.clear();
+                self.reactions.clear();
                 self.deleted = true;
             }
         }
@@ -192,6 +218,16 @@ pub struct ConversationSummary {
     /// While the owner muted it: until when (ms), or `-1` until unmuted. No push then.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub muted_until: Option<i64>,
+    /// Unread messages that mention the owner (cleared by `read` like `unread`; absent: 0).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub mentions: u64,
+    /// The seq of the oldest unread message that mentions the owner, to jump to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_mention: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ConversationSummary {
@@ -207,6 +243,8 @@ impl ConversationSummary {
     pub fn after(prev: Option<Self>, owner: &UserId, entry: &InboxEntry, name: Option<&str>) -> Option<Self> {
         let unread_inc = u64::from(entry.counts_as_unread_for(owner));
         match (prev, entry.kind) {
+            // A reaction changes neither the list's order nor what it shows.
+            (prev, Some(UpdateKind::Reaction)) => prev,
             (Some(mut s), Some(kind)) => {
                 if s.last.msg_id == entry.msg_id {
                     let mut last = s.last.clone();
@@ -219,6 +257,7 @@ impl ConversationSummary {
                             last.preview.clear();
                             last.deleted = true;
                         }
+                        UpdateKind::Reaction => {}
                     }
                     s.last = last;
                 }
@@ -229,8 +268,11 @@ impl ConversationSummary {
             // existed): nothing to show yet.
             (None, Some(_)) => None,
             (prev, None) => {
-                let (unread, read_up_to, old_name, muted_until) =
-                    prev.map_or((0, 0, None, None), |s| (s.unread, s.read_up_to, s.name, s.muted_until));
+                let mention = entry.mentions_unread(owner);
+                let (unread, read_up_to, old_name, muted_until, mentions, first_mention) = prev
+                    .map_or((0, 0, None, None, 0, None), |s| {
+                        (s.unread, s.read_up_to, s.name, s.muted_until, s.mentions, s.first_mention)
+                    });
                 Some(Self {
                     conversation: entry.conversation.clone(),
                     name: name.map(str::to_owned).or(old_name),
@@ -239,6 +281,8 @@ impl ConversationSummary {
                     unread: unread + unread_inc,
                     read_up_to,
                     muted_until,
+                    mentions: mentions + u64::from(mention),
+                    first_mention: first_mention.or(mention.then_some(entry.seq)),
                 })
             }
         }
@@ -301,6 +345,15 @@ pub struct NewMessage {
     /// moderator's change. Decides idempotency and what `update` frames show as `by`.
     #[serde(skip_serializing_if = "Origin::is_user", default)]
     pub origin: Origin,
+    /// A reply's quote of the message it answers.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reply_to: Option<crate::rich::ReplyTo>,
+    /// Users mentioned (participants of the conversation).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub mentions: Vec<UserId>,
+    /// For a reaction (`amends: Reaction`, `body` the emoji): it takes the emoji back.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub removed: bool,
 }
 
 /// Who a stored change comes from, beyond its `from`.
@@ -345,6 +398,9 @@ impl NewMessage {
             amends: None,
             name: None,
             attachments: Vec::new(),
+            reply_to: None,
+            mentions: Vec::new(),
+            removed: false,
         }
     }
 
@@ -365,11 +421,22 @@ impl NewMessage {
     /// hasher; it guards a client against its own mistakes, not against forgery.
     pub fn digest(&self) -> String {
         match self.amends {
+            // A reply or mention is a different message from the same text without them.
+            None if self.reply_to.is_some() || !self.mentions.is_empty() => {
+                let mut parts = vec![self.conversation.to_string(), self.body.clone()];
+                parts.extend(self.attachments.iter().map(|a| a.attachment_id.clone()));
+                parts.push(self.reply_to.as_ref().map(|r| r.msg_id.to_string()).unwrap_or_default());
+                parts.extend(self.mentions.iter().map(ToString::to_string));
+                fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+            }
             None if self.attachments.is_empty() => fingerprint(&[&self.conversation.to_string(), &self.body]),
             None => {
                 let mut parts = vec![self.conversation.to_string(), self.body.clone()];
                 parts.extend(self.attachments.iter().map(|a| a.attachment_id.clone()));
                 fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+            Some(UpdateKind::Reaction) if self.removed => {
+                fingerprint(&["reaction", self.msg_id.as_str(), &self.body, "removed"])
             }
             Some(kind) => fingerprint(&[kind.name(), self.msg_id.as_str(), &self.body]),
         }
@@ -402,6 +469,10 @@ impl NewMessage {
             deleted: false,
             attachments: if self.amends.is_some() { Vec::new() } else { self.attachments.clone() },
             by: (self.amends.is_some() && self.origin == Origin::Moderator).then(|| MODERATOR.to_owned()),
+            reply_to: if self.amends.is_some() { None } else { self.reply_to.clone() },
+            mentions: if self.amends.is_some() { Vec::new() } else { self.mentions.clone() },
+            reactions: BTreeMap::new(),
+            removed: self.removed && self.amends == Some(UpdateKind::Reaction),
         }
     }
 }
@@ -489,4 +560,9 @@ pub enum AppendOutcome {
     Banned,
     /// A 1:1 message to a user the sender blocks: nothing was written.
     Blocked,
+    /// A reaction already there (or not there to take back): nothing was written; the ack
+    /// names the message's own seq in the reactor's inbox.
+    Unchanged(StoredAck),
+    /// A reaction past the reactor's 20 distinct emoji on the message: nothing was written.
+    TooManyReactions,
 }

@@ -28,6 +28,10 @@ pub struct PushRequest {
     pub msg_id: MsgId,
     /// At most [`PREVIEW_CHARS`] characters of the body.
     pub preview: String,
+    /// The message mentions `user`: it is pushed even in a muted conversation, and the
+    /// notification says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mention: bool,
 }
 
 /// A registered device.
@@ -120,19 +124,25 @@ pub fn preview(body: &str, max: usize) -> String {
 /// text that platform expects (FCM `notification`/`data`, APNs `aps.alert`), plus a
 /// `default` for any other subscriber.
 pub fn sns_message(platform: Platform, req: &PushRequest) -> String {
-    let data = json!({
+    let mut data = json!({
         "conversation": req.conversation.to_string(),
         "seq": req.seq,
         "msgId": req.msg_id.as_str(),
     });
+    let title = if req.mention {
+        data["mention"] = json!(true);
+        format!("{} mentioned you", req.from)
+    } else {
+        req.from.clone()
+    };
     let (key, payload) = match platform {
-        Platform::Fcm => ("GCM", json!({"notification": {"title": req.from, "body": req.preview}, "data": data})),
+        Platform::Fcm => ("GCM", json!({"notification": {"title": title, "body": req.preview}, "data": data})),
         Platform::Apns | Platform::ApnsSandbox => (
             if platform == Platform::Apns { "APNS" } else { "APNS_SANDBOX" },
-            json!({"aps": {"alert": {"title": req.from, "body": req.preview}, "sound": "default"}, "chat": data}),
+            json!({"aps": {"alert": {"title": title, "body": req.preview}, "sound": "default"}, "chat": data}),
         ),
     };
-    json!({"default": format!("{}: {}", req.from, req.preview), key: payload.to_string()}).to_string()
+    json!({"default": format!("{title}: {}", req.preview), key: payload.to_string()}).to_string()
 }
 
 #[cfg(test)]
@@ -147,6 +157,7 @@ mod tests {
             seq: 7,
             msg_id: MsgId::generate(1),
             preview: preview(body, PREVIEW_CHARS),
+            mention: false,
         }
     }
 

@@ -192,6 +192,17 @@ pub mod messages {
     pub const BY_MSG_ID_INDEX: &str = "byMsgId";
     /// On an update entry made by someone other than the sender: who (S), `moderator`.
     pub const BY: &str = "by";
+    /// On a reply: the quote of the message answered (M: `msgId`, `from`, `preview`).
+    pub const REPLY_TO: &str = "replyTo";
+    /// Users a message mentions (L of S, in the sender's order).
+    pub const MENTIONS: &str = "mentions";
+    /// Prefix of a message's reaction counts: one attribute (N) per emoji, `r:<emoji>`
+    /// (top-level, so `ADD` works on a message that has none yet).
+    pub const REACTION_PREFIX: &str = "r:";
+    /// The emoji the inbox owner put on the message (SS).
+    pub const MY_REACTIONS: &str = "myReactions";
+    /// On a reaction's update entry: the emoji was taken back (BOOL).
+    pub const REMOVED: &str = "removed";
 
     /// The index sort key of an entry.
     pub fn conv_seq(conversation: &str, seq: u64) -> String {
@@ -334,6 +345,10 @@ pub mod conversations {
     pub const NAME: &str = "name";
     /// While muted: until when, ms, or -1 until unmuted (N).
     pub const MUTED_UNTIL: &str = "mutedUntil";
+    /// Unread messages that mention the owner (N; absent: 0).
+    pub const MENTIONS: &str = "mentions";
+    /// The seq of the oldest of them (N).
+    pub const FIRST_MENTION: &str = "firstMention";
 }
 
 /// Groups: partitioned by group id, one metadata item and one item per member.

@@ -83,6 +83,18 @@ impl<S: InboxStore> InboxStore for Observed<S> {
     ) -> Result<Page, StoreError> {
         self.inner.history(user, conversation, before, limit).await
     }
+    async fn send_bucket(&self, user: &UserId) -> Result<Option<chat_core::ratelimit::Bucket>, StoreError> {
+        self.inner.send_bucket(user).await
+    }
+    async fn history_after(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        self.inner.history_after(user, conversation, after, limit).await
+    }
 }
 
 impl<S: ConversationStore> ConversationStore for Observed<S> {

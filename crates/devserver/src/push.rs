@@ -74,6 +74,7 @@ impl Notifier for DevNotifier {
                     "conversation": req.conversation,
                     "seq": req.seq,
                     "msgId": req.msg_id,
+                    "mention": req.mention,
                     "message": serde_json::from_str::<Value>(&chat_core::push::sns_message(endpoint.platform, req)).unwrap_or(Value::Null),
                 });
                 r.pushes.lock().unwrap_or_else(|p| p.into_inner()).entry(req.user.clone()).or_default().push(record);

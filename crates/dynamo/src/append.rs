@@ -16,8 +16,10 @@
 //! limit costs no item either. Two round trips in the common case; a 1:1 send writes 5
 //! items, as it did with counters and without summaries.
 //!
-//! An edit or delete first finds who holds the message (`conversations::holders`), then
-//! writes the same way per holder, plus the change to the message itself.
+//! An edit, delete or reaction first finds who holds the message
+//! (`conversations::holders`), then writes the same way per holder, plus the change to the
+//! message itself (`rich` for reactions). When its actor's send bucket is already empty
+//! it is refused before any of that, with the one read the first round needs anyway.
 //!
 //! Optimistic retries cost O(n²) attempts when n writers race for one inbox, so appends
 //! that one process makes to the same inboxes are first serialized in-process
@@ -29,11 +31,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chat_core::ids::UserId;
-use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, Origin, StoredAck};
+use chat_core::message::{AppendOutcome, IDEMPOTENCY_TTL_MS, NewMessage, Origin, StoredAck, UpdateKind};
+use chat_core::rich::Change;
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
-use crate::conversations::Holder;
+use crate::holders::Holder;
 use crate::items::{self, n};
 use crate::store::DynamoStore;
 use crate::txn::{
@@ -62,16 +65,38 @@ enum Round {
 
 pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
     let _guards = store.inbox_locks.lock_all(&msg.participants).await;
+    // An edit, delete or reaction whose actor's send bucket is already empty is refused
+    // with one read, before the reads of who holds the message and before any transaction:
+    // a flood of them costs a Query each, not conflicting transactions, and does not hold
+    // the inboxes' locks from others' sends. The read is the first round's own.
+    let mut sender_latest = None;
+    if msg.amends.is_some()
+        && let Some(limit) = msg.limit
+    {
+        let latest = latest_entries(store, std::slice::from_ref(&msg.from)).await?.remove(&msg.from);
+        let latest = latest.unwrap_or_default();
+        if let Err(retry_after_ms) = limit.take(latest.bucket, msg.ts) {
+            return Ok(AppendOutcome::RateLimited { retry_after_ms });
+        }
+        sender_latest = Some(latest);
+    }
     for round in 0..MAX_ROUNDS {
-        // An edit or delete goes to those who hold the message, found again each round (a
-        // delete in between makes the next round answer `NotFound`).
+        // An edit, delete or reaction goes to those who hold the message, found again each
+        // round (a delete in between makes the next round answer `NotFound`).
         let (msg, holders) = match msg.amends {
             None => (Cow::Borrowed(msg), HashMap::new()),
-            Some(_) => {
+            Some(kind) => {
                 if let Some(outcome) = earlier(store, msg).await? {
                     return Ok(outcome);
                 }
-                let Some(holders) = store.holders(msg).await? else { return Ok(AppendOutcome::NotFound) };
+                let Some((holders, own)) = store.holders(msg).await? else { return Ok(AppendOutcome::NotFound) };
+                if kind == UpdateKind::Reaction {
+                    match chat_core::rich::change_of(&own.reactions, &msg.body, msg.removed) {
+                        Change::Apply => {}
+                        Change::Unchanged => return Ok(AppendOutcome::Unchanged(msg.ack(own.seq))),
+                        Change::TooMany => return Ok(AppendOutcome::TooManyReactions),
+                    }
+                }
                 let participants = msg.participants.iter().filter(|u| holders.contains_key(u)).cloned().collect();
                 (Cow::Owned(NewMessage { participants, ..msg.clone() }), holders)
             }
@@ -79,7 +104,7 @@ pub(crate) async fn append(store: &DynamoStore, msg: &NewMessage) -> Result<Appe
         if msg.participants.len() > max_participants(&msg) {
             return crate::fanout::append_chunked(store, &msg, &holders).await;
         }
-        match append_round(store, &msg, &holders).await? {
+        match append_round(store, &msg, &holders, sender_latest.take()).await? {
             Round::Done(outcome) => return Ok(outcome),
             Round::Resume => return crate::fanout::append_chunked(store, &msg, &holders).await,
             Round::Retry => tokio::time::sleep(backoff(round)).await,
@@ -107,6 +132,7 @@ async fn append_round(
     store: &DynamoStore,
     msg: &NewMessage,
     holders: &HashMap<UserId, Holder>,
+    sender_latest: Option<Latest>,
 ) -> Result<Round, StoreError> {
     let idem_key = st::idempotency_key(msg.from.as_str(), msg.client_msg_id.as_str());
     // A user's own action also reads the sender's account item (a ban) in the same batch:
@@ -125,7 +151,18 @@ async fn append_round(
     if let Some((mine, theirs)) = &block_keys {
         keys.extend([mine.clone(), theirs.clone()]);
     }
-    let (state, latest) = tokio::try_join!(read_state(store, keys), latest_entries(store, &msg.participants))?;
+    // The sender's latest entry, when the caller read it already (in this lock), is not
+    // read again.
+    let unread: Vec<UserId> = match &sender_latest {
+        Some(_) => msg.participants.iter().filter(|u| **u != msg.from).cloned().collect(),
+        None => msg.participants.clone(),
+    };
+    let (state, mut latest) = tokio::try_join!(read_state(store, keys), latest_entries(store, &unread))?;
+    if let Some(own) = sender_latest
+        && msg.participants.contains(&msg.from)
+    {
+        latest.insert(msg.from.clone(), own);
+    }
     if let Some(item) = state.get(&idem_key) {
         let ack = items::ack_from(item)?;
         if items::is_pending(item) {

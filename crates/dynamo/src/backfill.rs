@@ -222,6 +222,10 @@ mod tests {
 
     fn entry(seq: u64, body: &str, kind: Option<UpdateKind>) -> InboxEntry {
         InboxEntry {
+            reply_to: None,
+            mentions: Vec::new(),
+            reactions: Default::default(),
+            removed: false,
             by: None,
             seq,
             msg_id: MsgId::from_stored(format!("m{seq}")),

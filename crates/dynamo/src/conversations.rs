@@ -69,7 +69,15 @@ pub(crate) fn message_summary_write(
         set.push("#name = :name");
         update = update.expression_attribute_names("#name", cv::NAME).expression_attribute_values(":name", s(name));
     }
-    let unread = if entry.counts_as_unread_for(user) {
+    let unread = if entry.mentions_unread(user) {
+        // A mention of the owner: counted, and the first one kept to jump to.
+        set.push("#first = if_not_exists(#first, :seq)");
+        update = update
+            .expression_attribute_names("#mentions", cv::MENTIONS)
+            .expression_attribute_names("#first", cv::FIRST_MENTION)
+            .expression_attribute_values(":one", n(1));
+        " ADD #unread :one, #mentions :one"
+    } else if entry.counts_as_unread_for(user) {
         update = update.expression_attribute_values(":one", n(1));
         " ADD #unread :one"
     } else {
@@ -121,7 +129,7 @@ pub(crate) fn amend_summary_write(
                     .expression_attribute_values(":empty", s(""))
                     .expression_attribute_values(":true", AttributeValue::Bool(true));
             }
-            None => {}
+            Some(UpdateKind::Reaction) | None => {}
         }
     }
     let expression = format!("SET {}", set.join(", "));
@@ -156,65 +164,24 @@ pub(crate) fn original_write(
             .expression_attribute_names("#att", m::ATTACHMENTS)
             .expression_attribute_values(":empty", s(""))
             .expression_attribute_values(":true", AttributeValue::Bool(true)),
+        UpdateKind::Reaction => {
+            return Err(StoreError::Corrupt("a reaction is written by rich::reaction_write".into()));
+        }
     };
     Ok(TransactWriteItem::builder().update(build(update.build())?).build())
 }
 
-/// Where an edit or delete lands for one participant.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Holder {
-    /// The message's seq in this participant's inbox.
-    pub(crate) original_seq: u64,
-    /// Whether it is the conversation's last message there (the preview follows).
-    pub(crate) last_is_target: bool,
-    /// Whether this participant has a summary of the conversation to move (one written
-    /// before summaries existed has none, and gets none from an edit).
-    pub(crate) has_summary: bool,
+/// Unread messages after a read marker.
+#[derive(Debug, Default)]
+struct Unread {
+    count: u64,
+    mentions: u64,
+    first_mention: Option<u64>,
 }
 
 impl DynamoStore {
-    fn summary_key(user: &UserId, conversation: &Conversation) -> Item {
+    pub(crate) fn summary_key(user: &UserId, conversation: &Conversation) -> Item {
         Item::from([(cv::PK.to_owned(), s(user.as_str())), (cv::SK.to_owned(), s(conversation.to_string()))])
-    }
-
-    /// The participants of `msg` (an edit or delete) who hold its message, with where it
-    /// is; `None` when the sender does not hold it as its own live message.
-    pub(crate) async fn holders(
-        &self,
-        msg: &chat_core::message::NewMessage,
-    ) -> Result<Option<HashMap<UserId, Holder>>, StoreError> {
-        match self.message(&msg.from, &msg.msg_id).await? {
-            Some(own) if own.from == msg.from.as_str() && !own.deleted => {}
-            _ => return Ok(None),
-        }
-        let found = futures_util::future::try_join_all(msg.participants.iter().map(|u| async move {
-            Ok::<_, StoreError>(match self.entry_key(u, &msg.msg_id).await? {
-                Some(item) => Some((u.clone(), get_n(&item, m::SK, "inbox entry")?)),
-                None => None,
-            })
-        }))
-        .await?;
-        let found: Vec<(UserId, u64)> = found.into_iter().flatten().collect();
-        let users: Vec<UserId> = found.iter().map(|(u, _)| u.clone()).collect();
-        let mut summaries = HashMap::new();
-        for chunk in users.chunks(100) {
-            let keys = chunk.iter().map(|u| Self::summary_key(u, &msg.conversation)).collect();
-            for item in self.batch_get(&self.tables.conversations, keys).await? {
-                let owner = UserId::parse(items::get_s(&item, cv::PK, "conversation summary")?)
-                    .map_err(|e| StoreError::Corrupt(format!("conversation summary: {e}")))?;
-                summaries.insert(owner, items::summary_from(&item)?);
-            }
-        }
-        Ok(Some(
-            found
-                .into_iter()
-                .map(|(u, original_seq)| {
-                    let summary = summaries.get(&u);
-                    let last_is_target = summary.is_some_and(|s| s.last.msg_id == msg.msg_id);
-                    (u, Holder { original_seq, last_is_target, has_summary: summary.is_some() })
-                })
-                .collect(),
-        ))
     }
 
     async fn summary(&self, user: &UserId, conversation: &Conversation) -> Result<Option<Item>, StoreError> {
@@ -230,24 +197,43 @@ impl DynamoStore {
         Ok(out.item().cloned())
     }
 
-    /// Messages from others in `conversation` after `after` in `user`'s inbox: one
-    /// counting Query on `byConversation` (paged when the range is large).
-    async fn count_unread(&self, user: &UserId, conversation: &Conversation, after: u64) -> Result<u64, StoreError> {
-        let mut total = 0u64;
+    /// Messages from others in `conversation` after `after` in `user`'s inbox, and (when
+    /// `mentions`: the summary counts some) which of them mention `user`: one Query on
+    /// `byConversation` (paged when the range is large), counting only unless mentions
+    /// are asked for (the read units are the same either way).
+    async fn count_unread(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        after: u64,
+        mentions: bool,
+    ) -> Result<Unread, StoreError> {
+        let mut total = Unread::default();
         let mut start: Option<Item> = None;
         let from_others = "#from <> :me AND #from <> :system";
         loop {
-            let out = self
+            let mut query = self
                 .conversation_messages(user, conversation, after.saturating_add(1), u64::MAX, from_others)
                 .expression_attribute_names("#from", m::FROM)
                 .expression_attribute_values(":me", s(user.as_str()))
                 .expression_attribute_values(":system", s(SYSTEM_SENDER))
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            total += u64::try_from(out.count()).unwrap_or(0);
+                .set_exclusive_start_key(start.take());
+            query = if mentions {
+                query
+                    .projection_expression("#seq, #mentions")
+                    .expression_attribute_names("#seq", m::SK)
+                    .expression_attribute_names("#mentions", m::MENTIONS)
+            } else {
+                query.select(Select::Count)
+            };
+            let out = query.send().await.map_err(unavailable)?;
+            total.count += u64::try_from(out.count()).unwrap_or(0);
+            for item in out.items() {
+                if crate::rich::mentions_from(item).contains(user) {
+                    total.mentions += 1;
+                    total.first_mention = total.first_mention.or(Some(get_n(item, m::SK, "inbox entry")?));
+                }
+            }
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
                 _ => return Ok(total),
@@ -330,21 +316,38 @@ impl ConversationStore for DynamoStore {
             if up_to <= summary.read_up_to {
                 return Ok(ReadOutcome::Unchanged(summary));
             }
-            let unread = self.count_unread(user, conversation, up_to).await?;
-            // Conditional on the summary read: an append in between changes `lastSeq`
-            // (and maybe the count), so the recount is redone.
-            let result = self
+            let unread = self.count_unread(user, conversation, up_to, summary.mentions > 0).await?;
+            // Mentions are recounted only where there were some (a summary without any
+            // keeps its size, and so its write units).
+            let (expression, mentions_too) = match (summary.mentions > 0, unread.first_mention) {
+                (false, _) => ("SET #read = :up, #unread = :unread", false),
+                (true, Some(_)) => ("SET #read = :up, #unread = :unread, #mentions = :mentions, #first = :first", true),
+                (true, None) => ("SET #read = :up, #unread = :unread, #mentions = :mentions REMOVE #first", true),
+            };
+            let mut update = self
                 .client
                 .update_item()
                 .table_name(&self.tables.conversations)
-                .set_key(Some(Self::summary_key(user, conversation)))
-                .update_expression("SET #read = :up, #unread = :unread")
+                .set_key(Some(Self::summary_key(user, conversation)));
+            if mentions_too {
+                update = update
+                    .expression_attribute_names("#mentions", cv::MENTIONS)
+                    .expression_attribute_names("#first", cv::FIRST_MENTION)
+                    .expression_attribute_values(":mentions", n(unread.mentions));
+                if let Some(first) = unread.first_mention {
+                    update = update.expression_attribute_values(":first", n(first));
+                }
+            }
+            // Conditional on the summary read: an append in between changes `lastSeq`
+            // (and maybe the count), so the recount is redone.
+            let result = update
+                .update_expression(expression)
                 .condition_expression("#seq = :seq AND #read = :was")
                 .expression_attribute_names("#read", cv::READ_UP_TO)
                 .expression_attribute_names("#unread", cv::UNREAD)
                 .expression_attribute_names("#seq", cv::LAST_SEQ)
                 .expression_attribute_values(":up", n(up_to))
-                .expression_attribute_values(":unread", n(unread))
+                .expression_attribute_values(":unread", n(unread.count))
                 .expression_attribute_values(":seq", n(summary.last_seq))
                 .expression_attribute_values(":was", n(summary.read_up_to))
                 .send()
@@ -352,7 +355,11 @@ impl ConversationStore for DynamoStore {
             match result {
                 Ok(_) => {
                     summary.read_up_to = up_to;
-                    summary.unread = unread;
+                    summary.unread = unread.count;
+                    if mentions_too {
+                        summary.mentions = unread.mentions;
+                        summary.first_mention = unread.first_mention;
+                    }
                     return Ok(ReadOutcome::Moved(summary));
                 }
                 Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {

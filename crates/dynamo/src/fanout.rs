@@ -28,7 +28,7 @@ use chat_core::ratelimit::RateLimit;
 use chat_core::schema::state as st;
 use chat_core::store::StoreError;
 
-use crate::conversations::Holder;
+use crate::holders::Holder;
 use crate::items::{self, Item, get_n, n, s};
 use crate::store::DynamoStore;
 use crate::txn::{

@@ -61,7 +61,9 @@ const HISTORY_READS: usize = 4;
 
 impl InboxStore for DynamoStore {
     async fn append(&self, msg: &NewMessage) -> Result<AppendOutcome, StoreError> {
-        crate::append::append(self, msg).await
+        // Boxed: the append's state (its reads, rounds and chunked fan-out) is large, and a
+        // debug build polls it on the caller's stack.
+        Box::pin(crate::append::append(self, msg)).await
     }
 
     async fn sync(&self, user: &UserId, after: u64, limit: u32) -> Result<Page, StoreError> {
@@ -121,5 +123,20 @@ impl InboxStore for DynamoStore {
             (None, false) => None,
         };
         Ok(Page { entries, next })
+    }
+
+    async fn send_bucket(&self, user: &UserId) -> Result<Option<chat_core::ratelimit::Bucket>, StoreError> {
+        let mut latest = crate::txn::latest_entries(self, std::slice::from_ref(user)).await?;
+        Ok(latest.remove(user).and_then(|l| l.bucket))
+    }
+
+    async fn history_after(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        DynamoStore::history_after(self, user, conversation, after, limit).await
     }
 }

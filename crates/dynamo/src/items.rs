@@ -120,6 +120,7 @@ pub fn entry_item(user: &UserId, entry: &InboxEntry) -> Item {
     if !entry.attachments.is_empty() {
         item.insert(m::ATTACHMENTS.to_owned(), crate::uploads::attachments_value(&entry.attachments));
     }
+    crate::rich::put_rich(&mut item, entry);
     if user.as_str() == entry.from && entry.kind.is_none() {
         // The sender's own entry collects receipts; the map must exist for `SET receipts.#u`.
         let receipts = entry.receipts.iter().map(|(u, st)| (u.to_string(), s(status_name(*st)))).collect();
@@ -172,6 +173,10 @@ pub fn entry_from(item: &Item) -> Result<InboxEntry, StoreError> {
         deleted: item.get(m::DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         attachments: crate::uploads::attachments_from(item.get(m::ATTACHMENTS))?,
         by: item.get(m::BY).and_then(|v| v.as_s().ok()).cloned(),
+        reply_to: crate::rich::reply_to_from(item),
+        mentions: crate::rich::mentions_from(item),
+        reactions: crate::rich::reactions_from(item),
+        removed: item.get(m::REMOVED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
     })
 }
 
@@ -195,6 +200,8 @@ pub fn summary_from(item: &Item) -> Result<ConversationSummary, StoreError> {
         unread: num(cv::UNREAD).unwrap_or(0),
         read_up_to: num(cv::READ_UP_TO).unwrap_or(0),
         muted_until: item.get(cv::MUTED_UNTIL).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()),
+        mentions: num(cv::MENTIONS).unwrap_or(0),
+        first_mention: num(cv::FIRST_MENTION),
     })
 }
 
@@ -274,6 +281,10 @@ mod tests {
     #[test]
     fn an_inbox_entry_survives_the_round_trip_and_is_indexed_by_conversation() {
         let entry = InboxEntry {
+            reply_to: None,
+            mentions: Vec::new(),
+            reactions: Default::default(),
+            removed: false,
             by: None,
             seq: 12,
             msg_id: MsgId::generate(7),
@@ -302,6 +313,10 @@ mod tests {
         let mut item = entry_item(
             &user("bob"),
             &InboxEntry {
+                reply_to: None,
+                mentions: Vec::new(),
+                reactions: Default::default(),
+                removed: false,
                 by: None,
                 seq: 1,
                 msg_id: MsgId::generate(1),

@@ -10,12 +10,13 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use chat_core::ids::UserId;
-use chat_core::message::{IDEMPOTENCY_TTL_MS, NewMessage};
+use chat_core::message::{IDEMPOTENCY_TTL_MS, NewMessage, UpdateKind};
 use chat_core::ratelimit::Bucket;
 use chat_core::schema::{messages as m, state as st};
 use chat_core::store::StoreError;
 
-use crate::conversations::{Holder, amend_summary_write, message_summary_write, original_write};
+use crate::conversations::{amend_summary_write, message_summary_write, original_write};
+use crate::holders::Holder;
 use crate::items::{self, Item, n, s};
 use crate::store::DynamoStore;
 use crate::unavailable;
@@ -176,6 +177,15 @@ pub(crate) fn participant_writes(
     let summaries = &store.tables.conversations;
     match (msg.amends, holder) {
         (None, _) => writes.push(message_summary_write(summaries, user, &entry, msg.name.as_deref(), on_top)?),
+        // A reaction: the message's counts, and no summary (the list does not move).
+        (Some(UpdateKind::Reaction), Some(h)) => writes.push(crate::rich::reaction_write(
+            &store.tables.messages,
+            user,
+            h.original_seq,
+            &msg.body,
+            msg.removed,
+            *user == msg.from,
+        )?),
         (Some(kind), Some(h)) => {
             writes.push(original_write(&store.tables.messages, user, h.original_seq, kind, &msg.body, msg.ts)?);
             if h.has_summary {
@@ -187,10 +197,13 @@ pub(crate) fn participant_writes(
     Ok(writes)
 }
 
-/// Items one participant adds to a transaction: entry and summary, and for an edit or
-/// delete the message changed in place.
+/// Items one participant adds to a transaction: entry and summary, for an edit or delete
+/// also the message changed in place; a reaction's entry and the message's counts.
 pub(crate) fn items_per_participant(msg: &NewMessage) -> usize {
-    if msg.amends.is_some() { 3 } else { 2 }
+    match msg.amends {
+        Some(UpdateKind::Reaction) | None => 2,
+        Some(_) => 3,
+    }
 }
 
 /// Puts an inbox entry at its seq only if that seq is still free: this condition is what

@@ -40,6 +40,9 @@ async fn an_interrupted_large_fan_out_is_resumed_by_the_retry_exactly_once() {
     let store = fresh_store().await;
     let members: Vec<UserId> = (0..60).map(|i| UserId::parse(&format!("u{i}")).expect("valid")).collect();
     let msg = NewMessage {
+        reply_to: None,
+        mentions: Vec::new(),
+        removed: false,
         origin: chat_core::message::Origin::User,
         msg_id: MsgId::generate(1_000),
         conversation: Conversation::Group(GroupId::parse("g").expect("valid")),
@@ -126,6 +129,9 @@ mod upgrade {
         let name = matches!(to, Conversation::Group(_)).then(|| "Trip".to_owned());
         let ts = now_ms();
         NewMessage {
+            reply_to: None,
+            mentions: Vec::new(),
+            removed: false,
             origin: chat_core::message::Origin::User,
             msg_id: MsgId::generate(ts),
             conversation: to,

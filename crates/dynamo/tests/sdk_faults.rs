@@ -28,6 +28,9 @@ async fn tables_and_client() -> (aws_sdk_dynamodb::config::Builder, TableNames) 
 
 fn message(from: &UserId, conversation: Conversation, participants: Vec<UserId>, cid: &str) -> NewMessage {
     NewMessage {
+        reply_to: None,
+        mentions: Vec::new(),
+        removed: false,
         origin: chat_core::message::Origin::User,
         msg_id: MsgId::generate(1_000),
         conversation,
@@ -86,7 +89,9 @@ async fn run(
                 | AppendOutcome::AttachmentRefused
                 | AppendOutcome::RateLimited { .. }
                 | AppendOutcome::Banned
-                | AppendOutcome::Blocked),
+                | AppendOutcome::Blocked
+                | AppendOutcome::Unchanged(_)
+                | AppendOutcome::TooManyReactions),
             ) => {
                 panic!("{tag}: {other:?}")
             }

@@ -84,6 +84,19 @@ impl<S: InboxStore> InboxStore for FaultyStore<S> {
     ) -> Result<Page, StoreError> {
         self.faults.run("history", self.inner.history(user, conversation, before, limit), store_error).await
     }
+    async fn send_bucket(&self, user: &UserId) -> Result<Option<chat_core::ratelimit::Bucket>, StoreError> {
+        self.faults.run("send_bucket", self.inner.send_bucket(user), store_error).await
+    }
+    async fn history_after(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let page = self.inner.history_after(user, conversation, after, limit);
+        self.faults.run("history_after", page, store_error).await
+    }
 }
 
 impl<S: ConversationStore> ConversationStore for FaultyStore<S> {

@@ -25,11 +25,11 @@ pub(crate) async fn send<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     fields.insert("action".into(), json!("send"));
     fields.remove("id");
     let frame = parse_frame(&Value::Object(fields).to_string())?;
-    let Action::Send { target, client_msg_id, body, attachments } = frame.action else {
+    let Action::Send { target, client_msg_id, body, attachments, extras } = frame.action else {
         return Err(ApiError::bad("not a message"));
     };
     let cmid = client_msg_id.to_string();
-    let ack = chat_send::server::send(&deps, &from, target, client_msg_id, body, attachments).await?;
+    let ack = chat_send::server::send(&deps, &from, target, client_msg_id, body, attachments, extras).await?;
     Ok(Json(serde_json::to_value(chat_send::ack_frame(None, &cmid, &ack)).unwrap_or_default()))
 }
 

@@ -109,8 +109,13 @@ pub async fn deliver<S: PushStore + ConversationStore, N: Notifier, P, C: Clock>
     deps: &Deps<S, N, P, C>,
     req: &PushRequest,
 ) -> Result<usize, StoreError> {
-    // A conversation its user muted pushes nothing (one read of its summary).
-    let summary = deps.store.summaries(&req.user, std::slice::from_ref(&req.conversation)).await?;
+    // A conversation its user muted pushes nothing (one read of its summary), except a
+    // message that mentions the user.
+    let summary = if req.mention {
+        Vec::new()
+    } else {
+        deps.store.summaries(&req.user, std::slice::from_ref(&req.conversation)).await?
+    };
     if summary.first().and_then(Option::as_ref).is_some_and(|s| s.muted(deps.clock.now_ms())) {
         tracing::info!(user = %req.user, "conversation muted; no push");
         return Ok(0);

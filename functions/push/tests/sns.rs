@@ -45,6 +45,7 @@ fn request(user: &str) -> PushRequest {
         seq: 3,
         msg_id: MsgId::generate(1),
         preview: "hello".into(),
+        mention: false,
     }
 }
 

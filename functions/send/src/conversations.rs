@@ -54,6 +54,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         client_msg_id: ClientMsgId,
     ) -> Result<(), Refusal> {
         let me = self.user;
+        self.refuse_spent_bucket().await?;
         let Some(own) = self.deps.store.message(me, &msg_id).await? else {
             return Err(Refusal::client(ErrorCode::NotFound, "no such message in your inbox"));
         };
@@ -82,6 +83,9 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             amends: Some(kind),
             name: None,
             attachments: Vec::new(),
+            reply_to: None,
+            mentions: Vec::new(),
+            removed: false,
         };
         if kind == UpdateKind::Edit {
             self.screen(&mut msg, chat_core::hook::HookKind::Edit).await?;
@@ -95,7 +99,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
 
     /// Who may hold a message of `conversation` now: both users of a 1:1, a group's
     /// current members (a removed member's copy stops changing) and the caller.
-    async fn participants(&self, conversation: &Conversation) -> Result<Vec<UserId>, Refusal> {
+    pub(crate) async fn participants(&self, conversation: &Conversation) -> Result<Vec<UserId>, Refusal> {
         let me = self.user;
         let mut users = match conversation {
             Conversation::Direct(a, b) => vec![a.clone(), b.clone()],

@@ -52,7 +52,17 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
         let (outcome, mut connections) =
             tokio::join!(self.deps.store.append(msg), self.connections_of(&msg.participants));
         Ok(match outcome? {
-            AppendOutcome::Duplicate(ack) => Stored { ack, recipients: Vec::new() },
+            // A resend, or a reaction that changes nothing: the ack, and nothing to deliver.
+            AppendOutcome::Duplicate(ack) | AppendOutcome::Unchanged(ack) => Stored { ack, recipients: Vec::new() },
+            AppendOutcome::TooManyReactions => {
+                return Err(Refusal::client(
+                    ErrorCode::TooLarge,
+                    format!(
+                        "you have {} different emoji on this message; take one back first",
+                        chat_core::rich::MAX_REACTIONS_PER_USER
+                    ),
+                ));
+            }
             AppendOutcome::AttachmentRefused => {
                 return Err(Refusal::client(
                     ErrorCode::BadRequest,
@@ -132,6 +142,7 @@ impl<S: ConnectionStore + InboxStore, P: Poster, C: Clock, Q: PushQueue> Request
                 seq: r.seq,
                 msg_id: msg.msg_id.clone(),
                 preview: preview(&chat_core::media::push_text(&msg.body, &msg.attachments), PREVIEW_CHARS),
+                mention: msg.mentions.contains(&r.user),
             })
             .collect();
         let hand_offs = requests.iter().map(|req| async move {

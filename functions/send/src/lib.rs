@@ -37,6 +37,7 @@ mod mutes;
 mod read;
 mod receipts;
 mod reports;
+mod rich;
 mod send;
 pub mod server;
 mod typing;
@@ -153,7 +154,8 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue>(
             let client_msg_id = match &request.action {
                 Action::Send { client_msg_id, .. }
                 | Action::Edit { client_msg_id, .. }
-                | Action::Delete { client_msg_id, .. } => Some(client_msg_id.to_string()),
+                | Action::Delete { client_msg_id, .. }
+                | Action::React { client_msg_id, .. } => Some(client_msg_id.to_string()),
                 Action::GroupCreate { client_msg_id, .. } => client_msg_id.as_ref().map(ToString::to_string),
                 _ => None,
             };
@@ -189,8 +191,11 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             }
         }
         match action {
-            Action::Send { target, client_msg_id, body, attachments } => {
-                self.send(target, client_msg_id, body, attachments).await.map(|_| None)
+            Action::Send { target, client_msg_id, body, attachments, extras } => {
+                self.send(target, client_msg_id, body, attachments, extras).await.map(|_| None)
+            }
+            Action::React { msg_id, emoji, removed, client_msg_id } => {
+                self.react(msg_id, emoji, removed, client_msg_id).await.map(|()| None)
             }
             Action::Upload { conversation, content_type, size, name } => {
                 self.upload(conversation, content_type, size, name).await.map(Some)
@@ -199,8 +204,13 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 self.attachment(msg_id, attachment_id, thumbnail).await.map(Some)
             }
             Action::Sync { after, limit } => self.sync(after, limit).await.map(Some),
-            Action::History { conversation, before, limit } => {
-                self.history(conversation, before, limit).await.map(Some)
+            Action::History { conversation, before, after, around, limit } => {
+                let window = match (after, around) {
+                    (Some(after), _) => rich::Window::After(after),
+                    (None, Some(seq)) => rich::Window::Around(seq),
+                    (None, None) => rich::Window::Before(before),
+                };
+                self.history(conversation, window, limit).await.map(Some)
             }
             Action::Typing { target } => self.typing(target).await.map(|()| None),
             Action::Receipt { msg_ids, status } => self.receipt(msg_ids, status).await.map(Some),

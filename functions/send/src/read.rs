@@ -4,10 +4,11 @@
 
 use chat_core::ids::Conversation;
 use chat_core::protocol::{EntryView, ErrorCode, ServerFrame, fit_page};
-use chat_core::store::{GroupStore, InboxStore, Page};
+use chat_core::store::{ConversationStore, GroupStore, InboxStore, Page};
 use chat_lambda::Refusal;
 
 use crate::Request;
+use crate::rich::{Slice, Window};
 
 /// The page's entries as clients see them, cut to fit one frame.
 fn views(page: Page) -> (Vec<EntryView>, Option<u64>) {
@@ -31,23 +32,27 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
     }
 }
 
-impl<S: InboxStore + GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
+impl<S: InboxStore + GroupStore + ConversationStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// Inbox entries after `after`, ascending.
     pub(crate) async fn sync(&self, after: u64, limit: u32) -> Result<ServerFrame, Refusal> {
         let (messages, next) = views(self.deps.store.sync(self.user, after, limit).await?);
         Ok(ServerFrame::Sync { id: self.id.clone(), messages, next })
     }
 
-    /// One conversation of the caller's inbox, newest first.
+    /// One conversation of the caller's inbox, newest first: before a seq, after one, or
+    /// around one. Quotes of originals deleted since are marked so.
     pub(crate) async fn history(
         &self,
         conversation: Conversation,
-        before: Option<u64>,
+        window: Window,
         limit: u32,
     ) -> Result<ServerFrame, Refusal> {
         self.participant_of(&conversation).await?;
-        let page = self.deps.store.history(self.user, &conversation, before, limit).await?;
-        let (messages, next) = views(page);
-        Ok(ServerFrame::History { id: self.id.clone(), conversation, messages, next })
+        let store = &self.deps.store;
+        let Slice { mut entries, next, prev } =
+            crate::rich::window(store, self.user, &conversation, window, limit).await?;
+        crate::rich::mark_deleted_quotes(store, self.user, &mut entries).await?;
+        let (messages, next) = views(Page { entries, next });
+        Ok(ServerFrame::History { id: self.id.clone(), conversation, messages, next, prev })
     }
 }

@@ -23,6 +23,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
         client_msg_id: ClientMsgId,
         body: String,
         uploads: Vec<chat_core::media::UploadId>,
+        extras: chat_core::protocol::SendExtras,
     ) -> Result<StoredAck, Refusal> {
         let me = self.user;
         let (conversation, participants, name) = match target {
@@ -42,6 +43,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
                 (Conversation::Group(gid), group.members, Some(group.name))
             }
         };
+        let (reply_to, mentions) = self.extras(&conversation, &participants, extras).await?;
         let attachments = self.attachments(&conversation, &uploads).await?;
         let now = self.deps.clock.now_ms();
         let mut msg = NewMessage {
@@ -58,6 +60,9 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             amends: None,
             name,
             attachments,
+            reply_to,
+            mentions,
+            removed: false,
         };
         self.screen(&mut msg, HookKind::Send).await?;
         let stored = self.store(&msg).await?;

@@ -39,6 +39,7 @@ pub async fn send<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     client_msg_id: ClientMsgId,
     body: String,
     uploads: Vec<UploadId>,
+    extras: chat_core::protocol::SendExtras,
 ) -> Result<StoredAck, Refusal> {
     if from.as_str() == SYSTEM_SENDER && !uploads.is_empty() {
         return Err(Refusal::client(ErrorCode::BadRequest, "system has no uploads to attach"));
@@ -57,7 +58,7 @@ pub async fn send<S: Store, P: Poster, C: Clock, Q: PushQueue>(
         },
         _ => {}
     }
-    deps.acting_as(from, Origin::Server).send(target, client_msg_id, body, uploads).await
+    deps.acting_as(from, Origin::Server).send(target, client_msg_id, body, uploads, extras).await
 }
 
 /// `DELETE /v1/messages/{msgId}`: a moderator's delete of a message of `conversation`,

@@ -212,3 +212,93 @@ async fn a_sync_page_is_one_request_and_connect_and_disconnect_keep_the_connecti
     let made: Vec<String> = log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
     assert_eq!(made, vec!["dynamodb:Query".to_owned()], "a sync page is one Query");
 }
+
+/// A group of `n` (alice and `m1`..), every member with one live connection, and a
+/// message from alice in it; returns the message's id.
+async fn group_with_message(setup: &DynamoStore, deps: &Deps<DynamoStore, RecordingPoster>, n: usize) -> String {
+    use chat_core::group::Group;
+    use chat_core::ids::GroupId;
+    use chat_core::store::GroupStore;
+
+    let members: Vec<UserId> = std::iter::once("alice".to_owned())
+        .chain((1..n).map(|i| format!("m{i}")))
+        .map(|u| UserId::parse(&u).expect("valid"))
+        .collect();
+    let group = Group::create(GroupId::parse("rx").expect("valid"), "rx".into(), members[0].clone(), &members[1..])
+        .expect("group");
+    setup.create_group(&group).await.expect("create");
+    setup.put_connection(&connection("alice", ALICE)).await.expect("put");
+    for m in &members[1..] {
+        setup.put_connection(&connection(m.as_str(), &format!("{m}="))).await.expect("put");
+    }
+    let body = r#"{"action":"send","group":"rx","clientMsgId":"g1","body":"react to me"}"#;
+    handle(deps, route_event("alice", ALICE, body)).await.expect("handled");
+    first_msg_id(setup, &members[0]).await.to_string()
+}
+
+async fn first_msg_id(store: &DynamoStore, user: &UserId) -> chat_core::ids::MsgId {
+    use chat_core::store::InboxStore;
+    let page = store.sync(user, 0, 1).await.expect("sync");
+    page.entries.into_iter().next().expect("a message").msg_id
+}
+
+/// What one reaction (from alice's fixture connection) costs: DynamoDB requests before
+/// its ack, and the items of each transaction, by table.
+async fn reaction_cost(
+    deps: &Deps<DynamoStore, RecordingPoster>,
+    log: &Log,
+    msg_id: &str,
+    cid: &str,
+) -> (usize, Vec<String>) {
+    let before = log.entries().len();
+    let body = format!(r#"{{"action":"react","msgId":"{msg_id}","emoji":"👍","clientMsgId":"{cid}"}}"#);
+    handle(deps, route_event("alice", ALICE, &body)).await.expect("handled");
+    let entries = log.entries()[before..].to_vec();
+    let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
+    let requests = entries[..ack_at].iter().filter(|e| e.starts_with("dynamodb:")).count();
+    let items = entries[..ack_at].iter().filter(|e| e.starts_with("items:")).cloned().collect();
+    (requests, items)
+}
+
+#[tokio::test]
+async fn what_a_reaction_costs_in_a_one_to_one_and_in_groups_of_10_and_100() {
+    // 1:1: bob's message, alice reacts (with the default limits: reactions take a token
+    // of the send bucket, read with the first round's reads).
+    let (setup, counted, log) = stores().await;
+    let deps = Deps { limits: Limits::default(), ..Deps::basic(counted, poster(&log)) };
+    setup.put_connection(&connection("alice", ALICE)).await.expect("put");
+    setup.put_connection(&connection("bob", "phone=")).await.expect("put");
+    handle(&deps, route_event("alice", ALICE, r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#))
+        .await
+        .expect("handled");
+    let alice = UserId::parse("alice").expect("valid");
+    let msg_id = first_msg_id(&setup, &alice).await.to_string();
+    let (requests, items) = reaction_cost(&deps, &log, &msg_id, "r1").await;
+    println!("1:1 reaction: {requests} DynamoDB requests, transactions {items:?}");
+    assert_eq!(items, vec!["items:messages=4,state=1;activity=0".to_owned()], "no summaries");
+    assert_eq!(requests, 13);
+    // The same again: acked, nothing written.
+    let (requests, items) = reaction_cost(&deps, &log, &msg_id, "r2").await;
+    println!("1:1 repeated reaction: {requests} DynamoDB requests, nothing written");
+    assert!(items.is_empty());
+
+    for n in [10usize, 100] {
+        let (setup, counted, log) = stores().await;
+        let deps = Deps::basic(counted, poster(&log));
+        let msg_id = group_with_message(&setup, &deps, n).await;
+        let (requests, items) = reaction_cost(&deps, &log, &msg_id, "r1").await;
+        println!("group of {n} reaction: {requests} DynamoDB requests, transactions {items:?}");
+        let written: usize = items
+            .iter()
+            .flat_map(|i| i.trim_start_matches("items:").split(';').next().unwrap_or("").split(','))
+            .filter_map(|kv| kv.split_once('=').and_then(|(_, v)| v.parse::<usize>().ok()))
+            .sum();
+        match n {
+            10 => {
+                assert_eq!((items.len(), written), (1, 21), "one transaction: 10 entries, 10 counts, the record");
+                assert_eq!(requests, 38);
+            }
+            _ => assert_eq!((items.len(), written), (4, 300), "chunks of 33: 100 entries, 100 counts, 100 markers"),
+        }
+    }
+}

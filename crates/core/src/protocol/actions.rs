@@ -98,6 +98,8 @@ action_table! {
     Unmute = "unmute" => Send,
     /// `report`: a message to the moderation queue.
     Report = "report" => Send,
+    /// `react`: an emoji on a message.
+    React = "react" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

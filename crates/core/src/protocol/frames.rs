@@ -17,7 +17,7 @@ pub type MessageView = InboxEntry;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateView {
-    /// `edit` or `delete`.
+    /// `edit`, `delete` or `reaction`.
     pub kind: UpdateKind,
     /// The message changed.
     pub msg_id: MsgId,
@@ -32,6 +32,12 @@ pub struct UpdateView {
     /// The new text, for an edit.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub body: Option<String>,
+    /// The emoji, for a reaction.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub emoji: Option<String>,
+    /// For a reaction: `by` took the emoji back.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub removed: bool,
 }
 
 /// One inbox entry in a `sync` or `history` page: a message, or (in `sync`) the record
@@ -39,6 +45,9 @@ pub struct UpdateView {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
+// Short-lived values built to be serialized once: boxing the message would cost an
+// allocation per frame to save stack bytes nobody keeps.
+#[allow(clippy::large_enum_variant)]
 pub enum EntryView {
     /// A message, in its latest state.
     Message(MessageView),
@@ -62,6 +71,8 @@ impl From<InboxEntry> for EntryView {
             None => Self::Message(e),
             Some(kind) => Self::Update(UpdateView {
                 kind,
+                emoji: (kind == UpdateKind::Reaction).then(|| e.body.clone()),
+                removed: e.removed,
                 body: (kind == UpdateKind::Edit).then_some(e.body),
                 msg_id: e.msg_id,
                 conversation: e.conversation,
@@ -140,6 +151,8 @@ pub struct GroupView {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
+// As `EntryView`: built to be serialized once.
+#[allow(clippy::large_enum_variant)]
 pub enum ServerFrame {
     /// The message is durably stored.
     Ack {
@@ -180,6 +193,10 @@ pub enum ServerFrame {
         messages: Vec<EntryView>,
         /// The `before` for the next (older) page, or null.
         next: Option<u64>,
+        /// After an `around` or `after` request: the `after` for the next newer page, when
+        /// there are newer messages.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        prev: Option<u64>,
     },
     /// An edit or delete of a message, to every participant's live connections.
     Update(UpdateView),
@@ -359,6 +376,10 @@ mod tests {
 
     fn view(seq: u64, body_len: usize, c: char) -> EntryView {
         EntryView::Message(MessageView {
+            reply_to: None,
+            mentions: Vec::new(),
+            reactions: Default::default(),
+            removed: false,
             by: None,
             seq,
             msg_id: MsgId::generate(1),

@@ -5,6 +5,7 @@
 mod actions;
 mod frames;
 mod request;
+mod rich;
 #[cfg(feature = "schema")]
 pub mod schema;
 
@@ -15,6 +16,7 @@ pub use request::{
     Action, FrameError, MAX_BODY_BYTES, MAX_GROUP_MEMBERS, MAX_LIST, MAX_PUSH_TOKEN, Platform, Request, Target,
     parse_frame,
 };
+pub use rich::SendExtras;
 
 /// The error codes of `error` frames; the set is fixed by the protocol.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -66,6 +66,8 @@ pub enum Action {
         body: String,
         /// Finished uploads to attach (0-10).
         attachments: Vec<crate::media::UploadId>,
+        /// The message answered, and users mentioned.
+        extras: super::rich::SendExtras,
     },
     /// Inbox entries after a seq.
     Sync {
@@ -80,8 +82,23 @@ pub enum Action {
         conversation: Conversation,
         /// Entries with `seq < before`, or the newest when absent.
         before: Option<u64>,
+        /// Instead of `before`: the messages right after this seq (newer ones).
+        after: Option<u64>,
+        /// Instead of `before`: the messages around this seq (half older, half newer).
+        around: Option<u64>,
         /// Page size, 1-100.
         limit: u32,
+    },
+    /// Add or take back an emoji on a message in the caller's inbox.
+    React {
+        /// The message.
+        msg_id: MsgId,
+        /// One emoji.
+        emoji: String,
+        /// Take it back instead.
+        removed: bool,
+        /// The client's id for this change (idempotent resends).
+        client_msg_id: ClientMsgId,
     },
     /// Mark received messages delivered or read.
     Receipt {
@@ -260,6 +277,7 @@ impl Action {
             Self::Mute { .. } => ActionKind::Mute,
             Self::Unmute { .. } => ActionKind::Unmute,
             Self::Report { .. } => ActionKind::Report,
+            Self::React { .. } => ActionKind::React,
         }
     }
 
@@ -284,16 +302,16 @@ pub struct FrameError {
 }
 
 impl FrameError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(super) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { id: None, client_msg_id: None, code, message: message.into() }
     }
 
-    fn bad(message: impl Into<String>) -> Self {
+    pub(super) fn bad(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
     }
 }
 
-fn id_error(field: &str, e: IdError) -> FrameError {
+pub(super) fn id_error(field: &str, e: IdError) -> FrameError {
     FrameError::bad(format!("{field}: {e}"))
 }
 
@@ -333,7 +351,7 @@ fn frame_id(obj: &Map<String, Value>) -> Result<Option<String>, FrameError> {
     }
 }
 
-fn fields<T: for<'de> Deserialize<'de>>(action: &str, v: Value) -> Result<T, FrameError> {
+pub(super) fn fields<T: for<'de> Deserialize<'de>>(action: &str, v: Value) -> Result<T, FrameError> {
     serde_json::from_value(v).map_err(|e| FrameError::bad(format!("{action}: {e}")))
 }
 
@@ -397,6 +415,8 @@ struct SyncFields {
 struct HistoryFields {
     conversation: Option<String>,
     before: Option<u64>,
+    after: Option<u64>,
+    around: Option<u64>,
     limit: Option<u32>,
 }
 
@@ -481,7 +501,15 @@ struct PushFields {
 fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
     let action = kind.name();
     match kind {
-        ActionKind::Send => parse_send(fields(action, v)?),
+        ActionKind::Send => {
+            let extras = super::rich::SendExtras::parse(&v)?;
+            let mut send = parse_send(fields(action, v)?)?;
+            if let Action::Send { extras: e, .. } = &mut send {
+                *e = extras;
+            }
+            Ok(send)
+        }
+        ActionKind::React => super::rich::parse_react(v),
         ActionKind::Sync => {
             let f: SyncFields = fields(action, v)?;
             Ok(Action::Sync { after: f.after.unwrap_or(0), limit: limit(f.limit, DEFAULT_SYNC_LIMIT)? })
@@ -489,9 +517,14 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
         ActionKind::History => {
             let f: HistoryFields = fields(action, v)?;
             let conversation = f.conversation.ok_or_else(|| FrameError::bad("conversation is required"))?;
+            if [f.before.is_some(), f.after.is_some(), f.around.is_some()].iter().filter(|b| **b).count() > 1 {
+                return Err(FrameError::bad("at most one of before, after and around"));
+            }
             Ok(Action::History {
                 conversation: Conversation::parse(&conversation).map_err(|e| id_error("conversation", e))?,
                 before: f.before,
+                after: f.after,
+                around: f.around,
                 limit: limit(f.limit, DEFAULT_HISTORY_LIMIT)?,
             })
         }
@@ -648,7 +681,7 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
     }
 }
 
-fn client_msg_id(given: Option<&str>) -> Result<ClientMsgId, FrameError> {
+pub(super) fn client_msg_id(given: Option<&str>) -> Result<ClientMsgId, FrameError> {
     let given = given.ok_or_else(|| FrameError::bad("clientMsgId is required"))?;
     ClientMsgId::parse(given).map_err(|e| id_error("clientMsgId", e))
 }
@@ -688,7 +721,7 @@ fn parse_send(f: SendFields) -> Result<Action, FrameError> {
         None if !attachments.is_empty() => String::new(),
         given => body(given)?,
     };
-    Ok(Action::Send { target, client_msg_id, body, attachments })
+    Ok(Action::Send { target, client_msg_id, body, attachments, extras: Default::default() })
 }
 
 fn limit(given: Option<u32>, default: u32) -> Result<u32, FrameError> {

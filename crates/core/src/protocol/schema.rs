@@ -94,6 +94,10 @@ client_frames! {
         body: Option<String>,
         /// 1-10 finished uploads of yours for this conversation.
         attachments: Option<Vec<AttachmentRef>>,
+        /// The message this one answers: one of this conversation in your inbox.
+        reply_to: Option<MsgId>,
+        /// Users of the conversation the message mentions (at most 50).
+        mentions: Option<Vec<UserId>>,
     }
     /// Inbox entries after a seq; answered with `sync`.
     Sync = "sync" {
@@ -108,6 +112,10 @@ client_frames! {
         conversation: Conversation,
         /// Entries with a smaller seq (the previous page's `next`).
         before: Option<u64>,
+        /// Instead of `before`: the messages right after this seq (a page's `prev`).
+        after: Option<u64>,
+        /// Instead of `before`: the messages around this seq, the message itself included.
+        around: Option<u64>,
         /// 1-100 (default 50).
         limit: Option<u32>,
     }
@@ -216,6 +224,18 @@ client_frames! {
         /// The new text (1 byte to 16 KiB).
         body: String,
         /// This edit's own id (idempotent resends).
+        client_msg_id: ClientMsgId,
+    }
+    /// Adds (or with `remove`, takes back) an emoji on a message in your inbox; answered
+    /// with `ack`.
+    React = "react" {
+        /// The message.
+        msg_id: MsgId,
+        /// One emoji (one grapheme cluster, at most 32 bytes).
+        emoji: String,
+        /// Take it back.
+        remove: Option<bool>,
+        /// This change's own id (idempotent resends).
         client_msg_id: ClientMsgId,
     }
     /// Takes back a message you sent; answered with `ack`.

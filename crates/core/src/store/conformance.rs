@@ -7,9 +7,11 @@ use futures_util::future::join_all;
 
 mod blocks;
 mod reports;
+mod rich;
 mod server;
 pub use blocks::*;
 pub use reports::*;
+pub use rich::*;
 pub use server::*;
 
 use super::{Connection, MembersChange, Spend, Store, Subscription};
@@ -32,6 +34,9 @@ pub fn dm(from: &str, to: &str, cid: &str, ts: u64) -> NewMessage {
         participants.push(b.clone());
     }
     NewMessage {
+        reply_to: None,
+        mentions: Vec::new(),
+        removed: false,
         origin: crate::message::Origin::User,
         msg_id: MsgId::generate(ts),
         conversation: Conversation::direct(&a, &b),
@@ -104,6 +109,9 @@ pub async fn a_client_msg_id_reused_for_another_message_is_a_conflict<S: Store>(
     // The same holds on the chunked path of a large group.
     let members: Vec<UserId> = (0..60).map(|i| user(&format!("r{i:02}"))).collect();
     let group = NewMessage {
+        reply_to: None,
+        mentions: Vec::new(),
+        removed: false,
         origin: crate::message::Origin::User,
         msg_id: MsgId::generate(500),
         conversation: Conversation::Group(GroupId::parse("sixty").expect("valid")),
@@ -325,6 +333,9 @@ pub async fn a_message_to_100_participants_is_stored_once_for_each<S: Store>(sto
     store.append(&dm("m005", "m007", "before", 1)).await.expect("append");
     let group = Conversation::Group(GroupId::parse("big").expect("valid"));
     let msg = NewMessage {
+        reply_to: None,
+        mentions: Vec::new(),
+        removed: false,
         origin: crate::message::Origin::User,
         msg_id: MsgId::generate(10),
         conversation: group.clone(),
@@ -860,6 +871,11 @@ macro_rules! store_conformance_tests {
             a_mute_is_kept_on_the_summary_until_unmuted,
             reports_make_one_case_per_message_counted_once_per_reporter,
             concurrent_reports_count_each_reporter_once,
+            replies_and_mentions_are_kept_and_counted,
+            reactions_take_a_seq_and_count_each_user_once,
+            concurrent_reactions_count_each_user_once,
+            a_reaction_in_a_large_group_reaches_every_holder_once,
+            history_after_pages_towards_the_newest,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -136,6 +136,22 @@ pub trait InboxStore: Send + Sync {
         before: Option<u64>,
         limit: u32,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+    /// `user`'s send bucket as its inbox carries it now (`None`: never charged): one read,
+    /// for refusing a request whose bucket is already empty before anything else is read.
+    fn send_bucket(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<crate::ratelimit::Bucket>, StoreError>> + Send;
+    /// Messages of `user` in `conversation` with `seq > after`: the `limit` nearest to it,
+    /// newest first; `next` is set (the page's newest seq) when newer ones remain. Update
+    /// entries are left out, as in `history`.
+    fn history_after(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 }
 
 /// Each user's conversation list, kept exact by every append (in the same atomic step).

@@ -219,7 +219,7 @@ impl Data {
                     if let Some(kind) = message.amends
                         && let Some(original) = self.entry_of_mut(user, &message.msg_id)
                     {
-                        original.amend(kind, &message.body, message.ts);
+                        original.amend(kind, &message.body, message.ts, message.removed, *user == message.from);
                     }
                     let inbox = self.inboxes.entry(user.clone()).or_default();
                     inbox.by_conversation.entry(message.conversation.clone()).or_default().push(*seq);
@@ -286,10 +286,12 @@ impl Data {
                 self.endpoints.entry(endpoint.user.clone()).or_default().insert(endpoint.token.clone(), endpoint);
             }
             Record::Read { user, conversation, up_to } => {
-                let unread = self.unread_after(&user, &conversation, up_to);
+                let (unread, mentions, first_mention) = self.unread_after(&user, &conversation, up_to);
                 if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
                     s.read_up_to = up_to;
                     s.unread = unread;
+                    s.mentions = mentions;
+                    s.first_mention = first_mention;
                 }
             }
             Record::PutUpload { upload } => {
@@ -352,23 +354,28 @@ impl Data {
         self.entry_mut(user, seq)
     }
 
-    /// Messages from others in `conversation` after `up_to`, in `user`'s inbox.
-    fn unread_after(&self, user: &UserId, conversation: &Conversation, up_to: u64) -> u64 {
-        let Some(inbox) = self.inboxes.get(user) else { return 0 };
-        let Some(seqs) = inbox.by_conversation.get(conversation) else { return 0 };
+    /// Messages from others in `conversation` after `up_to`, in `user`'s inbox: how many,
+    /// how many of them mention `user`, and the first of those.
+    fn unread_after(&self, user: &UserId, conversation: &Conversation, up_to: u64) -> (u64, u64, Option<u64>) {
+        let Some(inbox) = self.inboxes.get(user) else { return (0, 0, None) };
+        let Some(seqs) = inbox.by_conversation.get(conversation) else { return (0, 0, None) };
         let start = seqs.partition_point(|s| *s <= up_to);
-        seqs[start..]
+        let unread: Vec<&InboxEntry> = seqs[start..]
             .iter()
             .filter_map(|s| inbox.entries.get(usize::try_from(*s).ok()?.checked_sub(1)?))
             .filter(|e| e.counts_as_unread_for(user))
-            .count() as u64
+            .collect();
+        let mentions: Vec<u64> = unread.iter().filter(|e| e.mentions.contains(user)).map(|e| e.seq).collect();
+        (unread.len() as u64, mentions.len() as u64, mentions.first().copied())
     }
 
     /// The participants of an edit or delete who hold the message, or `None` when the
     /// sender does not (any more): it was deleted, or never was the sender's.
     fn holders(&self, m: &NewMessage) -> Option<Vec<UserId>> {
         let original = self.entry(&m.from, &m.msg_id)?;
-        if original.deleted || original.from != m.from.as_str() {
+        // Anyone holding a message may react to it; only its sender edits or deletes it.
+        let own = m.amends == Some(crate::message::UpdateKind::Reaction) || original.from == m.from.as_str();
+        if original.deleted || !own {
             return None;
         }
         Some(m.participants.iter().filter(|u| self.entry(u, &m.msg_id).is_some()).cloned().collect())
@@ -476,6 +483,15 @@ impl InboxStore for MemoryStore {
                 None => return Ok(AppendOutcome::NotFound),
             },
         };
+        if m.amends == Some(crate::message::UpdateKind::Reaction)
+            && let Some(own) = state.data.entry(&m.from, &m.msg_id)
+        {
+            match crate::rich::change_of(&own.reactions, &m.body, m.removed) {
+                crate::rich::Change::Apply => {}
+                crate::rich::Change::Unchanged => return Ok(AppendOutcome::Unchanged(m.ack(own.seq))),
+                crate::rich::Change::TooMany => return Ok(AppendOutcome::TooManyReactions),
+            }
+        }
         // A 1:1 with a block between the two: refused to the blocker; stored for the
         // blocked sender alone (who must not learn it is blocked).
         if let Some(other) = crate::store::blocks::direct_peer(m) {
@@ -546,6 +562,40 @@ impl InboxStore for MemoryStore {
             }
             entries.push(e.clone());
         }
+        Ok(Page { entries, next })
+    }
+
+    async fn send_bucket(&self, user: &UserId) -> Result<Option<crate::ratelimit::Bucket>, StoreError> {
+        Ok(self.lock().data.buckets.get(user).copied())
+    }
+
+    async fn history_after(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        after: u64,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let state = self.lock();
+        let Some(inbox) = state.data.inboxes.get(user) else { return Ok(Page::default()) };
+        let Some(seqs) = inbox.by_conversation.get(conversation) else { return Ok(Page::default()) };
+        let start = seqs.partition_point(|s| *s <= after);
+        let mut entries: Vec<InboxEntry> = Vec::with_capacity(limit as usize);
+        let mut next = None;
+        for s in &seqs[start..] {
+            let Some(e) = inbox.entries.get(usize::try_from(*s).unwrap_or(usize::MAX).saturating_sub(1)) else {
+                continue;
+            };
+            if !e.is_message() {
+                continue;
+            }
+            if entries.len() == limit as usize {
+                next = entries.last().map(|e| e.seq);
+                break;
+            }
+            entries.push(e.clone());
+        }
+        entries.reverse();
         Ok(Page { entries, next })
     }
 }
@@ -779,6 +829,45 @@ mod tests {
             assert_eq!((after.items[0].read_up_to, after.items[0].unread, after.items[0].last_seq), (1, 1, 3));
             let held = store.message(&user("bob"), &first.msg_id).await.expect("read").expect("held");
             assert_eq!(held.body, "edited");
+        }
+
+        #[tokio::test]
+        async fn a_reopened_store_has_the_replies_mentions_and_reactions() {
+            use crate::store::ConversationStore;
+            use crate::store::conformance::{dm, reaction, user};
+            let dir = temp_dir();
+            let store = MemoryStore::open(&dir).expect("open");
+            let first = dm("alice", "bob", "one", 10);
+            store.append(&first).await.expect("append");
+            store.append(&reaction("bob", &first, "👍", false, "r1", 20)).await.expect("react");
+            store.append(&reaction("alice", &first, "🎉", false, "r2", 25)).await.expect("react");
+            store.append(&reaction("alice", &first, "🎉", true, "r3", 26)).await.expect("take back");
+            let held = store.message(&user("bob"), &first.msg_id).await.expect("read").expect("held");
+            let reply = NewMessage {
+                reply_to: Some(crate::rich::ReplyTo::of(&held)),
+                mentions: vec![user("alice")],
+                ..dm("bob", "alice", "two", 30)
+            };
+            store.append(&reply).await.expect("reply");
+            let snapshot = |store: &MemoryStore| {
+                let store = store.clone();
+                async move {
+                    let mut out = Vec::new();
+                    for who in ["alice", "bob"] {
+                        out.push(format!("{:?}", store.sync(&user(who), 0, 100).await.expect("sync")));
+                        out.push(format!("{:?}", store.conversations(&user(who), None, 10).await.expect("list")));
+                    }
+                    out
+                }
+            };
+            let before = snapshot(&store).await;
+            drop(store);
+            let store = MemoryStore::open(&dir).expect("reopen");
+            assert_eq!(before, snapshot(&store).await);
+            let held = store.message(&user("alice"), &first.msg_id).await.expect("read").expect("held");
+            assert_eq!(held.reactions.keys().collect::<Vec<_>>(), ["👍"]);
+            let list = store.conversations(&user("alice"), None, 10).await.expect("list");
+            assert_eq!(list.items[0].mentions, 1);
         }
 
         #[tokio::test]
