@@ -137,9 +137,8 @@ async fn the_events_function_publishes_exactly_what_the_devserver_does(server: T
     };
     for table in ["state", "groups", "reports"] {
         let event = stream_records(&format!("{prefix}{table}")).await;
-        let answer = chat_events::handle(&deps, lambda_runtime::LambdaEvent::new(event, Default::default()))
-            .await
-            .expect("handled");
+        let handled = chat_events::handle(&deps, lambda_runtime::LambdaEvent::new(event, Default::default()));
+        let answer = chat_lambda::aws_log::function("events", handled).await.expect("handled");
         assert!(answer.batch_item_failures.is_empty(), "{table}: every record handled");
     }
     let from_streams: Vec<Value> = deps

@@ -77,8 +77,12 @@ async fn registering_creates_a_platform_endpoint_and_a_push_reaches_it_once() {
     let alice = UserId::parse("alice").expect("valid");
     assert_eq!(deps.store.endpoints(&alice).await.expect("list").len(), 1);
     let req = request("alice");
-    assert_eq!(deliver(&deps, &req).await.expect("deliver"), 1);
-    assert_eq!(deliver(&deps, &req).await.expect("deliver"), 0, "a retried request notifies nobody twice");
+    assert_eq!(chat_lambda::aws_log::function("push", deliver(&deps, &req)).await.expect("deliver"), 1);
+    assert_eq!(
+        chat_lambda::aws_log::function("push", deliver(&deps, &req)).await.expect("deliver"),
+        0,
+        "a retried request notifies nobody twice"
+    );
     // A platform without an application is refused.
     handle_route(
         &deps,
@@ -115,7 +119,7 @@ async fn a_disabled_endpoint_is_removed() {
         .send()
         .await
         .expect("disable");
-    assert_eq!(deliver(&deps, &request("alice")).await.expect("deliver"), 0);
+    assert_eq!(chat_lambda::aws_log::function("push", deliver(&deps, &request("alice"))).await.expect("deliver"), 0);
     assert!(deps.store.endpoints(&alice).await.expect("list").is_empty(), "the disabled device is forgotten");
 }
 
@@ -137,8 +141,12 @@ async fn a_device_token_moves_to_the_user_who_registers_it_last_and_unregister_t
     };
     handle_route(&deps, register("alice")).await.expect("handled");
     handle_route(&deps, register("bob")).await.expect("handled");
-    assert_eq!(deliver(&deps, &request("alice")).await.expect("deliver"), 0, "alice's pushes stop going there");
-    assert_eq!(deliver(&deps, &request("bob")).await.expect("deliver"), 1);
+    assert_eq!(
+        chat_lambda::aws_log::function("push", deliver(&deps, &request("alice"))).await.expect("deliver"),
+        0,
+        "alice's pushes stop going there"
+    );
+    assert_eq!(chat_lambda::aws_log::function("push", deliver(&deps, &request("bob"))).await.expect("deliver"), 1);
     let unregister = serde_json::json!({"action":"push.unregister","token":token}).to_string();
     handle_route(&deps, testing::route_event("alice", "TWegAcC4EowCHnA=", &unregister)).await.expect("handled");
     let endpoints = |sns: Sns, app: String| async move {

@@ -15,7 +15,15 @@ use chat_core::schema::TableNames;
 use chat_core::store::ConnectionStore;
 use chat_dynamo::DynamoStore;
 use chat_lambda::testing::{self, RecordingPoster, connection, route_event};
-use chat_send::{Deps, handle};
+use chat_send::Deps;
+
+/// The send function's handler, its AWS requests labelled as that function's (the test
+/// command checks each against the function's role in the synthesized stack).
+macro_rules! handle {
+    ($deps:expr, $event:expr) => {
+        chat_lambda::aws_log::function("send", chat_send::handle($deps, $event))
+    };
+}
 use lambda_runtime::LambdaEvent;
 
 /// Everything that went out, in order: DynamoDB operations and posts.
@@ -114,7 +122,7 @@ async fn a_one_to_one_send_writes_five_items_in_one_transaction_with_its_rate_li
     // which the append writes anyway, so it adds no request and no item.
     let deps = Deps { limits: Limits::default(), ..Deps::basic(counted, poster(&log)) };
     let body = r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#;
-    handle(&deps, route_event("alice", ALICE, body)).await.expect("handled");
+    handle!(&deps, route_event("alice", ALICE, body)).await.expect("handled");
 
     let entries = log.entries();
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
@@ -143,7 +151,7 @@ async fn a_one_to_one_send_writes_five_items_in_one_transaction_with_its_rate_li
     // neither summary moves in the index (no index writes for a back-and-forth).
     let before = log.entries().len();
     let reply = r#"{"action":"send","to":"bob","clientMsgId":"c2","body":"again"}"#;
-    handle(&deps, route_event("alice", ALICE, reply)).await.expect("handled");
+    handle!(&deps, route_event("alice", ALICE, reply)).await.expect("handled");
     let again: Vec<String> = log.entries()[before..].iter().filter(|e| e.starts_with("items:")).cloned().collect();
     assert_eq!(again, vec!["items:conversations=2,messages=2,state=1;activity=0".to_owned()]);
 }
@@ -168,7 +176,7 @@ async fn a_send_to_a_group_of_ten_writes_twenty_one_items_in_one_transaction() {
     }
     let deps = Deps::basic(counted, poster(&log));
     let body = r#"{"action":"send","group":"ten","clientMsgId":"g1","body":"hi all"}"#;
-    handle(&deps, route_event("alice", ALICE, body)).await.expect("handled");
+    handle!(&deps, route_event("alice", ALICE, body)).await.expect("handled");
     let entries = log.entries();
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
     let count = |name: &str| entries[..ack_at].iter().filter(|e| *e == name).count();
@@ -198,9 +206,8 @@ async fn a_sync_page_is_one_request_and_connect_and_disconnect_keep_the_connecti
         let e =
             testing::event(testing::fixtures::MESSAGE, |e| e["requestContext"]["routeKey"] = serde_json::json!(route));
         let before = log.entries().len();
-        chat_connect::connection::handle(&connect_deps, LambdaEvent::new(e, Default::default()))
-            .await
-            .expect("handled");
+        let connect = chat_connect::connection::handle(&connect_deps, LambdaEvent::new(e, Default::default()));
+        chat_lambda::aws_log::function("connect", connect).await.expect("handled");
         let made: Vec<String> =
             log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
         assert_eq!(made, expected, "{route}");
@@ -208,7 +215,7 @@ async fn a_sync_page_is_one_request_and_connect_and_disconnect_keep_the_connecti
 
     let deps = Deps::basic(store, poster(&log));
     let before = log.entries().len();
-    handle(&deps, route_event("alice", ALICE, r#"{"action":"sync","after":0,"limit":100}"#)).await.expect("handled");
+    handle!(&deps, route_event("alice", ALICE, r#"{"action":"sync","after":0,"limit":100}"#)).await.expect("handled");
     let made: Vec<String> = log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:")).cloned().collect();
     assert_eq!(made, vec!["dynamodb:Query".to_owned()], "a sync page is one Query");
 }
@@ -232,7 +239,7 @@ async fn group_with_message(setup: &DynamoStore, deps: &Deps<DynamoStore, Record
         setup.put_connection(&connection(m.as_str(), &format!("{m}="))).await.expect("put");
     }
     let body = r#"{"action":"send","group":"rx","clientMsgId":"g1","body":"react to me"}"#;
-    handle(deps, route_event("alice", ALICE, body)).await.expect("handled");
+    handle!(deps, route_event("alice", ALICE, body)).await.expect("handled");
     first_msg_id(setup, &members[0]).await.to_string()
 }
 
@@ -252,7 +259,7 @@ async fn reaction_cost(
 ) -> (usize, Vec<String>) {
     let before = log.entries().len();
     let body = format!(r#"{{"action":"react","msgId":"{msg_id}","emoji":"👍","clientMsgId":"{cid}"}}"#);
-    handle(deps, route_event("alice", ALICE, &body)).await.expect("handled");
+    handle!(deps, route_event("alice", ALICE, &body)).await.expect("handled");
     let entries = log.entries()[before..].to_vec();
     let ack_at = entries.iter().position(|e| e == "post:ack:TWegAcC4EowCHnA=").expect("an ack was posted");
     let requests = entries[..ack_at].iter().filter(|e| e.starts_with("dynamodb:")).count();
@@ -268,7 +275,7 @@ async fn what_a_reaction_costs_in_a_one_to_one_and_in_groups_of_10_and_100() {
     let deps = Deps { limits: Limits::default(), ..Deps::basic(counted, poster(&log)) };
     setup.put_connection(&connection("alice", ALICE)).await.expect("put");
     setup.put_connection(&connection("bob", "phone=")).await.expect("put");
-    handle(&deps, route_event("alice", ALICE, r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#))
+    handle!(&deps, route_event("alice", ALICE, r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#))
         .await
         .expect("handled");
     let alice = UserId::parse("alice").expect("valid");
