@@ -19,6 +19,23 @@ export type AttachmentUrl = Frame<'attachment'>;
 export type Uploaded = Frame<'uploaded'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
+/** A reply's quote of the message it answers: `{ msgId, from, preview?, deleted? }`. */
+export type Quote = NonNullable<Message['replyTo']>;
+/** A message's reactions as you see them: per emoji, `{ count, mine }`. */
+export type Reactions = NonNullable<Message['reactions']>;
+/** What `applyUpdate` changes: a message as the server sends it, or an app's own copy of one. */
+export type MessageLike = Pick<Message, 'msgId'> & Partial<Pick<Message, 'body' | 'editedAt' | 'deleted' | 'attachments' | 'reactions'>>;
+/** Emoji an app may offer as the quick choices of a reaction picker (any one emoji is taken). */
+export declare const QUICK_REACTIONS: readonly string[];
+/**
+ * `message` with `update` applied: an edit's new `body` and `editedAt`, a delete (no body,
+ * attachments or reactions, `deleted`), or a reaction's count moved by one (`mine` follows
+ * when `me` made it). Returns a new object, or `message` itself when the update is about
+ * another message or changes nothing. A reaction of yours already shown (`mine`), or the
+ * removal of one not shown, changes nothing: applying your own reaction twice (the value
+ * `react` resolved with, and the same change synced back) counts it once.
+ */
+export declare function applyUpdate<M extends MessageLike>(message: M, update: Update, me?: string): M;
 /** A conversation was muted or unmuted: `mutedUntil` is ms since the epoch, `-1` until
  *  unmuted, `null` when not muted (the same values as `conversations` items carry). */
 export interface Muted {
@@ -38,7 +55,9 @@ export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'un
 export interface ChatEvents {
     /** A message in your inbox, once, in seq order (your own from other devices too). */
     message: Message;
-    /** An edit or delete, once, in seq order. */
+    /** An edit, a delete or a reaction, once, in seq order (fold it into your copy of the
+     *  message with `applyUpdate`). A reaction already counted in a message that the same
+     *  `sync` brought in its latest state is not emitted again. */
     update: Update;
     receipt: Frame<'receipt'>;
     typing: Frame<'typing'>;
@@ -116,6 +135,11 @@ export declare class ChatClient {
     private connectTimer;
     /** `uploaded` notices by upload id (the latest 100). */
     private readonly checkedUploads;
+    /** The seq of messages seen (delivered, or in history pages) by msgId, the latest KNOWN_SEQS. */
+    private readonly messageSeqs;
+    /** Seqs acked to this client's own reactions whose entry was not seen yet, by seq: the
+     *  reacted msgId (see `onReactAck`). */
+    private readonly ownReactions;
     readonly group: {
         create: (name: string, members: string[], clientMsgId?: string) => Promise<Group>;
         add: (group: string, members: string[]) => Promise<Group>;
@@ -129,11 +153,13 @@ export declare class ChatClient {
     constructor(options: ChatClientOptions);
     /** Where the connection stands. */
     get state(): ConnectionState;
+    /** Your user id: the token's `sub` (known once a token was read), as the server acts for you. */
+    get user(): string | undefined;
     /** The last seq of your inbox processed (emitted, or acked to this client). */
     get lastSeq(): number;
     /** Sends (and edits, deletes) not acknowledged yet. */
     get unacked(): number;
-    /** The frames of the sends, edits and deletes not acknowledged yet, oldest first (also
+    /** The frames of the sends, edits, deletes and reactions not acknowledged yet, oldest first (also
      *  those a previous session left in storage: show them as "sending"). */
     pending(): Array<ClientFrame & {
         clientMsgId: string;
@@ -149,12 +175,25 @@ export declare class ChatClient {
     close(): void;
     /** Sends a message; resolves to its ack once it is stored for every participant (after
      *  reconnects if need be). `clientMsgId` defaults to a fresh ULID; `attachments` are
-     *  upload ids from `upload()` (then `body` may be empty). */
+     *  upload ids from `upload()` (then `body` may be empty); `replyTo` is the msgId of a
+     *  message of the same conversation it answers (participants see a quote of it);
+     *  `mentions` are users of the conversation it names (at most 50). */
     send(message: Target & {
         body?: string;
         clientMsgId?: string;
         attachments?: string[];
+        replyTo?: string;
+        mentions?: string[];
     }): Promise<Ack>;
+    /** Puts one emoji on a message in your inbox, or with `remove` takes it back. Goes
+     *  through the outbox like a send. Resolves with the change as an `update` of kind
+     *  `reaction` by you, to fold into your copy with `applyUpdate` like everyone else's
+     *  (your other devices get it as an `update` event). Reacting again with the same emoji,
+     *  or removing one you did not put there, changes nothing and resolves all the same. */
+    react(msgId: string, emoji: string, options?: {
+        remove?: boolean;
+        clientMsgId?: string;
+    }): Promise<Update>;
     /** A URL to upload a file of `size` bytes to, for a message in `conversation`. */
     uploadUrl(conversation: string, file: {
         contentType: string;
@@ -180,9 +219,14 @@ export declare class ChatClient {
     delete(msgId: string, clientMsgId?: string): Promise<Ack>;
     /** Fetches and emits everything after the last seq processed (done after every connect). */
     sync(): Promise<void>;
-    /** One conversation, newest first; page with `before: page.next`. */
+    /** One conversation, newest first; older pages with `before: page.next`. `around: seq`
+     *  (a seq of your inbox, such as a conversation's `firstMention`) gives the messages
+     *  around it, the message itself included; `after: seq` the ones right after it. After
+     *  either, `page.prev` (when newer messages remain) is the `after` of the next newer page. */
     history(conversation: string, page?: {
         before?: number;
+        after?: number;
+        around?: number;
         limit?: number;
     }): Promise<HistoryPage>;
     /** Your conversations, most recent first, with unread counts; page with `before: page.next`. */
@@ -243,7 +287,14 @@ export declare class ChatClient {
     private untilChecked;
     private onUploaded;
     private onError;
+    /** A reaction's ack names the change's seq in your inbox, or, when it changed nothing
+     *  (a repeat), the message's own seq: only the first is this client's own entry. Known
+     *  message seqs tell them apart; an unknown one waits for its entry (see `deliver`). */
+    private onReactAck;
+    private knowSeq;
     private deliverOwn;
+    /** Takes an entry in (unless seen already); `counted`: a reaction that a message this
+     *  sync delivered already shows. Returns whether the entry will be emitted. */
     private deliver;
     private drain;
     private syncPages;

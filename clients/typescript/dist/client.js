@@ -8,9 +8,57 @@
 // - Inbox entries (messages and updates) are emitted exactly once, in seq order: live
 //   frames ahead of a gap wait while `sync` fetches what is missing; entries at or below
 //   the last seq processed are dropped. The last seq is persisted, so a reload resumes.
+// - `applyUpdate` folds an edit, a delete or a reaction into an app's copy of a message.
 import { ChatError } from './errors.js';
 import { memoryStorage } from './storage.js';
 import { ulid } from './ulid.js';
+/** Emoji an app may offer as the quick choices of a reaction picker (any one emoji is taken). */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🎉'];
+/**
+ * `message` with `update` applied: an edit's new `body` and `editedAt`, a delete (no body,
+ * attachments or reactions, `deleted`), or a reaction's count moved by one (`mine` follows
+ * when `me` made it). Returns a new object, or `message` itself when the update is about
+ * another message or changes nothing. A reaction of yours already shown (`mine`), or the
+ * removal of one not shown, changes nothing: applying your own reaction twice (the value
+ * `react` resolved with, and the same change synced back) counts it once.
+ */
+export function applyUpdate(message, update, me) {
+    if (update.msgId !== message.msgId)
+        return message;
+    switch (update.kind) {
+        case 'edit':
+            return { ...message, body: update.body ?? '', editedAt: update.ts };
+        case 'delete': {
+            const { reactions: _gone, ...rest } = message;
+            return { ...rest, body: '', attachments: [], deleted: true };
+        }
+        case 'reaction': {
+            const emoji = update.emoji;
+            if (!emoji || message.deleted)
+                return message;
+            const removed = update.removed === true;
+            const mineNow = update.by === me;
+            const tally = message.reactions?.[emoji] ?? { count: 0, mine: false };
+            // Your own change, already there (or already gone): nothing to count.
+            if (mineNow && tally.mine !== removed)
+                return message;
+            const next = {
+                count: Math.max(0, tally.count + (removed ? -1 : 1)),
+                mine: mineNow ? !removed : tally.mine,
+            };
+            const reactions = { ...message.reactions };
+            if (next.count === 0 && !next.mine)
+                delete reactions[emoji];
+            else
+                reactions[emoji] = next;
+            const rest = { ...message };
+            delete rest.reactions;
+            return Object.keys(reactions).length ? { ...rest, reactions } : rest;
+        }
+        default:
+            return message;
+    }
+}
 /** Every reason `report` takes, in the order an app would offer them. */
 export const REPORT_REASONS = [
     'spam',
@@ -29,6 +77,8 @@ export function isMuted(mutedUntil, now = Date.now()) {
 }
 /** A marker for seqs this client learned from its own acks: processed, never emitted. */
 const OWN = Symbol('own');
+/** How many messages' seqs are remembered (to tell a reaction's own seq from its message's). */
+const KNOWN_SEQS = 5000;
 /** WebSocket ready states (numbers, so a WebSocket passed in the options needs no statics). */
 const OPEN = 1;
 const CLOSING = 2;
@@ -54,6 +104,11 @@ export class ChatClient {
         this.listeners = new Map();
         /** `uploaded` notices by upload id (the latest 100). */
         this.checkedUploads = new Map();
+        /** The seq of messages seen (delivered, or in history pages) by msgId, the latest KNOWN_SEQS. */
+        this.messageSeqs = new Map();
+        /** Seqs acked to this client's own reactions whose entry was not seen yet, by seq: the
+         *  reacted msgId (see `onReactAck`). */
+        this.ownReactions = new Map();
         this.group = {
             create: (name, members, clientMsgId) => this.request({ action: 'group.create', name, members, ...(clientMsgId ? { clientMsgId } : {}) }),
             add: (group, members) => this.request({ action: 'group.add', group, members }),
@@ -77,6 +132,10 @@ export class ChatClient {
     get state() {
         return this.current;
     }
+    /** Your user id: the token's `sub` (known once a token was read), as the server acts for you. */
+    get user() {
+        return this.me;
+    }
     /** The last seq of your inbox processed (emitted, or acked to this client). */
     get lastSeq() {
         return this.seq;
@@ -85,7 +144,7 @@ export class ChatClient {
     get unacked() {
         return this.outbox.size;
     }
-    /** The frames of the sends, edits and deletes not acknowledged yet, oldest first (also
+    /** The frames of the sends, edits, deletes and reactions not acknowledged yet, oldest first (also
      *  those a previous session left in storage: show them as "sending"). */
     pending() {
         return [...this.outbox.values()].map((o) => o.frame);
@@ -141,11 +200,36 @@ export class ChatClient {
     }
     /** Sends a message; resolves to its ack once it is stored for every participant (after
      *  reconnects if need be). `clientMsgId` defaults to a fresh ULID; `attachments` are
-     *  upload ids from `upload()` (then `body` may be empty). */
+     *  upload ids from `upload()` (then `body` may be empty); `replyTo` is the msgId of a
+     *  message of the same conversation it answers (participants see a quote of it);
+     *  `mentions` are users of the conversation it names (at most 50). */
     send(message) {
-        const { clientMsgId = ulid(), attachments, ...rest } = message;
+        const { clientMsgId = ulid(), attachments, replyTo, mentions, ...rest } = message;
         const files = attachments?.length ? { attachments: attachments.map((uploadId) => ({ uploadId })) } : {};
-        return this.enqueue({ action: 'send', ...rest, ...files, clientMsgId });
+        const reply = replyTo ? { replyTo } : {};
+        const named = mentions?.length ? { mentions: [...new Set(mentions)] } : {};
+        return this.enqueue({ action: 'send', ...rest, ...files, ...reply, ...named, clientMsgId });
+    }
+    /** Puts one emoji on a message in your inbox, or with `remove` takes it back. Goes
+     *  through the outbox like a send. Resolves with the change as an `update` of kind
+     *  `reaction` by you, to fold into your copy with `applyUpdate` like everyone else's
+     *  (your other devices get it as an `update` event). Reacting again with the same emoji,
+     *  or removing one you did not put there, changes nothing and resolves all the same. */
+    async react(msgId, emoji, options = {}) {
+        const { remove = false, clientMsgId = ulid() } = options;
+        const ack = await this.enqueue({ action: 'react', msgId, emoji, ...(remove ? { remove: true } : {}), clientMsgId });
+        this.me ?? (this.me = (await this.whoami().catch(() => undefined))?.user);
+        return {
+            type: 'update',
+            kind: 'reaction',
+            msgId: ack.msgId,
+            conversation: ack.conversation,
+            seq: ack.seq,
+            by: this.me ?? '',
+            emoji,
+            ...(remove ? { removed: true } : {}),
+            ts: ack.ts,
+        };
     }
     /** A URL to upload a file of `size` bytes to, for a message in `conversation`. */
     uploadUrl(conversation, file) {
@@ -213,9 +297,16 @@ export class ChatClient {
         }
         return this.syncing;
     }
-    /** One conversation, newest first; page with `before: page.next`. */
-    history(conversation, page = {}) {
-        return this.request({ action: 'history', conversation, ...page });
+    /** One conversation, newest first; older pages with `before: page.next`. `around: seq`
+     *  (a seq of your inbox, such as a conversation's `firstMention`) gives the messages
+     *  around it, the message itself included; `after: seq` the ones right after it. After
+     *  either, `page.prev` (when newer messages remain) is the `after` of the next newer page. */
+    async history(conversation, page = {}) {
+        const reply = (await this.request({ action: 'history', conversation, ...page }));
+        for (const m of reply.messages)
+            if (m.type !== 'update')
+                this.knowSeq(m.msgId, m.seq);
+        return reply;
     }
     /** Your conversations, most recent first, with unread counts; page with `before: page.next`. */
     conversations(page = {}) {
@@ -492,7 +583,8 @@ export class ChatClient {
                 return this.onAck(f);
             case 'message':
             case 'update':
-                return this.deliver(f);
+                this.deliver(f);
+                return;
             case 'receipt':
                 return this.emit('receipt', f);
             case 'typing':
@@ -517,8 +609,14 @@ export class ChatClient {
         }
     }
     onAck(a) {
+        const frame = this.outbox.get(a.clientMsgId)?.frame;
         this.outbox.delete(a.clientMsgId);
-        this.deliverOwn(a.seq);
+        if (frame?.action === 'react')
+            this.onReactAck(a);
+        else
+            this.deliverOwn(a.seq);
+        if (frame?.action === 'send')
+            this.knowSeq(a.msgId, a.seq);
         this.persist();
         const s = this.sends.get(a.clientMsgId);
         this.sends.delete(a.clientMsgId);
@@ -576,23 +674,55 @@ export class ChatClient {
         }
         this.emit('error', new ChatError(e.code, e.message, e.retryAfterMs ?? undefined));
     }
+    /** A reaction's ack names the change's seq in your inbox, or, when it changed nothing
+     *  (a repeat), the message's own seq: only the first is this client's own entry. Known
+     *  message seqs tell them apart; an unknown one waits for its entry (see `deliver`). */
+    onReactAck(a) {
+        if (a.seq <= this.seq)
+            return;
+        const known = this.messageSeqs.get(a.msgId);
+        if (known === a.seq)
+            return;
+        if (known !== undefined)
+            return this.deliverOwn(a.seq);
+        this.ownReactions.set(a.seq, a.msgId);
+        if (this.current === 'online')
+            void this.sync().catch(() => undefined);
+    }
+    knowSeq(msgId, seq) {
+        this.messageSeqs.delete(msgId);
+        this.messageSeqs.set(msgId, seq);
+        if (this.messageSeqs.size > KNOWN_SEQS) {
+            const oldest = this.messageSeqs.keys().next().value;
+            if (oldest !== undefined)
+                this.messageSeqs.delete(oldest);
+        }
+    }
     deliverOwn(seq) {
         if (seq <= this.seq)
             return;
         this.buffered.set(seq, OWN);
         this.drain();
     }
-    deliver(entry) {
+    /** Takes an entry in (unless seen already); `counted`: a reaction that a message this
+     *  sync delivered already shows. Returns whether the entry will be emitted. */
+    deliver(entry, counted = false) {
         if (entry.seq <= this.seq)
-            return; // seen already: a duplicate, or replayed by sync
+            return false; // seen already: a duplicate, or replayed by sync
+        if (entry.type === 'message')
+            this.knowSeq(entry.msgId, entry.seq);
         // One of our own sends whose ack is still on its way (a sync can overtake it): the
         // ack tells the sender; it is not a message from elsewhere.
-        const own = entry.type === 'message' &&
+        const own = (entry.type === 'message' &&
             entry.from === this.me &&
             typeof entry.clientMsgId === 'string' &&
-            this.outbox.has(entry.clientMsgId);
-        this.buffered.set(entry.seq, own ? OWN : entry);
+            this.outbox.has(entry.clientMsgId)) ||
+            // This client's own reaction, acked before its entry was known.
+            (entry.type === 'update' && entry.kind === 'reaction' && this.ownReactions.get(entry.seq) === entry.msgId && entry.by === this.me);
+        this.ownReactions.delete(entry.seq);
+        this.buffered.set(entry.seq, own || counted ? OWN : entry);
         this.drain();
+        return !own && !counted;
     }
     drain() {
         const before = this.seq;
@@ -607,18 +737,27 @@ export class ChatClient {
             else
                 this.emit('message', e);
         }
-        if (this.seq !== before)
+        if (this.seq !== before) {
             this.persist();
+            for (const seq of this.ownReactions.keys())
+                if (seq <= this.seq)
+                    this.ownReactions.delete(seq);
+        }
         // Something is missing below what arrived: fetch it.
         if (this.buffered.size > 0 && !this.syncing && this.current === 'online')
             void this.sync().catch(() => undefined);
     }
     async syncPages() {
         let after = this.seq;
+        // Messages this sync emitted: they come in their latest state, their reactions counted.
+        const fresh = new Set();
         for (;;) {
             const page = (await this.request({ action: 'sync', after, limit: 100 }));
-            for (const e of page.messages)
-                this.deliver(e);
+            for (const e of page.messages) {
+                const counted = e.type === 'update' && e.kind === 'reaction' && fresh.has(e.msgId);
+                if (this.deliver(e, counted) && e.type === 'message')
+                    fresh.add(e.msgId);
+            }
             if (page.next === null || page.next === undefined)
                 return;
             after = page.next;

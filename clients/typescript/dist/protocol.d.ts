@@ -47,6 +47,8 @@ export type ClientFrame = (Send & {
     action: 'read';
 }) | (Edit & {
     action: 'edit';
+}) | (React & {
+    action: 'react';
 }) | (Delete & {
     action: 'delete';
 }) | (Upload & {
@@ -81,6 +83,14 @@ export type Send = Send1 & {
      * Echoed on every direct reply (at most 64 characters).
      */
     id?: string | null;
+    /**
+     * Users of the conversation the message mentions (at most 50).
+     */
+    mentions?: UserId[] | null;
+    /**
+     * The message this one answers: one of this conversation in your inbox.
+     */
+    replyTo?: MsgId | null;
 };
 export type Send1 = {
     /**
@@ -115,19 +125,19 @@ export type GroupId = string;
  */
 export type ClientMsgId = string;
 /**
- * `dm:<a>:<b>` (the two user ids sorted bytewise) or `group:<groupId>`.
- *
- * This interface was referenced by `ChatProtocol`'s JSON-Schema
- * via the `definition` "Conversation".
- */
-export type Conversation = string;
-/**
  * The server's id of a message: a ULID, the same for every participant.
  *
  * This interface was referenced by `ChatProtocol`'s JSON-Schema
  * via the `definition` "MsgId".
  */
 export type MsgId = string;
+/**
+ * `dm:<a>:<b>` (the two user ids sorted bytewise) or `group:<groupId>`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Conversation".
+ */
+export type Conversation = string;
 /**
  * A receipt status; `Read` implies `Delivered`, so statuses are ordered.
  *
@@ -237,6 +247,11 @@ export type ServerFrame = {
      * The `before` for the next (older) page, or null.
      */
     next?: number | null;
+    /**
+     * After an `around` or `after` request: the `after` for the next newer page, when
+     * there are newer messages.
+     */
+    prev?: number | null;
     type: 'history';
 } | (UpdateView & {
     type: 'update';
@@ -463,7 +478,7 @@ export type ServerFrame = {
  * This interface was referenced by `ChatProtocol`'s JSON-Schema
  * via the `definition` "UpdateKind".
  */
-export type UpdateKind = 'edit' | 'delete';
+export type UpdateKind = 'edit' | 'delete' | 'reaction';
 /**
  * One inbox entry in a `sync` or `history` page: a message, or (in `sync`) the record
  * of an edit or delete at its own seq. Tagged with `type` like the live frames.
@@ -543,6 +558,14 @@ export interface Sync {
  * via the `definition` "History".
  */
 export interface History {
+    /**
+     * Instead of `before`: the messages right after this seq (a page's `prev`).
+     */
+    after?: number | null;
+    /**
+     * Instead of `before`: the messages around this seq, the message itself included.
+     */
+    around?: number | null;
     /**
      * Entries with a smaller seq (the previous page's `next`).
      */
@@ -871,6 +894,35 @@ export interface Edit {
     msgId: MsgId;
 }
 /**
+ * Adds (or with `remove`, takes back) an emoji on a message in your inbox; answered
+ * with `ack`.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "React".
+ */
+export interface React {
+    /**
+     * This change's own id (idempotent resends).
+     */
+    clientMsgId: ClientMsgId;
+    /**
+     * One emoji (one grapheme cluster, at most 32 bytes).
+     */
+    emoji: string;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+    /**
+     * The message.
+     */
+    msgId: MsgId;
+    /**
+     * Take it back.
+     */
+    remove?: boolean | null;
+}
+/**
  * Takes back a message you sent; answered with `ack`.
  *
  * This interface was referenced by `ChatProtocol`'s JSON-Schema
@@ -1021,15 +1073,30 @@ export interface InboxEntry {
      */
     kind?: UpdateKind | null;
     /**
+     * Users of the conversation the message mentions.
+     */
+    mentions?: UserId[];
+    /**
      * Server id of the message, shared by every participant's entry.
      */
     msgId: MsgId;
+    /**
+     * The message's reactions as this reader sees them: per emoji, how many users put it
+     * there and whether the reader did.
+     */
+    reactions?: {
+        [k: string]: Tally | undefined;
+    };
     /**
      * On the sender's own entry: latest receipt status per recipient.
      */
     receipts?: {
         [k: string]: ReceiptStatus | undefined;
     };
+    /**
+     * A reply: the message it answers, quoted as it was when the reply was sent.
+     */
+    replyTo?: ReplyTo | null;
     /**
      * Position in this user's inbox (1, 2, 3, ... with no gaps).
      */
@@ -1076,6 +1143,46 @@ export interface Attachment2 {
     width?: number | null;
 }
 /**
+ * One emoji on a message, as the reader sees it.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "Tally".
+ */
+export interface Tally {
+    /**
+     * How many users put it there.
+     */
+    count: number;
+    /**
+     * Whether the reader is one of them.
+     */
+    mine: boolean;
+}
+/**
+ * The message a reply answers, as it was when the reply was sent.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "ReplyTo".
+ */
+export interface ReplyTo {
+    /**
+     * Set (in `history`) when the original has been deleted since.
+     */
+    deleted?: boolean;
+    /**
+     * Its sender.
+     */
+    from: string;
+    /**
+     * The original message.
+     */
+    msgId: MsgId;
+    /**
+     * At most 100 characters of it (left out once the original is deleted).
+     */
+    preview?: string;
+}
+/**
  * An edit or delete as clients see it: live as an `update` frame, and at its seq in
  * `sync` pages.
  *
@@ -1096,13 +1203,21 @@ export interface UpdateView {
      */
     conversation: Conversation;
     /**
-     * `edit` or `delete`.
+     * The emoji, for a reaction.
+     */
+    emoji?: string | null;
+    /**
+     * `edit`, `delete` or `reaction`.
      */
     kind: UpdateKind;
     /**
      * The message changed.
      */
     msgId: MsgId;
+    /**
+     * For a reaction: `by` took the emoji back.
+     */
+    removed?: boolean;
     /**
      * This change's seq in the reader's inbox.
      */
@@ -1125,6 +1240,10 @@ export interface ConversationSummary {
      */
     conversation: Conversation;
     /**
+     * The seq of the oldest unread message that mentions the owner, to jump to.
+     */
+    firstMention?: number | null;
+    /**
      * The latest message (edits and deletes of it show).
      */
     last: LastMessage;
@@ -1132,6 +1251,10 @@ export interface ConversationSummary {
      * The seq of the latest entry of this conversation in the owner's inbox.
      */
     lastSeq: number;
+    /**
+     * Unread messages that mention the owner (cleared by `read` like `unread`; absent: 0).
+     */
+    mentions?: number;
     /**
      * While the owner muted it: until when (ms), or `-1` until unmuted. No push then.
      */

@@ -8,6 +8,7 @@
 // - Inbox entries (messages and updates) are emitted exactly once, in seq order: live
 //   frames ahead of a gap wait while `sync` fetches what is missing; entries at or below
 //   the last seq processed are dropped. The last seq is persisted, so a reload resumes.
+// - `applyUpdate` folds an edit, a delete or a reaction into an app's copy of a message.
 import { ChatError } from './errors.js';
 import type { ClientFrame, ServerFrame } from './protocol.js';
 import { type ChatStorage, memoryStorage } from './storage.js';
@@ -29,6 +30,57 @@ export type AttachmentUrl = Frame<'attachment'>;
 export type Uploaded = Frame<'uploaded'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
+/** A reply's quote of the message it answers: `{ msgId, from, preview?, deleted? }`. */
+export type Quote = NonNullable<Message['replyTo']>;
+/** A message's reactions as you see them: per emoji, `{ count, mine }`. */
+export type Reactions = NonNullable<Message['reactions']>;
+/** What `applyUpdate` changes: a message as the server sends it, or an app's own copy of one. */
+export type MessageLike = Pick<Message, 'msgId'> &
+  Partial<Pick<Message, 'body' | 'editedAt' | 'deleted' | 'attachments' | 'reactions'>>;
+
+/** Emoji an app may offer as the quick choices of a reaction picker (any one emoji is taken). */
+export const QUICK_REACTIONS: readonly string[] = ['👍', '❤️', '😂', '😮', '😢', '🎉'];
+
+/**
+ * `message` with `update` applied: an edit's new `body` and `editedAt`, a delete (no body,
+ * attachments or reactions, `deleted`), or a reaction's count moved by one (`mine` follows
+ * when `me` made it). Returns a new object, or `message` itself when the update is about
+ * another message or changes nothing. A reaction of yours already shown (`mine`), or the
+ * removal of one not shown, changes nothing: applying your own reaction twice (the value
+ * `react` resolved with, and the same change synced back) counts it once.
+ */
+export function applyUpdate<M extends MessageLike>(message: M, update: Update, me?: string): M {
+  if (update.msgId !== message.msgId) return message;
+  switch (update.kind) {
+    case 'edit':
+      return { ...message, body: update.body ?? '', editedAt: update.ts };
+    case 'delete': {
+      const { reactions: _gone, ...rest } = message;
+      return { ...rest, body: '', attachments: [], deleted: true } as unknown as M;
+    }
+    case 'reaction': {
+      const emoji = update.emoji;
+      if (!emoji || message.deleted) return message;
+      const removed = update.removed === true;
+      const mineNow = update.by === me;
+      const tally = message.reactions?.[emoji] ?? { count: 0, mine: false };
+      // Your own change, already there (or already gone): nothing to count.
+      if (mineNow && tally.mine !== removed) return message;
+      const next = {
+        count: Math.max(0, tally.count + (removed ? -1 : 1)),
+        mine: mineNow ? !removed : tally.mine,
+      };
+      const reactions: Reactions = { ...message.reactions };
+      if (next.count === 0 && !next.mine) delete reactions[emoji];
+      else reactions[emoji] = next;
+      const rest = { ...message };
+      delete rest.reactions;
+      return Object.keys(reactions).length ? { ...rest, reactions } : rest;
+    }
+    default:
+      return message;
+  }
+}
 
 /** A conversation was muted or unmuted: `mutedUntil` is ms since the epoch, `-1` until
  *  unmuted, `null` when not muted (the same values as `conversations` items carry). */
@@ -64,7 +116,9 @@ export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline' | 'un
 export interface ChatEvents {
   /** A message in your inbox, once, in seq order (your own from other devices too). */
   message: Message;
-  /** An edit or delete, once, in seq order. */
+  /** An edit, a delete or a reaction, once, in seq order (fold it into your copy of the
+   *  message with `applyUpdate`). A reaction already counted in a message that the same
+   *  `sync` brought in its latest state is not emitted again. */
   update: Update;
   receipt: Frame<'receipt'>;
   typing: Frame<'typing'>;
@@ -127,6 +181,8 @@ interface Outgoing {
 
 /** A marker for seqs this client learned from its own acks: processed, never emitted. */
 const OWN = Symbol('own');
+/** How many messages' seqs are remembered (to tell a reaction's own seq from its message's). */
+const KNOWN_SEQS = 5_000;
 /** WebSocket ready states (numbers, so a WebSocket passed in the options needs no statics). */
 const OPEN = 1;
 const CLOSING = 2;
@@ -165,6 +221,11 @@ export class ChatClient {
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   /** `uploaded` notices by upload id (the latest 100). */
   private readonly checkedUploads = new Map<string, Uploaded>();
+  /** The seq of messages seen (delivered, or in history pages) by msgId, the latest KNOWN_SEQS. */
+  private readonly messageSeqs = new Map<string, number>();
+  /** Seqs acked to this client's own reactions whose entry was not seen yet, by seq: the
+   *  reacted msgId (see `onReactAck`). */
+  private readonly ownReactions = new Map<number, string>();
 
   readonly group = {
     create: (name: string, members: string[], clientMsgId?: string) =>
@@ -196,6 +257,11 @@ export class ChatClient {
     return this.current;
   }
 
+  /** Your user id: the token's `sub` (known once a token was read), as the server acts for you. */
+  get user(): string | undefined {
+    return this.me;
+  }
+
   /** The last seq of your inbox processed (emitted, or acked to this client). */
   get lastSeq(): number {
     return this.seq;
@@ -206,7 +272,7 @@ export class ChatClient {
     return this.outbox.size;
   }
 
-  /** The frames of the sends, edits and deletes not acknowledged yet, oldest first (also
+  /** The frames of the sends, edits, deletes and reactions not acknowledged yet, oldest first (also
    *  those a previous session left in storage: show them as "sending"). */
   pending(): Array<ClientFrame & { clientMsgId: string }> {
     return [...this.outbox.values()].map((o) => o.frame);
@@ -262,11 +328,39 @@ export class ChatClient {
 
   /** Sends a message; resolves to its ack once it is stored for every participant (after
    *  reconnects if need be). `clientMsgId` defaults to a fresh ULID; `attachments` are
-   *  upload ids from `upload()` (then `body` may be empty). */
-  send(message: Target & { body?: string; clientMsgId?: string; attachments?: string[] }): Promise<Ack> {
-    const { clientMsgId = ulid(), attachments, ...rest } = message;
+   *  upload ids from `upload()` (then `body` may be empty); `replyTo` is the msgId of a
+   *  message of the same conversation it answers (participants see a quote of it);
+   *  `mentions` are users of the conversation it names (at most 50). */
+  send(
+    message: Target & { body?: string; clientMsgId?: string; attachments?: string[]; replyTo?: string; mentions?: string[] },
+  ): Promise<Ack> {
+    const { clientMsgId = ulid(), attachments, replyTo, mentions, ...rest } = message;
     const files = attachments?.length ? { attachments: attachments.map((uploadId) => ({ uploadId })) } : {};
-    return this.enqueue({ action: 'send', ...rest, ...files, clientMsgId } as Outgoing['frame']);
+    const reply = replyTo ? { replyTo } : {};
+    const named = mentions?.length ? { mentions: [...new Set(mentions)] } : {};
+    return this.enqueue({ action: 'send', ...rest, ...files, ...reply, ...named, clientMsgId } as Outgoing['frame']);
+  }
+
+  /** Puts one emoji on a message in your inbox, or with `remove` takes it back. Goes
+   *  through the outbox like a send. Resolves with the change as an `update` of kind
+   *  `reaction` by you, to fold into your copy with `applyUpdate` like everyone else's
+   *  (your other devices get it as an `update` event). Reacting again with the same emoji,
+   *  or removing one you did not put there, changes nothing and resolves all the same. */
+  async react(msgId: string, emoji: string, options: { remove?: boolean; clientMsgId?: string } = {}): Promise<Update> {
+    const { remove = false, clientMsgId = ulid() } = options;
+    const ack = await this.enqueue({ action: 'react', msgId, emoji, ...(remove ? { remove: true } : {}), clientMsgId });
+    this.me ??= (await this.whoami().catch(() => undefined))?.user;
+    return {
+      type: 'update',
+      kind: 'reaction',
+      msgId: ack.msgId,
+      conversation: ack.conversation,
+      seq: ack.seq,
+      by: this.me ?? '',
+      emoji,
+      ...(remove ? { removed: true } : {}),
+      ts: ack.ts,
+    } as Update;
   }
 
   /** A URL to upload a file of `size` bytes to, for a message in `conversation`. */
@@ -342,9 +436,17 @@ export class ChatClient {
     return this.syncing;
   }
 
-  /** One conversation, newest first; page with `before: page.next`. */
-  history(conversation: string, page: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
-    return this.request({ action: 'history', conversation, ...page }) as Promise<HistoryPage>;
+  /** One conversation, newest first; older pages with `before: page.next`. `around: seq`
+   *  (a seq of your inbox, such as a conversation's `firstMention`) gives the messages
+   *  around it, the message itself included; `after: seq` the ones right after it. After
+   *  either, `page.prev` (when newer messages remain) is the `after` of the next newer page. */
+  async history(
+    conversation: string,
+    page: { before?: number; after?: number; around?: number; limit?: number } = {},
+  ): Promise<HistoryPage> {
+    const reply = (await this.request({ action: 'history', conversation, ...page })) as HistoryPage;
+    for (const m of reply.messages) if (m.type !== 'update') this.knowSeq(m.msgId, m.seq);
+    return reply;
   }
 
   /** Your conversations, most recent first, with unread counts; page with `before: page.next`. */
@@ -623,7 +725,8 @@ export class ChatClient {
         return this.onAck(f);
       case 'message':
       case 'update':
-        return this.deliver(f as Entry);
+        this.deliver(f as Entry);
+        return;
       case 'receipt':
         return this.emit('receipt', f);
       case 'typing':
@@ -649,8 +752,11 @@ export class ChatClient {
   }
 
   private onAck(a: Ack): void {
+    const frame = this.outbox.get(a.clientMsgId)?.frame;
     this.outbox.delete(a.clientMsgId);
-    this.deliverOwn(a.seq);
+    if (frame?.action === 'react') this.onReactAck(a);
+    else this.deliverOwn(a.seq);
+    if (frame?.action === 'send') this.knowSeq(a.msgId, a.seq);
     this.persist();
     const s = this.sends.get(a.clientMsgId);
     this.sends.delete(a.clientMsgId);
@@ -708,23 +814,51 @@ export class ChatClient {
     this.emit('error', new ChatError(e.code, e.message, e.retryAfterMs ?? undefined));
   }
 
+  /** A reaction's ack names the change's seq in your inbox, or, when it changed nothing
+   *  (a repeat), the message's own seq: only the first is this client's own entry. Known
+   *  message seqs tell them apart; an unknown one waits for its entry (see `deliver`). */
+  private onReactAck(a: Ack): void {
+    if (a.seq <= this.seq) return;
+    const known = this.messageSeqs.get(a.msgId);
+    if (known === a.seq) return;
+    if (known !== undefined) return this.deliverOwn(a.seq);
+    this.ownReactions.set(a.seq, a.msgId);
+    if (this.current === 'online') void this.sync().catch(() => undefined);
+  }
+
+  private knowSeq(msgId: string, seq: number): void {
+    this.messageSeqs.delete(msgId);
+    this.messageSeqs.set(msgId, seq);
+    if (this.messageSeqs.size > KNOWN_SEQS) {
+      const oldest = this.messageSeqs.keys().next().value;
+      if (oldest !== undefined) this.messageSeqs.delete(oldest);
+    }
+  }
+
   private deliverOwn(seq: number): void {
     if (seq <= this.seq) return;
     this.buffered.set(seq, OWN);
     this.drain();
   }
 
-  private deliver(entry: Entry): void {
-    if (entry.seq <= this.seq) return; // seen already: a duplicate, or replayed by sync
+  /** Takes an entry in (unless seen already); `counted`: a reaction that a message this
+   *  sync delivered already shows. Returns whether the entry will be emitted. */
+  private deliver(entry: Entry, counted = false): boolean {
+    if (entry.seq <= this.seq) return false; // seen already: a duplicate, or replayed by sync
+    if (entry.type === 'message') this.knowSeq(entry.msgId, entry.seq);
     // One of our own sends whose ack is still on its way (a sync can overtake it): the
     // ack tells the sender; it is not a message from elsewhere.
     const own =
-      entry.type === 'message' &&
-      entry.from === this.me &&
-      typeof entry.clientMsgId === 'string' &&
-      this.outbox.has(entry.clientMsgId);
-    this.buffered.set(entry.seq, own ? OWN : entry);
+      (entry.type === 'message' &&
+        entry.from === this.me &&
+        typeof entry.clientMsgId === 'string' &&
+        this.outbox.has(entry.clientMsgId)) ||
+      // This client's own reaction, acked before its entry was known.
+      (entry.type === 'update' && entry.kind === 'reaction' && this.ownReactions.get(entry.seq) === entry.msgId && entry.by === this.me);
+    this.ownReactions.delete(entry.seq);
+    this.buffered.set(entry.seq, own || counted ? OWN : entry);
     this.drain();
+    return !own && !counted;
   }
 
   private drain(): void {
@@ -737,16 +871,24 @@ export class ChatClient {
       if (e.type === 'update') this.emit('update', e as Update);
       else this.emit('message', e as Message);
     }
-    if (this.seq !== before) this.persist();
+    if (this.seq !== before) {
+      this.persist();
+      for (const seq of this.ownReactions.keys()) if (seq <= this.seq) this.ownReactions.delete(seq);
+    }
     // Something is missing below what arrived: fetch it.
     if (this.buffered.size > 0 && !this.syncing && this.current === 'online') void this.sync().catch(() => undefined);
   }
 
   private async syncPages(): Promise<void> {
     let after = this.seq;
+    // Messages this sync emitted: they come in their latest state, their reactions counted.
+    const fresh = new Set<string>();
     for (;;) {
       const page = (await this.request({ action: 'sync', after, limit: 100 })) as SyncPage;
-      for (const e of page.messages) this.deliver(e);
+      for (const e of page.messages) {
+        const counted = e.type === 'update' && e.kind === 'reaction' && fresh.has(e.msgId);
+        if (this.deliver(e, counted) && e.type === 'message') fresh.add(e.msgId);
+      }
       if (page.next === null || page.next === undefined) return;
       after = page.next;
     }

@@ -1,6 +1,6 @@
 // @serverless-chat/client: a typed client of the serverless-chat WebSocket API
 // (docs/protocol.md, docs/client.md). No runtime dependencies.
-export { ChatClient, REPORT_REASONS, isMuted } from './client.js';
+export { ChatClient, QUICK_REACTIONS, REPORT_REASONS, applyUpdate, isMuted } from './client.js';
 export type {
   Ack,
   ChatClientOptions,
@@ -12,8 +12,11 @@ export type {
   Group,
   HistoryPage,
   Message,
+  MessageLike,
   Muted,
   Presence,
+  Quote,
+  Reactions,
   ReportReason,
   SyncPage,
   Update,

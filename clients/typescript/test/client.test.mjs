@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ChatClient, ChatError, REPORT_REASONS, isMuted, memoryStorage } from '../dist/index.js';
+import { ChatClient, ChatError, REPORT_REASONS, applyUpdate, isMuted, memoryStorage } from '../dist/index.js';
 import { startDevserver, stop, stopAll, token, until } from './devserver.mjs';
 
 let server;
@@ -347,6 +347,175 @@ test('a reported message reaches the moderation queue once, with a copy as the r
   assert.equal(report.copy.body, 'buy cheap watches at example.com');
   assert.equal(report.reporters, 1);
   assert.deepEqual(report.reasons, { spam: 1 });
+});
+
+test('a reply quotes its original, mentions count for the mentioned until read, strangers are refused', async (t) => {
+  const [ann, ben, cat] = [await client('ann'), await client('ben'), await client('cat')];
+  closeAfter(t, ann, ben, cat);
+  const inbox = { ann: collect(ann), cat: collect(cat) };
+  const g = await ann.group.create('plans', ['ben', 'cat']);
+  const conversation = `group:${g.groupId}`;
+  const original = await ann.send({ group: g.groupId, body: 'dinner on friday?' });
+  await until(() => inbox.cat.some((m) => m.msgId === original.msgId), 5_000, 'the question');
+  const reply = await ben.send({ group: g.groupId, body: 'yes! @ann bring the wine', replyTo: original.msgId, mentions: ['ann', 'ann'] });
+  assert.equal(reply.type, 'ack');
+  // Live: the quote and the mentions ride on the message.
+  await until(() => inbox.ann.some((m) => m.msgId === reply.msgId), 5_000, 'the reply at ann');
+  const live = inbox.ann.find((m) => m.msgId === reply.msgId);
+  assert.deepEqual(live.replyTo, { msgId: original.msgId, from: 'ann', preview: 'dinner on friday?' });
+  assert.deepEqual(live.mentions, ['ann'], 'once, however often it was named');
+  await until(() => inbox.cat.some((m) => m.msgId === reply.msgId), 5_000, 'the reply at cat');
+  assert.equal(inbox.cat.find((m) => m.msgId === reply.msgId).replyTo.msgId, original.msgId);
+  // In history.
+  const page = await cat.history(conversation, { limit: 5 });
+  const stored = page.messages.find((m) => m.msgId === reply.msgId);
+  assert.deepEqual(stored.replyTo, live.replyTo);
+  assert.deepEqual(stored.mentions, ['ann']);
+  // The list counts ann's unread mention and names where it is; read clears it.
+  const item = async (c) => (await c.conversations()).items.find((i) => i.conversation === conversation);
+  const mentioned = await item(ann);
+  assert.equal(mentioned.mentions, 1);
+  assert.equal(mentioned.firstMention, live.seq);
+  assert.equal((await item(cat)).mentions ?? 0, 0, 'cat was not mentioned');
+  const around = await ann.history(conversation, { around: mentioned.firstMention, limit: 4 });
+  assert.ok(around.messages.some((m) => m.msgId === reply.msgId), 'history around the mention holds it');
+  await ann.read(conversation, mentioned.lastSeq);
+  assert.equal((await item(ann)).mentions ?? 0, 0, 'cleared by read');
+  assert.equal((await item(ann)).firstMention ?? null, null);
+  // A reply to a message not in the conversation, a mention of a stranger: refused.
+  await assert.rejects(ben.send({ group: g.groupId, body: 'x', replyTo: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }), (e) => e.code === 'not_found');
+  await assert.rejects(ben.send({ group: g.groupId, body: 'x', mentions: ['zed'] }), (e) => e.code === 'bad_request');
+  const dm = await ann.send({ to: 'ben', body: 'psst' });
+  await assert.rejects(ben.send({ group: g.groupId, body: 'x', replyTo: dm.msgId }), (e) => e.code === 'not_found', 'a message of another conversation');
+});
+
+test('reactions: counted once, taken back, live on every device, in history, and react resolves with the change', async (t) => {
+  const [dan, danPhone, eve] = [await client('dan'), await client('dan', { device: 'phone' }), await client('eve')];
+  closeAfter(t, dan, danPhone, eve);
+  const updates = { dan: collect(dan, 'update'), danPhone: collect(danPhone, 'update'), eve: collect(eve, 'update') };
+  const inbox = collect(eve);
+  const ack = await dan.send({ to: 'eve', body: 'we won the pitch' });
+  await until(() => inbox.length === 1, 5_000, 'the message');
+  let evesCopy = inbox[0];
+
+  const change = await eve.react(ack.msgId, '🎉');
+  assert.equal(change.type, 'update');
+  assert.equal(change.kind, 'reaction');
+  assert.equal(change.by, 'eve');
+  assert.equal(change.emoji, '🎉');
+  assert.equal(change.msgId, ack.msgId);
+  evesCopy = applyUpdate(evesCopy, change, eve.user);
+  assert.deepEqual(evesCopy.reactions, { '🎉': { count: 1, mine: true } });
+  // Dan's devices hear of it live.
+  await until(() => updates.dan.length === 1 && updates.danPhone.length === 1, 5_000, 'the reaction at dan');
+  const seen = updates.dan[0];
+  assert.equal(seen.kind, 'reaction');
+  assert.equal(seen.by, 'eve');
+  assert.equal(seen.emoji, '🎉');
+  assert.equal(seen.conversation, 'dm:dan:eve');
+  assert.ok(!seen.removed);
+  const dansCopy = applyUpdate({ msgId: ack.msgId, body: 'we won the pitch' }, seen, dan.user);
+  assert.deepEqual(dansCopy.reactions, { '🎉': { count: 1, mine: false } });
+  // The reacting connection has its promise: no update event of its own.
+  assert.equal(updates.eve.length, 0);
+
+  // Again: nothing changes, nobody is told; history counts it once.
+  await eve.react(ack.msgId, '🎉');
+  await dan.react(ack.msgId, '🎉');
+  await until(() => updates.eve.length === 1, 5_000, "dan's reaction at eve");
+  evesCopy = applyUpdate(evesCopy, updates.eve[0], eve.user);
+  assert.deepEqual(evesCopy.reactions, { '🎉': { count: 2, mine: true } });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(updates.dan.length, 1, 'the repeat was not announced');
+  const history = async (c) => (await c.history('dm:dan:eve')).messages.find((m) => m.msgId === ack.msgId);
+  assert.deepEqual((await history(eve)).reactions, { '🎉': { count: 2, mine: true } });
+  assert.deepEqual((await history(dan)).reactions, { '🎉': { count: 2, mine: true } });
+  // The phone heard of dan's own reaction from his other connection.
+  await until(() => updates.danPhone.length === 2, 5_000, "dan's own reaction on his phone");
+  assert.equal(updates.danPhone[1].by, 'dan');
+
+  // Taken back: the count falls, and it is gone once nobody has it.
+  const undo = await eve.react(ack.msgId, '🎉', { remove: true });
+  assert.equal(undo.removed, true);
+  evesCopy = applyUpdate(evesCopy, undo, eve.user);
+  assert.deepEqual(evesCopy.reactions, { '🎉': { count: 1, mine: false } });
+  await until(() => updates.dan.length === 2, 5_000, 'the removal at dan');
+  assert.equal(updates.dan[1].removed, true);
+  await eve.react(ack.msgId, '🎉', { remove: true }); // not there any more: nothing
+  await dan.react(ack.msgId, '🎉', { remove: true });
+  assert.equal((await history(eve)).reactions, undefined, 'no reactions left');
+
+  // Refusals: one emoji only, messages in your inbox only.
+  await assert.rejects(eve.react(ack.msgId, 'ok'), (e) => e.code === 'bad_request');
+  await assert.rejects(eve.react(ack.msgId, '👍👍'), (e) => e.code === 'bad_request');
+  await assert.rejects(eve.react('01ARZ3NDEKTSV4RRFFQ69G5FAV', '👍'), (e) => e.code === 'not_found');
+  const stranger = await client('fay');
+  closeAfter(t, stranger);
+  await assert.rejects(stranger.react(ack.msgId, '👍'), (e) => e.code === 'not_found');
+  // At most 20 distinct emoji per user on one message.
+  const emoji = ['😀', '😁', '😂', '🤣', '😃', '😄', '😅', '😆', '😉', '😊', '😋', '😎', '😍', '😘', '🥰', '😗', '😙', '🥲', '😚', '🙂'];
+  for (const e of emoji) await dan.react(ack.msgId, e);
+  await assert.rejects(dan.react(ack.msgId, '🤗'), (e) => e.code === 'too_large');
+  assert.equal(Object.keys((await history(dan)).reactions).length, 20);
+});
+
+test('reactions made while a client was away arrive by sync, once: not again for a message it brings', async (t) => {
+  const storage = memoryStorage();
+  const [gus, hal] = [await client('gus'), await client('hal')];
+  closeAfter(t, gus, hal);
+  let away = await client('ida', { storage });
+  const g = await gus.group.create('trio', ['hal', 'ida']);
+  const early = await gus.send({ group: g.groupId, body: 'seen before leaving' });
+  const got = collect(away);
+  await until(() => got.some((m) => m.msgId === early.msgId), 5_000, 'the first message');
+  away.close();
+  // While ida is away: a reaction to a message she has, a new message, reactions to it.
+  await hal.react(early.msgId, '👍');
+  const later = await gus.send({ group: g.groupId, body: 'sent while away' });
+  await hal.react(later.msgId, '❤️');
+  await gus.react(later.msgId, '❤️');
+  await hal.react(later.msgId, '😂');
+  await hal.react(later.msgId, '😂', { remove: true });
+
+  away = new ChatClient({ url: server.url, token: () => token(server, 'ida'), storage });
+  closeAfter(t, away);
+  const messages = collect(away);
+  const updates = collect(away, 'update');
+  await away.connect();
+  await until(() => messages.length === 1, 5_000, 'the catch-up');
+  await away.sync();
+  assert.equal(messages[0].msgId, later.msgId);
+  // The message comes in its latest state: its reactions are counted in it ...
+  assert.deepEqual(messages[0].reactions, { '❤️': { count: 2, mine: false } });
+  // ... and only the reaction to the message she had is emitted.
+  assert.deepEqual(updates.map((u) => [u.msgId, u.emoji, u.by]), [[early.msgId, '👍', 'hal']]);
+});
+
+test('history around a message: the message with its neighbours in order, and cursors both ways', async (t) => {
+  const [jan, kai] = [await client('jan'), await client('kai')];
+  closeAfter(t, jan, kai);
+  const acks = [];
+  for (let i = 0; i < 30; i++) acks.push(await jan.send({ to: 'kai', body: `n${i}` }));
+  const conversation = 'dm:jan:kai';
+  const target = acks[10];
+  const page = await jan.history(conversation, { around: target.seq, limit: 10 });
+  const bodies = page.messages.map((m) => m.body);
+  assert.ok(bodies.includes('n10'), `the message itself: ${bodies}`);
+  assert.deepEqual(bodies, [...bodies].sort((a, b) => Number(b.slice(1)) - Number(a.slice(1))), 'newest first');
+  assert.equal(page.messages.length, 10);
+  assert.equal(bodies[0], 'n15', 'limit/2 newer ones');
+  assert.equal(bodies.at(-1), 'n6', 'the rest older');
+  assert.equal(typeof page.next, 'number');
+  assert.equal(typeof page.prev, 'number', 'newer messages remain');
+  // Older with `before: next`, newer with `after: prev`: together, every message once.
+  const older = await jan.history(conversation, { before: page.next, limit: 100 });
+  const newer = await jan.history(conversation, { after: page.prev, limit: 100 });
+  const all = [...newer.messages, ...page.messages, ...older.messages].map((m) => m.body);
+  assert.deepEqual(all, acks.map((_, i) => `n${i}`).reverse());
+  assert.equal(newer.prev ?? null, null, 'nothing newer after the newest');
+  // A plain page has no prev.
+  assert.equal((await jan.history(conversation, { limit: 5 })).prev ?? null, null);
+  await assert.rejects(jan.request({ action: 'history', conversation, before: 5, around: 3 }), (e) => e.code === 'bad_request');
 });
 
 test('the example bot answers in under 40 lines', async () => {
