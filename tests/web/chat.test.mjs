@@ -414,3 +414,140 @@ test('a message reported in the browser reaches the moderation queue', async () 
   assert.deepEqual(cases[0].reasons, { spam: 1 });
   await Promise.all([saraCtx, tomCtx].map((c) => c.close()));
 });
+
+/** A message bubble by its own text (a reply's bubble also holds its quote's text); a
+ *  string matches part of it, a RegExp as written. */
+const bubble = (page, text) => page.locator('#messages .msg', { has: page.locator('.text', { hasText: text }) });
+
+test('a reply and a reaction reach the other browser live and after a reload', async () => {
+  const [unaCtx, vicCtx] = [await browser.newContext(), await browser.newContext()];
+  const una = await signIn(unaCtx, 'una');
+  const vic = await signIn(vicCtx, 'vic');
+  await openChat(una, 'vic');
+  await send(una, 'where do we meet?');
+  await vic.locator('#conversations button', { hasText: 'una' }).click();
+  await bubble(vic, 'where do we meet?').getByRole('button', { name: 'Reply to message' }).click();
+  await vic.locator('#replying', { hasText: 'Replying to una: where do we meet?' }).waitFor();
+  await send(vic, 'at the station, 9 sharp');
+  await vic.locator('#replying').waitFor({ state: 'hidden' });
+
+  // Live on una's side: the reply quotes her question.
+  const reply = (page) => bubble(page, 'at the station');
+  await reply(una).locator('.quote', { hasText: 'where do we meet?' }).waitFor();
+  await reply(vic).locator('.quote', { hasText: 'where do we meet?' }).waitFor();
+
+  // Una reacts from the picker; vic sees it live, not as his own.
+  await reply(una).getByRole('button', { name: 'React to message' }).click();
+  await reply(una).getByRole('button', { name: 'React with 👍' }).click();
+  const thumbs = (page) => reply(page).locator('.reaction[data-emoji="👍"]');
+  await thumbs(una).and(una.locator('[aria-pressed="true"]', { hasText: '👍 1' })).waitFor();
+  await thumbs(vic).and(vic.locator('[aria-pressed="false"]', { hasText: '👍 1' })).waitFor();
+  // Vic adds his by clicking the count: two, his highlighted on his side only.
+  await thumbs(vic).click();
+  await thumbs(vic).and(vic.locator('[aria-pressed="true"]', { hasText: '👍 2' })).waitFor();
+  await thumbs(una).and(una.locator('[aria-pressed="true"]', { hasText: '👍 2' })).waitFor();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await una.screenshot({ path: path.join(ARTIFACTS, 'chat-reply-reaction.png') });
+
+  // After a reload both come back from history, the reaction counted once.
+  for (const [page, peer] of [[una, 'vic'], [vic, 'una']]) {
+    await page.reload();
+    await page.locator('#status.online').waitFor();
+    await page.locator('#conversations button', { hasText: peer }).click();
+    await reply(page).locator('.quote', { hasText: 'where do we meet?' }).waitFor();
+    await thumbs(page).and(page.locator('[aria-pressed="true"]', { hasText: '👍 2' })).waitFor();
+    assert.equal(await reply(page).locator('.reaction').count(), 1);
+  }
+  // Taking it back shows on the other side.
+  await thumbs(una).click();
+  await thumbs(una).and(una.locator('[aria-pressed="false"]', { hasText: '👍 1' })).waitFor();
+  await thumbs(vic).and(vic.locator('[aria-pressed="true"]', { hasText: '👍 1' })).waitFor();
+  await Promise.all([unaCtx, vicCtx].map((c) => c.close()));
+});
+
+test('a quote whose original is older than the loaded page jumps to it, loading the history around it', async () => {
+  const [wesCtx, xanCtx] = [await browser.newContext(), await browser.newContext({ viewport: { width: 1000, height: 700 } })];
+  const wes = await signIn(wesCtx, 'wes');
+  const xan = await signIn(xanCtx, 'xan');
+  await openChat(wes, 'xan');
+  await send(wes, 'the original question');
+  for (let i = 1; i <= 55; i++) await send(wes, `filler ${i}`);
+  const acked = '[data-status="sent"], [data-status="delivered"], [data-status="read"]';
+  await bubble(wes, 'filler 55').locator(acked).waitFor({ timeout: 30_000 });
+  await bubble(wes, 'the original question').getByRole('button', { name: 'Reply to message' }).click();
+  await send(wes, 'answering the first one');
+  await bubble(wes, 'answering the first one').locator(acked).waitFor();
+
+  // Xan got them live; after a reload the conversation opens with its newest 50 only.
+  await xan.locator('#conversations button', { hasText: 'wes' }).locator('.preview', { hasText: 'answering the first one' }).waitFor();
+  await xan.reload();
+  await xan.locator('#status.online').waitFor();
+  await xan.locator('#conversations button', { hasText: 'wes' }).click();
+  const answer = bubble(xan, 'answering the first one');
+  await answer.waitFor();
+  await bubble(xan, /^filler 10$/).waitFor();
+  assert.equal(await bubble(xan, 'the original question').count(), 0, 'not loaded yet');
+  assert.equal(await bubble(xan, /^filler 1$/).count(), 0, 'nor what is around it');
+
+  await answer.locator('.quote', { hasText: 'the original question' }).click();
+  const original = bubble(xan, 'the original question');
+  await original.and(xan.locator('.flash')).waitFor();
+  // In view in the message list, and focused.
+  const [box, list] = [await original.boundingBox(), await xan.locator('#messages').boundingBox()];
+  assert.ok(box.y >= list.y && box.y + box.height <= list.y + list.height, `in view: ${JSON.stringify({ box, list })}`);
+  assert.equal(await original.evaluate((el) => el === document.activeElement), true);
+  // The page around it joined what was loaded: every message once, in order.
+  await bubble(xan, /^filler 1$/).waitFor();
+  const texts = await xan.locator('#messages .msg .text').allTextContents();
+  const fillers = texts.filter((t) => t.startsWith('filler ')).map((t) => Number(t.slice(7)));
+  assert.deepEqual(fillers, [...Array(55).keys()].map((i) => i + 1), 'no gap, nothing twice');
+  assert.equal(texts[0], 'the original question');
+  assert.equal(await xan.locator('#messages .gap').count(), 0);
+  await xan.screenshot({ path: path.join(ARTIFACTS, 'chat-jump.png') });
+  await Promise.all([wesCtx, xanCtx].map((c) => c.close()));
+});
+
+test('@name completion in a group: the mention is highlighted, badged in the list, and opens there', async () => {
+  const ctxs = await Promise.all([1, 2, 3].map(() => browser.newContext()));
+  const [yara, zed, abe] = await Promise.all(['yara', 'zed', 'abe'].map((u, i) => signIn(ctxs[i], u)));
+  await yara.getByLabel('New group').fill('book club');
+  await yara.getByLabel('Members').fill('zed, abe');
+  await yara.getByRole('button', { name: 'Create' }).click();
+  await yara.locator('#conversations button', { hasText: 'book club' }).click();
+  await send(yara, 'next book: dune');
+  // Yara looks at another conversation: the mention arrives unread.
+  await openChat(yara, 'abe');
+
+  await zed.locator('#conversations button', { hasText: 'book club' }).click();
+  await bubble(zed, 'next book: dune').waitFor();
+  await zed.locator('#body').pressSequentially('great pick @ya');
+  const option = zed.getByRole('option', { name: '@yara' });
+  await option.waitFor();
+  assert.equal(await zed.getByRole('option').count(), 1, 'only the members whose name fits');
+  await zed.locator('#body').press('Enter');
+  assert.equal(await zed.locator('#body').inputValue(), 'great pick @yara ', 'the name completed, not sent');
+  await zed.locator('#body').pressSequentially('see you thursday');
+  await zed.locator('#body').press('Enter');
+  await bubble(zed, 'see you thursday').locator('.mention', { hasText: '@yara' }).waitFor();
+
+  // Yara: a mention badge on the group, live.
+  const group = (page) => page.locator('#conversations button', { hasText: 'book club' });
+  await group(yara).locator('.mention-badge', { hasText: '@1' }).waitFor();
+  // Abe sees the mention marked, not as his.
+  await group(abe).click();
+  await bubble(abe, 'see you thursday').locator('.mention:not(.me)', { hasText: '@yara' }).waitFor();
+  assert.equal(await group(abe).locator('.mention-badge').count(), 0);
+
+  // After a reload the badge comes from the server's list; opening clears it.
+  await yara.reload();
+  await yara.locator('#status.online').waitFor();
+  await group(yara).locator('.mention-badge', { hasText: '@1' }).waitFor();
+  await group(yara).click();
+  const mentioned = bubble(yara, 'see you thursday');
+  await mentioned.locator('.mention.me', { hasText: '@yara' }).waitFor();
+  assert.ok((await mentioned.getAttribute('class')).includes('mentions-me'));
+  await group(yara).locator('.mention-badge').waitFor({ state: 'detached' });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await yara.screenshot({ path: path.join(ARTIFACTS, 'chat-mention.png') });
+  await Promise.all(ctxs.map((c) => c.close()));
+});
