@@ -24,7 +24,7 @@ export type Quote = NonNullable<Message['replyTo']>;
 /** A message's reactions as you see them: per emoji, `{ count, mine }`. */
 export type Reactions = NonNullable<Message['reactions']>;
 /** What `applyUpdate` changes: a message as the server sends it, or an app's own copy of one. */
-export type MessageLike = Pick<Message, 'msgId'> & Partial<Pick<Message, 'body' | 'editedAt' | 'deleted' | 'attachments' | 'reactions'>>;
+export type MessageLike = Pick<Message, 'msgId'> & Partial<Pick<Message, 'body' | 'editedAt' | 'deleted' | 'attachments' | 'reactions' | 'reactionsSeq'>>;
 /** Emoji an app may offer as the quick choices of a reaction picker (any one emoji is taken). */
 export declare const QUICK_REACTIONS: readonly string[];
 /**

@@ -51,7 +51,7 @@ export function applyUpdate(message, update, me) {
                 delete reactions[emoji];
             else
                 reactions[emoji] = next;
-            const rest = { ...message };
+            const rest = { ...message, reactionsSeq: update.seq };
             delete rest.reactions;
             return Object.keys(reactions).length ? { ...rest, reactions } : rest;
         }

@@ -36,7 +36,7 @@ export type Quote = NonNullable<Message['replyTo']>;
 export type Reactions = NonNullable<Message['reactions']>;
 /** What `applyUpdate` changes: a message as the server sends it, or an app's own copy of one. */
 export type MessageLike = Pick<Message, 'msgId'> &
-  Partial<Pick<Message, 'body' | 'editedAt' | 'deleted' | 'attachments' | 'reactions'>>;
+  Partial<Pick<Message, 'body' | 'editedAt' | 'deleted' | 'attachments' | 'reactions' | 'reactionsSeq'>>;
 
 /** Emoji an app may offer as the quick choices of a reaction picker (any one emoji is taken). */
 export const QUICK_REACTIONS: readonly string[] = ['👍', '❤️', '😂', '😮', '😢', '🎉'];
@@ -73,7 +73,7 @@ export function applyUpdate<M extends MessageLike>(message: M, update: Update, m
       const reactions: Reactions = { ...message.reactions };
       if (next.count === 0 && !next.mine) delete reactions[emoji];
       else reactions[emoji] = next;
-      const rest = { ...message };
+      const rest = { ...message, reactionsSeq: update.seq };
       delete rest.reactions;
       return Object.keys(reactions).length ? { ...rest, reactions } : rest;
     }

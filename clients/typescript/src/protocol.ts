@@ -1156,6 +1156,11 @@ export interface InboxEntry {
     [k: string]: Tally | undefined;
   };
   /**
+   * The seq (in this reader's inbox) of the latest reaction change `reactions` already
+   * counts: a client holding this copy skips `update`s of kind `reaction` at or below it.
+   */
+  reactionsSeq?: number | null;
+  /**
    * On the sender's own entry: latest receipt status per recipient.
    */
   receipts?: {

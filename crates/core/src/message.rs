@@ -78,6 +78,10 @@ pub struct InboxEntry {
     /// there and whether the reader did.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub reactions: crate::rich::Reactions,
+    /// The seq (in this reader's inbox) of the latest reaction change `reactions` already
+    /// counts: a client holding this copy skips `update`s of kind `reaction` at or below it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reactions_seq: Option<u64>,
     /// On a reaction's update entry: the emoji was taken back (`body` is the emoji).
     #[cfg_attr(feature = "schema", schemars(skip))]
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
@@ -472,6 +476,7 @@ impl NewMessage {
             reply_to: if self.amends.is_some() { None } else { self.reply_to.clone() },
             mentions: if self.amends.is_some() { Vec::new() } else { self.mentions.clone() },
             reactions: BTreeMap::new(),
+            reactions_seq: None,
             removed: self.removed && self.amends == Some(UpdateKind::Reaction),
         }
     }

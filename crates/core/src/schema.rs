@@ -201,6 +201,8 @@ pub mod messages {
     pub const REACTION_PREFIX: &str = "r:";
     /// The emoji the inbox owner put on the message (SS).
     pub const MY_REACTIONS: &str = "myReactions";
+    /// The seq of the latest reaction change a message's counts include (N).
+    pub const REACTIONS_SEQ: &str = "reactionsSeq";
     /// On a reaction's update entry: the emoji was taken back (BOOL).
     pub const REMOVED: &str = "removed";
 

@@ -222,6 +222,7 @@ mod tests {
 
     fn entry(seq: u64, body: &str, kind: Option<UpdateKind>) -> InboxEntry {
         InboxEntry {
+            reactions_seq: None,
             reply_to: None,
             mentions: Vec::new(),
             reactions: Default::default(),

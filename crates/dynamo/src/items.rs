@@ -176,6 +176,7 @@ pub fn entry_from(item: &Item) -> Result<InboxEntry, StoreError> {
         reply_to: crate::rich::reply_to_from(item),
         mentions: crate::rich::mentions_from(item),
         reactions: crate::rich::reactions_from(item),
+        reactions_seq: item.get(m::REACTIONS_SEQ).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()),
         removed: item.get(m::REMOVED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
     })
 }
@@ -281,6 +282,7 @@ mod tests {
     #[test]
     fn an_inbox_entry_survives_the_round_trip_and_is_indexed_by_conversation() {
         let entry = InboxEntry {
+            reactions_seq: None,
             reply_to: None,
             mentions: Vec::new(),
             reactions: Default::default(),
@@ -313,6 +315,7 @@ mod tests {
         let mut item = entry_item(
             &user("bob"),
             &InboxEntry {
+                reactions_seq: None,
                 reply_to: None,
                 mentions: Vec::new(),
                 reactions: Default::default(),

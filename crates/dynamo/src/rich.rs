@@ -78,13 +78,14 @@ pub(crate) fn reactions_from(item: &Item) -> Reactions {
         .collect()
 }
 
-/// The change a reaction makes to the message in `user`'s inbox (at `seq`): its count
-/// moves by one; on the reactor's own copy (`by_holder`) the emoji joins or leaves
+/// The change a reaction makes to the message in `user`'s inbox (at `seq`; the change's own
+/// entry is at `change_seq`, which the message keeps as `reactionsSeq`): its count moves by
+/// one; on the reactor's own copy (`by_holder`) the emoji joins or leaves
 /// `myReactions`, conditioned so a user counts once per emoji and has at most 20.
 pub(crate) fn reaction_write(
     table: &str,
     user: &UserId,
-    seq: u64,
+    (seq, change_seq): (u64, u64),
     emoji: &str,
     removed: bool,
     by_holder: bool,
@@ -98,7 +99,9 @@ pub(crate) fn reaction_write(
         .expression_attribute_names("#body", m::BODY)
         .expression_attribute_names("#deleted", m::DELETED)
         .expression_attribute_names("#count", format!("{}{emoji}", m::REACTION_PREFIX))
-        .expression_attribute_values(":delta", AttributeValue::N(if removed { "-1" } else { "1" }.into()));
+        .expression_attribute_values(":delta", AttributeValue::N(if removed { "-1" } else { "1" }.into()))
+        .expression_attribute_names("#rev", m::REACTIONS_SEQ)
+        .expression_attribute_values(":rev", n(change_seq));
     if by_holder {
         update = update
             .expression_attribute_names("#mine", m::MY_REACTIONS)
@@ -114,6 +117,7 @@ pub(crate) fn reaction_write(
             update = update.expression_attribute_values(":max", n(MAX_REACTIONS_PER_USER as u64));
         }
     }
+    expression.push_str(" SET #rev = :rev");
     let update = update.condition_expression(condition).update_expression(expression);
     Ok(TransactWriteItem::builder().update(build(update.build())?).build())
 }

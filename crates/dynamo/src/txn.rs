@@ -181,7 +181,7 @@ pub(crate) fn participant_writes(
         (Some(UpdateKind::Reaction), Some(h)) => writes.push(crate::rich::reaction_write(
             &store.tables.messages,
             user,
-            h.original_seq,
+            (h.original_seq, entry.seq),
             &msg.body,
             msg.removed,
             *user == msg.from,

@@ -376,6 +376,7 @@ mod tests {
 
     fn view(seq: u64, body_len: usize, c: char) -> EntryView {
         EntryView::Message(MessageView {
+            reactions_seq: None,
             reply_to: None,
             mentions: Vec::new(),
             reactions: Default::default(),

@@ -124,6 +124,8 @@ pub async fn reactions_take_a_seq_and_count_each_user_once<S: Store>(store: &S) 
         assert!(!update.removed);
     }
     assert_eq!(tally(store, &user("bob"), &m, "👍").await, Some(Tally { count: 1, mine: true }));
+    let copy = store.message(&user("carol"), &m.msg_id).await.expect("read").expect("held");
+    assert_eq!(copy.reactions_seq, Some(2), "the copy names the change it counts");
     assert_eq!(tally(store, &user("alice"), &m, "👍").await, Some(Tally { count: 1, mine: false }));
     let history = store.history(&user("alice"), &conv, None, 10).await.expect("history");
     assert_eq!(history.entries.len(), 1, "history shows messages only");

@@ -220,6 +220,9 @@ impl Data {
                         && let Some(original) = self.entry_of_mut(user, &message.msg_id)
                     {
                         original.amend(kind, &message.body, message.ts, message.removed, *user == message.from);
+                        if kind == crate::message::UpdateKind::Reaction {
+                            original.reactions_seq = Some(*seq);
+                        }
                     }
                     let inbox = self.inboxes.entry(user.clone()).or_default();
                     inbox.by_conversation.entry(message.conversation.clone()).or_default().push(*seq);
