@@ -30,7 +30,9 @@ async fn fire(client: &mut Client, frames: Vec<Value>) -> Vec<Value> {
     }
     let mut replies = Vec::new();
     while replies.len() < ids.len() {
-        let f = client.recv().await;
+        // Up to LONG_WAIT per frame: some of these fan out to ~100 inboxes, which moto (one
+        // request at a time) takes long to store while the other suites load it too.
+        let f = client.recv_within(chat_e2e::LONG_WAIT).await;
         if f["id"].as_str().is_some_and(|id| ids.iter().any(|i| i == id)) {
             replies.push(f);
         }
