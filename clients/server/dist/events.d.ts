@@ -23,15 +23,19 @@ export interface EventMessage {
     attachments?: EventAttachment[];
 }
 /** The protocol's `update`, without the per-reader `seq`. */
-export interface EventUpdate<K extends 'edit' | 'delete' = 'edit' | 'delete'> {
+export interface EventUpdate<K extends 'edit' | 'delete' | 'reaction' = 'edit' | 'delete' | 'reaction'> {
     kind: K;
     msgId: string;
     conversation: string;
-    /** The sender, or `moderator` for a delete through the server API. */
+    /** The sender, `moderator` for a delete through the server API, or who reacted. */
     by: string;
     ts: number;
     /** The new text of an edit. */
     body?: string;
+    /** The emoji of a reaction. */
+    emoji?: string;
+    /** A reaction taken back. */
+    removed?: boolean;
 }
 /** A group as events carry it. */
 export interface EventGroup {
@@ -59,6 +63,10 @@ export interface MessageEditedDetail extends Detail, InboxChange {
 }
 export interface MessageDeletedDetail extends Detail, InboxChange {
     update: EventUpdate<'delete'>;
+}
+/** Someone added (or took back, `removed`) an emoji on a message. */
+export interface MessageReactedDetail extends Detail, InboxChange {
+    update: EventUpdate<'reaction'>;
 }
 export interface GroupCreatedDetail extends Detail {
     group: EventGroup;
@@ -114,6 +122,7 @@ export interface ChatEventDetails {
     'message.created': MessageCreatedDetail;
     'message.edited': MessageEditedDetail;
     'message.deleted': MessageDeletedDetail;
+    'message.reacted': MessageReactedDetail;
     'group.created': GroupCreatedDetail;
     'group.members_changed': GroupMembersChangedDetail;
     'group.renamed': GroupRenamedDetail;

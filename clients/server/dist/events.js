@@ -3,6 +3,7 @@ export const CHAT_EVENT_TYPES = [
     'message.created',
     'message.edited',
     'message.deleted',
+    'message.reacted',
     'group.created',
     'group.members_changed',
     'group.renamed',
