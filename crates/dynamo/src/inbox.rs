@@ -54,6 +54,49 @@ impl DynamoStore {
         let next = if more { entries.last().map(|e| e.seq) } else { None };
         Ok(Page { entries, next })
     }
+
+    /// Up to `limit` messages of `user` in `conversation` with seqs in `lo..=hi`, read on
+    /// `byConversation` newest first (or oldest first, `forward`). Update entries are
+    /// filtered out, and a filter applies after `Limit`, so pages are read until one more
+    /// message than asked for is found, or the range ends; `next` is the seq to go on from
+    /// (the last message kept, or where reading stopped).
+    async fn messages_page(
+        &self,
+        user: &UserId,
+        conversation: &Conversation,
+        (lo, hi): (u64, u64),
+        forward: bool,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let mut entries = Vec::with_capacity(limit as usize + 1);
+        let mut start = None;
+        for _ in 0..HISTORY_READS {
+            let out = self
+                .conversation_messages(user, conversation, lo, hi, "")
+                .scan_index_forward(forward)
+                .limit(limit as i32 + 1 - entries.len() as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                entries.push(items::entry_from(item)?);
+            }
+            start = out.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
+            if entries.len() > limit as usize || start.is_none() {
+                break;
+            }
+        }
+        let more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let next = match (&start, more) {
+            (_, true) => entries.last().map(|e| e.seq),
+            // Stopped reading with the range unfinished: go on past what was read.
+            (Some(key), false) => Some(items::get_n(key, m::SK, "history cursor")?),
+            (None, false) => None,
+        };
+        Ok(Page { entries, next })
+    }
 }
 
 /// Most Queries one `history` page makes (when many update entries are skipped).
@@ -92,37 +135,7 @@ impl InboxStore for DynamoStore {
             Some(b) => b - 1,
             None => u64::MAX,
         };
-        // Messages only: update entries are already applied to the messages they change.
-        // A filter is applied after `Limit`, so pages are read until one more message than
-        // asked for is found, or the conversation ends.
-        let mut entries = Vec::with_capacity(limit as usize + 1);
-        let mut start = None;
-        for _ in 0..HISTORY_READS {
-            let out = self
-                .conversation_messages(user, conversation, 0, upper, "")
-                .scan_index_forward(false)
-                .limit(limit as i32 + 1 - entries.len() as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                entries.push(items::entry_from(item)?);
-            }
-            start = out.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
-            if entries.len() > limit as usize || start.is_none() {
-                break;
-            }
-        }
-        let more = entries.len() > limit as usize;
-        entries.truncate(limit as usize);
-        let next = match (&start, more) {
-            (_, true) => entries.last().map(|e| e.seq),
-            // Stopped reading with the range unfinished: go on below what was read.
-            (Some(key), false) => Some(items::get_n(key, m::SK, "history cursor")?),
-            (None, false) => None,
-        };
-        Ok(Page { entries, next })
+        self.messages_page(user, conversation, (0, upper), false, limit).await
     }
 
     async fn send_bucket(&self, user: &UserId) -> Result<Option<chat_core::ratelimit::Bucket>, StoreError> {
@@ -137,6 +150,9 @@ impl InboxStore for DynamoStore {
         after: u64,
         limit: u32,
     ) -> Result<Page, StoreError> {
-        DynamoStore::history_after(self, user, conversation, after, limit).await
+        let (lo, hi) = (after.saturating_add(1), u64::MAX);
+        let mut page = self.messages_page(user, conversation, (lo, hi), true, limit).await?;
+        page.entries.reverse();
+        Ok(page)
     }
 }

@@ -1,4 +1,4 @@
-//! Replies, mentions and reactions on DynamoDB, and history after a seq.
+//! Replies, mentions and reactions on DynamoDB.
 //!
 //! - A reply's quote (`replyTo`, a map) and the mentions (`mentions`, a list) are written
 //!   with the message's entries: no item and no request of their own, and nothing at all
@@ -12,16 +12,14 @@
 //!   `ADD` works on a message with no reactions yet, without a map to create first.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use chat_core::ids::{Conversation, MsgId, UserId};
+use chat_core::ids::{MsgId, UserId};
 use chat_core::message::InboxEntry;
 use chat_core::rich::{MAX_REACTIONS_PER_USER, Reactions, ReplyTo, Tally};
 use chat_core::schema::messages as m;
-use chat_core::store::{Page, StoreError};
+use chat_core::store::StoreError;
 
-use crate::items::{self, Item, n, s};
-use crate::store::DynamoStore;
+use crate::items::{Item, n, s};
 use crate::txn::build;
-use crate::unavailable;
 
 /// Adds a new entry's quote, mentions and (on a reaction's update entry) `removed`.
 pub(crate) fn put_rich(item: &mut Item, entry: &InboxEntry) {
@@ -120,49 +118,4 @@ pub(crate) fn reaction_write(
     expression.push_str(" SET #rev = :rev");
     let update = update.condition_expression(condition).update_expression(expression);
     Ok(TransactWriteItem::builder().update(build(update.build())?).build())
-}
-
-/// Most Queries one page after a seq makes (when many update entries are skipped).
-const READS: usize = 4;
-
-impl DynamoStore {
-    /// Messages of `user` in `conversation` after `after`, the `limit` nearest first read
-    /// ascending on `byConversation`, returned newest first.
-    pub(crate) async fn history_after(
-        &self,
-        user: &UserId,
-        conversation: &Conversation,
-        after: u64,
-        limit: u32,
-    ) -> Result<Page, StoreError> {
-        let mut entries = Vec::with_capacity(limit as usize + 1);
-        let mut start = None;
-        for _ in 0..READS {
-            let out = self
-                .conversation_messages(user, conversation, after.saturating_add(1), u64::MAX, "")
-                .scan_index_forward(true)
-                .limit(limit as i32 + 1 - entries.len() as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                entries.push(items::entry_from(item)?);
-            }
-            start = out.last_evaluated_key().filter(|k| !k.is_empty()).cloned();
-            if entries.len() > limit as usize || start.is_none() {
-                break;
-            }
-        }
-        let more = entries.len() > limit as usize;
-        entries.truncate(limit as usize);
-        let next = match (&start, more) {
-            (_, true) => entries.last().map(|e| e.seq),
-            // Stopped reading with the range unfinished: go on above what was read.
-            (Some(key), false) => Some(items::get_n(key, m::SK, "history cursor")?),
-            (None, false) => None,
-        };
-        entries.reverse();
-        Ok(Page { entries, next })
-    }
 }
