@@ -309,3 +309,31 @@ async fn what_a_reaction_costs_in_a_one_to_one_and_in_groups_of_10_and_100() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_edit_or_reaction_on_a_spent_bucket_costs_one_read_and_no_transaction() {
+    use chat_core::ratelimit::RateLimit;
+    // A burst of one that does not refill within the test: the send spends it.
+    let (setup, counted, log) = stores().await;
+    let limits = Limits { send: Some(RateLimit { rate: 0.000_001, burst: 1.0 }), ..Limits::default() };
+    let deps = Deps { limits, ..Deps::basic(counted, poster(&log)) };
+    setup.put_connection(&connection("alice", ALICE)).await.expect("put");
+    setup.put_connection(&connection("bob", "phone=")).await.expect("put");
+    handle!(&deps, route_event("alice", ALICE, r#"{"action":"send","to":"bob","clientMsgId":"c1","body":"hi"}"#))
+        .await
+        .expect("handled");
+    let msg_id = first_msg_id(&setup, &UserId::parse("alice").expect("valid")).await.to_string();
+    for body in [
+        format!(r#"{{"action":"edit","msgId":"{msg_id}","clientMsgId":"e1","body":"typo"}}"#),
+        format!(r#"{{"action":"delete","msgId":"{msg_id}","clientMsgId":"d1"}}"#),
+        format!(r#"{{"action":"react","msgId":"{msg_id}","emoji":"👍","clientMsgId":"r1"}}"#),
+    ] {
+        let before = log.entries().len();
+        handle!(&deps, route_event("alice", ALICE, &body)).await.expect("handled");
+        let made = log.entries()[before..].to_vec();
+        let requests: Vec<&String> = made.iter().filter(|e| e.starts_with("dynamodb:")).collect();
+        // The bucket rides on the sender's newest entry: one Query of one item.
+        assert_eq!(requests, vec!["dynamodb:Query"], "{body}: one read of the bucket, nothing else: {made:?}");
+        assert!(made.iter().any(|e| e == "post:error:TWegAcC4EowCHnA="), "{body}: refused: {made:?}");
+    }
+}
