@@ -4,6 +4,7 @@
 //! (`spawn`, `TestServer`, `Client`, `suite!`) are the `chat_e2e` library in `support/`.
 
 mod abuse;
+mod accounts;
 mod chat;
 mod conversations;
 mod devserver;

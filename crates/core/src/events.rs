@@ -54,6 +54,8 @@ pub enum Change {
     ReportCreated(crate::store::reports::Report),
     /// A case of the moderation queue was closed.
     ReportResolved(crate::store::reports::Case),
+    /// An account deletion finished: what it removed.
+    AccountDeleted(crate::store::DeletionJob),
 }
 
 /// One event: EventBridge's `detail-type` and `detail`, and the id a consumer
@@ -82,6 +84,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "user.unbanned",
     "report.created",
     "report.resolved",
+    "account.deleted",
 ];
 
 /// Whose copy of a message stands for it: the sender's, or (a message from `system`, who
@@ -134,6 +137,18 @@ pub fn event_of(change: &Change, unique: &str) -> Event {
         Change::ReportResolved(case) => {
             (format!("report.resolved:{}:{unique}", case.id), "report.resolved", json!({"case": case}))
         }
+        Change::AccountDeleted(job) => (
+            format!("account.deleted:{}", job.job_id),
+            "account.deleted",
+            json!({
+                "user": job.user,
+                "jobId": job.job_id,
+                "erase": job.erase,
+                "requestedAt": job.requested_at,
+                "finishedAt": job.finished_at,
+                "removed": job.removed,
+            }),
+        ),
     };
     detail["id"] = json!(id);
     Event { id, detail_type, detail }
@@ -254,7 +269,7 @@ mod tests {
         assert_eq!(e.detail["group"]["members"], json!(["alice", "bob"]));
         let e = event_of(&Change::GroupDeleted(g), "8");
         assert_eq!(e.detail["group"].get("members"), None);
-        let ban = Ban { at: 5, until: Some(9), reason: Some("spam".into()) };
+        let ban = Ban { at: 5, until: Some(9), reason: Some("spam".into()), deleted: false };
         let e = event_of(&Change::Banned { user: user("bob"), ban }, "9");
         assert_eq!(e.detail, json!({"id":"user.banned:bob:5","user":"bob","at":5,"until":9,"reason":"spam"}));
         assert!(EVENT_TYPES.contains(&e.detail_type));

@@ -110,6 +110,10 @@ pub enum Route {
 }
 
 impl Route {
+    /// Every route.
+    pub const ALL: &'static [Route] =
+        &[Self::Group, Self::Receipt, Self::Typing, Self::Presence, Self::PushRegister, Self::Upload];
+
     /// The route's name in stored keys.
     pub const fn name(self) -> &'static str {
         match self {

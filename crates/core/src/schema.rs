@@ -310,6 +310,8 @@ pub mod state {
     pub const BANNED_UNTIL: &str = "bannedUntil";
     /// Why (S).
     pub const BAN_REASON: &str = "banReason";
+    /// On an account item: the account was deleted (BOOL): a tombstone, not a ban.
+    pub const DELETED: &str = "deleted";
 }
 
 /// Conversations: one summary item per (user, conversation), written in the same

@@ -27,6 +27,7 @@ pub mod blobs;
 pub mod event_log;
 pub mod events;
 pub mod http_client;
+mod jobs;
 pub mod management;
 pub mod observed;
 pub mod options;
@@ -332,6 +333,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
         store,
         events,
     });
+    tokio::spawn(jobs::deletions(gw.send.clone(), gw.push.clone(), gw.shutdown.clone()));
     let server_api = chat_server_api::router(gw.send.clone())
         .layer(axum::middleware::from_fn_with_state(gw.clone(), api::guard::<S>));
     let app = Router::new()
@@ -350,6 +352,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
             Router::new()
                 .route("/dev/token", get(dev_token::<S>))
                 .route("/dev/pushes", get(dev_pushes::<S>))
+                .route("/dev/stored", get(dev_stored::<S>))
                 .route("/dev/metrics", get(dev_metrics))
                 .route("/dev/events", get(api::dev_events::<S>))
                 .route_layer(axum::middleware::from_fn_with_state(gw.clone(), dev_guard::<S>)),
@@ -501,6 +504,18 @@ async fn dev_token<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query
 #[derive(Deserialize)]
 struct UserQuery {
     user: Option<String>,
+}
+
+/// Every stored item that names `user` (key or value): how a deletion is checked.
+async fn dev_stored<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {
+    let Some(user) = q.user.filter(|u| !u.is_empty()) else {
+        return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "user is required"}))).into_response();
+    };
+    let found = chat_lambda::aws_log::function(chat_lambda::aws_log::DEVSERVER, gw.store.stored_mentions(&user)).await;
+    match found {
+        Ok(items) => axum::Json(json!({"user": user, "items": items})).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"error": e.to_string()}))).into_response(),
+    }
 }
 
 async fn dev_pushes<S: Store + Clone + 'static>(State(gw): Gw<S>, Query(q): Query<UserQuery>) -> Response {

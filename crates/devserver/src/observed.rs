@@ -18,9 +18,9 @@ use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore,
-    InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription,
-    UploadStore,
+    AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, DeletionJob, ErasureStore,
+    GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend,
+    StoreError, Subscription, UploadStore,
 };
 
 use crate::event_log::EventLog;
@@ -239,12 +239,16 @@ impl<S: BudgetStore> BudgetStore for Observed<S> {
 impl<S: AccountStore> AccountStore for Observed<S> {
     async fn put_ban(&self, user: &UserId, ban: &Ban) -> Result<(), StoreError> {
         self.inner.put_ban(user, ban).await?;
-        self.log.record(Change::Banned { user: user.clone(), ban: ban.clone() });
+        // A tombstone is no ban (its `account.deleted` comes from the deletion job).
+        if !ban.deleted {
+            self.log.record(Change::Banned { user: user.clone(), ban: ban.clone() });
+        }
         Ok(())
     }
     async fn lift_ban(&self, user: &UserId) -> Result<bool, StoreError> {
+        let tombstone = self.inner.ban(user, 0).await?.is_some_and(|b| b.deleted);
         let lifted = self.inner.lift_ban(user).await?;
-        if lifted {
+        if lifted && !tombstone {
             self.log.record(Change::Unbanned { user: user.clone() });
         }
         Ok(lifted)
@@ -312,5 +316,61 @@ impl<S: chat_core::store::ReportStore> chat_core::store::ReportStore for Observe
             self.log.record(Change::ReportResolved((**case).clone()));
         }
         Ok(resolved)
+    }
+}
+
+impl<S: ErasureStore> ErasureStore for Observed<S> {
+    async fn start_deletion(&self, job: &DeletionJob) -> Result<DeletionJob, StoreError> {
+        self.inner.start_deletion(job).await
+    }
+    async fn deletion(&self, user: &UserId) -> Result<Option<DeletionJob>, StoreError> {
+        self.inner.deletion(user).await
+    }
+    async fn save_deletion(&self, job: &DeletionJob) -> Result<(), StoreError> {
+        self.inner.save_deletion(job).await?;
+        if job.done() {
+            self.log.record(Change::AccountDeleted(job.clone()));
+        }
+        Ok(())
+    }
+    async fn pending_deletions(&self) -> Result<Vec<DeletionJob>, StoreError> {
+        self.inner.pending_deletions().await
+    }
+    async fn delete_inbox(&self, user: &UserId) -> Result<u64, StoreError> {
+        self.inner.delete_inbox(user).await
+    }
+    async fn delete_summaries(&self, user: &UserId) -> Result<u64, StoreError> {
+        self.inner.delete_summaries(user).await
+    }
+    async fn forget_entries(
+        &self,
+        user: &UserId,
+        entries: &[chat_core::message::InboxEntry],
+    ) -> Result<u64, StoreError> {
+        self.inner.forget_entries(user, entries).await
+    }
+    async fn delete_uploads(&self, ids: &[UploadId]) -> Result<u64, StoreError> {
+        self.inner.delete_uploads(ids).await
+    }
+    async fn delete_presence(&self, user: &UserId) -> Result<u64, StoreError> {
+        self.inner.delete_presence(user).await
+    }
+    async fn forget_limits(&self, user: &UserId, now_ms: u64) -> Result<u64, StoreError> {
+        self.inner.forget_limits(user, now_ms).await
+    }
+    async fn blocked_by(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
+        self.inner.blocked_by(user).await
+    }
+    async fn reports_by(&self, user: &UserId) -> Result<Vec<String>, StoreError> {
+        self.inner.reports_by(user).await
+    }
+    async fn withdraw_report(&self, case: &str, user: &UserId) -> Result<bool, StoreError> {
+        self.inner.withdraw_report(case, user).await
+    }
+    async fn stored_mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.stored_mentions(needle).await
+    }
+    async fn transfer_group(&self, group: &GroupId, from: &UserId, to: &UserId) -> Result<bool, StoreError> {
+        self.inner.transfer_group(group, from, to).await
     }
 }

@@ -25,6 +25,9 @@ pub fn ban_item(user: &UserId, ban: &Ban) -> Item {
     if let Some(reason) = &ban.reason {
         item.insert(st::BAN_REASON.to_owned(), s(reason.as_str()));
     }
+    if ban.deleted {
+        item.insert(st::DELETED.to_owned(), aws_sdk_dynamodb::types::AttributeValue::Bool(true));
+    }
     item
 }
 
@@ -40,6 +43,7 @@ pub fn ban_from(item: &Item) -> Result<Option<Ban>, StoreError> {
             None => None,
         },
         reason: item.get(st::BAN_REASON).and_then(|v| v.as_s().ok()).cloned(),
+        deleted: item.get(st::DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
     }))
 }
 
@@ -95,14 +99,14 @@ mod tests {
     #[test]
     fn a_ban_round_trips_through_its_item_and_a_timed_one_expires_by_ttl() {
         let user = UserId::parse("bob").expect("valid");
-        let ban = Ban { at: 1_000, until: Some(5_000), reason: Some("spam".into()) };
+        let ban = Ban { at: 1_000, until: Some(5_000), reason: Some("spam".into()), deleted: false };
         let item = ban_item(&user, &ban);
         assert_eq!(item.get(st::PK).and_then(|v| v.as_s().ok()).map(String::as_str), Some("acct#bob"));
         assert!(item.contains_key(st::TTL));
         assert_eq!(ban_from(&item).ok().flatten(), Some(ban));
         assert!(banned(Some(&item), 4_999).unwrap_or(false));
         assert!(!banned(Some(&item), 5_000).unwrap_or(true));
-        let forever = ban_item(&user, &Ban { at: 1, until: None, reason: None });
+        let forever = ban_item(&user, &Ban { at: 1, until: None, reason: None, deleted: false });
         assert!(!forever.contains_key(st::TTL));
         assert!(banned(Some(&forever), u64::MAX).unwrap_or(false));
         assert!(!banned(None, 0).unwrap_or(true));

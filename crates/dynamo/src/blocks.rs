@@ -13,6 +13,20 @@ use crate::store::DynamoStore;
 use crate::txn::{build, failed_conditions, read_state};
 use crate::unavailable;
 
+/// The write that adds `user` to (`ADD`) or takes it from (`DELETE`) the list of who
+/// blocks `other` (for deleting `other`'s account: blocks both ways).
+fn reverse(table: &str, user: &UserId, other: &UserId, op: &str) -> Result<Update, StoreError> {
+    build(
+        Update::builder()
+            .table_name(table)
+            .key(st::PK, s(crate::erasure::blocked_by_key(other.as_str())))
+            .update_expression(format!("{op} #users :one"))
+            .expression_attribute_names("#users", st::USERS)
+            .expression_attribute_values(":one", AttributeValue::Ss(vec![user.to_string()]))
+            .build(),
+    )
+}
+
 impl BlockStore for DynamoStore {
     async fn block(&self, user: &UserId, other: &UserId) -> Result<BlockChange, StoreError> {
         let table = &self.tables.state;
@@ -33,6 +47,7 @@ impl BlockStore for DynamoStore {
         let writes = vec![
             TransactWriteItem::builder().put(build(put.build())?).build(),
             TransactWriteItem::builder().update(build(list.build())?).build(),
+            TransactWriteItem::builder().update(reverse(table, user, other, "ADD")?).build(),
         ];
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(BlockChange::Added),
@@ -65,6 +80,7 @@ impl BlockStore for DynamoStore {
         let writes = vec![
             TransactWriteItem::builder().delete(build(delete.build())?).build(),
             TransactWriteItem::builder().update(build(list.build())?).build(),
+            TransactWriteItem::builder().update(reverse(table, user, other, "DELETE")?).build(),
         ];
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(true),

@@ -63,6 +63,9 @@ pub async fn change_of(store: &DynamoStore, record: &Record) -> Result<Option<Ch
         if let Some(rest) = pk.strip_prefix(st::IDEMPOTENCY_PREFIX) {
             return message(store, record, rest).await;
         }
+        if let Some(user) = pk.strip_prefix(st::ACCOUNT_PREFIX).and_then(|r| r.strip_suffix("#deletion")) {
+            return deletion(record, user);
+        }
         if let Some(user) = pk.strip_prefix(st::ACCOUNT_PREFIX) {
             return account(record, user);
         }
@@ -143,10 +146,31 @@ fn account(record: &Record, user: &str) -> Result<Option<Change>, StoreError> {
     match record.kind {
         Kind::Insert | Kind::Modify => {
             let Some(new) = &record.new else { return Ok(None) };
-            Ok(crate::accounts::ban_from(new)?.map(|ban| Change::Banned { user, ban }))
+            // A tombstone is no ban: its `account.deleted` comes from the deletion job.
+            Ok(crate::accounts::ban_from(new)?.filter(|b| !b.deleted).map(|ban| Change::Banned { user, ban }))
         }
-        Kind::Remove => Ok(Some(Change::Unbanned { user })),
+        Kind::Remove => {
+            let tombstone = match &record.old {
+                Some(old) => crate::accounts::ban_from(old)?.is_some_and(|b| b.deleted),
+                None => false,
+            };
+            Ok((!tombstone).then_some(Change::Unbanned { user }))
+        }
         Kind::Expire => Ok(None),
+    }
+}
+
+/// A deletion job's write: `account.deleted` when it turns done.
+fn deletion(record: &Record, _user: &str) -> Result<Option<Change>, StoreError> {
+    let done =
+        |i: Option<&Item>| i.and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+    match (record.kind, &record.new) {
+        (Kind::Insert | Kind::Modify, Some(new)) if done(Some(new)) && !done(record.old.as_ref()) => {
+            let json = get_s(new, "job", "deletion job")?;
+            let job = serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("deletion job: {e}")))?;
+            Ok(Some(Change::AccountDeleted(job)))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -223,7 +247,7 @@ mod tests {
     fn a_ban_written_or_deleted_is_a_change_and_its_expiry_is_not() {
         let ban = crate::accounts::ban_item(
             &UserId::parse("bob").expect("valid"),
-            &chat_core::store::Ban { at: 1, until: None, reason: None },
+            &chat_core::store::Ban { at: 1, until: None, reason: None, deleted: false },
         );
         let banned = account(&record(Kind::Insert, Some(ban.clone()), None), "bob").expect("ok");
         assert!(matches!(banned, Some(Change::Banned { .. })));

@@ -21,6 +21,7 @@ mod blocks;
 mod budgets;
 pub mod changes;
 mod conversations;
+pub mod erasure;
 mod fanout;
 mod group_admin;
 mod groups;

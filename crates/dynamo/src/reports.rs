@@ -96,6 +96,62 @@ impl DynamoStore {
     }
 }
 
+/// Withdraws `reporter`'s report from `case`: its item goes and the case counts one
+/// reporter (and one of its reason) less; a case left without reporters goes too.
+/// Returns whether there was a report.
+pub(crate) async fn withdraw(
+    store: &DynamoStore,
+    case: &str,
+    reporter: &chat_core::ids::UserId,
+) -> Result<bool, StoreError> {
+    let table = &store.tables.reports;
+    let sk = r::report_sk(reporter.as_str());
+    let got = store.client.get_item().table_name(table).key(r::PK, s(case)).key(r::SK, s(sk.as_str()));
+    let Some(item) = got.consistent_read(true).send().await.map_err(unavailable)?.item().cloned() else {
+        return Ok(false);
+    };
+    let report = report_from(&item)?;
+    let delete = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .key(r::PK, s(case))
+        .key(r::SK, s(sk.as_str()))
+        .condition_expression("attribute_exists(#sk)")
+        .expression_attribute_names("#sk", r::SK);
+    let count = Update::builder()
+        .table_name(table)
+        .key(r::PK, s(case))
+        .key(r::SK, s(r::CASE))
+        .update_expression("ADD #reporters :less, #reason :less")
+        .condition_expression("attribute_exists(#reporters)")
+        .expression_attribute_names("#reporters", r::REPORTERS)
+        .expression_attribute_names("#reason", reason_attr(report.reason))
+        .expression_attribute_values(":less", aws_sdk_dynamodb::types::AttributeValue::N("-1".into()));
+    let writes = vec![
+        TransactWriteItem::builder().delete(build(delete.build())?).build(),
+        TransactWriteItem::builder().update(build(count.build())?).build(),
+    ];
+    match store.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        Ok(_) => {}
+        Err(e) if failed_conditions(&e).contains(&0) => return Ok(false),
+        Err(e) => return Err(unavailable(e)),
+    }
+    // A case nobody reports any more goes (only if still so: another may report meanwhile).
+    let drop = store
+        .client
+        .delete_item()
+        .table_name(table)
+        .key(r::PK, s(case))
+        .key(r::SK, s(r::CASE))
+        .condition_expression("#reporters <= :zero")
+        .expression_attribute_names("#reporters", r::REPORTERS)
+        .expression_attribute_values(":zero", n(0));
+    match drop.send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(true),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 impl ReportStore for DynamoStore {
     async fn file_report(&self, report: &Report) -> Result<Filed, StoreError> {
         let table = &self.tables.reports;
@@ -124,9 +180,17 @@ impl ReportStore for DynamoStore {
             .expression_attribute_values(":at", n(report.at))
             .expression_attribute_values(":open", s(Status::Open.name()))
             .expression_attribute_values(":one", n(1));
+        // The reporter's list of cases (for deleting its account: the reports it filed).
+        let reported = Update::builder()
+            .table_name(&self.tables.state)
+            .key(chat_core::schema::state::PK, s(crate::erasure::reported_key(report.reporter.as_str())))
+            .update_expression("ADD #cases :case")
+            .expression_attribute_names("#cases", chat_core::schema::state::USERS)
+            .expression_attribute_values(":case", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![id.clone()]));
         let writes = vec![
             TransactWriteItem::builder().put(build(put.build())?).build(),
             TransactWriteItem::builder().update(build(case.build())?).build(),
+            TransactWriteItem::builder().update(build(reported.build())?).build(),
         ];
         // Reporters of one message racing each other conflict on its case: try again.
         for round in 0..crate::txn::MAX_ROUNDS {

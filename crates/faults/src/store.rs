@@ -12,9 +12,9 @@ use chat_core::protocol::ReceiptStatus;
 use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
-    AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, GroupCreated, GroupStore,
-    InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend, StoreError, Subscription,
-    UploadStore,
+    AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, DeletionJob, ErasureStore,
+    GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend,
+    StoreError, Subscription, UploadStore,
 };
 
 use crate::Faults;
@@ -302,5 +302,57 @@ impl<S: chat_core::store::ReportStore> chat_core::store::ReportStore for FaultyS
         resolution: &chat_core::store::reports::Resolution,
     ) -> Result<chat_core::store::reports::Resolved, StoreError> {
         self.faults.run("resolve", self.inner.resolve(id, resolution), store_error).await
+    }
+}
+
+impl<S: ErasureStore> ErasureStore for FaultyStore<S> {
+    async fn start_deletion(&self, job: &DeletionJob) -> Result<DeletionJob, StoreError> {
+        self.faults.run("start_deletion", self.inner.start_deletion(job), store_error).await
+    }
+    async fn deletion(&self, user: &UserId) -> Result<Option<DeletionJob>, StoreError> {
+        self.faults.run("deletion", self.inner.deletion(user), store_error).await
+    }
+    async fn save_deletion(&self, job: &DeletionJob) -> Result<(), StoreError> {
+        self.faults.run("save_deletion", self.inner.save_deletion(job), store_error).await
+    }
+    async fn pending_deletions(&self) -> Result<Vec<DeletionJob>, StoreError> {
+        self.faults.run("pending_deletions", self.inner.pending_deletions(), store_error).await
+    }
+    async fn delete_inbox(&self, user: &UserId) -> Result<u64, StoreError> {
+        self.faults.run("delete_inbox", self.inner.delete_inbox(user), store_error).await
+    }
+    async fn delete_summaries(&self, user: &UserId) -> Result<u64, StoreError> {
+        self.faults.run("delete_summaries", self.inner.delete_summaries(user), store_error).await
+    }
+    async fn forget_entries(
+        &self,
+        user: &UserId,
+        entries: &[chat_core::message::InboxEntry],
+    ) -> Result<u64, StoreError> {
+        self.faults.run("forget_entries", self.inner.forget_entries(user, entries), store_error).await
+    }
+    async fn delete_uploads(&self, ids: &[chat_core::media::UploadId]) -> Result<u64, StoreError> {
+        self.faults.run("delete_uploads", self.inner.delete_uploads(ids), store_error).await
+    }
+    async fn delete_presence(&self, user: &UserId) -> Result<u64, StoreError> {
+        self.faults.run("delete_presence", self.inner.delete_presence(user), store_error).await
+    }
+    async fn forget_limits(&self, user: &UserId, now_ms: u64) -> Result<u64, StoreError> {
+        self.faults.run("forget_limits", self.inner.forget_limits(user, now_ms), store_error).await
+    }
+    async fn blocked_by(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
+        self.faults.run("blocked_by", self.inner.blocked_by(user), store_error).await
+    }
+    async fn reports_by(&self, user: &UserId) -> Result<Vec<String>, StoreError> {
+        self.faults.run("reports_by", self.inner.reports_by(user), store_error).await
+    }
+    async fn withdraw_report(&self, case: &str, user: &UserId) -> Result<bool, StoreError> {
+        self.faults.run("withdraw_report", self.inner.withdraw_report(case, user), store_error).await
+    }
+    async fn stored_mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        self.faults.run("stored_mentions", self.inner.stored_mentions(needle), store_error).await
+    }
+    async fn transfer_group(&self, group: &GroupId, from: &UserId, to: &UserId) -> Result<bool, StoreError> {
+        self.faults.run("transfer_group", self.inner.transfer_group(group, from, to), store_error).await
     }
 }

@@ -8,11 +8,13 @@
 //! - `messages`: `POST /v1/messages` (a `send` with a trusted `from`), moderator deletes.
 //! - `groups`: create, read, change members, rename, delete.
 //! - `users`: a user's state, bans.
+//! - `accounts`: account deletion (a background job) and its tombstone.
 //! - `reports`: the moderation queue and resolving its cases.
 //!
 //! Every handler calls the same domain operations as the WebSocket actions
 //! (`chat_send::server`), never a copy of them.
 
+mod accounts;
 mod error;
 mod groups;
 mod messages;
@@ -48,6 +50,9 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("DELETE", "/v1/groups/{group_id}"),
     ("POST", "/v1/groups/{group_id}/members"),
     ("GET", "/v1/users/{user_id}"),
+    ("DELETE", "/v1/users/{user_id}"),
+    ("GET", "/v1/users/{user_id}/deletion"),
+    ("DELETE", "/v1/users/{user_id}/tombstone"),
     ("PUT", "/v1/users/{user_id}/ban"),
     ("DELETE", "/v1/users/{user_id}/ban"),
     ("GET", "/v1/reports"),
@@ -76,7 +81,15 @@ where
                 .fallback(method_not_allowed),
         )
         .route("/v1/groups/{group_id}/members", post(groups::members::<S, P, C, Q>).fallback(method_not_allowed))
-        .route("/v1/users/{user_id}", get(users::read::<S, P, C, Q>).fallback(method_not_allowed))
+        .route(
+            "/v1/users/{user_id}",
+            get(users::read::<S, P, C, Q>).delete(accounts::delete::<S, P, C, Q>).fallback(method_not_allowed),
+        )
+        .route("/v1/users/{user_id}/deletion", get(accounts::deletion::<S, P, C, Q>).fallback(method_not_allowed))
+        .route(
+            "/v1/users/{user_id}/tombstone",
+            delete(accounts::lift_tombstone::<S, P, C, Q>).fallback(method_not_allowed),
+        )
         .route(
             "/v1/users/{user_id}/ban",
             put(users::ban::<S, P, C, Q>).delete(users::unban::<S, P, C, Q>).fallback(method_not_allowed),

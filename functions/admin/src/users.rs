@@ -20,7 +20,7 @@ use crate::{ApiError, ApiState, json_object, user_id};
 /// Longest ban reason, in characters.
 const MAX_REASON_CHARS: usize = 1000;
 
-fn user(s: &str) -> Result<UserId, ApiError> {
+pub(crate) fn user(s: &str) -> Result<UserId, ApiError> {
     let user = user_id(s, "userId")?;
     if user.as_str() == chat_core::message::SYSTEM_SENDER {
         return Err(ApiError::bad("`system` is not a user"));
@@ -89,7 +89,7 @@ pub(crate) async fn impose_ban<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     reason: Option<String>,
 ) -> Result<(Ban, usize), ApiError> {
     let now = deps.clock.now_ms();
-    let ban = Ban { at: now, until, reason };
+    let ban = Ban { at: now, until, reason, deleted: false };
     deps.store.put_ban(user, &ban).await?;
     let connections = deps.store.connections(user, now / 1000).await?;
     let mut closed = 0;

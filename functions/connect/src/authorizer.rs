@@ -153,7 +153,7 @@ mod tests {
         let v = Verifier::hs256(SECRET, chat_auth::dev::DEV_ISSUER);
         let store = MemoryStore::new();
         let bob = chat_core::ids::UserId::parse("bob").expect("valid");
-        let ban = chat_core::store::Ban { at: now_ms(), until: Some(now_ms() + 60_000), reason: None };
+        let ban = chat_core::store::Ban { at: now_ms(), until: Some(now_ms() + 60_000), reason: None, deleted: false };
         store.put_ban(&bob, &ban).await.expect("ban");
         let err = handle(&v, &store, now_ms(), event(json!({"token": token("bob")}))).await.expect_err("refused");
         assert_eq!(err.to_string(), UNAUTHORIZED);

@@ -25,6 +25,7 @@
 //! always a bare 200. A refused action becomes one `error` frame ([`Refusal`]); an
 //! infrastructure failure becomes one `internal` error frame plus an error log line.
 
+pub mod account;
 mod aws;
 mod blocks;
 mod config;
@@ -229,6 +230,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             Action::Block { user } => self.block(user).await.map(Some),
             Action::Unblock { user } => self.unblock(user).await.map(Some),
             Action::Blocks => self.blocks().await.map(Some),
+            Action::AccountDeleteConfirm { confirm } => self.account_delete(&confirm).await.map(Some),
             Action::Mute { conversation, until } => self.mute(conversation, true, until).await.map(Some),
             Action::Unmute { conversation } => self.mute(conversation, false, None).await.map(Some),
             Action::Report { msg_id, reason, note } => self.report(msg_id, reason, note).await.map(Some),

@@ -100,6 +100,8 @@ action_table! {
     Report = "report" => Send,
     /// `react`: an emoji on a message.
     React = "react" => Send,
+    /// `account.delete`: delete the caller's account and its data.
+    AccountDelete = "account.delete" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

@@ -318,6 +318,16 @@ pub enum ServerFrame {
         /// The device named on connect, or null.
         device: Option<DeviceId>,
     },
+    /// Reply to `account.delete`: the deletion runs in the background; its connections
+    /// close shortly.
+    Deleting {
+        /// Echo of the frame id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The deletion job (the `account.deleted` event names it).
+        #[serde(rename = "jobId")]
+        job_id: String,
+    },
     /// Reply to `blocks`, and sent to the user's other connections when its blocks change:
     /// everyone it blocks.
     Blocks {

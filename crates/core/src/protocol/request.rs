@@ -203,6 +203,11 @@ pub enum Action {
         /// Its file name.
         name: Option<String>,
     },
+    /// Delete the caller's account; `confirm` must be its own user id.
+    AccountDeleteConfirm {
+        /// The id the client typed to confirm.
+        confirm: UserId,
+    },
     /// Stop hearing from a user.
     Block {
         /// Who.
@@ -274,6 +279,7 @@ impl Action {
             Self::Block { .. } => ActionKind::Block,
             Self::Unblock { .. } => ActionKind::Unblock,
             Self::Blocks => ActionKind::Blocks,
+            Self::AccountDeleteConfirm { .. } => ActionKind::AccountDelete,
             Self::Mute { .. } => ActionKind::Mute,
             Self::Unmute { .. } => ActionKind::Unmute,
             Self::Report { .. } => ActionKind::Report,
@@ -474,6 +480,11 @@ struct MuteFields {
 }
 
 #[derive(Deserialize)]
+struct ConfirmFields {
+    confirm: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct UserFields {
     user: Option<String>,
 }
@@ -593,6 +604,13 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             Ok(if kind == ActionKind::Block { Action::Block { user } } else { Action::Unblock { user } })
         }
         ActionKind::Blocks => Ok(Action::Blocks),
+        ActionKind::AccountDelete => {
+            // `confirm` must be the caller's own id; the handler compares it, having the caller.
+            let f: ConfirmFields = fields(action, v)?;
+            let confirm = f.confirm.ok_or_else(|| FrameError::bad("confirm is required (your user id)"))?;
+            let confirm = UserId::parse(&confirm).map_err(|e| id_error("confirm", e))?;
+            Ok(Action::AccountDeleteConfirm { confirm })
+        }
         ActionKind::Report => {
             let f: ReportFields = fields(action, v)?;
             let msg_id = f.msg_id.ok_or_else(|| FrameError::bad("msgId is required"))?;

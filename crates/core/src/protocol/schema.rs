@@ -177,6 +177,13 @@ client_frames! {
     }
     /// The users you block; answered with `blocks`.
     Blocks = "blocks" {}
+    /// Deletes your account and its data (docs/reliability.md lists what goes); answered
+    /// at once with `deleting` and its `jobId`, then every connection is closed and the
+    /// user id cannot connect again.
+    AccountDelete = "account.delete" {
+        /// Your own user id, typed to confirm.
+        confirm: UserId,
+    }
     /// No push for one of your conversations (mentions still push); answered with `ok`.
     Mute = "mute" {
         /// The conversation.

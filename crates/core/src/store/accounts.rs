@@ -1,4 +1,4 @@
-//! Account state kept beside the chat data: bans (and, later, deletion tombstones). One
+//! Account state kept beside the chat data: bans and deletion tombstones. One
 //! narrow trait, read on every handshake and folded into the reads a send already makes.
 
 use std::future::Future;
@@ -20,9 +20,19 @@ pub struct Ban {
     /// Why, in the moderator's words (never shown to the user by the server).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
+    /// A tombstone: the account was deleted (`account.delete`, `DELETE /v1/users/{id}`).
+    /// It holds until the server API lifts it (`DELETE /v1/users/{id}/tombstone`), so a
+    /// stale token cannot recreate the user's state; it is no ban (no `user.banned`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deleted: bool,
 }
 
 impl Ban {
+    /// The tombstone of an account deleted at `at`.
+    pub fn tombstone(at: u64) -> Self {
+        Self { at, until: None, reason: Some("account deleted".to_owned()), deleted: true }
+    }
+
     /// Whether the ban holds at `now_ms`.
     pub fn active(&self, now_ms: u64) -> bool {
         self.until.is_none_or(|until| until > now_ms)
@@ -45,9 +55,9 @@ mod tests {
 
     #[test]
     fn a_ban_holds_until_its_end_or_forever() {
-        let timed = Ban { at: 1, until: Some(100), reason: None };
+        let timed = Ban { at: 1, until: Some(100), reason: None, deleted: false };
         assert!(timed.active(99));
         assert!(!timed.active(100));
-        assert!(Ban { at: 1, until: None, reason: None }.active(u64::MAX));
+        assert!(Ban { at: 1, until: None, reason: None, deleted: false }.active(u64::MAX));
     }
 }

@@ -22,12 +22,14 @@ mod accounts;
 pub mod blocks;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod erasure;
 mod journal;
 pub mod memory;
 pub mod reports;
 
 pub use accounts::{AccountStore, Ban};
 pub use blocks::{BlockChange, BlockStore, MAX_BLOCKS};
+pub use erasure::{DeletionJob, ErasureStore, Step};
 pub use reports::ReportStore;
 
 /// Why a store call failed. The caller answers `internal`; the request may be retried.
@@ -398,6 +400,7 @@ pub trait Store:
     + BlockStore
     + MuteStore
     + ReportStore
+    + ErasureStore
 {
 }
 impl<
@@ -413,7 +416,8 @@ impl<
         + AccountStore
         + BlockStore
         + MuteStore
-        + ReportStore,
+        + ReportStore
+        + ErasureStore,
 > Store for T
 {
 }

@@ -16,11 +16,11 @@ fn group_of(id: &str, members: &[&str]) -> Group {
 pub async fn bans_hold_until_they_end_or_are_lifted<S: Store>(store: &S) {
     let bob = user("bob");
     assert_eq!(store.ban(&bob, 1_000).await.expect("read"), None);
-    let ban = Ban { at: 1_000, until: Some(5_000), reason: Some("spam".into()) };
+    let ban = Ban { at: 1_000, until: Some(5_000), reason: Some("spam".into()), deleted: false };
     store.put_ban(&bob, &ban).await.expect("ban");
     assert_eq!(store.ban(&bob, 4_999).await.expect("read"), Some(ban));
     assert_eq!(store.ban(&bob, 5_000).await.expect("read"), None, "over");
-    store.put_ban(&bob, &Ban { at: 6_000, until: None, reason: None }).await.expect("ban again");
+    store.put_ban(&bob, &Ban { at: 6_000, until: None, reason: None, deleted: false }).await.expect("ban again");
     assert!(store.ban(&bob, u64::MAX).await.expect("read").is_some(), "until lifted");
     assert!(store.lift_ban(&bob).await.expect("lift"));
     assert!(!store.lift_ban(&bob).await.expect("lift again"));
@@ -30,7 +30,7 @@ pub async fn bans_hold_until_they_end_or_are_lifted<S: Store>(store: &S) {
 /// A banned user's own sends store nothing, in a 1:1 and in a group past one transaction;
 /// the server API may still post as it, and notices still go out.
 pub async fn a_banned_sender_stores_nothing<S: Store>(store: &S) {
-    store.put_ban(&user("bob"), &Ban { at: 1, until: None, reason: None }).await.expect("ban");
+    store.put_ban(&user("bob"), &Ban { at: 1, until: None, reason: None, deleted: false }).await.expect("ban");
     assert_eq!(store.append(&dm("bob", "alice", "b1", 1_000)).await.expect("append"), AppendOutcome::Banned);
     let members: Vec<String> = (0..60).map(|i| format!("m{i}")).chain(["bob".to_owned()]).collect();
     let participants: Vec<UserId> = members.iter().map(|m| user(m)).collect();

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod accounts;
 mod blocks;
+mod erasure;
 mod reports;
 mod social;
 
@@ -74,6 +75,8 @@ struct Data {
     reports: std::collections::HashSet<(String, UserId)>,
     /// The moderation queue, by case id.
     cases: HashMap<String, crate::store::reports::Case>,
+    /// Account deletions, the latest per user.
+    deletions: HashMap<UserId, crate::store::DeletionJob>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -160,6 +163,37 @@ enum Record {
         thumbnail: bool,
         width: Option<u32>,
         height: Option<u32>,
+    },
+    SaveDeletion {
+        job: crate::store::DeletionJob,
+    },
+    DeleteInbox {
+        user: UserId,
+    },
+    DeleteSummaries {
+        user: UserId,
+    },
+    ForgetSent {
+        user: UserId,
+        client_msg_ids: Vec<String>,
+        msg_ids: Vec<MsgId>,
+    },
+    DeleteUploads {
+        ids: Vec<crate::media::UploadId>,
+    },
+    DeletePresence {
+        user: UserId,
+    },
+    ForgetLimits {
+        user: UserId,
+    },
+    WithdrawReport {
+        case: String,
+        user: UserId,
+    },
+    TransferGroup {
+        id: GroupId,
+        to: UserId,
     },
 }
 
@@ -310,6 +344,15 @@ impl Data {
             }
             r @ (Record::Block { .. } | Record::Unblock { .. }) => MemoryStore::apply_block(&mut self.blocks, &r),
             r @ (Record::FileReport { .. } | Record::Resolve { .. }) => self.apply_report(r),
+            r @ (Record::SaveDeletion { .. }
+            | Record::DeleteInbox { .. }
+            | Record::DeleteSummaries { .. }
+            | Record::ForgetSent { .. }
+            | Record::DeleteUploads { .. }
+            | Record::DeletePresence { .. }
+            | Record::ForgetLimits { .. }
+            | Record::WithdrawReport { .. }
+            | Record::TransferGroup { .. }) => self.apply_erasure(r),
             Record::Mute { user, conversation, until } => {
                 if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
                     s.muted_until = until;
