@@ -52,7 +52,7 @@ impl DynamoStore {
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
         let next = if more { entries.last().map(|e| e.seq) } else { None };
-        Ok(Page { entries, next })
+        Ok(Page { entries, next, oldest: None })
     }
 
     /// Up to `limit` messages of `user` in `conversation` with seqs in `lo..=hi`, read on
@@ -95,7 +95,7 @@ impl DynamoStore {
             (Some(key), false) => Some(items::get_n(key, m::SK, "history cursor")?),
             (None, false) => None,
         };
-        Ok(Page { entries, next })
+        Ok(Page { entries, next, oldest: None })
     }
 }
 
