@@ -14,6 +14,7 @@ mod hooks;
 mod media;
 mod presence_push;
 mod reliability;
+mod retention;
 mod rich;
 mod safety;
 mod server_api;

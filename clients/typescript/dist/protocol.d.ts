@@ -229,6 +229,16 @@ export type ServerFrame = {
      * The `after` for the next page, or null.
      */
     next?: number | null;
+    /**
+     * With `truncated`: the smallest seq still kept (this page's first entry); the
+     * entries between `after` and it are gone for good.
+     */
+    oldest?: number | null;
+    /**
+     * Set when entries after the request's `after` expired (the retention,
+     * `chat:retentionDays`): `oldest` says which seq the inbox keeps first.
+     */
+    truncated?: boolean;
     type: 'sync';
 } | {
     /**
@@ -1292,6 +1302,11 @@ export interface LastMessage {
      * Set when it was edited (ms).
      */
     editedAt?: number | null;
+    /**
+     * Set when it is past the retention (`chat:retentionDays`): its preview is gone, as is
+     * every message of the conversation.
+     */
+    expired?: boolean;
     /**
      * Its sender.
      */

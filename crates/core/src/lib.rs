@@ -15,6 +15,7 @@
 //! - [`ratelimit`]: per-connection token buckets for sends.
 //! - [`schema`]: table names and key attributes, shared with the CDK stack.
 //! - [`clock`]: injected time.
+//! - [`retention`]: how long inbox entries are kept, and what readers leave out.
 //! - [`config`]: settings read through a lookup, with errors that name the variable.
 
 /// A boxed error from a backend (storage, `@connections`, SNS), kept as the `#[source]` of
@@ -47,6 +48,7 @@ pub mod presence;
 pub mod protocol;
 pub mod push;
 pub mod ratelimit;
+pub mod retention;
 pub mod rich;
 pub mod schema;
 pub mod store;

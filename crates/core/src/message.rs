@@ -184,6 +184,10 @@ pub struct LastMessage {
     /// Set when it was deleted.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub deleted: bool,
+    /// Set when it is past the retention (`chat:retentionDays`): its preview is gone, as is
+    /// every message of the conversation.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub expired: bool,
 }
 
 impl LastMessage {
@@ -196,6 +200,7 @@ impl LastMessage {
             ts: entry.ts,
             edited_at: entry.edited_at,
             deleted: entry.deleted,
+            expired: false,
         }
     }
 }

@@ -84,6 +84,9 @@ pub mod env {
     pub const PRE_SEND_HOOK_FAILURE: &str = "CHAT_PRE_SEND_HOOK_FAILURE";
     /// The hook's time budget, ms (default 1000).
     pub const PRE_SEND_HOOK_TIMEOUT_MS: &str = "CHAT_PRE_SEND_HOOK_TIMEOUT_MS";
+    /// Days inbox entries are kept (`chat:retentionDays`); 0 or unset: forever (all that
+    /// read or write inboxes).
+    pub const RETENTION_DAYS: &str = "CHAT_RETENTION_DAYS";
 
     /// Every variable above by a camelCase key, as `schema.json` lists them.
     pub const ALL: &[(&str, &str)] = &[
@@ -127,6 +130,7 @@ pub mod env {
         ("preSendHook", PRE_SEND_HOOK),
         ("preSendHookFailure", PRE_SEND_HOOK_FAILURE),
         ("preSendHookTimeoutMs", PRE_SEND_HOOK_TIMEOUT_MS),
+        ("retentionDays", RETENTION_DAYS),
     ];
 }
 
@@ -192,6 +196,9 @@ pub mod messages {
     pub const BY_MSG_ID_INDEX: &str = "byMsgId";
     /// On an update entry made by someone other than the sender: who (S), `moderator`.
     pub const BY: &str = "by";
+    /// TTL attribute (N, s since the epoch): when the entry expires, set on every entry
+    /// written while a retention is on (`chat:retentionDays`; `crate::retention`).
+    pub const TTL: &str = "ttl";
     /// On a reply: the quote of the message answered (M: `msgId`, `from`, `preview`).
     pub const REPLY_TO: &str = "replyTo";
     /// Users a message mentions (L of S, in the sender's order).
@@ -558,6 +565,7 @@ pub fn describe() -> serde_json::Value {
                 "env": env::MESSAGES_TABLE,
                 "partitionKey": key(messages::PK, "S"),
                 "sortKey": key(messages::SK, "N"),
+                "ttl": messages::TTL,
                 "localIndexes": [
                     {"name": messages::BY_CONVERSATION_INDEX, "sortKey": key(messages::CONV_SEQ, "S"), "projection": "ALL"},
                     {

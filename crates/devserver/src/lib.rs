@@ -20,10 +20,12 @@
 //! - [`http_client`]: outbound HTTP (`--events-url`, the `--pre-send-hook` adapter).
 //! - the server API (`chat_server_api::router`, the admin function's own router) under
 //!   `/v1`, for loopback peers unless `--dev-endpoints`.
+//! - [`dev_clock`]: the one clock, moved forward by `POST /dev/clock`.
 //! - [`run`] (here): wiring, HTTP routes, `/dev/token`, `/health`, shutdown.
 
 mod api;
 pub mod blobs;
+pub mod dev_clock;
 pub mod event_log;
 pub mod events;
 pub mod http_client;
@@ -52,10 +54,11 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chat_auth::Verifier;
-use chat_core::clock::{Clock, SystemClock};
+use chat_core::clock::Clock;
 use chat_core::schema::TableNames;
 use chat_core::store::Store;
 use chat_core::store::memory::MemoryStore;
+use dev_clock::DevClock;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -92,9 +95,9 @@ impl Drop for ActiveGuard<'_> {
 /// Everything the gateway shares between connections.
 pub struct Gateway<S> {
     registry: registry::Registry,
-    send: Arc<chat_send::Deps<S, poster::LocalPoster, SystemClock, push::DirectPush<S>>>,
-    connections: chat_connect::connection::Deps<S, SystemClock>,
-    presence: chat_presence::Deps<S, poster::LocalPoster, SystemClock>,
+    send: Arc<chat_send::Deps<S, poster::LocalPoster, DevClock, push::DirectPush<S>>>,
+    connections: chat_connect::connection::Deps<S, DevClock>,
+    presence: chat_presence::Deps<S, poster::LocalPoster, DevClock>,
     push: Arc<push::PushDeps<S>>,
     verifier: Verifier,
     secret: Vec<u8>,
@@ -103,7 +106,7 @@ pub struct Gateway<S> {
     dev_endpoints: bool,
     /// The address served, for the `Host` check of `/dev/*`.
     addr: SocketAddr,
-    clock: SystemClock,
+    clock: DevClock,
     limits: Limits,
     shutdown: watch::Receiver<bool>,
     active: Active,
@@ -193,19 +196,22 @@ pub async fn run_with_limits(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let clock = DevClock::default();
+    let retention = chat_core::retention::Retention::days(options.retention_days, Arc::new(clock.clone()));
+    let run = Run { options: options.clone(), limits, clock };
     match &options.store {
         StoreChoice::InMemory => {
-            serve(listener, options.clone(), limits, MemoryStore::new(), "in memory", shutdown).await
+            serve(listener, run, MemoryStore::new().with_retention(retention), "in memory", shutdown).await
         }
         StoreChoice::Embedded(dir) => {
             let store = MemoryStore::open(dir).with_context(|| format!("opening the store in {}", dir.display()))?;
             let what = format!("embedded, in {}", dir.display());
-            serve(listener, options.clone(), limits, store, &what, shutdown).await
+            serve(listener, run, store.with_retention(retention), &what, shutdown).await
         }
         StoreChoice::DynamoDb => {
             let sdk = chat_lambda::sdk_config_for(chat_lambda::Budget::Data, chat_lambda::aws_log::DEVSERVER).await;
             let tables = options.table_prefix.as_deref().map_or_else(TableNames::from_env, TableNames::with_prefix);
-            let store = chat_dynamo::DynamoStore::connect(&sdk, tables);
+            let store = chat_dynamo::DynamoStore::connect(&sdk, tables).with_retention(retention);
             let tables = store.tables();
             let client = store.client();
             let ensured = chat_dynamo::tables::ensure_tables(&client, tables);
@@ -213,7 +219,7 @@ pub async fn run_with_limits(
                 .await
                 .context("creating the DynamoDB tables")?;
             let what = format!("DynamoDB, tables {}, {}, {}", tables.connections, tables.messages, tables.state);
-            serve(listener, options.clone(), limits, store, &what, shutdown).await
+            serve(listener, run, store, &what, shutdown).await
         }
     }
 }
@@ -228,24 +234,29 @@ fn jwt_secret() -> Vec<u8> {
     }
 }
 
-async fn serve<S: Store + Clone + 'static>(
-    listener: TcpListener,
+/// What every store's server shares: the options, the limits, the one clock.
+struct Run {
     options: Options,
     limits: Limits,
+    clock: DevClock,
+}
+
+async fn serve<S: Store + Clone + 'static>(
+    listener: TcpListener,
+    run: Run,
     store: S,
     store_name: &str,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     // Every write the deployed stack's streams would carry becomes an event here too.
-    let events = Arc::new(event_log::EventLog::new(options.events_url.clone()));
+    let events = Arc::new(event_log::EventLog::new(run.options.events_url.clone()));
     let store = observed::Observed::new(store, events.clone());
-    serve_observed(listener, options, limits, store, store_name, events, shutdown).await
+    serve_observed(listener, run, store, store_name, events, shutdown).await
 }
 
 async fn serve_observed<S: Store + Clone + 'static>(
     listener: TcpListener,
-    options: Options,
-    limits: Limits,
+    Run { options, limits, clock }: Run,
     store: S,
     store_name: &str,
     events: Arc<event_log::EventLog>,
@@ -292,7 +303,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
         store: store.clone(),
         notifier,
         poster: poster.clone(),
-        clock: SystemClock,
+        clock: clock.clone(),
         limits: options.limits,
     });
     let gw = Arc::new(Gateway {
@@ -301,7 +312,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
             moderation: chat_send::Moderation::from_vars(&chat_core::config::Vars::env())?,
             store: store.clone(),
             poster: poster.clone(),
-            clock: SystemClock,
+            clock: clock.clone(),
             push: push::DirectPush { deps: push_deps.clone() },
             limits: options.limits,
             media: Some(chat_send::Media { blobs: media_blobs, policy }),
@@ -310,14 +321,14 @@ async fn serve_observed<S: Store + Clone + 'static>(
         presence: chat_presence::Deps {
             store: store.clone(),
             poster,
-            clock: SystemClock,
+            clock: clock.clone(),
             window_ms: options.presence_debounce_ms,
             limits: options.limits,
         },
         push: push_deps,
         connections: chat_connect::connection::Deps {
             store: store.clone(),
-            clock: SystemClock,
+            clock: clock.clone(),
             max_connections: options.limits.connections,
         },
         verifier: Verifier::hs256(&secret, chat_auth::dev::DEV_ISSUER),
@@ -325,7 +336,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
         stage: options.stage.clone(),
         dev_endpoints: options.dev_endpoints,
         addr,
-        clock: SystemClock,
+        clock: clock.clone(),
         limits,
         shutdown: stop_rx,
         active: Active::default(),
@@ -355,6 +366,14 @@ async fn serve_observed<S: Store + Clone + 'static>(
                 .route("/dev/stored", get(dev_stored::<S>))
                 .route("/dev/metrics", get(dev_metrics))
                 .route("/dev/events", get(api::dev_events::<S>))
+                .route(
+                    "/dev/clock",
+                    axum::routing::post(
+                        |State(gw): Gw<S>, axum::Json(by): axum::Json<dev_clock::Advance>| async move {
+                            dev_clock::advance(&gw.clock, &by)
+                        },
+                    ),
+                )
                 .route_layer(axum::middleware::from_fn_with_state(gw.clone(), dev_guard::<S>)),
         )
         .route(

@@ -43,6 +43,8 @@ pub struct Options {
     pub pre_send_hook_failure: chat_core::hook::FailurePolicy,
     /// `--pre-send-hook-timeout-ms`.
     pub pre_send_hook_timeout_ms: u64,
+    /// `--retention-days`: how long inbox entries are kept (0: forever).
+    pub retention_days: u32,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             pre_send_hook: None,
             pre_send_hook_failure: chat_core::hook::FailurePolicy::Open,
             pre_send_hook_timeout_ms: 1000,
+            retention_days: 0,
         }
     }
 }
@@ -123,6 +126,9 @@ struct Cli {
     /// The hook's time budget in ms.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=30_000))]
     pre_send_hook_timeout_ms: u64,
+    /// Days inbox entries, updates and idempotency records are kept; 0 keeps them forever (chat:retentionDays in the stack).
+    #[arg(long, value_name = "DAYS", env = "CHAT_RETENTION_DAYS", default_value_t = 0)]
+    retention_days: u32,
 }
 
 fn parse_http_url(v: &str) -> Result<String, String> {
@@ -194,6 +200,7 @@ impl Options {
             pre_send_hook_failure: chat_core::hook::FailurePolicy::parse(&cli.pre_send_hook_failure)
                 .unwrap_or_default(),
             pre_send_hook_timeout_ms: cli.pre_send_hook_timeout_ms,
+            retention_days: cli.retention_days,
             s3: cli.s3.map(|b| {
                 if b.is_empty() {
                     vars.get(chat_core::schema::env::MEDIA_BUCKET).unwrap_or_else(|| "chat-media".to_owned())

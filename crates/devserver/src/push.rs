@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chat_core::BoxError;
-use chat_core::clock::SystemClock;
 use chat_core::ids::UserId;
 use chat_core::protocol::Platform;
 use chat_core::push::{Notifier, NotifyError};
@@ -86,7 +85,7 @@ impl Notifier for DevNotifier {
 }
 
 /// The push function's dependencies in the devserver.
-pub type PushDeps<S> = chat_push::Deps<S, DevNotifier, crate::poster::LocalPoster, SystemClock>;
+pub type PushDeps<S> = chat_push::Deps<S, DevNotifier, crate::poster::LocalPoster, crate::dev_clock::DevClock>;
 
 /// Hands push requests to the push function's `deliver` in the background.
 pub struct DirectPush<S> {

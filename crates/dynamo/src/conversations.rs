@@ -283,7 +283,7 @@ impl ConversationStore for DynamoStore {
                 by_conv.insert(summary.conversation.to_string(), summary);
             }
         }
-        let items = order.iter().filter_map(|c| by_conv.remove(c)).collect();
+        let items = order.iter().filter_map(|c| by_conv.remove(c)).map(|s| self.retention.trim(s)).collect();
         Ok(SummaryPage { items, next })
     }
 
@@ -300,7 +300,7 @@ impl ConversationStore for DynamoStore {
                 by_conv.insert(summary.conversation.to_string(), summary);
             }
         }
-        Ok(conversations.iter().map(|c| by_conv.get(&c.to_string()).cloned()).collect())
+        Ok(conversations.iter().map(|c| by_conv.get(&c.to_string()).map(|s| self.retention.trim(s.clone()))).collect())
     }
 
     async fn mark_read(
@@ -384,6 +384,6 @@ impl ConversationStore for DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
-        out.item().map(items::entry_from).transpose()
+        out.item().filter(|i| !self.expired_item(i)).map(items::entry_from).transpose()
     }
 }

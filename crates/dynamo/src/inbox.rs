@@ -22,9 +22,13 @@ impl DynamoStore {
         filter: &str,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let conv = conversation.to_string();
-        let messages_only = "attribute_not_exists(#kind)";
-        let filter = if filter.is_empty() { messages_only.to_owned() } else { format!("{messages_only} AND {filter}") };
-        self.client
+        let mut kept = "attribute_not_exists(#kind)".to_owned();
+        if self.retention.is_on() {
+            kept = format!("{kept} AND {}", crate::retention::KEPT);
+        }
+        let filter = if filter.is_empty() { kept } else { format!("{kept} AND {filter}") };
+        let query = self
+            .client
             .query()
             .table_name(&self.tables.messages)
             .index_name(m::BY_CONVERSATION_INDEX)
@@ -36,7 +40,8 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(user.as_str()))
             .expression_attribute_values(":lo", s(m::conv_seq(&conv, lo)))
             .expression_attribute_values(":hi", s(m::conv_seq(&conv, hi)))
-            .consistent_read(true)
+            .consistent_read(true);
+        self.with_expiry_names(query)
     }
 
     /// Runs a Query of `limit + 1` items and turns it into a page whose `next` is the
@@ -52,7 +57,7 @@ impl DynamoStore {
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
         let next = if more { entries.last().map(|e| e.seq) } else { None };
-        Ok(Page { entries, next })
+        Ok(Page { entries, next, oldest: None })
     }
 
     /// Up to `limit` messages of `user` in `conversation` with seqs in `lo..=hi`, read on
@@ -95,7 +100,7 @@ impl DynamoStore {
             (Some(key), false) => Some(items::get_n(key, m::SK, "history cursor")?),
             (None, false) => None,
         };
-        Ok(Page { entries, next })
+        Ok(Page { entries, next, oldest: None })
     }
 }
 
@@ -110,6 +115,9 @@ impl InboxStore for DynamoStore {
     }
 
     async fn sync(&self, user: &UserId, after: u64, limit: u32) -> Result<Page, StoreError> {
+        if self.retention.is_on() {
+            return self.sync_kept(user, after, limit).await;
+        }
         let query = self
             .client
             .query()

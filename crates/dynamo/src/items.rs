@@ -196,6 +196,7 @@ pub fn summary_from(item: &Item) -> Result<ConversationSummary, StoreError> {
             ts: get_n(item, cv::LAST_TS, what)?,
             edited_at: num(cv::LAST_EDITED_AT),
             deleted: item.get(cv::LAST_DELETED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+            expired: false,
         },
         last_seq: get_n(item, cv::LAST_SEQ, what)?,
         unread: num(cv::UNREAD).unwrap_or(0),

@@ -11,6 +11,7 @@
 //!   function).
 //! - `backfill`: conversation summaries for inboxes written before they existed
 //!   ([`DynamoStore::backfill_summaries`], run by `chat-admin`).
+//! - `retention`: entries' expiry (TTL), and the readers that leave expired ones out.
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
@@ -32,6 +33,7 @@ mod locks;
 mod mutes;
 mod receipts;
 pub mod reports;
+mod retention;
 mod rich;
 mod social;
 mod store;

@@ -16,12 +16,21 @@ pub struct DynamoStore {
     pub(crate) client: Client,
     pub(crate) tables: TableNames,
     pub(crate) inbox_locks: std::sync::Arc<crate::locks::InboxLocks>,
+    /// How long inbox entries are kept (`crate::retention`).
+    pub(crate) retention: chat_core::retention::Retention,
 }
 
 impl DynamoStore {
     /// A store on `tables` through `client`.
     pub fn new(client: Client, tables: TableNames) -> Self {
-        Self { client, tables, inbox_locks: Default::default() }
+        Self { client, tables, inbox_locks: Default::default(), retention: Default::default() }
+    }
+
+    /// This store, writing every inbox entry with its expiry under `retention` and leaving
+    /// out of every read the entries past it (`crate::retention`).
+    pub fn with_retention(mut self, retention: chat_core::retention::Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// A store on `tables` with a client built from `config` (an `&SdkConfig` from

@@ -175,7 +175,13 @@ pub async fn ensure_tables(client: &Client, tables: &TableNames) -> Result<(), S
     for name in all {
         wait_active(client, name).await?;
     }
-    for (name, attr) in [(&tables.connections, c::TTL), (&tables.state, st::TTL), (&tables.presence, p::TTL)] {
+    let ttls = [
+        (&tables.connections, c::TTL),
+        (&tables.state, st::TTL),
+        (&tables.presence, p::TTL),
+        (&tables.messages, chat_core::schema::messages::TTL),
+    ];
+    for (name, attr) in ttls {
         enable_ttl(client, name, attr).await?;
     }
     Ok(())

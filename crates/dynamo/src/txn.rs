@@ -143,6 +143,12 @@ pub(crate) async fn latest_entries(
                 .await
                 .map_err(unavailable)?;
             let latest = match out.items().first() {
+                // Every entry expired and was deleted (retention): go on from the seq the
+                // summaries still know, never from 1 again.
+                None if store.retention.is_on() => match store.latest_after_expiry(&user).await? {
+                    Some((seq, conversation)) => Latest { seq, conversation: Some(conversation), bucket: None },
+                    None => Latest::default(),
+                },
                 None => Latest::default(),
                 Some(item) => Latest {
                     seq: items::get_n(item, m::SK, "inbox entry")?,
@@ -171,6 +177,7 @@ pub(crate) fn participant_writes(
     let entry = msg.entry_at(latest.seq + 1);
     let on_top = latest.on_top(&entry.conversation.to_string());
     let mut item = items::entry_item(user, &entry);
+    store.set_expiry(&mut item, entry.ts);
     items::with_bucket(&mut item, bucket);
     item.shrink_to_fit();
     let mut writes = vec![entry_write(&store.tables.messages, item)?];

@@ -22,6 +22,39 @@ async fn fresh_store() -> DynamoStore {
 
 chat_core::store_conformance_tests!(fresh_store());
 
+mod retention {
+    use chat_core::retention::DAY_MS;
+    use chat_core::schema::messages as m;
+    use chat_core::store::InboxStore;
+    use chat_core::store::conformance::{T0, dm, one_day, user};
+
+    chat_core::store_retention_tests!(|r| async move { super::fresh_store().await.with_retention(r) });
+
+    /// Once TTL has deleted every entry of an inbox, its seqs go on from where they were
+    /// (its summaries know), never from 1 again: a client's cursor stays valid.
+    #[tokio::test]
+    async fn seqs_go_on_after_ttl_deleted_every_entry() {
+        let (clock, retention) = one_day();
+        let store = super::fresh_store().await.with_retention(retention);
+        for i in 0..3 {
+            store.append(&dm("alice", "bob", &format!("a{i}"), T0 + i)).await.expect("append");
+        }
+        clock.advance(2 * DAY_MS);
+        // What TTL does, some time after the expiry.
+        let table = &store.tables().messages;
+        let out = store.client().scan().table_name(table).send().await.expect("scan");
+        for item in out.items() {
+            let key = [m::PK, m::SK].map(|k| (k.to_owned(), item[k].clone())).into_iter().collect();
+            store.client().delete_item().table_name(table).set_key(Some(key)).send().await.expect("delete");
+        }
+        store.append(&dm("alice", "bob", "later", T0 + 2 * DAY_MS)).await.expect("append");
+        let page = store.sync(&user("bob"), 3, 10).await.expect("sync");
+        assert_eq!((page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), page.oldest), (vec![4], None));
+        let page = store.sync(&user("bob"), 0, 10).await.expect("sync");
+        assert_eq!(page.oldest, Some(4));
+    }
+}
+
 #[tokio::test]
 async fn creating_the_tables_twice_is_harmless() {
     let store = fresh_store().await;

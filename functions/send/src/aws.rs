@@ -28,7 +28,10 @@ pub async fn aws_deps() -> Result<AwsDeps, lambda_runtime::Error> {
         }),
     };
     Ok(Deps {
-        store: DynamoStore::connect(&data, config.route.tables),
+        store: DynamoStore::connect(&data, config.route.tables).with_retention(chat_core::retention::Retention::days(
+            config.retention_days,
+            std::sync::Arc::new(SystemClock),
+        )),
         poster: ApiGwPoster::new(&post, &config.route.callback_url),
         clock: SystemClock,
         push: config.push_topic_arn.map(|arn| TopicQueue::new(aws_sdk_sns::Client::new(&data), arn)),

@@ -11,12 +11,18 @@ pub struct Config {
     pub route: RouteConfig,
     /// The push topic, if push is on.
     pub push_topic_arn: Option<String>,
+    /// Days inbox entries are kept (`chat:retentionDays`); 0: forever.
+    pub retention_days: u32,
 }
 
 impl Config {
     /// Reads the settings through `vars`; names the variable that is missing or wrong.
     pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
-        Ok(Self { route: RouteConfig::from_vars(vars)?, push_topic_arn: vars.get(env::PUSH_TOPIC_ARN) })
+        Ok(Self {
+            route: RouteConfig::from_vars(vars)?,
+            push_topic_arn: vars.get(env::PUSH_TOPIC_ARN),
+            retention_days: vars.parse_or(env::RETENTION_DAYS, 0, "a whole number of days (0: keep forever)")?,
+        })
     }
 }
 
@@ -42,5 +48,12 @@ mod tests {
         };
         let c = Config::from_vars(&Vars::new(&off)).expect("valid");
         assert_eq!((c.route.limits.send, c.route.tables.messages.as_str(), c.push_topic_arn), (None, "m", None));
+        assert_eq!(c.retention_days, 0, "kept forever unless set");
+        let days = |k: &str| match k {
+            env::CALLBACK_URL => Some("https://x/prod".to_owned()),
+            env::RETENTION_DAYS => Some("30".to_owned()),
+            _ => None,
+        };
+        assert_eq!(Config::from_vars(&Vars::new(&days)).expect("valid").retention_days, 30);
     }
 }

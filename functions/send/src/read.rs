@@ -12,7 +12,7 @@ use crate::rich::{Slice, Window};
 
 /// The page's entries as clients see them, cut to fit one frame.
 fn views(page: Page) -> (Vec<EntryView>, Option<u64>) {
-    let Page { entries, mut next } = page;
+    let Page { entries, mut next, .. } = page;
     let mut messages = entries.into_iter().map(EntryView::from).collect();
     fit_page(&mut messages, &mut next);
     (messages, next)
@@ -35,8 +35,10 @@ impl<S: GroupStore, P, C, Q> Request<'_, S, P, C, Q> {
 impl<S: InboxStore + GroupStore + ConversationStore, P, C, Q> Request<'_, S, P, C, Q> {
     /// Inbox entries after `after`, ascending.
     pub(crate) async fn sync(&self, after: u64, limit: u32) -> Result<ServerFrame, Refusal> {
-        let (messages, next) = views(self.deps.store.sync(self.user, after, limit).await?);
-        Ok(ServerFrame::Sync { id: self.id.clone(), messages, next })
+        let page = self.deps.store.sync(self.user, after, limit).await?;
+        let oldest = page.oldest;
+        let (messages, next) = views(page);
+        Ok(ServerFrame::Sync { id: self.id.clone(), messages, next, truncated: oldest.is_some(), oldest })
     }
 
     /// One conversation of the caller's inbox, newest first: before a seq, after one, or
@@ -52,7 +54,7 @@ impl<S: InboxStore + GroupStore + ConversationStore, P, C, Q> Request<'_, S, P, 
         let Slice { mut entries, next, prev } =
             crate::rich::window(store, self.user, &conversation, window, limit).await?;
         crate::rich::mark_deleted_quotes(store, self.user, &mut entries).await?;
-        let (messages, next) = views(Page { entries, next });
+        let (messages, next) = views(Page { entries, next, oldest: None });
         Ok(ServerFrame::History { id: self.id.clone(), conversation, messages, next, prev })
     }
 }

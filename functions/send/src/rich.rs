@@ -136,11 +136,11 @@ pub(crate) async fn window<S: InboxStore>(
 ) -> Result<Slice, chat_core::store::StoreError> {
     match window {
         Window::Before(before) => {
-            let Page { entries, next } = store.history(user, conversation, before, limit).await?;
+            let Page { entries, next, .. } = store.history(user, conversation, before, limit).await?;
             Ok(Slice { entries, next, prev: None })
         }
         Window::After(after) => {
-            let Page { entries, next } = store.history_after(user, conversation, after, limit).await?;
+            let Page { entries, next, .. } = store.history_after(user, conversation, after, limit).await?;
             let older = entries.last().map(|e| e.seq).filter(|_| after > 0);
             Ok(Slice { entries, next: older, prev: next })
         }

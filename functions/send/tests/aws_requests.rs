@@ -337,3 +337,60 @@ async fn an_edit_or_reaction_on_a_spent_bucket_costs_one_read_and_no_transaction
         assert!(made.iter().any(|e| e == "post:error:TWegAcC4EowCHnA="), "{body}: refused: {made:?}");
     }
 }
+
+/// With a retention (`chat:retentionDays`) the expiry rides on the items a send writes
+/// anyway: the same requests and items. A sync is still one Query when nothing expired,
+/// and with expired entries not yet deleted by TTL it reads on past them.
+#[tokio::test]
+async fn with_a_retention_a_send_costs_the_same_and_a_sync_pages_past_expired_entries() {
+    use chat_core::clock::{Clock, ManualClock};
+    use chat_core::retention::{DAY_MS, Retention};
+    use chat_core::store::InboxStore;
+
+    let (setup, counted, log) = stores().await;
+    let clock = Arc::new(ManualClock::at(SystemClock.now_ms()));
+    let retention = Retention::days(1, clock.clone());
+    let (setup, counted) = (setup.with_retention(retention.clone()), counted.with_retention(retention));
+    setup.put_connection(&connection("alice", ALICE)).await.expect("put");
+    let deps = Deps { limits: Limits::default(), ..Deps::basic(counted.clone(), poster(&log)) };
+    let send = |cid: &'static str| {
+        let (deps, log) = (&deps, &log);
+        async move {
+            let before = log.entries().len();
+            let body = format!(r#"{{"action":"send","to":"bob","clientMsgId":"{cid}","body":"hi"}}"#);
+            handle!(deps, route_event("alice", ALICE, &body)).await.expect("handled");
+            log.entries()[before..].iter().filter(|e| !e.starts_with("post:")).cloned().collect::<Vec<_>>()
+        }
+    };
+    // An empty inbox may be one whose entries all expired and were deleted: its seqs go on
+    // from its summaries' highest activity, one Query more (here: both inboxes are new).
+    let first = send("r0").await;
+    assert_eq!(first.iter().filter(|e| e.starts_with("dynamodb:")).count(), 8, "{first:?}");
+    let made = send("r1").await;
+    assert_eq!(made.iter().filter(|e| e.starts_with("dynamodb:")).count(), 6, "{made:?}");
+    assert!(made.contains(&"items:conversations=2,messages=2,state=1;activity=0".to_owned()), "{made:?}");
+
+    let syncs = |after: u64| {
+        let (deps, log) = (&deps, &log);
+        async move {
+            let before = log.entries().len();
+            let body = format!(r#"{{"action":"sync","after":{after},"limit":100}}"#);
+            handle!(deps, route_event("bob", "phone=", &body)).await.expect("handled");
+            log.entries()[before..].iter().filter(|e| e.starts_with("dynamodb:Query")).count()
+        }
+    };
+    assert_eq!(syncs(0).await, 1, "nothing expired: one Query");
+    // 150 more, then two days later one kept: 152 expired entries lie before it.
+    for i in 0..150 {
+        let m = chat_core::store::conformance::dm("alice", "bob", &format!("old{i}"), clock.now_ms());
+        setup.append(&m).await.expect("append");
+    }
+    clock.advance(2 * DAY_MS);
+    let kept = chat_core::store::conformance::dm("alice", "bob", "kept", clock.now_ms());
+    setup.append(&kept).await.expect("append");
+    let page = counted.sync(&UserId::parse("bob").expect("valid"), 0, 100).await.expect("sync");
+    assert_eq!((page.entries.len(), page.oldest), (1, Some(153)));
+    let queries = syncs(0).await;
+    assert_eq!(queries, 2, "101 expired entries read, then up to 404 more");
+    println!("sync with retention: 1 Query with nothing expired, {queries} past 152 expired entries");
+}

@@ -38,6 +38,9 @@ export interface ChatConfig {
   readonly functions: Record<FunctionName, FunctionSettings>;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetentionDays: number;
+  /** Days inbox entries, update entries and attachments are kept (`chat:retentionDays`;
+   *  0: forever): DynamoDB TTL on the entries, a lifecycle rule on the media bucket. */
+  readonly retentionDays: number;
   /** The functions' log level (`chat:logLevel`: TRACE, DEBUG, INFO, WARN, ERROR, FATAL). */
   readonly logLevel: lambda.ApplicationLogLevel;
   readonly presenceDebounceMs: number;
@@ -121,6 +124,11 @@ function num(node: Node, key: string, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`context ${key} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+function wholeDays(n: number): number {
+  if (!Number.isInteger(n)) throw new Error(`chat:retentionDays must be a whole number of days (0: keep forever), got ${n}`);
   return n;
 }
 
@@ -238,6 +246,7 @@ export function configFromContext(node: Node): ChatConfig {
     functions,
     throttle: { rateLimit: num(node, 'chat:throttleRate', 500), burstLimit: num(node, 'chat:throttleBurst', 1000) },
     logRetentionDays: num(node, 'chat:logRetentionDays', 30),
+    retentionDays: wholeDays(num(node, 'chat:retentionDays', 0)),
     logLevel: logLevel(str(node, 'chat:logLevel') ?? 'INFO'),
     presenceDebounceMs: num(node, 'chat:presenceDebounceMs', 3000),
     autoHideReports: num(node, 'chat:autoHideReports', 0),

@@ -158,6 +158,23 @@ describe('the functions', () => {
   test('logs are kept for the configured days', () => {
     for (const g of Object.values(resources('AWS::Logs::LogGroup'))) expect(g.Properties.RetentionInDays).toBe(30);
   });
+
+  test('chat:retentionDays expires inbox entries (TTL) and attachments (lifecycle rule); unset keeps them', () => {
+    const messages = (tpl: Template) =>
+      Object.values(tpl.findResources('AWS::DynamoDB::Table')).find((t) =>
+        t.Properties.KeySchema.some((k: { AttributeName: string }) => k.AttributeName === 'seq'),
+      );
+    const rules = (tpl: Template) =>
+      Object.values(tpl.findResources('AWS::S3::Bucket')).flatMap((b) => b.Properties.LifecycleConfiguration?.Rules ?? []);
+    expect(messages(template)?.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    expect(rules(template).some((r: { Id: string }) => r.Id === 'ExpireWithMessages')).toBe(false);
+    const kept = synth({ 'chat:retentionDays': '30' }).template;
+    expect(rules(kept)).toContainEqual({ Id: 'ExpireWithMessages', Status: 'Enabled', ExpirationInDays: 30 });
+    const envs = Object.values(kept.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
+    // The send and admin functions (they write and read inboxes).
+    expect(envs.map((v) => v[schema.env.retentionDays]).filter(Boolean)).toEqual(['30', '30']);
+    expect(() => synth({ 'chat:retentionDays': '1.5' })).toThrow(/whole number of days/);
+  });
 });
 
 describe('permissions', () => {

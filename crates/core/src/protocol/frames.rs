@@ -181,6 +181,14 @@ pub enum ServerFrame {
         messages: Vec<EntryView>,
         /// The `after` for the next page, or null.
         next: Option<u64>,
+        /// Set when entries after the request's `after` expired (the retention,
+        /// `chat:retentionDays`): `oldest` says which seq the inbox keeps first.
+        #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+        truncated: bool,
+        /// With `truncated`: the smallest seq still kept (this page's first entry); the
+        /// entries between `after` and it are gone for good.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        oldest: Option<u64>,
     },
     /// A page of one conversation, newest first.
     History {
@@ -415,7 +423,8 @@ mod tests {
         fit_page(&mut messages, &mut next);
         assert_eq!(messages.len(), 1, "one such message fits, two do not");
         assert_eq!(next, Some(1));
-        let frame = ServerFrame::Sync { id: Some("x".repeat(64)), messages, next }.to_json();
+        let frame =
+            ServerFrame::Sync { id: Some("x".repeat(64)), messages, next, truncated: false, oldest: None }.to_json();
         assert!(frame.len() <= MAX_REPLY_BYTES, "{}", frame.len());
 
         let mut messages: Vec<EntryView> = (5..=104).map(|s| view(s, 4000, 'x')).collect();
@@ -423,7 +432,7 @@ mod tests {
         fit_page(&mut messages, &mut next);
         assert!(messages.len() > 20 && messages.len() < 100, "{}", messages.len());
         assert_eq!(next, messages.last().map(EntryView::seq));
-        let frame = ServerFrame::Sync { id: None, messages, next }.to_json();
+        let frame = ServerFrame::Sync { id: None, messages, next, truncated: false, oldest: None }.to_json();
         assert!(frame.len() <= MAX_REPLY_BYTES, "{}", frame.len());
 
         let mut small: Vec<EntryView> = (1..=100).map(|s| view(s, 10, 'x')).collect();
@@ -480,7 +489,9 @@ mod tests {
             group: GroupView { group_id: GroupId::parse("g1").expect("valid"), name: "n".into(), members: vec![] },
         };
         assert_eq!(frame.to_json(), r#"{"type":"group","groupId":"g1","name":"n","members":[]}"#);
-        let sync = ServerFrame::Sync { id: None, messages: vec![], next: None };
+        let sync = ServerFrame::Sync { id: None, messages: vec![], next: None, truncated: false, oldest: None };
         assert_eq!(sync.to_json(), r#"{"type":"sync","messages":[],"next":null}"#);
+        let cut = ServerFrame::Sync { id: None, messages: vec![], next: None, truncated: true, oldest: Some(7) };
+        assert_eq!(cut.to_json(), r#"{"type":"sync","messages":[],"next":null,"truncated":true,"oldest":7}"#);
     }
 }

@@ -7,10 +7,12 @@ use futures_util::future::join_all;
 
 mod blocks;
 mod reports;
+mod retention;
 mod rich;
 mod server;
 pub use blocks::*;
 pub use reports::*;
+pub use retention::*;
 pub use rich::*;
 pub use server::*;
 

@@ -70,6 +70,10 @@ pub struct Page {
     pub entries: Vec<InboxEntry>,
     /// The cursor for the next page, if there is more.
     pub next: Option<u64>,
+    /// Set by `sync` when entries after its `after` expired (`crate::retention`): the
+    /// smallest seq the inbox still keeps (this page's first entry); the entries from
+    /// `after + 1` to `oldest - 1` are gone for good.
+    pub oldest: Option<u64>,
 }
 
 /// Live connections, keyed by user so the send path finds them with one query.

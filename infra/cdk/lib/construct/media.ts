@@ -21,6 +21,8 @@ export interface MediaProps {
   readonly senders: readonly lambda.Function[];
   /** Checks uploads and writes thumbnails. */
   readonly checker: lambda.Function;
+  /** Days objects are kept, as the messages they are attached to (`chat:retentionDays`); 0: forever. */
+  readonly retentionDays: number;
 }
 
 export class Media extends Construct {
@@ -48,6 +50,8 @@ export class Media extends Construct {
       lifecycleRules: [
         { id: 'DeleteUnattachedUploads', tagFilters: { state: 'pending' }, expiration: Duration.days(1) },
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Attachments (and their thumbnails) expire with the messages that carry them.
+        ...(props.retentionDays > 0 ? [{ id: 'ExpireWithMessages', expiration: Duration.days(props.retentionDays) }] : []),
       ],
     });
     const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);

@@ -140,7 +140,12 @@ export class ChatStack extends Stack {
       corsOrigins: config.media.corsOrigins,
       senders: [fns.send, fns.admin],
       checker: fns.media,
+      retentionDays: config.retentionDays,
     });
+    // Inbox entries get their expiry where they are written and read (send, server API).
+    if (config.retentionDays > 0) {
+      for (const name of ['send', 'admin'] as const) fns[name].addEnvironment(ENV.retentionDays, String(config.retentionDays));
+    }
     for (const name of ['send', 'media', 'admin'] as const) fns[name].addEnvironment(ENV.mediaBucket, media.bucket.bucketName);
     if (config.media.maxUploadBytes !== undefined) fns.send.addEnvironment(ENV.maxUploadBytes, String(config.media.maxUploadBytes));
     if (config.media.uploadTypes !== undefined) fns.send.addEnvironment(ENV.uploadTypes, config.media.uploadTypes);

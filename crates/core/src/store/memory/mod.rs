@@ -15,6 +15,7 @@ mod accounts;
 mod blocks;
 mod erasure;
 mod reports;
+mod retention;
 mod social;
 
 use super::journal::Journal;
@@ -40,6 +41,8 @@ struct Inbox {
     entries: Vec<InboxEntry>,
     /// Seqs of each conversation, ascending: history without a scan.
     by_conversation: HashMap<Conversation, Vec<u64>>,
+    /// `expires[i]`: the expiry (s) of `entries[i]`, if it has one (`retention`).
+    expires: Vec<Option<u64>>,
 }
 
 #[derive(Debug, Default)]
@@ -86,6 +89,9 @@ enum Record {
     Append {
         message: NewMessage,
         seqs: Vec<(UserId, u64)>,
+        /// When its entries expire (s; `crate::retention`), kept so a replay keeps it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<u64>,
     },
     CreateGroup {
         group: Group,
@@ -209,6 +215,8 @@ struct State {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    /// How long entries are kept, and the clock that says what expired.
+    retention: crate::retention::Retention,
 }
 
 impl MemoryStore {
@@ -222,7 +230,14 @@ impl MemoryStore {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let mut data = Data::default();
         let journal = Journal::open(&dir.join(JOURNAL_FILE), |r: Record| data.apply(r))?;
-        Ok(Self { state: Arc::new(Mutex::new(State { data, journal: Some(journal) })) })
+        Ok(Self { state: Arc::new(Mutex::new(State { data, journal: Some(journal) })), retention: Default::default() })
+    }
+
+    /// This store, keeping the entries it writes from now on for `retention`, and leaving
+    /// out of every read the entries past their expiry at its clock.
+    pub fn with_retention(mut self, retention: crate::retention::Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -247,7 +262,7 @@ impl State {
 impl Data {
     fn apply(&mut self, record: Record) {
         match record {
-            Record::Append { message, seqs } => {
+            Record::Append { message, seqs, expires_at } => {
                 for (user, seq) in &seqs {
                     let entry = message.entry_at(*seq);
                     if let Some(kind) = message.amends
@@ -266,6 +281,7 @@ impl Data {
                         summaries.insert(message.conversation.clone(), s);
                     }
                     inbox.entries.push(entry);
+                    inbox.expires.push(expires_at);
                 }
                 if message.amends.is_none() {
                     self.by_msg.insert(message.msg_id.clone(), seqs.clone());
@@ -503,7 +519,11 @@ impl InboxStore for MemoryStore {
         let key = (m.from.clone(), m.client_msg_id.clone());
         if m.is_notice() {
             let seqs: Vec<(UserId, u64)> = m.participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
-            state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
+            state.commit(Record::Append {
+                message: m.clone(),
+                seqs: seqs.clone(),
+                expires_at: self.retention.expires_at_s(m.ts),
+            })?;
             return Ok(AppendOutcome::Stored { ack: m.ack(0), seqs });
         }
         if let Some(ack) = state.data.idempotency.get(&key)
@@ -521,6 +541,9 @@ impl InboxStore for MemoryStore {
         };
         if m.amends.is_none() && !m.attachments.is_empty() && !state.data.attachable(m) {
             return Ok(AppendOutcome::AttachmentRefused);
+        }
+        if m.amends.is_some() && state.data.expired_message(&m.from, &m.msg_id, &self.retention) {
+            return Ok(AppendOutcome::NotFound);
         }
         let mut participants = match m.amends {
             None => m.participants.clone(),
@@ -549,7 +572,8 @@ impl InboxStore for MemoryStore {
             }
         }
         let seqs: Vec<(UserId, u64)> = participants.iter().map(|u| (u.clone(), state.data.next_seq(u))).collect();
-        state.commit(Record::Append { message: m.clone(), seqs: seqs.clone() })?;
+        let expires_at = self.retention.expires_at_s(m.ts);
+        state.commit(Record::Append { message: m.clone(), seqs: seqs.clone(), expires_at })?;
         if let Some(b) = bucket {
             state.data.buckets.insert(m.from.clone(), b);
         }
@@ -567,11 +591,7 @@ impl InboxStore for MemoryStore {
         let Some(inbox) = state.data.inboxes.get(user) else {
             return Ok(Page::default());
         };
-        let start = usize::try_from(after).unwrap_or(usize::MAX).min(inbox.entries.len());
-        let end = start.saturating_add(limit as usize).min(inbox.entries.len());
-        let entries = inbox.entries[start..end].to_vec();
-        let next = (end < inbox.entries.len()).then_some(end as u64);
-        Ok(Page { entries, next })
+        Ok(inbox.sync_page(after, limit, &self.retention))
     }
 
     async fn history(
@@ -599,7 +619,7 @@ impl InboxStore for MemoryStore {
             let Some(e) = inbox.entries.get(usize::try_from(*s).unwrap_or(usize::MAX).saturating_sub(1)) else {
                 continue;
             };
-            if !e.is_message() {
+            if !e.is_message() || inbox.expired(*s, &self.retention) {
                 continue;
             }
             if entries.len() == limit as usize {
@@ -608,7 +628,7 @@ impl InboxStore for MemoryStore {
             }
             entries.push(e.clone());
         }
-        Ok(Page { entries, next })
+        Ok(Page { entries, next, oldest: None })
     }
 
     async fn send_bucket(&self, user: &UserId) -> Result<Option<crate::ratelimit::Bucket>, StoreError> {
@@ -632,7 +652,7 @@ impl InboxStore for MemoryStore {
             let Some(e) = inbox.entries.get(usize::try_from(*s).unwrap_or(usize::MAX).saturating_sub(1)) else {
                 continue;
             };
-            if !e.is_message() {
+            if !e.is_message() || inbox.expired(*s, &self.retention) {
                 continue;
             }
             if entries.len() == limit as usize {
@@ -642,7 +662,7 @@ impl InboxStore for MemoryStore {
             entries.push(e.clone());
         }
         entries.reverse();
-        Ok(Page { entries, next })
+        Ok(Page { entries, next, oldest: None })
     }
 }
 
@@ -657,7 +677,7 @@ impl ConversationStore for MemoryStore {
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         let next = if more { items.last().map(|s| s.last_seq) } else { None };
-        Ok(SummaryPage { items: items.into_iter().cloned().collect(), next })
+        Ok(SummaryPage { items: items.into_iter().map(|s| self.retention.trim(s.clone())).collect(), next })
     }
 
     async fn summaries(
@@ -667,7 +687,7 @@ impl ConversationStore for MemoryStore {
     ) -> Result<Vec<Option<ConversationSummary>>, StoreError> {
         let state = self.lock();
         let mine = state.data.summaries.get(user);
-        Ok(conversations.iter().map(|c| mine.and_then(|m| m.get(c)).cloned()).collect())
+        Ok(conversations.iter().map(|c| mine.and_then(|m| m.get(c)).map(|s| self.retention.trim(s.clone()))).collect())
     }
 
     async fn mark_read(
@@ -690,7 +710,11 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn message(&self, user: &UserId, msg_id: &MsgId) -> Result<Option<InboxEntry>, StoreError> {
-        Ok(self.lock().data.entry(user, msg_id).cloned())
+        let state = self.lock();
+        if state.data.expired_message(user, msg_id, &self.retention) {
+            return Ok(None);
+        }
+        Ok(state.data.entry(user, msg_id).cloned())
     }
 }
 
@@ -822,6 +846,11 @@ mod tests {
 
     crate::store_conformance_tests!(async { MemoryStore::new() });
 
+    mod retention {
+        use super::*;
+        crate::store_retention_tests!(|r| async move { MemoryStore::new().with_retention(r) });
+    }
+
     mod journaled {
         use super::*;
 
@@ -832,6 +861,13 @@ mod tests {
         }
 
         crate::store_conformance_tests!(async { MemoryStore::open(&temp_dir()).expect("open") });
+
+        mod retention {
+            use super::*;
+            crate::store_retention_tests!(|r| async move {
+                MemoryStore::open(&temp_dir()).expect("open").with_retention(r)
+            });
+        }
 
         #[tokio::test]
         async fn a_reopened_store_has_everything_that_was_appended() {
