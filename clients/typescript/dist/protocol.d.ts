@@ -31,6 +31,8 @@ export type ClientFrame = (Send & {
     action: 'unblock';
 }) | (Blocks & {
     action: 'blocks';
+}) | (AccountDelete & {
+    action: 'account.delete';
 }) | (Mute & {
     action: 'mute';
 }) | (Unmute & {
@@ -441,6 +443,16 @@ export type ServerFrame = {
     user: UserId;
 } | {
     /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * The deletion job (the `account.deleted` event names it).
+     */
+    jobId: string;
+    type: 'deleting';
+} | {
+    /**
      * Echo of the frame id (the reply only).
      */
     id?: string | null;
@@ -749,6 +761,24 @@ export interface Unblock {
  * via the `definition` "Blocks".
  */
 export interface Blocks {
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * Deletes your account and its data (docs/reliability.md lists what goes); answered
+ * at once with `deleting` and its `jobId`, then every connection is closed and the
+ * user id cannot connect again.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "AccountDelete".
+ */
+export interface AccountDelete {
+    /**
+     * Your own user id, typed to confirm.
+     */
+    confirm: UserId;
     /**
      * Echoed on every direct reply (at most 64 characters).
      */

@@ -48,6 +48,9 @@ export type ClientFrame =
   | (Blocks & {
       action: 'blocks';
     })
+  | (AccountDelete & {
+      action: 'account.delete';
+    })
   | (Mute & {
       action: 'mute';
     })
@@ -493,6 +496,17 @@ export type ServerFrame =
     }
   | {
       /**
+       * Echo of the frame id.
+       */
+      id?: string | null;
+      /**
+       * The deletion job (the `account.deleted` event names it).
+       */
+      jobId: string;
+      type: 'deleting';
+    }
+  | {
+      /**
        * Echo of the frame id (the reply only).
        */
       id?: string | null;
@@ -817,6 +831,24 @@ export interface Unblock {
  * via the `definition` "Blocks".
  */
 export interface Blocks {
+  /**
+   * Echoed on every direct reply (at most 64 characters).
+   */
+  id?: string | null;
+}
+/**
+ * Deletes your account and its data (docs/reliability.md lists what goes); answered
+ * at once with `deleting` and its `jobId`, then every connection is closed and the
+ * user id cannot connect again.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "AccountDelete".
+ */
+export interface AccountDelete {
+  /**
+   * Your own user id, typed to confirm.
+   */
+  confirm: UserId;
   /**
    * Echoed on every direct reply (at most 64 characters).
    */
