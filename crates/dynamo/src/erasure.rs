@@ -169,9 +169,12 @@ impl ErasureStore for DynamoStore {
                 .client
                 .scan()
                 .table_name(&self.tables.state)
-                .filter_expression("#done = :false")
+                .filter_expression("#done = :false AND begins_with(#pk, :acct) AND contains(#pk, :kind)")
                 .expression_attribute_names("#done", DONE)
+                .expression_attribute_names("#pk", st::PK)
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":acct", s(st::ACCOUNT_PREFIX))
+                .expression_attribute_values(":kind", s("#deletion"))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
