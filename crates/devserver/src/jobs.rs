@@ -16,7 +16,7 @@ use tokio::sync::watch;
 const ROUND: Duration = Duration::from_millis(200);
 
 /// Runs account deletions until `shutdown` turns true. Requests are labelled as the
-/// `admin` function's, which runs them in AWS.
+/// `jobs` function's, which runs them in AWS.
 pub(crate) async fn deletions<S, P, C, Q, N, PC>(
     send: Arc<chat_send::Deps<S, P, C, Q>>,
     push: Arc<chat_push::Deps<S, N, P, PC>>,
@@ -44,7 +44,7 @@ pub(crate) async fn deletions<S, P, C, Q, N, PC>(
             for job in jobs {
                 let (user, id) = (job.user.clone(), job.job_id.clone());
                 let run = chat_send::account::run_deletion(&send, &push.notifier, job);
-                if let Err(e) = chat_lambda::aws_log::function("admin", run).await {
+                if let Err(e) = chat_lambda::aws_log::function("jobs", run).await {
                     tracing::warn!(%user, job = %id, error = %e, "account deletion stopped; it resumes next round");
                 }
             }

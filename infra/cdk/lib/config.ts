@@ -7,8 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Node } from 'constructs';
 
 /** The Rust functions, by binary name. */
-export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push' | 'media' | 'admin' | 'events';
-export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push', 'media', 'admin', 'events'];
+export type FunctionName = 'authorizer' | 'connect' | 'send' | 'presence' | 'push' | 'media' | 'admin' | 'events' | 'jobs';
+export const FUNCTION_NAMES: FunctionName[] = ['authorizer', 'connect', 'send', 'presence', 'push', 'media', 'admin', 'events', 'jobs'];
 
 export interface FunctionSettings {
   readonly memoryMb: number;
@@ -112,6 +112,9 @@ const DEFAULT_FUNCTIONS: Record<FunctionName, FunctionSettings> = {
   // The server API: concurrency bounded, as IAM is its only other throttle.
   admin: { memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 10 },
   events: { memoryMb: 256, timeoutSeconds: 60 },
+  // Account deletions: each invocation runs a job until done or 30 s before this timeout,
+  // and its saved progress starts the next one.
+  jobs: { memoryMb: 256, timeoutSeconds: 900 },
 };
 
 function str(node: Node, key: string): string | undefined {

@@ -172,7 +172,7 @@ describe('the functions', () => {
     expect(rules(kept)).toContainEqual({ Id: 'ExpireWithMessages', Status: 'Enabled', ExpirationInDays: 30 });
     const envs = Object.values(kept.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
     // The send and admin functions (they write and read inboxes).
-    expect(envs.map((v) => v[schema.env.retentionDays]).filter(Boolean)).toEqual(['30', '30']);
+    expect(envs.map((v) => v[schema.env.retentionDays]).filter(Boolean)).toEqual(['30', '30', '30']);
     expect(() => synth({ 'chat:retentionDays': '1.5' })).toThrow(/whole number of days/);
   });
 });
@@ -190,7 +190,7 @@ describe('permissions', () => {
     const manage = statements.filter((s) => [s.Action].flat().includes('execute-api:ManageConnections'));
     // send, presence, push, media (it tells an uploader its upload was checked), and the
     // server API (it delivers and closes a banned user's connections).
-    expect(manage.length).toBe(5);
+    expect(manage.length).toBe(6);
     for (const s of manage) expect(JSON.stringify(s.Resource)).toMatch(/WebSocketApi.*@connections/);
   });
 
@@ -199,7 +199,7 @@ describe('permissions', () => {
       for (const actions of Object.values(access)) {
         expect(statements.some((s) => JSON.stringify([s.Action].flat().sort()) === JSON.stringify([...actions].sort()))).toBe(true);
       }
-      expect(fn).toMatch(/^(connect|send|presence|push|media|admin|events)$/);
+      expect(fn).toMatch(/^(connect|send|presence|push|media|admin|events|jobs)$/);
     }
     const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:') && !a.includes('Stream')));
     for (const s of dynamo) expect(JSON.stringify(s.Resource)).not.toContain('index/*');
@@ -249,8 +249,8 @@ describe('push, observability and outputs', () => {
 
   test('alarms watch function errors and throttles, table throttles and API errors; a dashboard exists', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
-    // Errors and throttles of 8 functions, one per table, 2 for the API, 4 dead-letter queues, 3 EMF.
-    expect(alarms.length).toBe(8 * 2 + Object.keys(schema.tables).length + 2 + 4 + 3);
+    // Errors and throttles of 9 functions, one per table, 2 for the API, 5 dead-letter queues, 3 EMF.
+    expect(alarms.length).toBe(9 * 2 + Object.keys(schema.tables).length + 2 + 5 + 3);
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
     expect(names).toEqual(expect.arrayContaining(['Errors', 'Throttles', 'IntegrationError']));
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -288,10 +288,21 @@ describe('abuse and failure handling', () => {
     expect(r2('$connect/$disconnect')).toBe(25);
   });
 
+  test('unfinished account deletion jobs (and only they) start the jobs function, from the state stream', () => {
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping'));
+    const jobs = mappings.filter((m) => JSON.stringify(m.Properties.FilterCriteria ?? {}).includes('\\"done\\"'));
+    expect(jobs.length).toBe(1);
+    const pattern = JSON.parse(jobs[0].Properties.FilterCriteria.Filters[0].Pattern);
+    expect(pattern.dynamodb.Keys.pk.S).toEqual([{ prefix: 'acct#' }]);
+    expect(pattern.dynamodb.NewImage.done.BOOL).toEqual([false]);
+    expect(jobs[0].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(jobs[0].Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+  });
+
   test('failed stream batches and push requests go to dead-letter queues with alarms, never dropped', () => {
     const queues = resources('AWS::SQS::Queue');
-    // presence stream, push, media, events streams (a webhook adds one).
-    expect(Object.keys(queues).length).toBe(4);
+    // presence stream, push, media, events streams, jobs stream (a webhook adds one).
+    expect(Object.keys(queues).length).toBe(5);
     for (const mapping of Object.values(resources('AWS::Lambda::EventSourceMapping'))) {
       expect(mapping.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
     }
@@ -302,7 +313,7 @@ describe('abuse and failure handling', () => {
     const dlqAlarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
       (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
-    expect(dlqAlarms.length).toBe(4);
+    expect(dlqAlarms.length).toBe(5);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -612,7 +623,7 @@ describe('server API, events and hooks', () => {
         }),
       ],
     });
-    expect(Object.keys(t.findResources('AWS::SQS::Queue')).length).toBe(5);
+    expect(Object.keys(t.findResources('AWS::SQS::Queue')).length).toBe(6);
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms.some((a) => JSON.stringify(a.Properties.Dimensions ?? []).includes('DeadLettersWebhook'))).toBe(true);
     expect(() => synth({ 'chat:webhookUrl': 'http://example.com/hook' })).toThrow(/chat:webhookUrl/);

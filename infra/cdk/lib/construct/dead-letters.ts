@@ -28,6 +28,8 @@ export class DeadLetters extends Construct {
   /** State and groups stream records the events function could not publish (the event
    *  sources' on-failure): changes that were stored but never announced. */
   readonly eventsStream: sqs.Queue;
+  /** Job stream records whose runs kept failing (an account deletion that needs a look). */
+  readonly jobsStream: sqs.Queue;
   /** Events EventBridge gave up delivering to the webhook (after 24 hours of retries). */
   readonly webhook?: sqs.Queue;
 
@@ -51,6 +53,7 @@ export class DeadLetters extends Construct {
     this.push = queue('Push');
     this.media = queue('Media');
     this.eventsStream = queue('EventsStream');
+    this.jobsStream = queue('JobsStream');
     if (props.webhook) this.webhook = queue('Webhook');
     props.pusher.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.push),
@@ -69,6 +72,7 @@ export class DeadLetters extends Construct {
       Push: this.push,
       Media: this.media,
       EventsStream: this.eventsStream,
+      JobsStream: this.jobsStream,
       ...(this.webhook ? { Webhook: this.webhook } : {}),
     };
   }

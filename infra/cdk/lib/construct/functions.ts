@@ -16,6 +16,7 @@ const DESCRIPTIONS: Record<FunctionName, string> = {
   media: 'Chat media: checks uploads (size, magic bytes) and makes image thumbnails',
   admin: 'Chat server API: your backend acts in the chat (function URL, IAM auth)',
   events: 'Chat events: publishes stored changes from the state and groups streams to EventBridge',
+  jobs: 'Chat jobs: account deletions, started and resumed by the state table stream',
 };
 
 export interface FunctionsProps {

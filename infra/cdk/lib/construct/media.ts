@@ -19,6 +19,8 @@ export interface MediaProps {
   /** Presign uploads and downloads, mark attached objects: send, and the server API
    *  (which sends messages with attachments as a user). */
   readonly senders: readonly lambda.Function[];
+  /** Deletes a deleted account's uploads and thumbnails (the jobs function). */
+  readonly deleters?: readonly lambda.Function[];
   /** Checks uploads and writes thumbnails. */
   readonly checker: lambda.Function;
   /** Days objects are kept, as the messages they are attached to (`chat:retentionDays`); 0: forever. */
@@ -67,6 +69,14 @@ export class Media extends Construct {
       sender.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:GetObject', 's3:PutObjectTagging'],
+          resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
+        }),
+      );
+    }
+    for (const deleter of props.deleters ?? []) {
+      deleter.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:DeleteObject'],
           resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
         }),
       );

@@ -18,6 +18,8 @@ export interface PushProps {
   /** The functions that hand push requests to the topic: send, and the server API. */
   readonly senders: readonly lambda.Function[];
   readonly pusher: lambda.Function;
+  /** Delete a deleted account's endpoints (the jobs function). */
+  readonly forgetters?: readonly lambda.Function[];
   /** Where requests SNS could not deliver to the push function go. */
   readonly deadLetterQueue: sqs.IQueue;
 }
@@ -71,5 +73,10 @@ export class Push extends Construct {
         resources: endpointArns,
       }),
     );
+    for (const forgetter of props.forgetters ?? []) {
+      forgetter.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'ForgetTheChatEndpoints', actions: ['sns:DeleteEndpoint'], resources: endpointArns }),
+      );
+    }
   }
 }

@@ -84,6 +84,25 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     // The moderation queue: listed through its index, cases read and resolved.
     reports: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
+  // Account deletions: what send and the server API do for the notices and moderator deletes
+  // of an erase, plus the bulk deletes of the user's partitions and state items.
+  jobs: {
+    connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    messages: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
+    conversations: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+    state: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
+    groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    presence: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    push: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    reports: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  },
   // Events are built from the stream records and the message an idempotency record names:
   // one read (the streams are granted by their event sources).
   events: {
@@ -118,11 +137,12 @@ export class ChatStack extends Stack {
       destroyData: config.destroyData,
       accountLogsRole: config.apiGatewayAccountRole,
     });
-    for (const name of ['connect', 'send', 'presence', 'push', 'media', 'admin'] as const) {
+    for (const name of ['connect', 'send', 'presence', 'push', 'media', 'admin', 'jobs'] as const) {
       fns[name].addEnvironment(ENV.callbackUrl, ws.stage.callbackUrl);
     }
     // The server API posts frames (deliveries, notices) and closes a banned user's connections.
-    for (const name of ['send', 'presence', 'push', 'media', 'admin'] as const) ws.api.grantManageConnections(fns[name]);
+    // The jobs function closes a deleted user's connections and delivers the notices of its leaving.
+    for (const name of ['send', 'presence', 'push', 'media', 'admin', 'jobs'] as const) ws.api.grantManageConnections(fns[name]);
     fns.presence.addEnvironment(ENV.presenceDebounceMs, String(config.presenceDebounceMs));
     if (config.autoHideReports > 0) fns.send.addEnvironment(ENV.autoHideReports, String(config.autoHideReports));
     for (const [key, value] of Object.entries(config.limits)) {
@@ -139,14 +159,15 @@ export class ChatStack extends Stack {
       destroyData: config.destroyData,
       corsOrigins: config.media.corsOrigins,
       senders: [fns.send, fns.admin],
+      deleters: [fns.jobs],
       checker: fns.media,
       retentionDays: config.retentionDays,
     });
     // Inbox entries get their expiry where they are written and read (send, server API).
     if (config.retentionDays > 0) {
-      for (const name of ['send', 'admin'] as const) fns[name].addEnvironment(ENV.retentionDays, String(config.retentionDays));
+      for (const name of ['send', 'admin', 'jobs'] as const) fns[name].addEnvironment(ENV.retentionDays, String(config.retentionDays));
     }
-    for (const name of ['send', 'media', 'admin'] as const) fns[name].addEnvironment(ENV.mediaBucket, media.bucket.bucketName);
+    for (const name of ['send', 'media', 'admin', 'jobs'] as const) fns[name].addEnvironment(ENV.mediaBucket, media.bucket.bucketName);
     if (config.media.maxUploadBytes !== undefined) fns.send.addEnvironment(ENV.maxUploadBytes, String(config.media.maxUploadBytes));
     if (config.media.uploadTypes !== undefined) fns.send.addEnvironment(ENV.uploadTypes, config.media.uploadTypes);
     grantTables(fns, tables.byRole);
@@ -168,11 +189,29 @@ export class ChatStack extends Stack {
         onFailure: new SqsDlq(deadLetters.presenceStream),
       }),
     );
+    // Account deletions: every write of an unfinished job item (acct#<user>#deletion) runs
+    // the jobs function; a run that fails is retried from its record, then parked.
+    fns.jobs.addEventSource(
+      new DynamoEventSource(tables.byRole.state, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        retryAttempts: 10,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(deadLetters.jobsStream),
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith('acct#') } }, NewImage: { done: { BOOL: [false] } } },
+          }),
+        ],
+      }),
+    );
     const auth = new Auth(this, 'Auth', { jwt: config.jwt, authorizer: fns.authorizer });
     const push = new Push(this, 'Push', {
       push: config.push,
       senders: [fns.send, fns.admin],
       pusher: fns.push,
+      forgetters: [fns.jobs],
       deadLetterQueue: deadLetters.push,
     });
     this.serverApi = new ServerApi(this, 'ServerApi', { handler: fns.admin, principals: config.serverApi.principals });

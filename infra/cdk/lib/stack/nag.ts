@@ -40,15 +40,15 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   // The partition stays a pseudo parameter in some synths where the region is known.
   for (const p of new Set(['<AWS::Partition>', partition])) {
-    for (const name of ['send', 'presence', 'push', 'media', 'admin'] as const) {
+    for (const name of ['send', 'presence', 'push', 'media', 'admin', 'jobs'] as const) {
       Validations.of(functions.roles[name]).acknowledge({
         id: ack(`AwsSolutions-IAM5[Resource::arn:${p}:execute-api:${region}:${account}:<${apiId}>/*/*/@connections/*]`),
         reason: 'execute-api:ManageConnections on this API only; connection ids are created at run time, so the connection part must be a wildcard.',
       });
     }
   }
-  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push', 'media', 'admin', 'events'] as const) {
-    const streams = name === 'presence' || name === 'events';
+  for (const name of ['authorizer', 'connect', 'send', 'presence', 'push', 'media', 'admin', 'events', 'jobs'] as const) {
+    const streams = name === 'presence' || name === 'events' || name === 'jobs';
     Validations.of(functions.roles[name]).acknowledge({
       id: ack('AwsSolutions-IAM5[Resource::*]'),
       reason:
@@ -69,6 +69,7 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
     ['send', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
     ['admin', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
     ['media', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
+    ['jobs', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
   ] as const) {
     for (const prefix of prefixes) {
       Validations.of(functions.roles[name]).acknowledge({
