@@ -113,6 +113,10 @@ async fn a_deleted_account_leaves_only_others_history_and_cannot_connect(server:
         (Some("bob"), json!(["bob", "carol"]))
     );
 
+    // A message to the deleted user makes no inbox of it again (bob is told nothing).
+    assert_eq!(bob.send_to("alice", "b9", "are you there?").await["type"], "ack");
+    let left: Vec<String> = stored(&server, "alice").await.into_iter().filter(|i| !may_stay(i, "alice")).collect();
+    assert!(left.is_empty(), "a message to alice stores nothing of hers:\n{}", left.join("\n"));
     let url = server.url(&format!("token={}&device=phone", server.token("alice").await));
     assert_eq!(connect_status(&url).await, Some(401), "a deleted user cannot connect");
     let (status, _) = server.api("DELETE", "/v1/users/alice/tombstone", None).await;

@@ -151,6 +151,10 @@ async fn append_round(
     if let Some((mine, theirs)) = &block_keys {
         keys.extend([mine.clone(), theirs.clone()]);
     }
+    // And the other user's account item: a deleted account (its tombstone) gets nothing,
+    // so no inbox of it is made again (the sender is told nothing, as when blocked).
+    let peer_account = peer.as_ref().map(|p| st::account_key(p.as_str()));
+    keys.extend(peer_account.clone());
     // The sender's latest entry, when the caller read it already (in this lock), is not
     // read again.
     let unread: Vec<UserId> = match &sender_latest {
@@ -194,6 +198,12 @@ async fn append_round(
         if state.contains_key(theirs) {
             skip = Some(peer);
         }
+    }
+    if let (Some(key), Some(peer)) = (&peer_account, &peer)
+        && let Some(item) = state.get(key)
+        && crate::accounts::ban_from(item)?.is_some_and(|b| b.deleted)
+    {
+        skip = Some(peer);
     }
     let mut seqs = Vec::with_capacity(msg.participants.len());
     let mut writes = Vec::with_capacity(1 + items_per_participant(msg) * msg.participants.len());

@@ -69,7 +69,9 @@ pub async fn run_deletion<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifi
     mut job: DeletionJob,
 ) -> Result<DeletionJob, Refusal> {
     while !job.done() {
-        step(deps, notifier, &mut job).await?;
+        // Boxed: a step's future holds a whole append's (an erase's moderator deletes), too
+        // large for a thread's stack in a debug build otherwise.
+        Box::pin(step(deps, notifier, &mut job)).await?;
         job.advance(deps.clock.now_ms());
         deps.store.save_deletion(&job).await?;
     }
@@ -106,7 +108,7 @@ async fn step<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifier>(
             }
         }
         Step::Presence => job.count("presence", store.delete_presence(&user).await?),
-        Step::Groups => groups(deps, job).await?,
+        Step::Groups => Box::pin(groups(deps, job)).await?,
         Step::Blocks => {
             for other in store.blocks(&user).await? {
                 if store.unblock(&user, &other).await? {
@@ -126,9 +128,9 @@ async fn step<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifier>(
                 }
             }
         }
-        Step::Erase if job.erase => erase(deps, job).await?,
+        Step::Erase if job.erase => Box::pin(erase(deps, job)).await?,
         Step::Erase => {}
-        Step::Inbox => inbox(deps, job).await?,
+        Step::Inbox => Box::pin(inbox(deps, job)).await?,
         Step::Conversations => job.count("conversations", store.delete_summaries(&user).await?),
         Step::Limits => job.count("limits", store.forget_limits(&user, deps.clock.now_ms()).await?),
         Step::Done => {}
@@ -137,27 +139,63 @@ async fn step<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifier>(
 }
 
 /// Leaves every group with the usual notice; a group the user created gets the longest
-/// member as its creator first, or is deleted when nobody else is in it.
+/// member as its creator first, or is deleted when nobody else is in it. The group in hand
+/// is saved in the job first, so a run that stopped between the membership change and
+/// its notice stores the notice on resuming (once: a notice already there is not repeated).
 async fn groups<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     deps: &Deps<S, P, C, Q>,
     job: &mut DeletionJob,
 ) -> Result<(), Refusal> {
     let user = job.user.clone();
-    for gid in deps.store.groups_of(&user).await? {
-        let Some(group) = deps.store.group(&gid).await? else { continue };
-        let heir = group.members.iter().find(|m| **m != user).cloned();
-        match heir {
-            None => {
-                deps.store.delete_group(&gid).await?;
-                job.count("groupsDeleted", 1);
+    let mut gids = deps.store.groups_of(&user).await?;
+    if let Some(pending) = job.group.clone()
+        && !gids.contains(&pending)
+    {
+        gids.insert(0, pending);
+    }
+    for gid in gids {
+        job.group = Some(gid.clone());
+        deps.store.save_deletion(job).await?;
+        if let Some(group) = deps.store.group(&gid).await? {
+            leave(deps, job, &group).await?;
+        }
+        job.group = None;
+        deps.store.save_deletion(job).await?;
+    }
+    Ok(())
+}
+
+async fn leave<S: Store, P: Poster, C: Clock, Q: PushQueue>(
+    deps: &Deps<S, P, C, Q>,
+    job: &mut DeletionJob,
+    group: &chat_core::group::Group,
+) -> Result<(), Refusal> {
+    let user = job.user.clone();
+    let text = format!("{} left", crate::groups::names(std::slice::from_ref(&user)));
+    if !group.is_member(&user) {
+        // Left by a run that stopped before its notice: send it, unless it is there.
+        let Some(member) = group.members.first() else { return Ok(()) };
+        let conversation = chat_core::ids::Conversation::Group(group.id.clone());
+        let recent = deps.store.history(member, &conversation, None, 20).await?;
+        if !recent.entries.iter().any(|e| e.from == chat_core::message::SYSTEM_SENDER && e.body == text) {
+            let system = crate::server::system();
+            let request = deps.acting_as(&system, chat_core::message::Origin::Server);
+            request.announce(&group.id, &group.name, group.members.clone(), text).await?;
+        }
+        job.count("groupsLeft", 1);
+        return Ok(());
+    }
+    match group.members.iter().find(|m| **m != user).cloned() {
+        None => {
+            deps.store.delete_group(&group.id).await?;
+            job.count("groupsDeleted", 1);
+        }
+        Some(heir) => {
+            if group.creator == user && deps.store.transfer_group(&group.id, &user, &heir).await? {
+                job.count("groupsHandedOver", 1);
             }
-            Some(heir) => {
-                if group.creator == user && deps.store.transfer_group(&gid, &user, &heir).await? {
-                    job.count("groupsHandedOver", 1);
-                }
-                crate::server::change_members(deps, &gid, &[], std::slice::from_ref(&user)).await?;
-                job.count("groupsLeft", 1);
-            }
+            crate::server::change_members(deps, &group.id, &[], std::slice::from_ref(&user)).await?;
+            job.count("groupsLeft", 1);
         }
     }
     Ok(())

@@ -20,12 +20,12 @@ use crate::groups::names;
 use crate::{Deps, Request};
 
 /// The `system` user id.
-fn system() -> UserId {
+pub(crate) fn system() -> UserId {
     UserId::parse(SYSTEM_SENDER).unwrap_or_else(|_| unreachable!("`system` is a valid user id"))
 }
 
 impl<S, P, C, Q> Deps<S, P, C, Q> {
-    fn acting_as<'a>(&'a self, user: &'a UserId, origin: Origin) -> Request<'a, S, P, C, Q> {
+    pub(crate) fn acting_as<'a>(&'a self, user: &'a UserId, origin: Origin) -> Request<'a, S, P, C, Q> {
         Request { deps: self, user, socket: None, origin, id: None }
     }
 }

@@ -81,6 +81,10 @@ pub struct DeletionJob {
     pub step: Step,
     /// Progress inside the step: the highest inbox seq handled (`Erase`, `Inbox`).
     pub cursor: u64,
+    /// The group being left (`Groups`), until its notice is stored: a run that stopped
+    /// after the membership change but before the notice sends it on resuming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupId>,
     /// What was removed so far, by kind (`connections`, `inboxEntries`, ...).
     pub removed: BTreeMap<String, u64>,
     /// When it was requested, ms.
@@ -99,6 +103,7 @@ impl DeletionJob {
             erase,
             step: Step::Connections,
             cursor: 0,
+            group: None,
             removed: BTreeMap::new(),
             requested_at: now_ms,
             finished_at: None,

@@ -567,7 +567,9 @@ impl InboxStore for MemoryStore {
             if state.data.blocks_user(&m.from, &other) {
                 return Ok(AppendOutcome::Blocked);
             }
-            if state.data.blocks_user(&other, &m.from) {
+            // Blocked by the other, or the other's account was deleted (its tombstone): the
+            // sender alone gets it, and no inbox of a deleted user is made again.
+            if state.data.blocks_user(&other, &m.from) || state.data.bans.get(&other).is_some_and(|b| b.deleted) {
                 participants.retain(|u| *u != other);
             }
         }
