@@ -56,9 +56,21 @@ fn may_stay(item: &str, user: &str) -> bool {
     tombstone || others_history
 }
 
+/// What alice has besides messages: a photo she sent bob, as a URL bob can fetch.
+struct Photo(String);
+
+impl Photo {
+    async fn status(&self) -> u16 {
+        chat_e2e::http("GET", &self.0, &[], &[]).await.status
+    }
+}
+
 /// alice has a bit of everything: 1:1 and group messages both ways, a group she created,
-/// blocks both ways, a mute, a report, a push device, a presence subscription.
-async fn everything_of_alice(server: &TestServer) -> (chat_e2e::Client, chat_e2e::Client, chat_e2e::Client, String) {
+/// a photo she sent, blocks both ways, a mute, a report, a push device, a presence
+/// subscription.
+async fn everything_of_alice(
+    server: &TestServer,
+) -> (chat_e2e::Client, chat_e2e::Client, chat_e2e::Client, String, Photo) {
     let mut alice = server.connect("alice", "phone").await;
     let mut bob = server.connect("bob", "phone").await;
     let carol = server.connect("carol", "phone").await;
@@ -79,12 +91,18 @@ async fn everything_of_alice(server: &TestServer) -> (chat_e2e::Client, chat_e2e
     assert_eq!(alice.request(device).await["type"], "ok");
     assert_eq!(alice.request(json!({"action":"presence","users":["bob"]})).await["type"], "presence");
     bob.request(json!({"action":"presence","users":["alice"]})).await;
+    let up = crate::media::upload(&mut alice, "dm:alice:bob", "image/png", "me.png", &crate::media::png(64, 64)).await;
+    let sent = crate::media::send_with(&mut alice, "bob", "p1", "me", &[&up]).await;
+    assert_eq!(sent["type"], "ack", "{sent}");
+    let url = bob.request(json!({"action":"attachment","msgId":sent["msgId"],"attachmentId":up["uploadId"]})).await;
+    let photo = Photo(url["url"].as_str().expect("a download URL").to_owned());
+    assert_eq!(photo.status().await, 200, "the photo is there");
     assert!(!stored(server, "alice").await.iter().all(|i| may_stay(i, "alice")), "alice has state of her own");
-    (alice, bob, carol, gid)
+    (alice, bob, carol, gid, photo)
 }
 
 async fn a_deleted_account_leaves_only_others_history_and_cannot_connect(server: TestServer) {
-    let (mut alice, mut bob, _carol, gid) = everything_of_alice(&server).await;
+    let (mut alice, mut bob, _carol, gid, photo) = everything_of_alice(&server).await;
     let refused = alice.request(json!({"action":"account.delete","confirm":"bob"})).await;
     assert_eq!(refused["code"], "bad_request", "{refused}");
     let answer = alice.request(json!({"action":"account.delete","confirm":"alice"})).await;
@@ -94,7 +112,18 @@ async fn a_deleted_account_leaves_only_others_history_and_cannot_connect(server:
     let done = deleted_event(&server, &job).await;
     assert_eq!(done["user"], "alice");
     let removed = &done["removed"];
-    for kind in ["connections", "devices", "groupsLeft", "groupsHandedOver", "blocks", "blockedBy", "reports"] {
+    assert_ne!(photo.status().await, 200, "the photo's object is gone");
+    for kind in [
+        "connections",
+        "devices",
+        "groupsLeft",
+        "groupsHandedOver",
+        "blocks",
+        "blockedBy",
+        "reports",
+        "uploads",
+        "objects",
+    ] {
         assert!(removed[kind].as_u64().is_some_and(|n| n >= 1), "{kind} removed: {done}");
     }
     assert!(removed["inboxEntries"].as_u64().is_some_and(|n| n >= 4), "{done}");
@@ -125,7 +154,7 @@ async fn a_deleted_account_leaves_only_others_history_and_cannot_connect(server:
 }
 
 async fn an_erasing_deletion_deletes_its_messages_in_every_inbox_at_the_next_seq(server: TestServer) {
-    let (_alice, mut bob, mut carol, _gid) = everything_of_alice(&server).await;
+    let (_alice, mut bob, mut carol, _gid, photo) = everything_of_alice(&server).await;
     let before = bob.sync_all(0).await;
     let last = before.last().and_then(|m| m["seq"].as_u64()).expect("bob has entries");
     let (status, answer) = server.api("DELETE", "/v1/users/alice", Some(json!({"erase": true}))).await;
@@ -134,7 +163,8 @@ async fn an_erasing_deletion_deletes_its_messages_in_every_inbox_at_the_next_seq
     let again = server.api("DELETE", "/v1/users/alice", Some(json!({"erase": true}))).await.1;
     assert_eq!(again["jobId"], job.as_str(), "a repeat gets the running job");
     let done = deleted_event(&server, &job).await;
-    assert_eq!(done["removed"]["erasedMessages"], 2, "{done}");
+    assert_eq!(done["removed"]["erasedMessages"], 3, "{done}");
+    assert_ne!(photo.status().await, 200, "the photo's object is gone");
 
     for (who, client) in [("bob", &mut bob), ("carol", &mut carol)] {
         let all = client.sync_all(0).await;
@@ -170,7 +200,7 @@ async fn bad_deletion_requests_change_nothing(server: TestServer) {
     assert_eq!(alice.request(json!({"action":"ping"})).await["type"], "pong", "still connected");
 }
 
-chat_e2e::suite!(chat_e2e::spawn;
+chat_e2e::suite!(crate::media::server;
     a_deleted_account_leaves_only_others_history_and_cannot_connect,
     an_erasing_deletion_deletes_its_messages_in_every_inbox_at_the_next_seq,
     bad_deletion_requests_change_nothing,

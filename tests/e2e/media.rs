@@ -7,7 +7,7 @@ use std::io::Cursor;
 use chat_e2e::{Backend, Client, TestServer, http, options, spawn_with};
 use serde_json::{Value, json};
 
-async fn server(backend: Backend) -> TestServer {
+pub(crate) async fn server(backend: Backend) -> TestServer {
     let mut o = options(backend);
     if backend == Backend::DynamoDb {
         o.s3 = Some(format!("media-{}", ulid::Ulid::new().to_string().to_lowercase()));
@@ -15,7 +15,7 @@ async fn server(backend: Backend) -> TestServer {
     spawn_with(o, Default::default()).await
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 90]));
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).expect("png");
@@ -30,7 +30,13 @@ fn headers(upload: &Value) -> Vec<(String, String)> {
 }
 
 /// Asks for an upload URL and PUTs `bytes` with exactly its headers; returns the upload.
-async fn upload(client: &mut Client, conversation: &str, content_type: &str, name: &str, bytes: &[u8]) -> Value {
+pub(crate) async fn upload(
+    client: &mut Client,
+    conversation: &str,
+    content_type: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Value {
     let up = client
         .request(json!({"action":"upload","conversation":conversation,"contentType":content_type,"size":bytes.len(),"name":name}))
         .await;
@@ -43,7 +49,7 @@ async fn upload(client: &mut Client, conversation: &str, content_type: &str, nam
 
 /// Sends with attachments, waiting (as a client does) while the storage event has not
 /// been handled yet (`not complete`).
-async fn send_with(client: &mut Client, to: &str, cid: &str, body: &str, uploads: &[&Value]) -> Value {
+pub(crate) async fn send_with(client: &mut Client, to: &str, cid: &str, body: &str, uploads: &[&Value]) -> Value {
     let attachments: Vec<Value> = uploads.iter().map(|u| json!({"uploadId": u["uploadId"]})).collect();
     for _ in 0..100 {
         let reply = client

@@ -158,6 +158,33 @@ pub enum ApiCommand {
         #[command(flatten)]
         api: ApiOptions,
     },
+    /// Deletes a user's account and its data in the background; prints the job
+    /// (DELETE /v1/users/{userId}). Follow it with `deletion`.
+    DeleteUser {
+        /// The user id.
+        user: String,
+        /// Also delete every message it sent from everyone's inboxes.
+        #[arg(long)]
+        erase: bool,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Shows a user's latest deletion job: its step and what it removed
+    /// (GET /v1/users/{userId}/deletion).
+    Deletion {
+        /// The user id.
+        user: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
+    /// Lets a deleted user id connect again, as a new account
+    /// (DELETE /v1/users/{userId}/tombstone).
+    LiftTombstone {
+        /// The user id.
+        user: String,
+        #[command(flatten)]
+        api: ApiOptions,
+    },
     /// Lists the moderation queue: one case per reported message, oldest first, with the
     /// copy of the message and how many users reported it (GET /v1/reports).
     ///
@@ -304,6 +331,15 @@ impl ApiCommand {
                 (api, call(Method::PUT, ban_path(&user), Some(fields)))
             }
             Self::Unban { user, api } => (api, call(Method::DELETE, ban_path(&user), None)),
+            Self::DeleteUser { user, erase, api } => {
+                (api, call(Method::DELETE, format!("/v1/users/{}", encode(&user)), Some(json!({"erase": erase}))))
+            }
+            Self::Deletion { user, api } => {
+                (api, call(Method::GET, format!("/v1/users/{}/deletion", encode(&user)), None))
+            }
+            Self::LiftTombstone { user, api } => {
+                (api, call(Method::DELETE, format!("/v1/users/{}/tombstone", encode(&user)), None))
+            }
             Self::Reports { status, limit, cursor, api } => {
                 let mut path = format!("/v1/reports?status={}", status.name());
                 if let Some(limit) = limit {
@@ -449,6 +485,19 @@ mod tests {
         assert_eq!(call(&["ban", "mallory"]).body, Some(json!({})));
         let c = call(&["unban", "mallory"]);
         assert_eq!((c.method, c.path.as_str(), c.body), (Method::DELETE, "/v1/users/mallory/ban", None));
+    }
+
+    #[test]
+    fn delete_user_asks_for_erase_only_when_told_and_the_job_and_tombstone_have_their_paths() {
+        let c = call(&["delete-user", "mallory"]);
+        assert_eq!(
+            (c.method, c.path.as_str(), c.body),
+            (Method::DELETE, "/v1/users/mallory", Some(json!({"erase": false})))
+        );
+        assert_eq!(call(&["delete-user", "mallory", "--erase"]).body, Some(json!({"erase": true})));
+        assert_eq!(call(&["deletion", "mallory"]).path, "/v1/users/mallory/deletion");
+        let c = call(&["lift-tombstone", "mallory"]);
+        assert_eq!((c.method, c.path.as_str()), (Method::DELETE, "/v1/users/mallory/tombstone"));
     }
 
     #[test]

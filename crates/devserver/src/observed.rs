@@ -346,8 +346,9 @@ impl<S: ErasureStore> ErasureStore for Observed<S> {
         &self,
         user: &UserId,
         entries: &[chat_core::message::InboxEntry],
+        now_ms: u64,
     ) -> Result<u64, StoreError> {
-        self.inner.forget_entries(user, entries).await
+        self.inner.forget_entries(user, entries, now_ms).await
     }
     async fn delete_uploads(&self, ids: &[UploadId]) -> Result<u64, StoreError> {
         self.inner.delete_uploads(ids).await

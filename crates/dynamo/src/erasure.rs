@@ -199,7 +199,10 @@ impl ErasureStore for DynamoStore {
         self.delete_partition(&self.tables.conversations, cv::PK, cv::SK, user.as_str()).await
     }
 
-    async fn forget_entries(&self, user: &UserId, entries: &[InboxEntry]) -> Result<u64, StoreError> {
+    async fn forget_entries(&self, user: &UserId, entries: &[InboxEntry], now_ms: u64) -> Result<u64, StoreError> {
+        // Older ones are past their TTL: DynamoDB deleted them (or is about to, for free).
+        let since = now_ms.saturating_sub(chat_core::store::erasure::FORGET_WINDOW_MS);
+        let entries: Vec<&InboxEntry> = entries.iter().filter(|e| e.ts >= since).collect();
         let sent: Vec<String> = entries
             .iter()
             .filter(|e| e.from == user.as_str())

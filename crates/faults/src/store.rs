@@ -328,8 +328,9 @@ impl<S: ErasureStore> ErasureStore for FaultyStore<S> {
         &self,
         user: &UserId,
         entries: &[chat_core::message::InboxEntry],
+        now_ms: u64,
     ) -> Result<u64, StoreError> {
-        self.faults.run("forget_entries", self.inner.forget_entries(user, entries), store_error).await
+        self.faults.run("forget_entries", self.inner.forget_entries(user, entries, now_ms), store_error).await
     }
     async fn delete_uploads(&self, ids: &[chat_core::media::UploadId]) -> Result<u64, StoreError> {
         self.faults.run("delete_uploads", self.inner.delete_uploads(ids), store_error).await

@@ -28,7 +28,11 @@ pub async fn start_deletion<S: Store, P, C: Clock, Q>(
     erase: bool,
 ) -> Result<DeletionJob, StoreError> {
     let now = deps.clock.now_ms();
-    if let Some(running) = deps.store.deletion(user).await?.filter(|j| !j.done()) {
+    if let Some(mut running) = deps.store.deletion(user).await?.filter(|j| !j.done()) {
+        // Asked again: written anew, which starts a run (in AWS, one whose earlier runs kept
+        // failing and were parked; the run resumes from its step).
+        running.restarts += 1;
+        deps.store.save_deletion(&running).await?;
         return Ok(running);
     }
     deps.store.put_ban(user, &Ban::tombstone(now)).await?;
@@ -211,7 +215,10 @@ async fn erase<S: Store, P: Poster, C: Clock, Q: PushQueue>(
         let page = deps.store.sync(&job.user, job.cursor, PAGE).await?;
         let Some(last) = page.entries.last().map(|e| e.seq) else { return Ok(()) };
         let user = job.user.clone();
-        for e in page.entries.iter().filter(|e| sent_message(e, &user)) {
+        // Its attachments first: once deleted, the message no longer names them.
+        let sent: Vec<InboxEntry> = page.entries.iter().filter(|e| sent_message(e, &user)).cloned().collect();
+        forget_uploads(deps, job, &sent).await?;
+        for e in &sent {
             match crate::server::moderator_delete(deps, &e.conversation, e.msg_id.clone()).await {
                 Ok(()) => job.count("erasedMessages", 1),
                 // Deleted meanwhile (or by a run that stopped before saving): nothing to do.
@@ -238,29 +245,41 @@ async fn inbox<S: Store, P: Poster, C: Clock, Q: PushQueue>(
     loop {
         let page = deps.store.sync(&job.user, job.cursor, PAGE).await?;
         let Some(last) = page.entries.last().map(|e| e.seq) else { break };
-        job.count("idempotencyRecords", deps.store.forget_entries(&job.user, &page.entries).await?);
-        let uploads: Vec<UploadId> = page
-            .entries
-            .iter()
-            .filter(|e| e.from == job.user.as_str())
-            .flat_map(|e| e.attachments.iter())
-            .filter_map(|a| UploadId::parse(&a.attachment_id).ok())
-            .collect();
-        if !uploads.is_empty() {
-            if let Some(media) = &deps.media {
-                for id in &uploads {
-                    for key in [original_key(id), thumbnail_key(id)] {
-                        media.blobs.delete(&key).await.map_err(|e| Refusal::internal("deleting an object", e))?;
-                    }
-                }
-                job.count("objects", uploads.len() as u64);
-            }
-            job.count("uploads", deps.store.delete_uploads(&uploads).await?);
-        }
+        let now = deps.clock.now_ms();
+        job.count("idempotencyRecords", deps.store.forget_entries(&job.user, &page.entries, now).await?);
+        forget_uploads(deps, job, &page.entries).await?;
         job.count("inboxEntries", page.entries.len() as u64);
         job.cursor = last;
         deps.store.save_deletion(job).await?;
     }
     deps.store.delete_inbox(&job.user).await?;
+    Ok(())
+}
+
+/// Deletes the uploads the user attached to these entries of its inbox: their objects
+/// (original and thumbnail) and their records.
+async fn forget_uploads<S: Store, P, C, Q>(
+    deps: &Deps<S, P, C, Q>,
+    job: &mut DeletionJob,
+    entries: &[InboxEntry],
+) -> Result<(), Refusal> {
+    let uploads: Vec<UploadId> = entries
+        .iter()
+        .filter(|e| e.from == job.user.as_str())
+        .flat_map(|e| e.attachments.iter())
+        .filter_map(|a| UploadId::parse(&a.attachment_id).ok())
+        .collect();
+    if uploads.is_empty() {
+        return Ok(());
+    }
+    if let Some(media) = &deps.media {
+        for id in &uploads {
+            for key in [original_key(id), thumbnail_key(id)] {
+                media.blobs.delete(&key).await.map_err(|e| Refusal::internal("deleting an object", e))?;
+            }
+        }
+        job.count("objects", uploads.len() as u64);
+    }
+    job.count("uploads", deps.store.delete_uploads(&uploads).await?);
     Ok(())
 }

@@ -12,6 +12,11 @@ use super::StoreError;
 use crate::ids::{GroupId, UserId};
 use crate::media::UploadId;
 
+/// How far back an entry's idempotency record, push claim and delivery marker can still be
+/// stored: they live 24 hours (markers an hour more), and DynamoDB's TTL deletes an expired
+/// item within about 48 hours.
+pub const FORGET_WINDOW_MS: u64 = 72 * 60 * 60 * 1000;
+
 /// What a deletion does next; in this order (the user's own messages are erased while it
 /// is still a member of its groups and its inbox still lists them, and groups are left
 /// before the inbox goes, so no notice lands in an inbox already emptied).
@@ -85,6 +90,10 @@ pub struct DeletionJob {
     /// after the membership change but before the notice sends it on resuming.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<GroupId>,
+    /// How often it was asked for again while it ran: each time its item is written anew,
+    /// which (in AWS) starts a run, so a job parked after failing runs again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: u32,
     /// What was removed so far, by kind (`connections`, `inboxEntries`, ...).
     pub removed: BTreeMap<String, u64>,
     /// When it was requested, ms.
@@ -104,6 +113,7 @@ impl DeletionJob {
             step: Step::Connections,
             cursor: 0,
             group: None,
+            restarts: 0,
             removed: BTreeMap::new(),
             requested_at: now_ms,
             finished_at: None,
@@ -122,14 +132,21 @@ impl DeletionJob {
         }
     }
 
-    /// Moves to the next step, its cursor reset.
+    /// Moves to the next step, its cursor reset (a finished job stays as it is).
     pub fn advance(&mut self, now_ms: u64) {
+        if self.done() {
+            return;
+        }
         self.step = self.step.next();
         self.cursor = 0;
         if self.done() {
             self.finished_at = Some(now_ms);
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What deleting an account needs from storage beyond the everyday operations. Every
@@ -153,10 +170,13 @@ pub trait ErasureStore: Send + Sync {
     /// Deletes what hangs off these entries of `user`'s inbox outside it: the idempotency
     /// record of each one `user` sent, and the push and delivery marks of `user`; returns
     /// how many idempotency records there were.
+    /// Entries older than `now_ms` less [`FORGET_WINDOW_MS`] may be skipped where such
+    /// records expire by themselves (DynamoDB's TTL).
     fn forget_entries(
         &self,
         user: &UserId,
         entries: &[crate::message::InboxEntry],
+        now_ms: u64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Deletes these upload records; returns how many there were.
     fn delete_uploads(&self, ids: &[UploadId]) -> impl Future<Output = Result<u64, StoreError>> + Send;

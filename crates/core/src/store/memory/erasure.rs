@@ -117,7 +117,12 @@ impl ErasureStore for MemoryStore {
         Ok(n)
     }
 
-    async fn forget_entries(&self, user: &UserId, entries: &[crate::message::InboxEntry]) -> Result<u64, StoreError> {
+    async fn forget_entries(
+        &self,
+        user: &UserId,
+        entries: &[crate::message::InboxEntry],
+        _now_ms: u64,
+    ) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let client_msg_ids: Vec<String> = entries
             .iter()
