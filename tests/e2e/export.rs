@@ -204,7 +204,38 @@ async fn the_server_api_exports_any_user_id_and_refuses_bad_requests(server: Tes
     assert_ne!(next["jobId"], job.as_str(), "a new export");
 }
 
+async fn deleting_the_account_deletes_its_export_and_the_file(server: TestServer) {
+    let mut alice = server.connect("alice", "phone").await;
+    assert_eq!(alice.send_to("bob", "a1", "hi").await["type"], "ack");
+    let answer = alice.request(json!({"action":"account.export"})).await;
+    let job = answer["jobId"].as_str().expect("jobId").to_owned();
+    let (frame, _) = alice.until("exported").await;
+    let url = frame["url"].as_str().expect("url").to_owned();
+    assert_eq!(download(&url).await.len(), 4, "header, conversation, message, end");
+
+    let deleting = alice.request(json!({"action":"account.delete","confirm":"alice"})).await;
+    let deletion = deleting["jobId"].as_str().expect("jobId").to_owned();
+    let until = tokio::time::Instant::now() + LONG_WAIT;
+    let done = loop {
+        let events = server.events(0).await;
+        if let Some(e) =
+            events.iter().find(|e| e["detail-type"] == "account.deleted" && e["detail"]["jobId"] == deletion)
+        {
+            break e["detail"].clone();
+        }
+        assert!(tokio::time::Instant::now() < until, "no account.deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["removed"]["exports"], 1, "{done}");
+    let (status, _) = server.api("GET", "/v1/users/alice/export", None).await;
+    assert_eq!(status, 404, "the job {job} is gone");
+    // S3 answers a GET of a missing key 403 to whoever may not list the bucket.
+    let status = http("GET", &url, &[], &[]).await.status;
+    assert!(matches!(status, 403 | 404), "the file is gone: {status}");
+}
+
 chat_e2e::suite!(crate::export::server;
     an_export_holds_the_whole_inbox_in_seq_order_and_its_link_works,
     the_server_api_exports_any_user_id_and_refuses_bad_requests,
+    deleting_the_account_deletes_its_export_and_the_file,
 );
