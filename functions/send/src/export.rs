@@ -160,7 +160,6 @@ async fn build<S: Store, P, C: Clock, Q>(
     let mut after = 0;
     'inbox: loop {
         let page = store.sync(user, after, PAGE).await?;
-        let Some(last) = page.entries.last().map(|e| e.seq) else { break };
         for e in &page.entries {
             if !file.entry(e) {
                 break 'inbox;
@@ -181,7 +180,12 @@ async fn build<S: Store, P, C: Clock, Q>(
                 });
             }
         }
-        after = last;
+        // `next` ends the inbox without reading an empty page (and steps over a page of
+        // expired entries, which comes back empty with a `next`).
+        match page.next {
+            Some(next) if next > after => after = next,
+            _ => break,
+        }
     }
     Ok(links)
 }
