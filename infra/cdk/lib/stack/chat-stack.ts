@@ -81,6 +81,8 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     presence: ['dynamodb:BatchGetItem'],
+    // Account export: the user's push devices (their platforms go in the file).
+    push: ['dynamodb:Query'],
     // The moderation queue: listed through its index, cases read and resolved.
     reports: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
@@ -140,6 +142,7 @@ export class ChatStack extends Stack {
       corsOrigins: config.media.corsOrigins,
       senders: [fns.send, fns.admin],
       checker: fns.media,
+      exporters: [fns.admin],
       retentionDays: config.retentionDays,
     });
     // Inbox entries get their expiry where they are written and read (send, server API).
