@@ -9,6 +9,7 @@ mod chat;
 mod conversations;
 mod devserver;
 mod events_stream;
+mod export;
 mod groups;
 mod hooks;
 mod media;

@@ -17,6 +17,8 @@ export type UploadUrl = Frame<'upload'>;
 export type AttachmentUrl = Frame<'attachment'>;
 /** One of your uploads was checked: `ready` to attach, or `rejected`. */
 export type Uploaded = Frame<'uploaded'>;
+/** Your export is written: a link to its NDJSON file, until `expiresAt` (24 hours). */
+export type Exported = Frame<'exported'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 /** A reply's quote of the message it answers: `{ msgId, from, preview?, deleted? }`. */
@@ -72,6 +74,8 @@ export interface ChatEvents {
     /** A conversation was muted or unmuted on another of your connections (this
      *  connection's own `mute`/`unmute` resolve instead). */
     muted: Muted;
+    /** Your account export is written (on every connection): where to download it. */
+    exported: Exported;
     /** Every ack, also of sends resent from a previous session's outbox. */
     ack: Ack;
     state: ConnectionState;
@@ -260,6 +264,10 @@ export declare class ChatClient {
      *  of it as you see it now); `note` is up to 1,000 characters. Reporting it again
      *  changes nothing; a message not in your inbox rejects with `not_found`. */
     report(msgId: string, reason: ReportReason, note?: string): Promise<void>;
+    /** Asks for a copy of your data (docs/protocol.md, "Export"); resolves with the job id
+     *  at once. The file is written in the background and an `exported` event brings its
+     *  link. One export an hour: sooner rejects with `rate_limited`. */
+    export(): Promise<string>;
     /** Who the server takes this connection for. */
     whoami(): Promise<Frame<'whoami'>>;
     /** Sends any frame and resolves with its direct reply (rejects with the server's error code). */

@@ -360,6 +360,13 @@ export class ChatClient {
     async report(msgId, reason, note) {
         await this.request({ action: 'report', msgId, reason, ...(note ? { note } : {}) });
     }
+    /** Asks for a copy of your data (docs/protocol.md, "Export"); resolves with the job id
+     *  at once. The file is written in the background and an `exported` event brings its
+     *  link. One export an hour: sooner rejects with `rate_limited`. */
+    async export() {
+        const reply = (await this.request({ action: 'account.export' }));
+        return reply.jobId;
+    }
     /** Who the server takes this connection for. */
     whoami() {
         return this.request({ action: 'whoami' });
@@ -599,6 +606,8 @@ export class ChatClient {
                 return this.emit('blocks', f.users);
             case 'muted':
                 return this.emit('muted', { conversation: f.conversation, mutedUntil: f.mutedUntil ?? null });
+            case 'exported':
+                return this.emit('exported', f);
             case 'error':
                 return this.onError(f);
             default:

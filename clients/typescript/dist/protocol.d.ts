@@ -33,6 +33,8 @@ export type ClientFrame = (Send & {
     action: 'blocks';
 }) | (AccountDelete & {
     action: 'account.delete';
+}) | (AccountExport & {
+    action: 'account.export';
 }) | (Mute & {
     action: 'mute';
 }) | (Unmute & {
@@ -453,6 +455,30 @@ export type ServerFrame = {
     type: 'deleting';
 } | {
     /**
+     * Echo of the frame id.
+     */
+    id?: string | null;
+    /**
+     * The export job (the `account.exported` event names it).
+     */
+    jobId: string;
+    type: 'exporting';
+} | {
+    /**
+     * When the URL stops working (ms): 24 hours after the file was written.
+     */
+    expiresAt: number;
+    /**
+     * The export job.
+     */
+    jobId: string;
+    type: 'exported';
+    /**
+     * A GET of the file, until `expiresAt`.
+     */
+    url: string;
+} | {
+    /**
      * Echo of the frame id (the reply only).
      */
     id?: string | null;
@@ -779,6 +805,21 @@ export interface AccountDelete {
      * Your own user id, typed to confirm.
      */
     confirm: UserId;
+    /**
+     * Echoed on every direct reply (at most 64 characters).
+     */
+    id?: string | null;
+}
+/**
+ * Writes a copy of your data (the inbox in seq order, conversations, groups, blocks,
+ * mutes, device platforms, your attachments with links) to one NDJSON file in the
+ * background; answered at once with `exporting` and its `jobId`, then every live
+ * connection gets `exported` with a link that works for 24 hours. One export an hour.
+ *
+ * This interface was referenced by `ChatProtocol`'s JSON-Schema
+ * via the `definition` "AccountExport".
+ */
+export interface AccountExport {
     /**
      * Echoed on every direct reply (at most 64 characters).
      */

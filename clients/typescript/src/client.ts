@@ -28,6 +28,8 @@ export type UploadUrl = Frame<'upload'>;
 export type AttachmentUrl = Frame<'attachment'>;
 /** One of your uploads was checked: `ready` to attach, or `rejected`. */
 export type Uploaded = Frame<'uploaded'>;
+/** Your export is written: a link to its NDJSON file, until `expiresAt` (24 hours). */
+export type Exported = Frame<'exported'>;
 /** An inbox entry as `sync` returns it: a message or an update. */
 export type Entry = SyncPage['messages'][number];
 /** A reply's quote of the message it answers: `{ msgId, from, preview?, deleted? }`. */
@@ -133,6 +135,8 @@ export interface ChatEvents {
   /** A conversation was muted or unmuted on another of your connections (this
    *  connection's own `mute`/`unmute` resolve instead). */
   muted: Muted;
+  /** Your account export is written (on every connection): where to download it. */
+  exported: Exported;
   /** Every ack, also of sends resent from a previous session's outbox. */
   ack: Ack;
   state: ConnectionState;
@@ -512,6 +516,14 @@ export class ChatClient {
     await this.request({ action: 'report', msgId, reason, ...(note ? { note } : {}) });
   }
 
+  /** Asks for a copy of your data (docs/protocol.md, "Export"); resolves with the job id
+   *  at once. The file is written in the background and an `exported` event brings its
+   *  link. One export an hour: sooner rejects with `rate_limited`. */
+  async export(): Promise<string> {
+    const reply = (await this.request({ action: 'account.export' })) as Frame<'exporting'>;
+    return reply.jobId;
+  }
+
   /** Who the server takes this connection for. */
   whoami(): Promise<Frame<'whoami'>> {
     return this.request({ action: 'whoami' }) as Promise<Frame<'whoami'>>;
@@ -741,6 +753,8 @@ export class ChatClient {
         return this.emit('blocks', f.users);
       case 'muted':
         return this.emit('muted', { conversation: f.conversation, mutedUntil: f.mutedUntil ?? null });
+      case 'exported':
+        return this.emit('exported', f);
       case 'error':
         return this.onError(f);
       default:

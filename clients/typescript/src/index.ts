@@ -8,6 +8,7 @@ export type {
   ConnectionState,
   ConversationsPage,
   Entry,
+  Exported,
   Frame,
   Group,
   HistoryPage,

@@ -56,6 +56,8 @@ pub enum Change {
     ReportResolved(crate::store::reports::Case),
     /// An account deletion finished: what it removed.
     AccountDeleted(crate::store::DeletionJob),
+    /// An account export's file was written.
+    AccountExported(crate::store::ExportJob),
 }
 
 /// One event: EventBridge's `detail-type` and `detail`, and the id a consumer
@@ -85,6 +87,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "report.created",
     "report.resolved",
     "account.deleted",
+    "account.exported",
 ];
 
 /// Whose copy of a message stands for it: the sender's, or (a message from `system`, who
@@ -147,6 +150,24 @@ pub fn event_of(change: &Change, unique: &str) -> Event {
                 "requestedAt": job.requested_at,
                 "finishedAt": job.finished_at,
                 "removed": job.removed,
+            }),
+        ),
+        // The file's key and when its link expires, never the link: a presigned URL is a
+        // bearer credential to the user's whole history, and events fan out to every rule
+        // of the bus. The app's backend gets a fresh link from `GET /v1/users/{id}/export`.
+        Change::AccountExported(job) => (
+            format!("account.exported:{}", job.job_id),
+            "account.exported",
+            json!({
+                "user": job.user,
+                "jobId": job.job_id,
+                "requestedAt": job.requested_at,
+                "finishedAt": job.finished_at,
+                "key": job.key,
+                "expiresAt": job.expires_at,
+                "bytes": job.bytes,
+                "counts": job.counts,
+                "truncated": job.truncated,
             }),
         ),
     };
@@ -272,6 +293,18 @@ mod tests {
         let ban = Ban { at: 5, until: Some(9), reason: Some("spam".into()), deleted: false };
         let e = event_of(&Change::Banned { user: user("bob"), ban }, "9");
         assert_eq!(e.detail, json!({"id":"user.banned:bob:5","user":"bob","at":5,"until":9,"reason":"spam"}));
+        assert!(EVENT_TYPES.contains(&e.detail_type));
+    }
+
+    #[test]
+    fn an_export_event_names_the_file_and_its_expiry_but_never_a_link() {
+        let mut job = crate::store::ExportJob::new("exp_1".into(), user("alice"), 1_000);
+        job.finish(crate::store::export::export_key("exp_1"), 99, Default::default(), false, 2_000);
+        let e = event_of(&Change::AccountExported(job), "1");
+        assert_eq!((e.id.as_str(), e.detail_type), ("account.exported:exp_1", "account.exported"));
+        assert_eq!(e.detail["key"], "exports/exp_1.ndjson");
+        assert_eq!(e.detail["expiresAt"], 2_000 + crate::store::export::EXPORT_LINK_TTL_MS);
+        assert!(!e.detail.to_string().contains("http"), "no URL: {}", e.detail);
         assert!(EVENT_TYPES.contains(&e.detail_type));
     }
 }

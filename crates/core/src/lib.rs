@@ -6,6 +6,7 @@
 //! - [`message`]: inbox entries, new messages, acks.
 //! - [`group`]: group membership rules.
 //! - [`events`]: the events the app's backend hears of, built from stored changes.
+//! - [`export`]: what an account export's file holds, line by line.
 //! - [`hook`]: the pre-send hook port (the app's check before a message is stored).
 //! - [`store`]: the storage traits, the in-memory/journaled store and the conformance suite.
 //! - [`poster`]: the trait for posting to connections (`@connections`).
@@ -38,6 +39,7 @@ pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
 pub mod clock;
 pub mod config;
 pub mod events;
+pub mod export;
 pub mod group;
 pub mod hook;
 pub mod ids;

@@ -1,7 +1,8 @@
-//! Background jobs, as the deployed stack runs them: account deletions. The worker picks
-//! up every unfinished job (at start too: a devserver killed mid-deletion resumes it)
-//! and runs it with the same code as in AWS (`chat_send::account::run_deletion`); a job
-//! whose step fails is retried on the next round from the step it reached.
+//! Background jobs, as the deployed stack runs them: account deletions and exports. The
+//! worker picks up every unfinished job (at start too: a devserver killed mid-deletion
+//! resumes it) and runs it with the same code as in AWS (`chat_send::account::run_deletion`,
+//! `chat_send::export::run_export`); a job that fails is retried on the next round (a
+//! deletion from the step it reached, an export from the start).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +16,9 @@ use tokio::sync::watch;
 /// How often the worker looks for jobs.
 const ROUND: Duration = Duration::from_millis(200);
 
-/// Runs account deletions until `shutdown` turns true. Requests are labelled as the
-/// `jobs` function's, which runs them in AWS.
-pub(crate) async fn deletions<S, P, C, Q, N, PC>(
+/// Runs account deletions and exports until `shutdown` turns true. Requests are labelled
+/// as the `jobs` function's, which runs them in AWS.
+pub(crate) async fn run<S, P, C, Q, N, PC>(
     send: Arc<chat_send::Deps<S, P, C, Q>>,
     push: Arc<chat_push::Deps<S, N, P, PC>>,
     mut shutdown: watch::Receiver<bool>,
@@ -48,6 +49,7 @@ pub(crate) async fn deletions<S, P, C, Q, N, PC>(
                     tracing::warn!(%user, job = %id, error = %e, "account deletion stopped; it resumes next round");
                 }
             }
+            exports(&send).await;
         };
         tokio::select! {
             () = round => {}
@@ -56,6 +58,25 @@ pub(crate) async fn deletions<S, P, C, Q, N, PC>(
         tokio::select! {
             () = tokio::time::sleep(ROUND) => {}
             _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// One round of exports: every unfinished one, run to the end.
+async fn exports<S: Store, P: Poster, C: Clock, Q: PushQueue>(send: &chat_send::Deps<S, P, C, Q>) {
+    let pending = chat_lambda::aws_log::function(chat_lambda::aws_log::DEVSERVER, send.store.pending_exports());
+    let jobs = match pending.await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::warn!(error = %chat_core::cause_chain(&e), "listing account exports failed");
+            return;
+        }
+    };
+    for job in jobs {
+        let (user, id) = (job.user.clone(), job.job_id.clone());
+        let run = chat_send::export::run_export(send, job);
+        if let Err(e) = chat_lambda::aws_log::function("jobs", run).await {
+            tracing::warn!(%user, job = %id, error = %e, "account export stopped; it runs again next round");
         }
     }
 }

@@ -344,7 +344,7 @@ async fn serve_observed<S: Store + Clone + 'static>(
         store,
         events,
     });
-    tokio::spawn(jobs::deletions(gw.send.clone(), gw.push.clone(), gw.shutdown.clone()));
+    tokio::spawn(jobs::run(gw.send.clone(), gw.push.clone(), gw.shutdown.clone()));
     let server_api = chat_server_api::router(gw.send.clone())
         .layer(axum::middleware::from_fn_with_state(gw.clone(), api::guard::<S>));
     let app = Router::new()

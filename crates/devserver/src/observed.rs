@@ -19,8 +19,8 @@ use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
     AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, DeletionJob, ErasureStore,
-    GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend,
-    StoreError, Subscription, UploadStore,
+    ExportJob, ExportStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore,
+    ReceiptStore, Spend, StoreError, Subscription, UploadStore,
 };
 
 use crate::event_log::EventLog;
@@ -316,6 +316,28 @@ impl<S: chat_core::store::ReportStore> chat_core::store::ReportStore for Observe
             self.log.record(Change::ReportResolved((**case).clone()));
         }
         Ok(resolved)
+    }
+}
+
+impl<S: ExportStore> ExportStore for Observed<S> {
+    async fn start_export(&self, job: &ExportJob) -> Result<ExportJob, StoreError> {
+        self.inner.start_export(job).await
+    }
+    async fn export_job(&self, user: &UserId) -> Result<Option<ExportJob>, StoreError> {
+        self.inner.export_job(user).await
+    }
+    async fn save_export(&self, job: &ExportJob) -> Result<(), StoreError> {
+        self.inner.save_export(job).await?;
+        if job.done() {
+            self.log.record(Change::AccountExported(job.clone()));
+        }
+        Ok(())
+    }
+    async fn pending_exports(&self) -> Result<Vec<ExportJob>, StoreError> {
+        self.inner.pending_exports().await
+    }
+    async fn delete_export(&self, user: &UserId) -> Result<bool, StoreError> {
+        self.inner.delete_export(user).await
     }
 }
 

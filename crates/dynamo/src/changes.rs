@@ -5,6 +5,8 @@
 //!   exactly one idempotency record (a chunked fan-out's record counts once it is complete),
 //!   holding the message id, the conversation and every participant's seq; the change's
 //!   own entry is then read from one holder's inbox (one `GetItem`).
+//! - state table, `acct#<user>#deletion` / `acct#<user>#export`: a job turning done
+//!   (`account.deleted`, `account.exported`).
 //! - state table, `acct#<user>`: a ban written (`user.banned`) or deleted (`user.unbanned`;
 //!   TTL's own removal of an expired ban is no event).
 //! - groups table, the metadata item: inserted (created), written with `lastChange`
@@ -65,6 +67,9 @@ pub async fn change_of(store: &DynamoStore, record: &Record) -> Result<Option<Ch
         }
         if let Some(user) = pk.strip_prefix(st::ACCOUNT_PREFIX).and_then(|r| r.strip_suffix("#deletion")) {
             return deletion(record, user);
+        }
+        if pk.strip_prefix(st::ACCOUNT_PREFIX).and_then(|r| r.strip_suffix("#export")).is_some() {
+            return export(record);
         }
         if let Some(user) = pk.strip_prefix(st::ACCOUNT_PREFIX) {
             return account(record, user);
@@ -174,6 +179,18 @@ fn deletion(record: &Record, _user: &str) -> Result<Option<Change>, StoreError> 
     }
 }
 
+/// An export job's write: `account.exported` when it turns done (its file is written).
+fn export(record: &Record) -> Result<Option<Change>, StoreError> {
+    let done =
+        |i: Option<&Item>| i.and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+    match (record.kind, &record.new) {
+        (Kind::Insert | Kind::Modify, Some(new)) if done(Some(new)) && !done(record.old.as_ref()) => {
+            Ok(Some(Change::AccountExported(crate::export::job_from(new)?)))
+        }
+        _ => Ok(None),
+    }
+}
+
 fn users(item: &Item, attr: &str) -> Result<Vec<UserId>, StoreError> {
     match item.get(attr).and_then(|v| v.as_l().ok()) {
         None => Ok(Vec::new()),
@@ -254,5 +271,17 @@ mod tests {
         let lifted = account(&record(Kind::Remove, None, Some(ban.clone())), "bob").expect("ok");
         assert!(matches!(lifted, Some(Change::Unbanned { .. })));
         assert_eq!(account(&record(Kind::Expire, None, Some(ban)), "bob").expect("ok"), None);
+    }
+
+    #[test]
+    fn an_export_job_is_a_change_once_when_its_file_is_written() {
+        let mut job = chat_core::store::ExportJob::new("exp_1".into(), UserId::parse("bob").expect("valid"), 1);
+        let running = crate::export::job_item(&job).expect("item");
+        job.finish("exports/exp_1.ndjson".into(), 5, Default::default(), false, 2);
+        let done = crate::export::job_item(&job).expect("item");
+        assert_eq!(export(&record(Kind::Insert, Some(running.clone()), None)).expect("ok"), None);
+        let written = export(&record(Kind::Modify, Some(done.clone()), Some(running))).expect("ok");
+        assert_eq!(written, Some(Change::AccountExported(job)));
+        assert_eq!(export(&record(Kind::Modify, Some(done.clone()), Some(done))).expect("ok"), None, "once");
     }
 }

@@ -23,6 +23,7 @@ mod budgets;
 pub mod changes;
 mod conversations;
 pub mod erasure;
+pub mod export;
 mod fanout;
 mod group_admin;
 mod groups;

@@ -13,8 +13,8 @@ use chat_core::push::PushEndpoint;
 use chat_core::ratelimit::{Budget, Route};
 use chat_core::store::{
     AccountStore, Ban, BudgetStore, Connection, ConnectionStore, ConversationStore, DeletionJob, ErasureStore,
-    GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore, ReceiptStore, Spend,
-    StoreError, Subscription, UploadStore,
+    ExportJob, ExportStore, GroupCreated, GroupStore, InboxStore, MembersChange, Page, PresenceStore, PushStore,
+    ReceiptStore, Spend, StoreError, Subscription, UploadStore,
 };
 
 use crate::Faults;
@@ -302,6 +302,24 @@ impl<S: chat_core::store::ReportStore> chat_core::store::ReportStore for FaultyS
         resolution: &chat_core::store::reports::Resolution,
     ) -> Result<chat_core::store::reports::Resolved, StoreError> {
         self.faults.run("resolve", self.inner.resolve(id, resolution), store_error).await
+    }
+}
+
+impl<S: ExportStore> ExportStore for FaultyStore<S> {
+    async fn start_export(&self, job: &ExportJob) -> Result<ExportJob, StoreError> {
+        self.faults.run("start_export", self.inner.start_export(job), store_error).await
+    }
+    async fn export_job(&self, user: &UserId) -> Result<Option<ExportJob>, StoreError> {
+        self.faults.run("export_job", self.inner.export_job(user), store_error).await
+    }
+    async fn save_export(&self, job: &ExportJob) -> Result<(), StoreError> {
+        self.faults.run("save_export", self.inner.save_export(job), store_error).await
+    }
+    async fn pending_exports(&self) -> Result<Vec<ExportJob>, StoreError> {
+        self.faults.run("pending_exports", self.inner.pending_exports(), store_error).await
+    }
+    async fn delete_export(&self, user: &UserId) -> Result<bool, StoreError> {
+        self.faults.run("delete_export", self.inner.delete_export(user), store_error).await
     }
 }
 

@@ -9,6 +9,7 @@
 //! - `groups`: create, read, change members, rename, delete.
 //! - `users`: a user's state, bans.
 //! - `accounts`: account deletion (a background job) and its tombstone.
+//! - `exports`: account export (a background job) and its link.
 //! - `reports`: the moderation queue and resolving its cases.
 //!
 //! Every handler calls the same domain operations as the WebSocket actions
@@ -16,6 +17,7 @@
 
 mod accounts;
 mod error;
+mod exports;
 mod groups;
 mod messages;
 mod reports;
@@ -53,6 +55,8 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("DELETE", "/v1/users/{user_id}"),
     ("GET", "/v1/users/{user_id}/deletion"),
     ("DELETE", "/v1/users/{user_id}/tombstone"),
+    ("POST", "/v1/users/{user_id}/export"),
+    ("GET", "/v1/users/{user_id}/export"),
     ("PUT", "/v1/users/{user_id}/ban"),
     ("DELETE", "/v1/users/{user_id}/ban"),
     ("GET", "/v1/reports"),
@@ -86,6 +90,10 @@ where
             get(users::read::<S, P, C, Q>).delete(accounts::delete::<S, P, C, Q>).fallback(method_not_allowed),
         )
         .route("/v1/users/{user_id}/deletion", get(accounts::deletion::<S, P, C, Q>).fallback(method_not_allowed))
+        .route(
+            "/v1/users/{user_id}/export",
+            post(exports::start::<S, P, C, Q>).get(exports::read::<S, P, C, Q>).fallback(method_not_allowed),
+        )
         .route(
             "/v1/users/{user_id}/tombstone",
             delete(accounts::lift_tombstone::<S, P, C, Q>).fallback(method_not_allowed),

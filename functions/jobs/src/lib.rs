@@ -1,10 +1,12 @@
-//! `chat-jobs`: the jobs function. Account deletions are stored as job items in the state
-//! table (`acct#<user>#deletion`); every write of one (the request, and each step's
-//! progress) is a stream record, filtered at the event source to unfinished jobs. Each
-//! invocation runs the job from the step it reached (`chat_send::account::run_deletion`)
-//! until it is done or the invocation's time is nearly up; the progress it saves starts
-//! the next invocation, and a run that fails is retried by the stream from its record. So
-//! a deletion of any size finishes, and one interrupted anywhere resumes where it was.
+//! `chat-jobs`: the jobs function. Account deletions and exports are stored as job items in
+//! the state table (`acct#<user>#deletion`, `acct#<user>#export`); every write of one (the
+//! request, and each step's progress) is a stream record, filtered at the event source to
+//! unfinished jobs. Each invocation runs the job: a deletion from the step it reached
+//! (`chat_send::account::run_deletion`) until it is done or the invocation's time is
+//! nearly up, the progress it saves starting the next invocation; an export
+//! (`chat_send::export::run_export`) from the start. A run that fails is retried by the
+//! stream from its record. So a deletion of any size finishes, and one interrupted
+//! anywhere resumes where it was.
 
 use std::time::Duration;
 
@@ -21,10 +23,23 @@ use lambda_runtime::LambdaEvent;
 /// Time kept back from the invocation's deadline: a step in flight finishes and saves.
 pub const MARGIN: Duration = Duration::from_secs(30);
 
-/// The user whose deletion job a state key names (`acct#<user>#deletion`).
-pub fn deletion_of(pk: &str) -> Option<UserId> {
-    let user = pk.strip_prefix(st::ACCOUNT_PREFIX)?.strip_suffix("#deletion")?;
-    UserId::parse(user).ok()
+/// Which job a state key names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// `acct#<user>#deletion`.
+    Deletion(UserId),
+    /// `acct#<user>#export`.
+    Export(UserId),
+}
+
+/// The job a state key names, if it names one.
+pub fn job_of(pk: &str) -> Option<Job> {
+    let rest = pk.strip_prefix(st::ACCOUNT_PREFIX)?;
+    if let Some(user) = rest.strip_suffix("#deletion") {
+        return UserId::parse(user).ok().map(Job::Deletion);
+    }
+    let user = rest.strip_suffix("#export")?;
+    UserId::parse(user).ok().map(Job::Export)
 }
 
 /// Runs the jobs a stream batch names; a job whose run fails is reported as the batch item
@@ -39,24 +54,35 @@ pub async fn handle<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifier>(
     let mut done = Vec::new();
     for record in &event.payload.records {
         let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
-        let Some(user) = record.change.keys.get(st::PK).and_then(|v| match v {
-            serde_dynamo::AttributeValue::S(s) => deletion_of(s),
+        let Some(job) = record.change.keys.get(st::PK).and_then(|v| match v {
+            serde_dynamo::AttributeValue::S(s) => job_of(s),
             _ => None,
         }) else {
             continue;
         };
-        // One run per user and batch: its later records are its own progress.
-        if done.contains(&user) {
+        // One run per job and batch: its later records are its own progress.
+        if done.contains(&job) {
             continue;
         }
-        done.push(user.clone());
-        let Some(job) = deps.store.deletion(&user).await?.filter(|j| !j.done()) else { continue };
-        match tokio::time::timeout(budget, chat_send::account::run_deletion(deps, notifier, job)).await {
-            Ok(Ok(_)) => {}
+        done.push(job.clone());
+        let run = async {
+            match &job {
+                Job::Deletion(user) => match deps.store.deletion(user).await?.filter(|j| !j.done()) {
+                    Some(j) => chat_send::account::run_deletion(deps, notifier, j).await.map(drop),
+                    None => Ok(()),
+                },
+                Job::Export(user) => match deps.store.export_job(user).await?.filter(|j| !j.done()) {
+                    Some(j) => chat_send::export::run_export(deps, j).await.map(drop),
+                    None => Ok(()),
+                },
+            }
+        };
+        match tokio::time::timeout(budget, run).await {
+            Ok(Ok(())) => {}
             // Out of time: the progress saved so far is a record of its own, which runs it on.
-            Err(_) => tracing::info!(%user, "deletion continues in the next invocation"),
+            Err(_) => tracing::info!(?job, "the job continues in the next invocation"),
             Ok(Err(e)) => {
-                tracing::warn!(%user, error = %e, "deletion stopped; the stream retries it");
+                tracing::warn!(?job, error = %e, "the job stopped; the stream retries it");
                 let mut failure = DynamoDbBatchItemFailure::default();
                 failure.item_identifier = Some(id);
                 response.batch_item_failures.push(failure);
@@ -78,10 +104,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_deletion_job_key_names_its_user_and_nothing_else_does() {
-        assert_eq!(deletion_of("acct#alice#deletion").map(|u| u.to_string()), Some("alice".to_owned()));
-        assert_eq!(deletion_of("acct#alice"), None, "a ban");
-        assert_eq!(deletion_of("idem#alice#deletion"), None);
-        assert_eq!(deletion_of("acct#Not Valid!#deletion"), None);
+    fn a_job_key_names_its_kind_and_user_and_nothing_else_does() {
+        let alice = UserId::parse("alice").expect("valid");
+        assert_eq!(job_of("acct#alice#deletion"), Some(Job::Deletion(alice.clone())));
+        assert_eq!(job_of("acct#alice#export"), Some(Job::Export(alice)));
+        assert_eq!(job_of("acct#alice"), None, "a ban");
+        assert_eq!(job_of("idem#alice#deletion"), None);
+        assert_eq!(job_of("acct#Not Valid!#deletion"), None);
     }
 }

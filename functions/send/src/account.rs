@@ -136,7 +136,10 @@ async fn step<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifier>(
         Step::Erase => {}
         Step::Inbox => Box::pin(inbox(deps, job)).await?,
         Step::Conversations => job.count("conversations", store.delete_summaries(&user).await?),
-        Step::Limits => job.count("limits", store.forget_limits(&user, deps.clock.now_ms()).await?),
+        Step::Limits => {
+            job.count("limits", store.forget_limits(&user, deps.clock.now_ms()).await?);
+            job.count("exports", crate::export::forget_export(deps, &user).await?);
+        }
         Step::Done => {}
     }
     Ok(())

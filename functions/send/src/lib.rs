@@ -18,6 +18,8 @@
 //! - `config`: the function's settings, read once per cold start; `aws`: the deployed
 //!   dependencies built from them (shared with the server API's function).
 //! - `hook`: asking the app's pre-send hook before a send or edit is stored.
+//! - [`account`], [`export`]: account deletion and export: a job answered at once, run in
+//!   the background (`run_deletion`, `run_export`).
 //! - [`server`]: the same actions for the server API (`chat-server-api`): a send with a
 //!   trusted `from`, a moderator's delete, group administration.
 //!
@@ -31,6 +33,7 @@ mod blocks;
 mod config;
 mod conversations;
 mod deliver;
+pub mod export;
 mod groups;
 mod hook;
 mod media;
@@ -231,6 +234,7 @@ impl<S: Store, P: Poster, C: Clock, Q: PushQueue> Request<'_, S, P, C, Q> {
             Action::Unblock { user } => self.unblock(user).await.map(Some),
             Action::Blocks => self.blocks().await.map(Some),
             Action::AccountDeleteConfirm { confirm } => self.account_delete(&confirm).await.map(Some),
+            Action::AccountExport => self.account_export().await.map(Some),
             Action::Mute { conversation, until } => self.mute(conversation, true, until).await.map(Some),
             Action::Unmute { conversation } => self.mute(conversation, false, None).await.map(Some),
             Action::Report { msg_id, reason, note } => self.report(msg_id, reason, note).await.map(Some),

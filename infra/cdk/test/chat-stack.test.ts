@@ -415,6 +415,17 @@ describe('media', () => {
     expect(multipart.AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 1 });
   });
 
+  test('exports expire after two days, and only the jobs function may write and delete them (the server API reads)', () => {
+    const rules = media.Properties.LifecycleConfiguration.Rules;
+    const exports = rules.find((r: { Id: string }) => r.Id === 'ExpireExports');
+    expect(exports).toEqual({ Id: 'ExpireExports', Status: 'Enabled', Prefix: 'exports/', ExpirationInDays: 2 });
+    const onExports = statements.filter((st) => JSON.stringify(st.Resource).includes('/exports/*'));
+    expect(onExports.length).toBe(2);
+    const by = (role: string) => onExports.find((st) => st.policy.includes(role));
+    expect([by('JobsRole')?.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject', 's3:PutObjectTagging']);
+    expect([by('AdminRole')?.Action].flat()).toEqual(['s3:GetObject']);
+  });
+
   test('browsers may PUT and GET from the configured origins only', () => {
     const cors = (b: typeof media) => b.Properties.CorsConfiguration.CorsRules[0];
     expect(cors(media).AllowedMethods.sort()).toEqual(['GET', 'PUT']);

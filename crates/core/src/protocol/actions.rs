@@ -102,6 +102,8 @@ action_table! {
     React = "react" => Send,
     /// `account.delete`: delete the caller's account and its data.
     AccountDelete = "account.delete" => Send,
+    /// `account.export`: a copy of the caller's data, as one file behind a link.
+    AccountExport = "account.export" => Send,
     /// `presence`: status of users, and a subscription.
     Presence = "presence" => Presence,
     /// `push.register`.

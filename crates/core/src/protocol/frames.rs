@@ -336,6 +336,27 @@ pub enum ServerFrame {
         #[serde(rename = "jobId")]
         job_id: String,
     },
+    /// Reply to `account.export`: the export runs in the background; `exported` follows.
+    Exporting {
+        /// Echo of the frame id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The export job (the `account.exported` event names it).
+        #[serde(rename = "jobId")]
+        job_id: String,
+    },
+    /// To every live connection of the user when its export is written: where to download
+    /// it (NDJSON, docs/protocol.md "Export").
+    Exported {
+        /// The export job.
+        #[serde(rename = "jobId")]
+        job_id: String,
+        /// A GET of the file, until `expiresAt`.
+        url: String,
+        /// When the URL stops working (ms): 24 hours after the file was written.
+        #[serde(rename = "expiresAt")]
+        expires_at: u64,
+    },
     /// Reply to `blocks`, and sent to the user's other connections when its blocks change:
     /// everyone it blocks.
     Blocks {

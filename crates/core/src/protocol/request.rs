@@ -208,6 +208,9 @@ pub enum Action {
         /// The id the client typed to confirm.
         confirm: UserId,
     },
+    /// A copy of the caller's data, written in the background (`exporting`, then
+    /// `exported` with a link).
+    AccountExport,
     /// Stop hearing from a user.
     Block {
         /// Who.
@@ -280,6 +283,7 @@ impl Action {
             Self::Unblock { .. } => ActionKind::Unblock,
             Self::Blocks => ActionKind::Blocks,
             Self::AccountDeleteConfirm { .. } => ActionKind::AccountDelete,
+            Self::AccountExport => ActionKind::AccountExport,
             Self::Mute { .. } => ActionKind::Mute,
             Self::Unmute { .. } => ActionKind::Unmute,
             Self::Report { .. } => ActionKind::Report,
@@ -604,6 +608,7 @@ fn parse_action(kind: ActionKind, v: Value) -> Result<Action, FrameError> {
             Ok(if kind == ActionKind::Block { Action::Block { user } } else { Action::Unblock { user } })
         }
         ActionKind::Blocks => Ok(Action::Blocks),
+        ActionKind::AccountExport => Ok(Action::AccountExport),
         ActionKind::AccountDelete => {
             // `confirm` must be the caller's own id; the handler compares it, having the caller.
             let f: ConfirmFields = fields(action, v)?;

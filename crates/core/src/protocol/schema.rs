@@ -184,6 +184,11 @@ client_frames! {
         /// Your own user id, typed to confirm.
         confirm: UserId,
     }
+    /// Writes a copy of your data (the inbox in seq order, conversations, groups, blocks,
+    /// mutes, device platforms, your attachments with links) to one NDJSON file in the
+    /// background; answered at once with `exporting` and its `jobId`, then every live
+    /// connection gets `exported` with a link that works for 24 hours. One export an hour.
+    AccountExport = "account.export" {}
     /// No push for one of your conversations (mentions still push); answered with `ok`.
     Mute = "mute" {
         /// The conversation.

@@ -6,11 +6,13 @@
 use futures_util::future::join_all;
 
 mod blocks;
+mod export;
 mod reports;
 mod retention;
 mod rich;
 mod server;
 pub use blocks::*;
+pub use export::*;
 pub use reports::*;
 pub use retention::*;
 pub use rich::*;
@@ -878,6 +880,7 @@ macro_rules! store_conformance_tests {
             concurrent_reactions_count_each_user_once,
             a_reaction_in_a_large_group_reaches_every_holder_once,
             history_after_pages_towards_the_newest,
+            export_jobs_run_one_at_a_time_per_user,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -42,7 +42,8 @@ pub enum Step {
     Inbox,
     /// Conversation summaries (mutes live on them).
     Conversations,
-    /// Send bucket, request budgets, the live-connection counter.
+    /// Send bucket, request budgets, the live-connection counter; the latest export (its
+    /// job and file).
     Limits,
     /// Finished: the `account.deleted` event is published.
     Done,

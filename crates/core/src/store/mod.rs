@@ -23,6 +23,7 @@ pub mod blocks;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod erasure;
+pub mod export;
 mod journal;
 pub mod memory;
 pub mod reports;
@@ -30,6 +31,7 @@ pub mod reports;
 pub use accounts::{AccountStore, Ban};
 pub use blocks::{BlockChange, BlockStore, MAX_BLOCKS};
 pub use erasure::{DeletionJob, ErasureStore, Step};
+pub use export::{ExportJob, ExportStore};
 pub use reports::ReportStore;
 
 /// Why a store call failed. The caller answers `internal`; the request may be retried.
@@ -405,6 +407,7 @@ pub trait Store:
     + MuteStore
     + ReportStore
     + ErasureStore
+    + ExportStore
 {
 }
 impl<
@@ -421,7 +424,8 @@ impl<
         + BlockStore
         + MuteStore
         + ReportStore
-        + ErasureStore,
+        + ErasureStore
+        + ExportStore,
 > Store for T
 {
 }

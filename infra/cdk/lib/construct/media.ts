@@ -1,7 +1,9 @@
 // Attachments: a private bucket clients upload to and download from with presigned URLs
 // (bytes never pass through API Gateway or Lambda), and the media function S3 invokes for
 // every new upload. Uploads are tagged `state=pending` until a message takes them; the
-// lifecycle rule deletes what nobody attached within a day.
+// lifecycle rule deletes what nobody attached within a day. Account exports are written
+// under exports/ by the function that runs account jobs, and expire after two days (their
+// links work for one).
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +14,8 @@ import { Construct } from 'constructs';
 /** Object key prefixes: uploads' bytes, and thumbnails. */
 export const UPLOADS_PREFIX = 'u/';
 export const THUMBNAILS_PREFIX = 't/';
+/** Account exports (`chat_core::store::export::EXPORTS_PREFIX`). */
+export const EXPORTS_PREFIX = 'exports/';
 
 export interface MediaProps {
   readonly destroyData: boolean;
@@ -23,6 +27,11 @@ export interface MediaProps {
   readonly deleters?: readonly lambda.Function[];
   /** Checks uploads and writes thumbnails. */
   readonly checker: lambda.Function;
+  /** Runs account jobs: writes export files (and presigns their links), deletes them with
+   *  the account. */
+  readonly exporters: readonly lambda.Function[];
+  /** Sign fresh links to finished export files (the server API's `GET …/export`). */
+  readonly exportReaders?: readonly lambda.Function[];
   /** Days objects are kept, as the messages they are attached to (`chat:retentionDays`); 0: forever. */
   readonly retentionDays: number;
 }
@@ -52,6 +61,9 @@ export class Media extends Construct {
       lifecycleRules: [
         { id: 'DeleteUnattachedUploads', tagFilters: { state: 'pending' }, expiration: Duration.days(1) },
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // An export's link works for 24 hours; the file goes the day after (S3 counts days
+        // to the next midnight UTC, so 2 days is always past the link's expiry).
+        { id: 'ExpireExports', prefix: EXPORTS_PREFIX, expiration: Duration.days(2) },
         // Attachments (and their thumbnails) expire with the messages that carry them.
         ...(props.retentionDays > 0 ? [{ id: 'ExpireWithMessages', expiration: Duration.days(props.retentionDays) }] : []),
       ],
@@ -80,6 +92,19 @@ export class Media extends Construct {
           resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
         }),
       );
+    }
+    // Account jobs write, link and delete export files, and nothing else of the bucket's
+    // through this statement (PutObjectTagging: every object written is tagged).
+    for (const exporter of props.exporters) {
+      exporter.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject', 's3:DeleteObject'],
+          resources: [objects(EXPORTS_PREFIX)],
+        }),
+      );
+    }
+    for (const reader of props.exportReaders ?? []) {
+      reader.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects(EXPORTS_PREFIX)] }));
     }
     // The media function reads (and deletes a refused) upload, writes thumbnails.
     props.checker.addToRolePolicy(

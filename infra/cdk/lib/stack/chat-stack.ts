@@ -81,6 +81,8 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     presence: ['dynamodb:BatchGetItem'],
+    // Account export: the user's push devices (their platforms go in the file).
+    push: ['dynamodb:Query'],
     // The moderation queue: listed through its index, cases read and resolved.
     reports: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
@@ -161,6 +163,8 @@ export class ChatStack extends Stack {
       senders: [fns.send, fns.admin],
       deleters: [fns.jobs],
       checker: fns.media,
+      exporters: [fns.jobs],
+      exportReaders: [fns.admin],
       retentionDays: config.retentionDays,
     });
     // Inbox entries get their expiry where they are written and read (send, server API).

@@ -2,7 +2,7 @@
 // reason. Everything else must pass.
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { Functions } from '../construct/functions';
-import { Media, THUMBNAILS_PREFIX, UPLOADS_PREFIX } from '../construct/media';
+import { EXPORTS_PREFIX, Media, THUMBNAILS_PREFIX, UPLOADS_PREFIX } from '../construct/media';
 import { Tables } from '../construct/tables';
 import { ROUTES, WebSocketApi } from '../construct/websocket-api';
 
@@ -67,14 +67,14 @@ export function suppressFindings(stack: Stack, parts: Suppressed): void {
   const objects = (prefix: string) => `Resource::<${bucket}.Arn>/${prefix}*`;
   for (const [name, prefixes] of [
     ['send', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
-    ['admin', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
+    ['admin', [UPLOADS_PREFIX, THUMBNAILS_PREFIX, EXPORTS_PREFIX]],
     ['media', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
-    ['jobs', [UPLOADS_PREFIX, THUMBNAILS_PREFIX]],
+    ['jobs', [UPLOADS_PREFIX, THUMBNAILS_PREFIX, EXPORTS_PREFIX]],
   ] as const) {
     for (const prefix of prefixes) {
       Validations.of(functions.roles[name]).acknowledge({
         id: ack(`AwsSolutions-IAM5[${objects(prefix)}]`),
-        reason: `Objects are named by upload ids made at run time: access is scoped to the ${prefix} prefix of the media bucket only.`,
+        reason: `Objects are named by ids made at run time (uploads, export jobs): access is scoped to the ${prefix} prefix of the media bucket only.`,
       });
     }
   }

@@ -235,6 +235,7 @@ impl ErasureStore for MemoryStore {
         look("blocks", each(d.blocks.iter()));
         look("reports", d.reports.iter().map(|r| format!("{r:?}")).collect());
         look("cases", each(d.cases.iter()));
+        look("exports", each(d.exports.iter()));
         Ok(found)
     }
 

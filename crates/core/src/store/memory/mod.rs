@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 mod accounts;
 mod blocks;
 mod erasure;
+mod export;
 mod reports;
 mod retention;
 mod social;
@@ -80,6 +81,8 @@ struct Data {
     cases: HashMap<String, crate::store::reports::Case>,
     /// Account deletions, the latest per user.
     deletions: HashMap<UserId, crate::store::DeletionJob>,
+    /// Account exports, the latest per user.
+    exports: HashMap<UserId, crate::store::ExportJob>,
 }
 
 /// A journal line: a change that has been decided, replayed verbatim on open.
@@ -200,6 +203,12 @@ enum Record {
     TransferGroup {
         id: GroupId,
         to: UserId,
+    },
+    SaveExport {
+        job: crate::store::ExportJob,
+    },
+    DeleteExport {
+        user: UserId,
     },
 }
 
@@ -369,6 +378,7 @@ impl Data {
             | Record::ForgetLimits { .. }
             | Record::WithdrawReport { .. }
             | Record::TransferGroup { .. }) => self.apply_erasure(r),
+            r @ (Record::SaveExport { .. } | Record::DeleteExport { .. }) => self.apply_export(r),
             Record::Mute { user, conversation, until } => {
                 if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
                     s.muted_until = until;

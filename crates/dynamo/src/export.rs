@@ -1,0 +1,128 @@
+//! Account exports on DynamoDB: the job item `acct#<user>#export` in the state table, with
+//! the job's JSON (`job`, S) and whether its file is written (`done`, BOOL), as the
+//! deletion job's item has. Its stream records start the run in AWS, and the one that
+//! turns `done` true is the `account.exported` event (`changes`).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chat_core::ids::UserId;
+use chat_core::schema::state as st;
+use chat_core::store::{ExportJob, ExportStore, StoreError};
+
+use crate::items::{Item, s};
+use crate::store::DynamoStore;
+use crate::unavailable;
+
+/// The job's JSON (S) and whether it is done (BOOL), on the job item.
+const JOB: &str = "job";
+const DONE: &str = "done";
+
+/// Key of `user`'s export job.
+pub fn export_key(user: &str) -> String {
+    format!("{}{user}#export", st::ACCOUNT_PREFIX)
+}
+
+/// The job an item holds.
+pub fn job_from(item: &Item) -> Result<ExportJob, StoreError> {
+    let json = item.get(JOB).and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("export job".into()))?;
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("export job: {e}")))
+}
+
+pub(crate) fn job_item(job: &ExportJob) -> Result<Item, StoreError> {
+    let json = serde_json::to_string(job).map_err(|e| StoreError::Corrupt(format!("export job: {e}")))?;
+    Ok(Item::from([
+        (st::PK.to_owned(), s(export_key(job.user.as_str()))),
+        (JOB.to_owned(), s(json)),
+        (DONE.to_owned(), AttributeValue::Bool(job.done())),
+    ]))
+}
+
+impl ExportStore for DynamoStore {
+    async fn start_export(&self, job: &ExportJob) -> Result<ExportJob, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.tables.state)
+            .set_item(Some(job_item(job)?))
+            .condition_expression("attribute_not_exists(#pk) OR #done = :true")
+            .expression_attribute_names("#pk", st::PK)
+            .expression_attribute_names("#done", DONE)
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
+        match put.send().await {
+            Ok(_) => Ok(job.clone()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                self.export_job(&job.user).await?.ok_or(StoreError::Contention)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn export_job(&self, user: &UserId) -> Result<Option<ExportJob>, StoreError> {
+        let key = export_key(user.as_str());
+        crate::txn::read_state(self, vec![key.clone()]).await?.remove(&key).as_ref().map(job_from).transpose()
+    }
+
+    async fn save_export(&self, job: &ExportJob) -> Result<(), StoreError> {
+        let put = self.client.put_item().table_name(&self.tables.state).set_item(Some(job_item(job)?));
+        put.send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// A scan of the state table, for the devserver (`--dynamodb`); in AWS each job's
+    /// stream record starts its run and nothing scans.
+    async fn pending_exports(&self) -> Result<Vec<ExportJob>, StoreError> {
+        let mut jobs = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.tables.state)
+                .filter_expression("#done = :false AND begins_with(#pk, :acct) AND contains(#pk, :kind)")
+                .expression_attribute_names("#done", DONE)
+                .expression_attribute_names("#pk", st::PK)
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":acct", s(st::ACCOUNT_PREFIX))
+                .expression_attribute_values(":kind", s("#export"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                jobs.push(job_from(item)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(jobs);
+            }
+        }
+    }
+
+    async fn delete_export(&self, user: &UserId) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.state)
+            .key(st::PK, s(export_key(user.as_str())))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_item_round_trips_and_says_whether_it_is_done() {
+        let mut job = ExportJob::new("exp_1".into(), UserId::parse("a|b@c").expect("valid"), 5);
+        let item = job_item(&job).expect("item");
+        assert_eq!(item.get(st::PK).and_then(|v| v.as_s().ok()).map(String::as_str), Some("acct#a|b@c#export"));
+        assert_eq!(item.get(DONE), Some(&AttributeValue::Bool(false)));
+        assert_eq!(job_from(&item).expect("back"), job);
+        job.finish("exports/exp_1.ndjson".into(), 1, Default::default(), false, 9);
+        assert_eq!(job_item(&job).expect("item").get(DONE), Some(&AttributeValue::Bool(true)));
+    }
+}
