@@ -68,6 +68,18 @@ async fn stream_records(table: &str) -> StreamEvent {
     serde_json::from_value(json!({"Records": records})).expect("a Lambda stream event")
 }
 
+/// Waits until the devserver published `account.deleted` of `job`.
+async fn deleted(server: &TestServer, job: &Value) -> Value {
+    for _ in 0..600 {
+        let events = server.events(0).await;
+        if let Some(e) = events.iter().find(|e| e["detail-type"] == "account.deleted" && e["detail"]["jobId"] == *job) {
+            return e["detail"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no account.deleted for {job}");
+}
+
 /// An event as compared: group changes and lifted bans carry the publisher's own sequence
 /// in their ids (the stream's, the devserver's); a message's event carries it as it stands
 /// when published, which for the stream read at the end of this test is after its edit or
@@ -122,6 +134,11 @@ async fn the_events_function_publishes_exactly_what_the_devserver_does(server: T
     server.api("PUT", "/v1/users/mallory/ban", Some(json!({"reason":"spam"}))).await;
     server.api("DELETE", "/v1/users/mallory/ban", None).await;
     server.api("DELETE", &format!("/v1/groups/{gid}"), None).await;
+    // An account deletion: its message is an event, its tombstone none, its end one.
+    let mut dave = server.connect("dave", "phone").await;
+    dave.send_to("bob", "d1", "bye").await;
+    let job = server.api("DELETE", "/v1/users/dave", None).await.1["jobId"].clone();
+    deleted(&server, &job).await;
 
     let published: Vec<Value> = server
         .events(0)
@@ -153,11 +170,83 @@ async fn the_events_function_publishes_exactly_what_the_devserver_does(server: T
     let mut b: Vec<String> = from_streams.iter().map(Value::to_string).collect();
     a.sort();
     b.sort();
-    assert_eq!(a.len(), 16, "one event per change: {published:#?}");
+    assert_eq!(a.len(), 18, "one event per change: {published:#?}");
     assert_eq!(a, b, "the stream publishes what the devserver does");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_events_function_publishes_exactly_what_the_devserver_does_on_dynamodb() {
     the_events_function_publishes_exactly_what_the_devserver_does(chat_e2e::spawn(Backend::DynamoDb).await).await;
+}
+
+/// The jobs function as AWS runs it: a deletion requested while nothing runs jobs (the
+/// devserver stopped) is run by `chat_jobs::handle` from the state table's stream records,
+/// and the events function then publishes its `account.deleted` once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_function_runs_a_deletion_from_the_state_stream() {
+    let server = chat_e2e::spawn(Backend::DynamoDb).await;
+    let mut erin = server.connect("erin", "phone").await;
+    let mut bob = server.connect("bob", "phone").await;
+    erin.send_to("bob", "e1", "hi").await;
+    bob.send_to("erin", "b1", "hi erin").await;
+    let prefix = server.options.table_prefix.clone().expect("a table prefix");
+    server.stop().await;
+
+    let sdk = chat_lambda::sdk_config(chat_lambda::Budget::Data).await;
+    let store = chat_dynamo::DynamoStore::connect(&sdk, chat_core::schema::TableNames::with_prefix(&prefix));
+    let deps = chat_send::Deps::basic(store.clone(), chat_lambda::testing::RecordingPoster::default());
+    let erin_id = chat_core::ids::UserId::parse("erin").expect("valid");
+    let job = chat_send::account::start_deletion(&deps, &erin_id, false).await.expect("requested");
+    let notifier = NoSns;
+    for _ in 0..3 {
+        let event = stream_records(&format!("{prefix}state")).await;
+        let run = chat_jobs::handle(&deps, &notifier, lambda_runtime::LambdaEvent::new(event, long_context()));
+        let answer = chat_lambda::aws_log::function("jobs", run).await.expect("handled");
+        assert!(answer.batch_item_failures.is_empty(), "the run succeeded");
+    }
+    use chat_core::store::ErasureStore as _;
+    let done = store.deletion(&erin_id).await.expect("read").expect("the job");
+    assert!(done.done(), "{done:?}");
+    assert_eq!(done.job_id, job.job_id);
+    assert_eq!(done.removed.get("inboxEntries"), Some(&2), "{done:?}");
+
+    let events = chat_events::Deps { store, sink: Recorded::default() };
+    let stream = stream_records(&format!("{prefix}state")).await;
+    let handled = chat_events::handle(&events, lambda_runtime::LambdaEvent::new(stream, Default::default()));
+    chat_lambda::aws_log::function("events", handled).await.expect("handled");
+    let published = events.sink.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let ends: Vec<&Event> = published.iter().filter(|e| e.detail_type == "account.deleted").collect();
+    assert_eq!(ends.len(), 1, "one account.deleted: {published:?}");
+    assert_eq!(ends[0].detail["removed"]["inboxEntries"], 2);
+}
+
+/// An invocation with 15 minutes left.
+fn long_context() -> lambda_runtime::Context {
+    let mut context = lambda_runtime::Context::default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    context.deadline = u64::try_from(now.as_millis()).unwrap_or(u64::MAX) + 15 * 60 * 1000;
+    context
+}
+
+/// SNS as far as a deletion needs it: nothing to delete here.
+struct NoSns;
+
+impl chat_core::push::Notifier for NoSns {
+    async fn create_endpoint(
+        &self,
+        _p: chat_core::protocol::Platform,
+        token: &str,
+    ) -> Result<String, chat_core::push::NotifyError> {
+        Ok(token.to_owned())
+    }
+    async fn delete_endpoint(&self, _arn: &str) -> Result<(), chat_core::push::NotifyError> {
+        Ok(())
+    }
+    async fn publish(
+        &self,
+        _e: &chat_core::push::PushEndpoint,
+        _r: &chat_core::push::PushRequest,
+    ) -> Result<(), chat_core::push::NotifyError> {
+        Ok(())
+    }
 }

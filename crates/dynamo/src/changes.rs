@@ -128,22 +128,29 @@ async fn message(store: &DynamoStore, record: &Record, key: &str) -> Result<Opti
     let from = key.split_once('#').map(|(from, _)| from).ok_or_else(|| corrupt("idempotency key"))?;
     let mut seqs = items::seqs_from(new)?;
     seqs.sort();
-    let Some((holder, seq)) = canonical_holder(from, &seqs).cloned() else { return Ok(None) };
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.tables.messages)
-        .key(m::PK, s(holder.as_str()))
-        .key(m::SK, n(seq))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    let Some(item) = out.item() else {
-        // Gone already (deleted with its account): nothing left to tell.
-        return Ok(None);
-    };
-    Ok(Some(Change::Message { entry: items::entry_from(item)?, seqs }))
+    let Some(canonical) = canonical_holder(from, &seqs).cloned() else { return Ok(None) };
+    // The canonical copy, else (its holder's account deleted since) any other holder's: the
+    // event leaves out what differs between copies (the reader's seq, receipts).
+    let others = seqs.iter().filter(|h| **h != canonical).cloned();
+    for (holder, seq) in std::iter::once(canonical.clone()).chain(others) {
+        let out = store
+            .client
+            .get_item()
+            .table_name(&store.tables.messages)
+            .key(m::PK, s(holder.as_str()))
+            .key(m::SK, n(seq))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if let Some(item) = out.item() {
+            let mut entry = items::entry_from(item)?;
+            entry.seq = canonical.1;
+            return Ok(Some(Change::Message { entry, seqs }));
+        }
+    }
+    // Gone from every inbox: nothing left to tell.
+    Ok(None)
 }
 
 fn account(record: &Record, user: &str) -> Result<Option<Change>, StoreError> {

@@ -9,7 +9,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -19,6 +19,7 @@ use super::StoreError;
 #[derive(Debug)]
 pub(crate) struct Journal {
     file: File,
+    path: PathBuf,
 }
 
 fn io(e: std::io::Error) -> StoreError {
@@ -52,7 +53,22 @@ impl Journal {
             file.set_len(good_len).map_err(io)?;
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
-        Ok(Self { file })
+        Ok(Self { file, path: path.to_owned() })
+    }
+
+    /// Replaces the whole journal with one record (a snapshot): written to a new file,
+    /// synced, then renamed over the journal, so a crash leaves the old journal or the new
+    /// one, never a mix; later records append to the new one.
+    pub(crate) fn replace<R: Serialize>(&mut self, record: &R) -> Result<(), StoreError> {
+        let tmp = self.path.with_extension("compacting");
+        let mut line = serde_json::to_vec(record).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        line.push(b'\n');
+        let mut file = OpenOptions::new().create(true).write(true).truncate(true).open(&tmp).map_err(io)?;
+        file.write_all(&line).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        self.file = OpenOptions::new().append(true).open(&self.path).map_err(io)?;
+        Ok(())
     }
 
     /// Appends one record; returns once the kernel has the whole line.

@@ -92,7 +92,14 @@ impl ErasureStore for MemoryStore {
     }
 
     async fn save_deletion(&self, job: &DeletionJob) -> Result<(), StoreError> {
-        self.lock().commit(Record::SaveDeletion { job: job.clone() })
+        let mut state = self.lock();
+        state.commit(Record::SaveDeletion { job: job.clone() })?;
+        // A finished deletion compacts the journal: the records that wrote the deleted data
+        // leave the disk too.
+        if job.done() {
+            state.compact()?;
+        }
+        Ok(())
     }
 
     async fn pending_deletions(&self) -> Result<Vec<DeletionJob>, StoreError> {

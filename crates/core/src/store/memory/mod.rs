@@ -17,6 +17,7 @@ mod erasure;
 mod export;
 mod reports;
 mod retention;
+mod snapshot;
 mod social;
 
 use super::journal::Journal;
@@ -210,6 +211,11 @@ enum Record {
     DeleteExport {
         user: UserId,
     },
+    /// The whole journaled state: the first (and at first only) record of a compacted
+    /// journal.
+    Snapshot {
+        state: Box<snapshot::Snapshot>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -257,6 +263,15 @@ impl MemoryStore {
 }
 
 impl State {
+    /// Rewrites the journal as one snapshot of the state: the bytes of earlier records
+    /// (a deleted account's among them) are gone from the disk.
+    fn compact(&mut self) -> Result<(), StoreError> {
+        if let Some(j) = self.journal.as_mut() {
+            j.replace(&Record::Snapshot { state: Box::new(snapshot::Snapshot::of(&self.data)) })?;
+        }
+        Ok(())
+    }
+
     /// Journals `record` (if journaled), then applies it: nobody sees a change the
     /// journal does not have.
     fn commit(&mut self, record: Record) -> Result<(), StoreError> {
@@ -379,6 +394,7 @@ impl Data {
             | Record::WithdrawReport { .. }
             | Record::TransferGroup { .. }) => self.apply_erasure(r),
             r @ (Record::SaveExport { .. } | Record::DeleteExport { .. }) => self.apply_export(r),
+            Record::Snapshot { state } => *self = state.into_data(),
             Record::Mute { user, conversation, until } => {
                 if let Some(s) = self.summaries.get_mut(&user).and_then(|m| m.get_mut(&conversation)) {
                     s.muted_until = until;
