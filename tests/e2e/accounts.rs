@@ -128,7 +128,9 @@ async fn a_deleted_account_leaves_only_others_history_and_cannot_connect(server:
     }
     assert!(removed["inboxEntries"].as_u64().is_some_and(|n| n >= 4), "{done}");
     assert!(removed["conversations"].as_u64().is_some_and(|n| n >= 2), "{done}");
-    assert_eq!(alice.next_or_closed().await, None, "alice's connection was closed");
+    let told = alice.next_or_closed().await.expect("alice is told why");
+    assert_eq!((told["type"].as_str(), told["code"].as_str()), (Some("error"), Some("unauthorized")), "{told}");
+    assert_eq!(alice.next_or_closed().await, None, "then her connection was closed");
 
     let left: Vec<String> = stored(&server, "alice").await.into_iter().filter(|i| !may_stay(i, "alice")).collect();
     assert!(left.is_empty(), "nothing of alice's own is stored:\n{}", left.join("\n"));

@@ -268,6 +268,11 @@ export declare class ChatClient {
      *  at once. The file is written in the background and an `exported` event brings its
      *  link. One export an hour: sooner rejects with `rate_limited`. */
     export(): Promise<string>;
+    /** Deletes your account and its data (docs/protocol.md, "Deleting your account");
+     *  `confirm` must be your own user id. Resolves with the job id at once; the deletion
+     *  runs in the background, the connection is closed shortly after, and reconnecting is
+     *  refused (`unauthorized`). */
+    deleteAccount(confirm: string): Promise<string>;
     /** Who the server takes this connection for. */
     whoami(): Promise<Frame<'whoami'>>;
     /** Sends any frame and resolves with its direct reply (rejects with the server's error code). */

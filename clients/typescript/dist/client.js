@@ -367,6 +367,14 @@ export class ChatClient {
         const reply = (await this.request({ action: 'account.export' }));
         return reply.jobId;
     }
+    /** Deletes your account and its data (docs/protocol.md, "Deleting your account");
+     *  `confirm` must be your own user id. Resolves with the job id at once; the deletion
+     *  runs in the background, the connection is closed shortly after, and reconnecting is
+     *  refused (`unauthorized`). */
+    async deleteAccount(confirm) {
+        const reply = (await this.request({ action: 'account.delete', confirm }));
+        return reply.jobId;
+    }
     /** Who the server takes this connection for. */
     whoami() {
         return this.request({ action: 'whoami' });

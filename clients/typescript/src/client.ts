@@ -524,6 +524,15 @@ export class ChatClient {
     return reply.jobId;
   }
 
+  /** Deletes your account and its data (docs/protocol.md, "Deleting your account");
+   *  `confirm` must be your own user id. Resolves with the job id at once; the deletion
+   *  runs in the background, the connection is closed shortly after, and reconnecting is
+   *  refused (`unauthorized`). */
+  async deleteAccount(confirm: string): Promise<string> {
+    const reply = (await this.request({ action: 'account.delete', confirm })) as Frame<'deleting'>;
+    return reply.jobId;
+  }
+
   /** Who the server takes this connection for. */
   whoami(): Promise<Frame<'whoami'>> {
     return this.request({ action: 'whoami' }) as Promise<Frame<'whoami'>>;

@@ -193,6 +193,16 @@ test('a connection that never opens is given up after connectTimeoutMs and tried
   await new Promise((r) => silent.close(r));
 });
 
+test('deleting your account answers with its job, then the id is refused like a bad token', async (t) => {
+  const ivy = await client('ivy');
+  closeAfter(t, ivy);
+  await assert.rejects(ivy.deleteAccount('someone-else'), (e) => e.code === 'bad_request');
+  const job = await ivy.deleteAccount('ivy');
+  assert.match(job, /^del_/);
+  // Told why before its connection closes: a static token is not tried again.
+  await until(() => ivy.state === 'unauthorized', 15_000, 'the deleted account refused');
+});
+
 test('an expired token is a clear unauthorized state, not endless retries', async () => {
   const expired = await token(server, 'hank', 1);
   await new Promise((r) => setTimeout(r, 1_500));

@@ -92,8 +92,20 @@ async fn step<S: Store, P: Poster, C: Clock, Q: PushQueue, N: Notifier>(
     let store = &deps.store;
     match job.step {
         Step::Connections => {
-            // Expired records too (`now` 0): everything that names a connection goes.
+            // Expired records too (`now` 0): everything that names a connection goes. Each
+            // live one is told why first, as an expired session is, so a client stops
+            // reconnecting (the handshake's 401 is not visible to a WebSocket client).
+            let told = ServerFrame::from_error(chat_core::protocol::FrameError {
+                id: None,
+                client_msg_id: None,
+                code: ErrorCode::Unauthorized,
+                message: "this account was deleted".to_owned(),
+            })
+            .to_json();
             for c in store.connections(&user, 0).await? {
+                if let Err(e) = deps.poster.post(&c.connection_id, &told).await {
+                    tracing::info!(%user, error = %chat_core::cause_chain(&e), "telling a deleted user's connection");
+                }
                 if let Err(e) = deps.poster.close(&c.connection_id).await {
                     tracing::info!(%user, error = %chat_core::cause_chain(&e), "closing a deleted user's connection");
                 }
