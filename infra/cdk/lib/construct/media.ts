@@ -23,7 +23,9 @@ export interface MediaProps {
   /** Presign uploads and downloads, mark attached objects: send, and the server API
    *  (which sends messages with attachments as a user). */
   readonly senders: readonly lambda.Function[];
-  /** Deletes a deleted account's uploads and thumbnails (the jobs function). */
+  /** Account jobs (the jobs function): delete a deleted account's uploads and thumbnails,
+   *  and sign the links an export gives to the user's attachments (a presigned GET works
+   *  only if its signer may read the object). */
   readonly deleters?: readonly lambda.Function[];
   /** Checks uploads and writes thumbnails. */
   readonly checker: lambda.Function;
@@ -88,7 +90,7 @@ export class Media extends Construct {
     for (const deleter of props.deleters ?? []) {
       deleter.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['s3:DeleteObject'],
+          actions: ['s3:DeleteObject', 's3:GetObject'],
           resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
         }),
       );
