@@ -124,6 +124,35 @@ impl DynamoStore {
         Ok(existed)
     }
 
+    /// The unfinished account job items of one kind (`#deletion`, `#export`): a scan of the
+    /// state table, for the devserver (`--dynamodb`); in AWS each job's stream records
+    /// start its runs and nothing scans.
+    pub(crate) async fn unfinished_jobs(&self, kind: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.tables.state)
+                .filter_expression("#done = :false AND begins_with(#pk, :acct) AND contains(#pk, :kind)")
+                .expression_attribute_names("#done", DONE)
+                .expression_attribute_names("#pk", st::PK)
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":acct", s(st::ACCOUNT_PREFIX))
+                .expression_attribute_values(":kind", s(kind))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     async fn state_item(&self, key: String) -> Result<Option<Item>, StoreError> {
         Ok(crate::txn::read_state(self, vec![key.clone()]).await?.remove(&key))
     }
@@ -162,31 +191,7 @@ impl ErasureStore for DynamoStore {
     /// A scan of the state table: for the devserver (`--dynamodb`) on start; in AWS each
     /// job's own stream records drive it and nothing scans.
     async fn pending_deletions(&self) -> Result<Vec<DeletionJob>, StoreError> {
-        let mut jobs = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.tables.state)
-                .filter_expression("#done = :false AND begins_with(#pk, :acct) AND contains(#pk, :kind)")
-                .expression_attribute_names("#done", DONE)
-                .expression_attribute_names("#pk", st::PK)
-                .expression_attribute_values(":false", AttributeValue::Bool(false))
-                .expression_attribute_values(":acct", s(st::ACCOUNT_PREFIX))
-                .expression_attribute_values(":kind", s("#deletion"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                jobs.push(job_from(item)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(jobs);
-            }
-        }
+        self.unfinished_jobs("#deletion").await?.iter().map(job_from).collect()
     }
 
     async fn delete_inbox(&self, user: &UserId) -> Result<u64, StoreError> {

@@ -70,31 +70,7 @@ impl ExportStore for DynamoStore {
     /// A scan of the state table, for the devserver (`--dynamodb`); in AWS each job's
     /// stream record starts its run and nothing scans.
     async fn pending_exports(&self) -> Result<Vec<ExportJob>, StoreError> {
-        let mut jobs = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.tables.state)
-                .filter_expression("#done = :false AND begins_with(#pk, :acct) AND contains(#pk, :kind)")
-                .expression_attribute_names("#done", DONE)
-                .expression_attribute_names("#pk", st::PK)
-                .expression_attribute_values(":false", AttributeValue::Bool(false))
-                .expression_attribute_values(":acct", s(st::ACCOUNT_PREFIX))
-                .expression_attribute_values(":kind", s("#export"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                jobs.push(job_from(item)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(jobs);
-            }
-        }
+        self.unfinished_jobs("#export").await?.iter().map(job_from).collect()
     }
 
     async fn delete_export(&self, user: &UserId) -> Result<bool, StoreError> {
