@@ -172,30 +172,26 @@ fn account(record: &Record, user: &str) -> Result<Option<Change>, StoreError> {
     }
 }
 
+/// The new image of an account job's write that turned it done (once per job).
+fn finished(record: &Record) -> Option<&Item> {
+    use crate::account_jobs::DONE;
+    let done = |i: Option<&Item>| i.and_then(|i| i.get(DONE)).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+    match (record.kind, &record.new) {
+        (Kind::Insert | Kind::Modify, Some(new)) if done(Some(new)) && !done(record.old.as_ref()) => Some(new),
+        _ => None,
+    }
+}
+
 /// A deletion job's write: `account.deleted` when it turns done.
 fn deletion(record: &Record, _user: &str) -> Result<Option<Change>, StoreError> {
-    let done =
-        |i: Option<&Item>| i.and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
-    match (record.kind, &record.new) {
-        (Kind::Insert | Kind::Modify, Some(new)) if done(Some(new)) && !done(record.old.as_ref()) => {
-            let json = get_s(new, "job", "deletion job")?;
-            let job = serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("deletion job: {e}")))?;
-            Ok(Some(Change::AccountDeleted(job)))
-        }
-        _ => Ok(None),
-    }
+    let Some(new) = finished(record) else { return Ok(None) };
+    Ok(Some(Change::AccountDeleted(crate::account_jobs::job_from(new, "deletion job")?)))
 }
 
 /// An export job's write: `account.exported` when it turns done (its file is written).
 fn export(record: &Record) -> Result<Option<Change>, StoreError> {
-    let done =
-        |i: Option<&Item>| i.and_then(|i| i.get("done")).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
-    match (record.kind, &record.new) {
-        (Kind::Insert | Kind::Modify, Some(new)) if done(Some(new)) && !done(record.old.as_ref()) => {
-            Ok(Some(Change::AccountExported(crate::export::job_from(new)?)))
-        }
-        _ => Ok(None),
-    }
+    let Some(new) = finished(record) else { return Ok(None) };
+    Ok(Some(Change::AccountExported(crate::export::job_from(new)?)))
 }
 
 fn users(item: &Item, attr: &str) -> Result<Vec<UserId>, StoreError> {

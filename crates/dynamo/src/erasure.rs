@@ -18,13 +18,9 @@ use crate::store::DynamoStore;
 use crate::txn::build;
 use crate::unavailable;
 
-/// The job's JSON (S) and whether it is done (BOOL), on the job item.
-const JOB: &str = "job";
-const DONE: &str = "done";
-
 /// Key of `user`'s deletion job.
 pub fn deletion_key(user: &str) -> String {
-    format!("{}{user}#deletion", st::ACCOUNT_PREFIX)
+    crate::account_jobs::job_key(user, "deletion")
 }
 
 /// Key of the list of users who block `user` (SS `users`), kept by block and unblock.
@@ -38,17 +34,11 @@ pub fn reported_key(user: &str) -> String {
 }
 
 fn job_from(item: &Item) -> Result<DeletionJob, StoreError> {
-    let json = item.get(JOB).and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("deletion job".into()))?;
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("deletion job: {e}")))
+    crate::account_jobs::job_from(item, "deletion job")
 }
 
 fn job_item(job: &DeletionJob) -> Result<Item, StoreError> {
-    let json = serde_json::to_string(job).map_err(|e| StoreError::Corrupt(format!("deletion job: {e}")))?;
-    Ok(Item::from([
-        (st::PK.to_owned(), s(deletion_key(job.user.as_str()))),
-        (JOB.to_owned(), s(json)),
-        (DONE.to_owned(), AttributeValue::Bool(job.done())),
-    ]))
+    crate::account_jobs::job_item(deletion_key(job.user.as_str()), job, job.done(), "deletion job")
 }
 
 /// An item as text, attributes (and those of nested maps) sorted by name.
@@ -124,74 +114,28 @@ impl DynamoStore {
         Ok(existed)
     }
 
-    /// The unfinished account job items of one kind (`#deletion`, `#export`): a scan of the
-    /// state table, for the devserver (`--dynamodb`); in AWS each job's stream records
-    /// start its runs and nothing scans.
-    pub(crate) async fn unfinished_jobs(&self, kind: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.tables.state)
-                .filter_expression("#done = :false AND begins_with(#pk, :acct) AND contains(#pk, :kind)")
-                .expression_attribute_names("#done", DONE)
-                .expression_attribute_names("#pk", st::PK)
-                .expression_attribute_values(":false", AttributeValue::Bool(false))
-                .expression_attribute_values(":acct", s(st::ACCOUNT_PREFIX))
-                .expression_attribute_values(":kind", s(kind))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(out.items().iter().cloned());
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
-    }
-
-    async fn state_item(&self, key: String) -> Result<Option<Item>, StoreError> {
-        Ok(crate::txn::read_state(self, vec![key.clone()]).await?.remove(&key))
-    }
 }
 
 impl ErasureStore for DynamoStore {
     async fn start_deletion(&self, job: &DeletionJob) -> Result<DeletionJob, StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.tables.state)
-            .set_item(Some(job_item(job)?))
-            .condition_expression("attribute_not_exists(#pk) OR #done = :true")
-            .expression_attribute_names("#pk", st::PK)
-            .expression_attribute_names("#done", DONE)
-            .expression_attribute_values(":true", AttributeValue::Bool(true));
-        match put.send().await {
-            Ok(_) => Ok(job.clone()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                self.deletion(&job.user).await?.ok_or(StoreError::Contention)
-            }
-            Err(e) => Err(unavailable(e)),
+        if self.start_job(job_item(job)?).await? {
+            return Ok(job.clone());
         }
+        self.deletion(&job.user).await?.ok_or(StoreError::Contention)
     }
 
     async fn deletion(&self, user: &UserId) -> Result<Option<DeletionJob>, StoreError> {
-        self.state_item(deletion_key(user.as_str())).await?.as_ref().map(job_from).transpose()
+        self.job_at(deletion_key(user.as_str())).await?.as_ref().map(job_from).transpose()
     }
 
     async fn save_deletion(&self, job: &DeletionJob) -> Result<(), StoreError> {
-        let put = self.client.put_item().table_name(&self.tables.state).set_item(Some(job_item(job)?));
-        put.send().await.map_err(unavailable)?;
-        Ok(())
+        self.save_job(job_item(job)?).await
     }
 
     /// A scan of the state table: for the devserver (`--dynamodb`) on start; in AWS each
     /// job's own stream records drive it and nothing scans.
     async fn pending_deletions(&self) -> Result<Vec<DeletionJob>, StoreError> {
-        self.unfinished_jobs("#deletion").await?.iter().map(job_from).collect()
+        self.unfinished_jobs("deletion").await?.iter().map(job_from).collect()
     }
 
     async fn delete_inbox(&self, user: &UserId) -> Result<u64, StoreError> {
@@ -260,7 +204,7 @@ impl ErasureStore for DynamoStore {
     }
 
     async fn blocked_by(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
-        let item = self.state_item(blocked_by_key(user.as_str())).await?;
+        let item = self.job_at(blocked_by_key(user.as_str())).await?;
         let mut by: Vec<UserId> =
             set_of(item.as_ref(), st::USERS).iter().filter_map(|u| UserId::parse(u).ok()).collect();
         by.sort();
@@ -268,7 +212,7 @@ impl ErasureStore for DynamoStore {
     }
 
     async fn reports_by(&self, user: &UserId) -> Result<Vec<String>, StoreError> {
-        let item = self.state_item(reported_key(user.as_str())).await?;
+        let item = self.job_at(reported_key(user.as_str())).await?;
         let mut cases = set_of(item.as_ref(), st::USERS);
         cases.sort();
         Ok(cases)

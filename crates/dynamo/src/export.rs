@@ -3,7 +3,6 @@
 //! deletion job's item has. Its stream records start the run in AWS, and the one that
 //! turns `done` true is the `account.exported` event (`changes`).
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chat_core::ids::UserId;
 use chat_core::schema::state as st;
 use chat_core::store::{ExportJob, ExportStore, StoreError};
@@ -12,65 +11,40 @@ use crate::items::{Item, s};
 use crate::store::DynamoStore;
 use crate::unavailable;
 
-/// The job's JSON (S) and whether it is done (BOOL), on the job item.
-const JOB: &str = "job";
-const DONE: &str = "done";
-
 /// Key of `user`'s export job.
 pub fn export_key(user: &str) -> String {
-    format!("{}{user}#export", st::ACCOUNT_PREFIX)
+    crate::account_jobs::job_key(user, "export")
 }
 
 /// The job an item holds.
 pub fn job_from(item: &Item) -> Result<ExportJob, StoreError> {
-    let json = item.get(JOB).and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("export job".into()))?;
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("export job: {e}")))
+    crate::account_jobs::job_from(item, "export job")
 }
 
 pub(crate) fn job_item(job: &ExportJob) -> Result<Item, StoreError> {
-    let json = serde_json::to_string(job).map_err(|e| StoreError::Corrupt(format!("export job: {e}")))?;
-    Ok(Item::from([
-        (st::PK.to_owned(), s(export_key(job.user.as_str()))),
-        (JOB.to_owned(), s(json)),
-        (DONE.to_owned(), AttributeValue::Bool(job.done())),
-    ]))
+    crate::account_jobs::job_item(export_key(job.user.as_str()), job, job.done(), "export job")
 }
 
 impl ExportStore for DynamoStore {
     async fn start_export(&self, job: &ExportJob) -> Result<ExportJob, StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.tables.state)
-            .set_item(Some(job_item(job)?))
-            .condition_expression("attribute_not_exists(#pk) OR #done = :true")
-            .expression_attribute_names("#pk", st::PK)
-            .expression_attribute_names("#done", DONE)
-            .expression_attribute_values(":true", AttributeValue::Bool(true));
-        match put.send().await {
-            Ok(_) => Ok(job.clone()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                self.export_job(&job.user).await?.ok_or(StoreError::Contention)
-            }
-            Err(e) => Err(unavailable(e)),
+        if self.start_job(job_item(job)?).await? {
+            return Ok(job.clone());
         }
+        self.export_job(&job.user).await?.ok_or(StoreError::Contention)
     }
 
     async fn export_job(&self, user: &UserId) -> Result<Option<ExportJob>, StoreError> {
-        let key = export_key(user.as_str());
-        crate::txn::read_state(self, vec![key.clone()]).await?.remove(&key).as_ref().map(job_from).transpose()
+        self.job_at(export_key(user.as_str())).await?.as_ref().map(job_from).transpose()
     }
 
     async fn save_export(&self, job: &ExportJob) -> Result<(), StoreError> {
-        let put = self.client.put_item().table_name(&self.tables.state).set_item(Some(job_item(job)?));
-        put.send().await.map_err(unavailable)?;
-        Ok(())
+        self.save_job(job_item(job)?).await
     }
 
     /// A scan of the state table, for the devserver (`--dynamodb`); in AWS each job's
     /// stream record starts its run and nothing scans.
     async fn pending_exports(&self) -> Result<Vec<ExportJob>, StoreError> {
-        self.unfinished_jobs("#export").await?.iter().map(job_from).collect()
+        self.unfinished_jobs("export").await?.iter().map(job_from).collect()
     }
 
     async fn delete_export(&self, user: &UserId) -> Result<bool, StoreError> {
@@ -90,6 +64,8 @@ impl ExportStore for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account_jobs::DONE;
+    use aws_sdk_dynamodb::types::AttributeValue;
 
     #[test]
     fn a_job_item_round_trips_and_says_whether_it_is_done() {

@@ -16,6 +16,7 @@
 //!   creates them in AWS from the same `chat_core::schema`.
 
 pub mod accounts;
+mod account_jobs;
 mod append;
 mod backfill;
 mod blocks;

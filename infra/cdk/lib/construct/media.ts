@@ -90,10 +90,11 @@ export class Media extends Construct {
     for (const deleter of props.deleters ?? []) {
       deleter.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['s3:DeleteObject', 's3:GetObject'],
+          actions: ['s3:DeleteObject'],
           resources: [objects(UPLOADS_PREFIX), objects(THUMBNAILS_PREFIX)],
         }),
       );
+      deleter.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects(UPLOADS_PREFIX)] }));
     }
     // Account jobs write, link and delete export files, and nothing else of the bucket's
     // through this statement (PutObjectTagging: every object written is tagged).

@@ -81,8 +81,6 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
     state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     presence: ['dynamodb:BatchGetItem'],
-    // Account export: the user's push devices (their platforms go in the file).
-    push: ['dynamodb:Query'],
     // The moderation queue: listed through its index, cases read and resolved.
     reports: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
@@ -100,7 +98,8 @@ export const TABLE_ACCESS: Record<string, Partial<Record<TableRole, string[]>>> 
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
     ],
-    groups: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    // Leaving only: the membership change, a new creator, an empty group deleted.
+    groups: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     presence: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
     push: ['dynamodb:Query', 'dynamodb:DeleteItem'],
     reports: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
