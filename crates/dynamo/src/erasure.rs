@@ -113,7 +113,6 @@ impl DynamoStore {
         }
         Ok(existed)
     }
-
 }
 
 impl ErasureStore for DynamoStore {

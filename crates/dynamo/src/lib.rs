@@ -15,8 +15,8 @@
 //! - [`tables`]: creating the tables (devserver `--dynamodb`, tests); the CDK stack
 //!   creates them in AWS from the same `chat_core::schema`.
 
-pub mod accounts;
 mod account_jobs;
+pub mod accounts;
 mod append;
 mod backfill;
 mod blocks;
