@@ -19,6 +19,7 @@ fn management(endpoint: &str) -> Management {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("k", "s", None, None, "test"))
         .endpoint_url(endpoint)
+        .http_client(chat_lambda::https_client())
         .build();
     Management::from_conf(config)
 }

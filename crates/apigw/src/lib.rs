@@ -71,6 +71,8 @@ impl ApiGwPoster {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "chat-devserver"))
             .endpoint_url(endpoint)
+            // Plain HTTP to this process (the SDK crates come without a default client).
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(RetryConfig::disabled())
             // A frame of at most 128 KB, in memory, to this very process: an upload cannot
             // stall, and watching it costs a timer per post.

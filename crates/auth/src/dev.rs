@@ -35,6 +35,7 @@ pub fn mint_for(
     now_s: u64,
     ttl_s: u64,
 ) -> Result<String, jsonwebtoken::errors::Error> {
+    crate::crypto::install();
     let claims = Claims { iss: issuer, sub: user, iat: now_s, exp: now_s.saturating_add(ttl_s) };
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
 }

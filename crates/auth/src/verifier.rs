@@ -123,6 +123,7 @@ impl Verifier {
 
     /// A verifier of HS256 tokens signed with `secret` and issued by `issuer` (`iss`).
     pub fn hs256(secret: &[u8], issuer: &str) -> Self {
+        crate::crypto::install();
         Self {
             keys: Keys::Secret(DecodingKey::from_secret(secret)),
             validation: validation(Algorithm::HS256, Some(issuer)),
@@ -138,6 +139,7 @@ impl Verifier {
     }
 
     fn jwks(url: String, set: KeySet, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        crate::crypto::install();
         Self {
             keys: Keys::Jwks { url, set: RwLock::new(set) },
             validation: validation(Algorithm::RS256, issuer),

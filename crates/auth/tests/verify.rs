@@ -18,10 +18,12 @@ fn now() -> u64 {
 }
 
 fn hs(claims: serde_json::Value) -> String {
+    chat_auth::crypto::install();
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET)).expect("encode")
 }
 
 fn rs(claims: serde_json::Value, key: &[u8], kid: &str) -> String {
+    chat_auth::crypto::install();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     encode(&header, &claims, &EncodingKey::from_rsa_pem(key).expect("pem")).expect("encode")

@@ -117,12 +117,6 @@ pub(crate) fn recording(http: SharedHttpClient, path: String, owner: Option<&'st
     SharedHttpClient::new(Recording { inner: http, path, owner })
 }
 
-/// The HTTPS client the SDK would pick by default, for wrapping.
-pub(crate) fn default_client() -> SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc)).build_https()
-}
-
 /// Logs a `@connections` call the devserver's own Management API client makes (it is
 /// built apart from [`crate::sdk_config`]): `method` on `connection` at `callback_url`.
 pub fn connections_call(method: &str, callback_url: &str, connection: &str) {

@@ -29,6 +29,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use chat_core::ids::{ConnectionId, DeviceId, IdError, UserId};
 use chat_core::protocol::{ErrorCode, FrameError, Request, ServerFrame, parse_frame};
 
@@ -190,11 +191,9 @@ async fn build_sdk_config(
     let var = |k: &str| get(k).filter(|v| !v.is_empty());
     // With CHAT_AWS_REQUEST_LOG (tests only), every request is logged for the IAM check.
     let log = var(aws_log::ENV);
-    let recorded = |http: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>| match (&log, http) {
-        (Some(path), http) => {
-            Some(aws_log::recording(http.unwrap_or_else(aws_log::default_client), path.clone(), owner))
-        }
-        (None, http) => http,
+    let recorded = |http: SharedHttpClient| match &log {
+        Some(path) => aws_log::recording(http, path.clone(), owner),
+        None => http,
     };
     // An emulator on a busy laptop or CI box (moto, LocalStack) answers far slower than AWS:
     // CHAT_AWS_TIMEOUT_SCALE stretches every budget (scripts/test uses 5).
@@ -230,27 +229,30 @@ async fn build_sdk_config(
         let mut http = None;
         if var(chat_core::schema::env::TLS_NATIVE_ROOTS).is_none() {
             match amazon_trust_context() {
-                Ok(tls) => {
-                    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-                    let client = aws_smithy_http_client::Builder::new()
-                        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                        .tls_context(tls)
-                        .build_https();
-                    http = Some(client);
-                }
+                Ok(tls) => http = Some(rustls_ring(Some(tls))),
                 Err(e) => tracing::warn!(error = %e, "Amazon root CAs unusable; falling back to the system's"),
             }
         }
-        if let Some(http) = recorded(http) {
-            b = b.http_client(http);
-        }
-        return b.build();
+        return b.http_client(recorded(http.unwrap_or_else(https_client))).build();
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
-    if let Some(http) = recorded(None) {
-        loader = loader.http_client(http);
+    let loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(timeouts);
+    loader.http_client(recorded(https_client())).load().await
+}
+
+/// The SDK clients' HTTPS client (also plain HTTP, for emulators): rustls on `ring`, the
+/// system's root CAs. Every SDK config needs one given: the SDK crates are built without
+/// their `default-https-client` feature, which would compile aws-lc-sys.
+pub fn https_client() -> SharedHttpClient {
+    rustls_ring(None)
+}
+
+fn rustls_ring(trust: Option<aws_smithy_http_client::tls::TlsContext>) -> SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+    match trust {
+        Some(tls) => builder.tls_context(tls).build_https(),
+        None => builder.build_https(),
     }
-    loader.load().await
 }
 
 /// The root CAs of every AWS service endpoint (Amazon Trust Services: Amazon Root CA 1-4

@@ -25,6 +25,7 @@ pub const SECRET_ARN_ENV: &str = chat_core::schema::env::JWT_SECRET_ARN;
 /// from Secrets Manager when `CHAT_JWT_SECRET_ARN` is set, else `CHAT_JWT_SECRET` or a
 /// JWKS (`chat_auth::AuthConfig::from_env`). Only the Secrets Manager case builds an AWS
 /// client.
+#[cfg(feature = "deployed")]
 pub async fn verifier_from_env() -> Result<Verifier, lambda_runtime::Error> {
     let config = match std::env::var(SECRET_ARN_ENV).ok().filter(|v| !v.is_empty()) {
         Some(arn) => {

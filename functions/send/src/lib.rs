@@ -28,6 +28,7 @@
 //! infrastructure failure becomes one `internal` error frame plus an error log line.
 
 pub mod account;
+#[cfg(feature = "deployed")]
 mod aws;
 mod blocks;
 mod config;
@@ -46,6 +47,7 @@ mod send;
 pub mod server;
 mod typing;
 
+#[cfg(feature = "deployed")]
 pub use aws::{AwsDeps, aws_deps};
 pub use config::Config;
 pub use deliver::Recipient;
