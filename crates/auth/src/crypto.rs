@@ -35,7 +35,8 @@ pub static PROVIDER: CryptoProvider = CryptoProvider {
     verifier_factory: new_verifier,
     key_utils: KeyUtils {
         rsa_pub_components_from_private_key: rsa_components_from_private_key,
-        rsa_pub_components_from_public_key: rsa_components_from_public_key,
+        // Only for building a JWK from a DER public key, which nothing here does.
+        rsa_pub_components_from_public_key: |_| Err(ErrorKind::InvalidRsaKey("unsupported".into()).into()),
         ec_pub_components_from_private_key: |_, _| Err(ErrorKind::InvalidEcdsaKey.into()),
         ed_pub_components_from_private_key: |_, _| Err(ErrorKind::InvalidEddsaKey.into()),
         compute_digest,
@@ -201,42 +202,6 @@ fn rsa_components_from_private_key(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Err
     Ok((components.n, components.e))
 }
 
-/// A DER `RSAPublicKey` (PKCS#1: a sequence of the modulus and the exponent).
-fn rsa_components_from_public_key(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    let bad = || Error::from(ErrorKind::InvalidRsaKey("not a PKCS#1 RSA public key".into()));
-    let (seq, rest) = der_item(der, 0x30).ok_or_else(bad)?;
-    if !rest.is_empty() {
-        return Err(bad());
-    }
-    let (n, rest) = der_item(seq, 0x02).ok_or_else(bad)?;
-    let (e, rest) = der_item(rest, 0x02).ok_or_else(bad)?;
-    if !rest.is_empty() {
-        return Err(bad());
-    }
-    let unsigned = |v: &[u8]| v.iter().skip_while(|b| **b == 0).copied().collect::<Vec<u8>>();
-    Ok((unsigned(n), unsigned(e)))
-}
-
-/// One DER item of type `tag` at the start of `input`: (its content, what follows).
-fn der_item(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&t, rest) = input.split_first()?;
-    if t != tag {
-        return None;
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at(n);
-        (bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)), rest)
-    };
-    (rest.len() >= len).then(|| rest.split_at(len))
-}
-
 fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>, Error> {
     let alg = match hash {
         ThumbprintHash::SHA256 => &digest::SHA256,
@@ -270,17 +235,5 @@ mod tests {
         let rsa = DecodingKey::from_rsa_components("AQAB", "AQAB").expect("components");
         assert!(new_verifier(&Algorithm::HS256, &rsa).is_err());
         assert!(new_verifier(&Algorithm::ES256, &rsa).is_err());
-    }
-
-    #[test]
-    fn der_items_are_read_with_long_lengths_and_refused_when_short() {
-        let mut long = vec![0x30, 0x81, 0x03, 0x02, 0x01, 0x05];
-        assert_eq!(der_item(&long, 0x30), Some((&[0x02, 0x01, 0x05][..], &[][..])));
-        long.truncate(5);
-        assert_eq!(der_item(&long, 0x30), None);
-        assert_eq!(
-            rsa_components_from_public_key(&[0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x03]).ok(),
-            Some((vec![], vec![3]))
-        );
     }
 }
